@@ -1,0 +1,315 @@
+package io.sanport.bindings.libc;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import io.sanport.bindings.ErrnoException;
+import io.sanport.bindings.Native;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+/**
+ * The libc functions and macros sanport uses ({@code <fcntl.h>, <unistd.h>, <sys/ioctl.h>, <linux/fs.h>,
+ * <sys/mman.h>, <sys/resource.h>, <sys/eventfd.h>, <string.h>}), as listed in native-headers/libc.bind.
+ * Every call captures errno; the checked forms throw {@link ErrnoException} naming the call and its subject.
+ * Control path only: the data path goes through io_uring.
+ */
+public final class Libc {
+    private Libc() {}
+
+    // <fcntl.h>
+    public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 1;
+    public static final int O_RDWR = 2;
+    public static final int O_CREAT = 0100;
+    public static final int O_EXCL = 0200;
+    public static final int O_DIRECT = 040000;
+    public static final int O_CLOEXEC = 02000000;
+    public static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    public static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+    public static final int FALLOC_FL_ZERO_RANGE = 0x10;
+    // <sys/stat.h>
+    public static final int S_IFMT = 0170000;
+    public static final int S_IFBLK = 0060000;
+    public static final int S_IFCHR = 0020000;
+    public static final int S_IFREG = 0100000;
+    // <linux/fs.h>: block device ioctls
+    public static final long BLKGETSIZE64 = 0x80081272L;
+    public static final long BLKSSZGET = 0x1268;
+    public static final long BLKPBSZGET = 0x127b;
+    public static final long BLKIOOPT = 0x1279;
+    public static final long BLKDISCARD = 0x1277;
+    public static final long BLKZEROOUT = 0x127f;
+    public static final int RWF_DSYNC = 0x02;
+    // <sys/mman.h>
+    public static final int PROT_READ = 1;
+    public static final int PROT_WRITE = 2;
+    public static final int MAP_SHARED = 0x01;
+    public static final int MAP_PRIVATE = 0x02;
+    public static final int MAP_ANONYMOUS = 0x20;
+    public static final int MAP_POPULATE = 0x8000;
+    public static final int MAP_HUGETLB = 0x40000;
+    public static final int MFD_CLOEXEC = 1;
+    // <sys/resource.h>
+    public static final int RLIMIT_NOFILE = 7;
+    public static final int RLIMIT_MEMLOCK = 8;
+    public static final long RLIM_INFINITY = -1L;
+    // <sys/eventfd.h>
+    public static final int EFD_CLOEXEC = O_CLOEXEC;
+    public static final int EFD_NONBLOCK = 04000;
+
+    private static final Linker.Option ERRNO = Native.CAPTURE_ERRNO;
+    private static final MethodHandle OPEN = Native.downcall(Native.LIBC, "open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), ERRNO, Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle CLOSE = Native.downcall(Native.LIBC, "close",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT), ERRNO);
+    private static final MethodHandle FSTAT = Native.downcall(Native.LIBC, "fstat",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO);
+    private static final MethodHandle IOCTL = Native.downcall(Native.LIBC, "ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), ERRNO, Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle FALLOCATE = Native.downcall(Native.LIBC, "fallocate",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), ERRNO);
+    private static final MethodHandle FTRUNCATE = Native.downcall(Native.LIBC, "ftruncate",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), ERRNO);
+    private static final MethodHandle MMAP = Native.downcall(Native.LIBC, "mmap",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), ERRNO);
+    private static final MethodHandle MUNMAP = Native.downcall(Native.LIBC, "munmap",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), ERRNO);
+    private static final MethodHandle MLOCK = Native.downcall(Native.LIBC, "mlock",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), ERRNO);
+    private static final MethodHandle MUNLOCK = Native.downcall(Native.LIBC, "munlock",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), ERRNO);
+    private static final MethodHandle GETRLIMIT = Native.downcall(Native.LIBC, "getrlimit",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO);
+    private static final MethodHandle SETRLIMIT = Native.downcall(Native.LIBC, "setrlimit",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), ERRNO);
+    private static final MethodHandle EVENTFD = Native.downcall(Native.LIBC, "eventfd",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO);
+    private static final MethodHandle MEMFD_CREATE = Native.downcall(Native.LIBC, "memfd_create",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
+    private static final MethodHandle WRITE = Native.downcall(Native.LIBC, "write",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), ERRNO);
+    private static final MethodHandle STRERROR = Native.downcall(Native.LIBC, "strerror",
+            FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    private static final MethodHandle STRERRORNAME_NP = Native.downcall(Native.LIBC, "strerrorname_np",
+            FunctionDescriptor.of(ADDRESS, JAVA_INT));
+
+    /** Throws when a call returned -1; otherwise passes its result through. */
+    private static long check(long result, MemorySegment state, String call, Object subject) throws ErrnoException {
+        if (result == -1) {
+            throw new ErrnoException(call, subject, Native.errno(state));
+        }
+        return result;
+    }
+
+    private static MemorySegment state(Arena arena) {
+        return arena.allocate(Native.CAPTURE_LAYOUT);
+    }
+
+    private static RuntimeException fatal(Throwable t) {
+        if (t instanceof RuntimeException r) return r;
+        if (t instanceof Error e) throw e;
+        return new IllegalStateException(t);
+    }
+
+    public static int open(String path, int flags, int mode) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            return (int) check((int) OPEN.invokeExact(st, arena.allocateFrom(path), flags, mode), st, "open", path);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    public static void close(int fd) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            check((int) CLOSE.invokeExact(st, fd), st, "close", "fd " + fd);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    /** Fills {@code stat} (a {@link Stat#LAYOUT} segment). */
+    public static void fstat(int fd, MemorySegment stat, Object subject) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            check((int) FSTAT.invokeExact(st, fd, stat), st, "fstat", subject);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    /** ioctl with a pointer argument; returns the ioctl's result. */
+    public static int ioctl(int fd, long request, MemorySegment arg, String call, Object subject) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            return (int) check((int) IOCTL.invokeExact(st, fd, request, arg), st, call, subject);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    public static void fallocate(int fd, int mode, long offset, long length, Object subject) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            check((int) FALLOCATE.invokeExact(st, fd, mode, offset, length), st, "fallocate", subject);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    public static void ftruncate(int fd, long length, Object subject) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            check((int) FTRUNCATE.invokeExact(st, fd, length), st, "ftruncate", subject);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    /** mmap; returns the mapping as a segment of {@code length} bytes (unbounded lifetime: the caller munmaps). */
+    public static MemorySegment mmap(long length, int prot, int flags, int fd, long offset, Object subject)
+            throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            MemorySegment address = (MemorySegment) MMAP.invokeExact(st, MemorySegment.NULL, length, prot, flags, fd, offset);
+            if (address.address() == -1L) {
+                throw new ErrnoException("mmap", subject, Native.errno(st));
+            }
+            return address.reinterpret(length);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    public static void munmap(MemorySegment mapping) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            check((int) MUNMAP.invokeExact(st, mapping, mapping.byteSize()), st, "munmap", null);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    public static void mlock(MemorySegment region) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            check((int) MLOCK.invokeExact(st, region, region.byteSize()), st, "mlock", region.byteSize() + " bytes");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    public static void munlock(MemorySegment region) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            check((int) MUNLOCK.invokeExact(st, region, region.byteSize()), st, "munlock", region.byteSize() + " bytes");
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    /** Returns {soft, hard}. */
+    public static long[] getrlimit(int resource) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            MemorySegment limit = arena.allocate(Rlimit.LAYOUT);
+            check((int) GETRLIMIT.invokeExact(st, resource, limit), st, "getrlimit", resource);
+            return new long[] {Rlimit.rlim_cur(limit), Rlimit.rlim_max(limit)};
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    public static void setrlimit(int resource, long soft, long hard) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            MemorySegment limit = arena.allocate(Rlimit.LAYOUT);
+            Rlimit.rlim_cur(limit, soft);
+            Rlimit.rlim_max(limit, hard);
+            check((int) SETRLIMIT.invokeExact(st, resource, limit), st, "setrlimit", resource);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    public static int eventfd(int initval, int flags) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            return (int) check((int) EVENTFD.invokeExact(st, initval, flags), st, "eventfd", null);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    public static int memfd_create(String name, int flags) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            return (int) check((int) MEMFD_CREATE.invokeExact(st, arena.allocateFrom(name), flags), st, "memfd_create", name);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    /** write(2) from a native buffer; used to signal an eventfd. Returns bytes written or -errno. */
+    public static long write(int fd, MemorySegment buffer, MemorySegment captureState) {
+        try {
+            long n = (long) WRITE.invokeExact(captureState, fd, buffer, buffer.byteSize());
+            return n >= 0 ? n : -Native.errno(captureState);
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    public static String strerror(int errnum) {
+        try {
+            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errnum);
+            return s.reinterpret(1024).getString(0);
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    /** The errno's symbolic name ("EINVAL"), or null when glibc has none. */
+    public static String strerrorname_np(int errnum) {
+        try {
+            MemorySegment s = (MemorySegment) STRERRORNAME_NP.invokeExact(errnum);
+            return s.equals(MemorySegment.NULL) ? null : s.reinterpret(64).getString(0);
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+}
