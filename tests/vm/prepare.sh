@@ -104,7 +104,7 @@ fi
 
 # --- 4. initramfs -----------------------------------------------------------------
 INITRD=$CACHE/initramfs-$KVER.cpio
-STAMP="$KVER $(cat "$0" "$HERE/guest/init" /bin/busybox | sha256sum | cut -c1-16)"
+STAMP="$KVER $(cat "$HERE/prepare.sh" "$HERE/guest/init" /bin/busybox | sha256sum | cut -c1-16)"
 if [ ! -s "$INITRD" ] || [ "$(cat "$CACHE/stamp" 2>/dev/null)" != "$STAMP" ]; then
   step "build initramfs for $KVER"
   ST=$(mktemp -d "$CACHE/initramfs.XXXXXX")
@@ -132,3 +132,8 @@ if [ ! -s "$INITRD" ] || [ "$(cat "$CACHE/stamp" 2>/dev/null)" != "$STAMP" ]; th
 fi
 # run.sh reads which kernel to boot from here; written last = prepared
 [ "$(cat "$CACHE/stamp" 2>/dev/null)" = "$STAMP" ] || echo "$STAMP" > "$CACHE/stamp"
+# a kernel update leaves ~0.5 GB behind per old kernel: drop what is not current
+for old in "$CACHE"/kernel/* "$CACHE"/initramfs-*.cpio "$CACHE"/debs/*.deb; do
+  case "$old" in "$KROOT"|"$INITRD"|"$CACHE/debs/$KPKG-unsigned_"*) continue ;; esac
+  [ -e "$old" ] && step "remove old $(basename "$old")" && rm -rf "$old"
+done

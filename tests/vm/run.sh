@@ -20,7 +20,7 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${SANPORT_VM_CACHE:-/var/cache/sanport-vm}
-RDMA=0 NVME= TIMEOUT=1800 MEM=4096 VERBOSE=0 XENV=() RW=()
+RDMA=0 NVME='' TIMEOUT=1800 MEM=4096 VERBOSE=0 XENV=() RW=()
 usage() { sed -n '/^# usage/,/^# Environment/s/^# \{0,1\}//p' "$0" >&2; exit 125; }
 err() { echo "run.sh: $*" >&2; exit 125; }
 while [ $# -gt 0 ]; do
@@ -73,10 +73,17 @@ else
 fi
 
 mkdir -p "$CACHE/runs" || err "cannot create $CACHE/runs"
+# run dirs of runs that were SIGKILLed (no cleanup) - older than a day
+find "$CACHE/runs" -mindepth 1 -maxdepth 1 -mmin +1440 -exec rm -rf {} + 2>/dev/null
 RUN=$(mktemp -d "$CACHE/runs/r.XXXXXX") || err "mktemp in $CACHE/runs"
-QPID= CATS=()
-cleanup() {
-  [ -n "$QPID" ] && kill -9 "$QPID" 2>/dev/null
+QPID='' CATS=()
+cleanup() {   # on any exit, also ^C: QEMU must not outlive us
+  if [ -n "$QPID" ]; then
+    kill "$QPID" 2>/dev/null            # timeout(1) passes SIGTERM on to QEMU
+    sleep 0.5
+    q=$(cat "$RUN/qemu.pid" 2>/dev/null)
+    [ -n "$q" ] && [ "$(cat /proc/$q/comm 2>/dev/null)" = qemu-system-x86 ] && kill -9 "$q"
+  fi
   [ ${#CATS[@]} -gt 0 ] && kill "${CATS[@]}" 2>/dev/null
   rm -rf "$RUN"
 }
@@ -90,7 +97,7 @@ for p in "$CWD" "${RW[@]}"; do [ "$p" = / ] || { mkdir -p "$p" && echo "$p"; }; 
 cat > "$RUN/conf" <<EOF
 STAGE2=$HERE/guest/stage2
 MODS=$CACHE/kernel/$KVER/lib/modules/$KVER
-HOSTNAME=$(hostname)
+HOSTNAME=$(cat /proc/sys/kernel/hostname)
 CWD=$CWD
 RDMA=$RDMA
 VERBOSE=$VERBOSE
@@ -103,24 +110,27 @@ EOF
     [ -n "${!v+x}" ] && printf 'export %s=%q\n' "$v" "${!v}"
   done
   echo "export TERM=dumb SANPORT_VM_GUEST=1"
+  for e in "${XENV[@]}"; do printf 'export %s=%q\n' "${e%%=*}" "${e#*=}"; done
   # Under TCG, tiered HotSpot (C1+C2) crashed in 9 of 51 runs with 2 vCPUs
   # (SIGSEGV at a just-patched nmethod entry: TCG's cross-modifying code
   # race); C1 only never crashed in >100 runs and starts short JVMs ~2x faster.
+  # Prepended last, so that no --env can drop it by accident.
   [ "$ACCEL" = tcg ] && echo 'export JAVA_TOOL_OPTIONS="-XX:TieredStopAtLevel=1${JAVA_TOOL_OPTIONS:+ $JAVA_TOOL_OPTIONS}"'
-  for e in "${XENV[@]}"; do printf 'export %s=%q\n' "${e%%=*}" "${e#*=}"; done
 } > "$RUN/env"
 
 # stdout/stderr of the command come over two virtio serial ports. QEMU writes
 # them into FIFOs that two cats copy to ours: had QEMU open /dev/fd/1 itself,
 # its second file offset would overwrite our output when stdout is a file.
+# If our stdout goes away (| head), keep draining: a FIFO without a reader
+# would stall the guest's port until the timeout.
 mkfifo "$RUN/out" "$RUN/err"
-cat "$RUN/out" & CATS+=($!)
-cat "$RUN/err" >&2 & CATS+=($!)
+(trap '' PIPE; cat 2> /dev/null || cat > /dev/null) < "$RUN/out" & CATS+=($!)
+(trap '' PIPE; cat >&2 2> /dev/null || cat > /dev/null) < "$RUN/err" & CATS+=($!)
 CONSOLE=$RUN/console.log
 [ $VERBOSE = 1 ] && CONSOLE=$RUN/err
 LOGLEVEL=4; [ $VERBOSE = 1 ] && LOGLEVEL=6
 QEMU=(qemu-system-x86_64 -M q35 "${MACH[@]}" -smp 2 -m "$MEM"
-  -nodefaults -no-user-config -display none -vga none -no-reboot -nic none
+  -nodefaults -no-user-config -display none -vga none -no-reboot -nic none -pidfile "$RUN/qemu.pid"
   -kernel "$KERNEL" -initrd "$INITRD"
   # mitigations=off: PTI/retpolines are costly under TCG; tsc=reliable keeps
   # the TSC clocksource (vDSO clock_gettime); panic=-1 + -no-reboot: a guest
@@ -156,6 +166,8 @@ else
 fi
 if [ "$RC" = 125 ] || [ "$RC" = 124 ]; then
   [ -s "$RUN/qemu.log" ] && sed 's/^/qemu: /' "$RUN/qemu.log" >&2
-  [ -f "$RUN/console.log" ] && tail -n 25 "$RUN/console.log" | sed 's/^/guest console: /' >&2
+  # the kernel's verdict (panic, Oops, our init's FATAL) and what came last
+  [ -f "$RUN/console.log" ] && { grep -m 5 -E 'Kernel panic|BUG|Oops|FATAL' "$RUN/console.log"
+    tail -n 10 "$RUN/console.log"; } | awk '!seen[$0]++ {print "guest console: " $0}' >&2
 fi
 exit "$RC"

@@ -1,0 +1,158 @@
+package io.sanport.iop;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import io.sanport.bindings.Errno;
+import io.sanport.bindings.ErrnoException;
+import io.sanport.bindings.libc.Iovec;
+import io.sanport.bindings.uring.IoUring;
+import io.sanport.bindings.uring.IoUringParams;
+import io.sanport.bindings.uring.IoUringProbe;
+import io.sanport.bindings.uring.IoUringProbeOp;
+import io.sanport.bindings.uring.Liburing;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One io_uring instance (liburing's {@code struct io_uring}), owned by one reactor thread: created, used and
+ * closed on it, in its confined arena. Single issuer and cooperative task running where the kernel has them.
+ */
+public final class Ring implements AutoCloseable {
+    /** Setup flags tried first; a kernel that refuses them (EINVAL) gets a plain ring. */
+    static final int PREFERRED_FLAGS = Liburing.IORING_SETUP_SINGLE_ISSUER | Liburing.IORING_SETUP_COOP_TASKRUN
+            | Liburing.IORING_SETUP_TASKRUN_FLAG | Liburing.IORING_SETUP_CLAMP;
+
+    private final MemorySegment ring;
+    private final SubmissionQueue sq;
+    private final CompletionQueue cq;
+    private final int setupFlags;
+    private boolean buffersRegistered;
+    private boolean filesRegistered;
+    private boolean closed;
+
+    private Ring(MemorySegment ring, int setupFlags) {
+        this.ring = ring;
+        this.setupFlags = setupFlags;
+        this.sq = new SubmissionQueue(ring);
+        this.cq = new CompletionQueue(ring);
+    }
+
+    /** Sets up a ring with {@code entries} SQ entries and a CQ twice that size, in {@code arena}. */
+    public static Ring open(Arena arena, int entries) throws ErrnoException {
+        String why = Liburing.unavailableReason();
+        if (why != null) {
+            throw new UnsupportedOperationException(why);
+        }
+        MemorySegment ring = arena.allocate(IoUring.LAYOUT);
+        MemorySegment params = arena.allocate(IoUringParams.LAYOUT);
+        int flags = PREFERRED_FLAGS;
+        IoUringParams.flags(params, flags);
+        int rc = Liburing.io_uring_queue_init_params(entries, ring, params);
+        if (rc == -Errno.EINVAL) {
+            flags = Liburing.IORING_SETUP_CLAMP;
+            params.fill((byte) 0);
+            IoUringParams.flags(params, flags);
+            rc = Liburing.io_uring_queue_init_params(entries, ring, params);
+        }
+        if (rc < 0) {
+            String hint = switch (-rc) {
+                case Errno.EPERM -> "io_uring is disabled: check /proc/sys/kernel/io_uring_disabled, or a seccomp "
+                        + "profile (containers) that blocks io_uring_setup";
+                case Errno.ENOSYS -> "this kernel has no io_uring (Linux >= 5.19 is needed)";
+                case Errno.ENOMEM -> "not enough locked memory for the rings: raise RLIMIT_MEMLOCK (ulimit -l)";
+                default -> null;
+            };
+            throw new ErrnoException("io_uring_queue_init_params", entries + " entries", -rc, hint);
+        }
+        return new Ring(ring, flags);
+    }
+
+    public SubmissionQueue sq() { return sq; }
+    public CompletionQueue cq() { return cq; }
+    public int setupFlags() { return setupFlags; }
+    public int ringFd() { return IoUring.ring_fd(ring); }
+
+    /** io_uring_submit(): hands the written entries to the kernel; returns how many, or -errno. */
+    public int submit() {
+        sq.publish();
+        return Liburing.io_uring_submit(ring);
+    }
+
+    /** io_uring_submit_and_wait(): submits, then blocks until {@code waitNr} completions are ready. */
+    public int submitAndWait(int waitNr) {
+        sq.publish();
+        return Liburing.io_uring_submit_and_wait(ring, waitNr);
+    }
+
+    /**
+     * Registers {@code region} as fixed buffer 0, so READ_FIXED / WRITE_FIXED anywhere inside it skip the
+     * per-I/O page pinning. The kernel pins the pages; without CAP_IPC_LOCK they count against RLIMIT_MEMLOCK.
+     */
+    public void registerBuffer(MemorySegment region, Arena arena) throws ErrnoException {
+        MemorySegment iov = arena.allocate(Iovec.LAYOUT);
+        Iovec.iov_base(iov, region);
+        Iovec.iov_len(iov, region.byteSize());
+        int rc = Liburing.io_uring_register_buffers(ring, iov, 1);
+        if (rc < 0) {
+            throw new ErrnoException("io_uring_register_buffers", region.byteSize() / 1024 + " KiB", -rc,
+                    -rc == Errno.ENOMEM || -rc == Errno.EPERM ? MemoryLock.hint(region.byteSize()) : null);
+        }
+        buffersRegistered = true;
+    }
+
+    /** Registers the fds as fixed files 0..n-1: no fdget/fdput per I/O. */
+    public void registerFiles(int[] fds, Arena arena) throws ErrnoException {
+        MemorySegment array = arena.allocate(JAVA_INT, fds.length);
+        for (int i = 0; i < fds.length; i++) {
+            array.setAtIndex(JAVA_INT, i, fds[i]);
+        }
+        int rc = Liburing.io_uring_register_files(ring, array, fds.length);
+        if (rc < 0) {
+            throw new ErrnoException("io_uring_register_files", fds.length + " files", -rc);
+        }
+        filesRegistered = true;
+    }
+
+    /** Which opcodes this kernel supports (io_uring_get_probe_ring). */
+    public boolean[] supportedOps() {
+        MemorySegment probe = Liburing.io_uring_get_probe_ring(ring);
+        boolean[] ops = new boolean[Liburing.IORING_OP_LAST + 1];
+        if (probe.equals(MemorySegment.NULL)) {
+            return ops;
+        }
+        try {
+            MemorySegment p = probe.reinterpret(IoUringProbe.LAYOUT.byteSize() + 256 * IoUringProbeOp.LAYOUT.byteSize());
+            int n = Math.min(IoUringProbe.ops_len(p), ops.length);
+            for (int i = 0; i < n; i++) {
+                ops[i] = (IoUringProbeOp.flags(IoUringProbe.ops(p, i)) & IoUringProbeOp.IO_URING_OP_SUPPORTED) != 0;
+            }
+            return ops;
+        } finally {
+            Liburing.io_uring_free_probe(probe);
+        }
+    }
+
+    /** Unregisters and tears the ring down; the caller has drained it. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (buffersRegistered) {
+            Liburing.io_uring_unregister_buffers(ring);
+        }
+        if (filesRegistered) {
+            Liburing.io_uring_unregister_files(ring);
+        }
+        Liburing.io_uring_queue_exit(ring);
+    }
+
+    static String describeFlags(int flags) {
+        StringBuilder b = new StringBuilder();
+        if ((flags & Liburing.IORING_SETUP_SINGLE_ISSUER) != 0) b.append("single-issuer ");
+        if ((flags & Liburing.IORING_SETUP_COOP_TASKRUN) != 0) b.append("coop-taskrun ");
+        return b.toString().strip();
+    }
+
+}

@@ -1,0 +1,154 @@
+package io.sanport.iop;
+
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
+import io.sanport.bindings.uring.IoUringSq;
+import io.sanport.bindings.uring.IoUringSqe;
+import io.sanport.bindings.uring.Liburing;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The mapped submission ring, written from Java. liburing's {@code io_uring_get_sqe} and the
+ * {@code io_uring_prep_*} helpers are inline in the header; these are their Java forms. We own
+ * {@code sq->sqe_tail} and hand it to liburing before each submit, which publishes it to the kernel's tail
+ * with a release store. Confined to the reactor thread.
+ */
+public final class SubmissionQueue {
+    private static final VarHandle INT = JAVA_INT.varHandle();
+    private static final long SQE = IoUringSqe.SIZE;
+
+    private final MemorySegment sq;      // struct io_uring_sq inside struct io_uring
+    private final MemorySegment khead;   // the kernel's consumer index
+    private final MemorySegment kflags;
+    private final MemorySegment sqes;
+    private final int mask;
+    private final int entries;
+    private int tail;
+
+    SubmissionQueue(MemorySegment ring) {
+        this.sq = ring.asSlice(io.sanport.bindings.uring.IoUring.SQ, IoUringSq.LAYOUT);
+        this.entries = IoUringSq.ring_entries(sq);
+        this.mask = IoUringSq.ring_mask(sq);
+        this.khead = IoUringSq.khead(sq).reinterpret(4);
+        this.kflags = IoUringSq.kflags(sq).reinterpret(4);
+        this.sqes = IoUringSq.sqes(sq).reinterpret((long) entries * SQE);
+        this.tail = IoUringSq.sqe_tail(sq);
+        // liburing >= 2.2 maps array[i] = i once at init; do it again so older ones work too
+        MemorySegment array = IoUringSq.array(sq).reinterpret((long) entries * 4);
+        for (int i = 0; i < entries; i++) {
+            array.setAtIndex(JAVA_INT, i, i);
+        }
+    }
+
+    public int entries() {
+        return entries;
+    }
+
+    /** Entries written but not yet handed to the kernel. */
+    public int pending() {
+        return tail - (int) INT.getAcquire(khead, 0L);
+    }
+
+    /** io_uring_sq_space_left(). */
+    public int spaceLeft() {
+        return entries - (tail - (int) INT.getAcquire(khead, 0L));
+    }
+
+    /** Whether the kernel asked for an enter to run deferred work or flush an overflowed CQ. */
+    boolean needsEnter() {
+        return ((int) INT.getAcquire(kflags, 0L) & (Liburing.IORING_SQ_CQ_OVERFLOW | Liburing.IORING_SQ_TASKRUN)) != 0;
+    }
+
+    /** Makes the written entries visible to liburing's submit (which stores the kernel tail). */
+    void publish() {
+        IoUringSq.sqe_tail(sq, tail);
+    }
+
+    /** io_uring_get_sqe(): the byte offset of a free entry in {@link #sqes}, or -1 when the ring is full. */
+    private long next() {
+        if (tail - (int) INT.getAcquire(khead, 0L) >= entries) {
+            return -1;
+        }
+        long at = (long) (tail & mask) * SQE;
+        tail++;
+        return at;
+    }
+
+    /** io_uring_prep_rw(): writes every field of the entry, so no stale bytes of an earlier use remain. */
+    private boolean prepRw(int op, int flags, int fd, long addr, int len, long offset, int rwFlags, int bufIndex,
+                           long userData) {
+        long at = next();
+        if (at < 0) {
+            return false;
+        }
+        MemorySegment s = sqes;
+        IoUringSqe.opcode(s, at, (byte) op);
+        IoUringSqe.flags(s, at, (byte) flags);
+        IoUringSqe.ioprio(s, at, (short) 0);
+        IoUringSqe.fd(s, at, fd);
+        IoUringSqe.off(s, at, offset);
+        IoUringSqe.addr(s, at, addr);
+        IoUringSqe.len(s, at, len);
+        IoUringSqe.rw_flags(s, at, rwFlags);
+        IoUringSqe.user_data(s, at, userData);
+        IoUringSqe.buf_index(s, at, (short) bufIndex);
+        IoUringSqe.personality(s, at, (short) 0);
+        IoUringSqe.file_index(s, at, 0);
+        IoUringSqe.addr3(s, at, 0);
+        s.set(java.lang.foreign.ValueLayout.JAVA_LONG, at + IoUringSqe.ADDR3 + 8, 0L);
+        return true;
+    }
+
+    /** io_uring_prep_read_fixed() on a registered file. */
+    public boolean prepReadFixed(int fileIndex, long addr, int len, long offset, int bufIndex, long userData) {
+        return prepRw(Liburing.IORING_OP_READ_FIXED, Liburing.IOSQE_FIXED_FILE, fileIndex, addr, len, offset, 0,
+                bufIndex, userData);
+    }
+
+    /** io_uring_prep_write_fixed() on a registered file; {@code rwFlags} may carry RWF_DSYNC (FUA). */
+    public boolean prepWriteFixed(int fileIndex, long addr, int len, long offset, int rwFlags, int bufIndex,
+                                  long userData) {
+        return prepRw(Liburing.IORING_OP_WRITE_FIXED, Liburing.IOSQE_FIXED_FILE, fileIndex, addr, len, offset,
+                rwFlags, bufIndex, userData);
+    }
+
+    /** io_uring_prep_read() on a registered file, for buffers outside the registered region. */
+    public boolean prepRead(int fileIndex, long addr, int len, long offset, long userData) {
+        return prepRw(Liburing.IORING_OP_READ, Liburing.IOSQE_FIXED_FILE, fileIndex, addr, len, offset, 0, 0, userData);
+    }
+
+    /** io_uring_prep_write() on a registered file. */
+    public boolean prepWrite(int fileIndex, long addr, int len, long offset, int rwFlags, long userData) {
+        return prepRw(Liburing.IORING_OP_WRITE, Liburing.IOSQE_FIXED_FILE, fileIndex, addr, len, offset, rwFlags, 0,
+                userData);
+    }
+
+    /** io_uring_prep_fsync() with IORING_FSYNC_DATASYNC: the NVMe Flush. */
+    public boolean prepFdatasync(int fileIndex, long userData) {
+        return prepRw(Liburing.IORING_OP_FSYNC, Liburing.IOSQE_FIXED_FILE, fileIndex, 0, 0, 0,
+                Liburing.IORING_FSYNC_DATASYNC, 0, userData);
+    }
+
+    /** io_uring_prep_fallocate(): the length goes in addr and the mode in len, as liburing does. */
+    public boolean prepFallocate(int fileIndex, int mode, long offset, long length, long userData) {
+        return prepRw(Liburing.IORING_OP_FALLOCATE, Liburing.IOSQE_FIXED_FILE, fileIndex, length, mode, offset, 0, 0,
+                userData);
+    }
+
+    /** io_uring_prep_read() on a plain fd (the reactor's eventfd). */
+    public boolean prepReadFd(int fd, long addr, int len, long userData) {
+        return prepRw(Liburing.IORING_OP_READ, 0, fd, addr, len, 0, 0, 0, userData);
+    }
+
+    /** io_uring_prep_cancel64() with IORING_ASYNC_CANCEL_ANY: cancels everything in flight. */
+    public boolean prepCancelAll(long userData) {
+        return prepRw(Liburing.IORING_OP_ASYNC_CANCEL, 0, -1, 0, 0, 0,
+                Liburing.IORING_ASYNC_CANCEL_ALL | Liburing.IORING_ASYNC_CANCEL_ANY, 0, userData);
+    }
+
+    /** io_uring_prep_nop(). */
+    public boolean prepNop(long userData) {
+        return prepRw(Liburing.IORING_OP_NOP, 0, -1, 0, 0, 0, 0, 0, userData);
+    }
+}
