@@ -4,6 +4,7 @@ import io.sanport.bindings.Errno;
 import io.sanport.bindings.ErrnoException;
 import io.sanport.bindings.Native;
 import io.sanport.bindings.libc.Libc;
+import io.sanport.bindings.uring.Liburing;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -53,12 +54,14 @@ public final class Reactor implements Executor, CompletionQueue.Handler, AutoClo
     private CompletionQueue cq;
     private BufferPool pool;
     private MemorySegment wakeBuffer;
-    private IoRequest[] slots;
+    private Object[] slots; // IoRequest or RingOperation, by user_data
     private int[] freeSlots;
     private int freeTop;
     private int inflight;
     private IoRequest waitHead;
     private IoRequest waitTail;
+    private RingOperation opHead;
+    private RingOperation opTail;
     private int waiting;
     private long completions;
     private long parked;
@@ -140,7 +143,7 @@ public final class Reactor implements Executor, CompletionQueue.Handler, AutoClo
         sq = ring.sq();
         cq = ring.cq();
         int capacity = Math.min(cq.entries() - 1, 4 * sq.entries()); // one CQ entry stays for the wake read
-        slots = new IoRequest[capacity];
+        slots = new Object[capacity];
         freeSlots = new int[capacity];
         for (int i = 0; i < capacity; i++) {
             freeSlots[i] = capacity - 1 - i;
@@ -171,7 +174,7 @@ public final class Reactor implements Executor, CompletionQueue.Handler, AutoClo
     private void loop() {
         while (true) {
             runTasks();
-            if (closing && inflight == 0 && waitHead == null && tasks.isEmpty()) {
+            if (closing && inflight == 0 && waitHead == null && opHead == null && tasks.isEmpty()) {
                 return;
             }
             int rc;
@@ -213,13 +216,18 @@ public final class Reactor implements Executor, CompletionQueue.Handler, AutoClo
     public void complete(long userData, int res, int flags) {
         if (userData >= 0) {
             int slot = (int) userData;
-            IoRequest r = slots[slot];
-            slots[slot] = null;
-            freeSlots[freeTop++] = slot;
-            inflight--;
-            completions++;
-            r.result = res;
-            r.callback.ioComplete(r);
+            Object o = slots[slot];
+            if (o instanceof IoRequest r) {
+                release(slot);
+                r.result = res;
+                r.callback.ioComplete(r);
+            } else {
+                RingOperation op = (RingOperation) o;
+                if ((flags & Liburing.IORING_CQE_F_MORE) == 0) {
+                    release(slot);
+                }
+                op.complete(res, flags);
+            }
         } else if (userData == WAKE) {
             {
                 armWake();
@@ -229,8 +237,57 @@ public final class Reactor implements Executor, CompletionQueue.Handler, AutoClo
     }
 
 
+    private void release(int slot) {
+        slots[slot] = null;
+        freeSlots[freeTop++] = slot;
+        inflight--;
+        completions++;
+    }
+
+    /**
+     * Starts {@code op} on this ring (reactor thread only); it completes through its own
+     * {@link RingOperation#complete}. Waits, in order, when no slot or SQ entry is free.
+     */
+    public void submit(RingOperation op) {
+        if (opHead != null || freeTop == 0 || !start(op)) {
+            op.next = null;
+            parked++;
+            if (opTail == null) {
+                opHead = op;
+            } else {
+                opTail.next = op;
+            }
+            opTail = op;
+        }
+    }
+
+    private boolean start(RingOperation op) {
+        int slot = freeSlots[freeTop - 1];
+        if (!op.prep(sq, slot)) {
+            ring.submit();
+            if (!op.prep(sq, slot)) {
+                return false;
+            }
+        }
+        freeTop--;
+        slots[slot] = op;
+        inflight++;
+        return true;
+    }
+
     /** Starts parked requests, oldest first, while slots and SQ entries last. */
     private void startWaiting() {
+        while (opHead != null && freeTop > 0) {
+            RingOperation op = opHead;
+            if (!start(op)) {
+                return;
+            }
+            opHead = op.next;
+            op.next = null;
+            if (opHead == null) {
+                opTail = null;
+            }
+        }
         while (waitHead != null && freeTop > 0) {
             IoRequest r = waitHead;
             if (!start(r)) {

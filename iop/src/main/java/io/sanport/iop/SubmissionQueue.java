@@ -147,6 +147,39 @@ public final class SubmissionQueue {
                 Liburing.IORING_ASYNC_CANCEL_ALL | Liburing.IORING_ASYNC_CANCEL_ANY, 0, userData);
     }
 
+    /** io_uring_prep_recv() on a socket fd. */
+    public boolean prepRecv(int fd, long addr, int len, int msgFlags, long userData) {
+        return prepRw(Liburing.IORING_OP_RECV, 0, fd, addr, len, 0, msgFlags, 0, userData);
+    }
+
+    /** io_uring_prep_send() on a socket fd. */
+    public boolean prepSend(int fd, long addr, int len, int msgFlags, long userData) {
+        return prepRw(Liburing.IORING_OP_SEND, 0, fd, addr, len, 0, msgFlags, 0, userData);
+    }
+
+    /**
+     * io_uring_prep_send_zc(): the kernel sends from {@code addr} without copying and posts two completions,
+     * the result (with IORING_CQE_F_MORE) and a notification (IORING_CQE_F_NOTIF) when the buffer is free.
+     */
+    public boolean prepSendZc(int fd, long addr, int len, int msgFlags, long userData) {
+        return prepRw(Liburing.IORING_OP_SEND_ZC, 0, fd, addr, len, 0, msgFlags, 0, userData);
+    }
+
+    /** io_uring_prep_accept(): {@code addr}/{@code addrLenAddr} may be 0. */
+    public boolean prepAccept(int fd, long addr, long addrLenAddr, int flags, long userData) {
+        return prepRw(Liburing.IORING_OP_ACCEPT, 0, fd, addr, 0, addrLenAddr, flags, 0, userData);
+    }
+
+    /** io_uring_prep_connect(). */
+    public boolean prepConnect(int fd, long addr, int addrLen, long userData) {
+        return prepRw(Liburing.IORING_OP_CONNECT, 0, fd, addr, 0, addrLen, 0, 0, userData);
+    }
+
+    /** io_uring_prep_poll_add(). */
+    public boolean prepPollAdd(int fd, int pollMask, long userData) {
+        return prepRw(Liburing.IORING_OP_POLL_ADD, 0, fd, 0, 0, 0, pollMask, 0, userData);
+    }
+
     /** io_uring_prep_nop(). */
     public boolean prepNop(long userData) {
         return prepRw(Liburing.IORING_OP_NOP, 0, -1, 0, 0, 0, 0, 0, userData);
