@@ -158,6 +158,15 @@ public final class SubmissionQueue {
     }
 
     /**
+     * io_uring_prep_writev() on a socket fd: one gather write of {@code count} {@code struct iovec}s at
+     * {@code iovecs}, so a PDU header, its payload in a registered buffer and its digests leave in one call.
+     * The offset is 0: sockets ignore it. A stream socket may take fewer bytes; the caller sends the rest.
+     */
+    public boolean prepWritev(int fd, long iovecs, int count, long userData) {
+        return prepRw(Liburing.IORING_OP_WRITEV, 0, fd, iovecs, count, 0, 0, 0, userData);
+    }
+
+    /**
      * io_uring_prep_send_zc(): the kernel sends from {@code addr} without copying and posts two completions,
      * the result (with IORING_CQE_F_MORE) and a notification (IORING_CQE_F_NOTIF) when the buffer is free.
      */

@@ -17,7 +17,7 @@ final class LoopDevice implements AutoCloseable {
 
     static boolean available() {
         return "root".equals(System.getProperty("user.name")) && Files.exists(Path.of("/dev/loop-control"))
-                && Files.isExecutable(Path.of("/usr/sbin/losetup")) || Files.isExecutable(Path.of("/sbin/losetup"));
+                && (Files.isExecutable(Path.of("/usr/sbin/losetup")) || Files.isExecutable(Path.of("/sbin/losetup")));
     }
 
     static LoopDevice create(long size) throws IOException, InterruptedException {
@@ -27,6 +27,15 @@ final class LoopDevice implements AutoCloseable {
         }
         String dev = run("losetup", "--find", "--show", backing.toString()).strip();
         return new LoopDevice(backing, dev);
+    }
+
+    /** The loop device's request queue attributes in sysfs (/sys/block/loopN/queue). */
+    Path queue() {
+        return Path.of("/sys/block", Path.of(device).getFileName().toString(), "queue");
+    }
+
+    String queueAttribute(String name) throws IOException {
+        return Files.readString(queue().resolve(name)).strip();
     }
 
     static String run(String... cmd) throws IOException, InterruptedException {

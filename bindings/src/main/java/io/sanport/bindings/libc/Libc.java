@@ -14,7 +14,8 @@ import java.lang.invoke.MethodHandle;
 
 /**
  * The libc functions and macros sanport uses ({@code <fcntl.h>, <unistd.h>, <sys/ioctl.h>, <linux/fs.h>,
- * <sys/mman.h>, <sys/resource.h>, <sys/eventfd.h>, <string.h>}), as listed in native-headers/libc.bind.
+ * <sys/mman.h>, <sys/resource.h>, <sys/eventfd.h>, <string.h>, <sys/socket.h>, <netinet/in.h>,
+ * <netinet/tcp.h>}), as listed in native-headers/libc.bind.
  * Every call captures errno; the checked forms throw {@link ErrnoException} naming the call and its subject.
  * Control path only: the data path goes through io_uring.
  */
@@ -61,6 +62,21 @@ public final class Libc {
     // <sys/eventfd.h>
     public static final int EFD_CLOEXEC = O_CLOEXEC;
     public static final int EFD_NONBLOCK = 04000;
+    // <sys/socket.h>, <netinet/in.h>, <netinet/tcp.h>: the NVMe/TCP listener
+    public static final int AF_INET = 2;
+    public static final int SOCK_STREAM = 1;
+    public static final int SOCK_CLOEXEC = O_CLOEXEC;
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_REUSEADDR = 2;
+    public static final int SO_KEEPALIVE = 9;
+    public static final int IPPROTO_TCP = 6;
+    public static final int TCP_NODELAY = 1;
+    public static final int SOMAXCONN = 4096;
+    public static final int SHUT_RD = 0;
+    public static final int SHUT_WR = 1;
+    public static final int SHUT_RDWR = 2;
+    public static final int MSG_WAITALL = 0x100;
+    public static final int MSG_NOSIGNAL = 0x4000;
 
     private static final Linker.Option ERRNO = Native.CAPTURE_ERRNO;
     private static final MethodHandle OPEN = Native.downcall(Native.LIBC, "open",
@@ -93,6 +109,20 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
     private static final MethodHandle WRITE = Native.downcall(Native.LIBC, "write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), ERRNO);
+    private static final MethodHandle SOCKET = Native.downcall(Native.LIBC, "socket",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO);
+    private static final MethodHandle BIND = Native.downcall(Native.LIBC, "bind",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
+    private static final MethodHandle LISTEN = Native.downcall(Native.LIBC, "listen",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO);
+    private static final MethodHandle SETSOCKOPT = Native.downcall(Native.LIBC, "setsockopt",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
+    private static final MethodHandle GETSOCKNAME = Native.downcall(Native.LIBC, "getsockname",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO);
+    private static final MethodHandle GETPEERNAME = Native.downcall(Native.LIBC, "getpeername",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), ERRNO);
+    private static final MethodHandle SHUTDOWN = Native.downcall(Native.LIBC, "shutdown",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), ERRNO);
     private static final MethodHandle STRERROR = Native.downcall(Native.LIBC, "strerror",
             FunctionDescriptor.of(ADDRESS, JAVA_INT));
     private static final MethodHandle STRERRORNAME_NP = Native.downcall(Native.LIBC, "strerrorname_np",
@@ -289,6 +319,88 @@ public final class Libc {
         try {
             long n = (long) WRITE.invokeExact(captureState, fd, buffer, buffer.byteSize());
             return n >= 0 ? n : -Native.errno(captureState);
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    public static int socket(int domain, int type, int protocol) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            return (int) check((int) SOCKET.invokeExact(st, domain, type, protocol), st, "socket", null);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    /** bind(2) to a {@link SockaddrIn} (or another sockaddr of {@code addr.byteSize()} bytes). */
+    public static void bind(int fd, MemorySegment addr, Object subject) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            check((int) BIND.invokeExact(st, fd, addr, (int) addr.byteSize()), st, "bind", subject);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    public static void listen(int fd, int backlog, Object subject) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            check((int) LISTEN.invokeExact(st, fd, backlog), st, "listen", subject);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    /** setsockopt(2) with an int value (SO_REUSEADDR, TCP_NODELAY...). */
+    public static void setsockopt(int fd, int level, int name, int value, Object subject) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            MemorySegment v = arena.allocateFrom(JAVA_INT, value);
+            check((int) SETSOCKOPT.invokeExact(st, fd, level, name, v, (int) v.byteSize()), st, "setsockopt", subject);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    /** getsockname(2) into {@code addr} (its size is the buffer length); returns the address length. */
+    public static int getsockname(int fd, MemorySegment addr) throws ErrnoException {
+        return name(GETSOCKNAME, "getsockname", fd, addr);
+    }
+
+    /** getpeername(2) into {@code addr}; returns the address length. */
+    public static int getpeername(int fd, MemorySegment addr) throws ErrnoException {
+        return name(GETPEERNAME, "getpeername", fd, addr);
+    }
+
+    private static int name(MethodHandle handle, String call, int fd, MemorySegment addr) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            MemorySegment len = arena.allocateFrom(JAVA_INT, (int) addr.byteSize());
+            check((int) handle.invokeExact(st, fd, addr, len), st, call, "fd " + fd);
+            return len.get(JAVA_INT, 0);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    /** shutdown(2); wakes a receive posted on the socket. */
+    public static void shutdown(int fd, int how) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            check((int) SHUTDOWN.invokeExact(st, fd, how), st, "shutdown", "fd " + fd);
+        } catch (ErrnoException e) {
+            throw e;
         } catch (Throwable t) {
             throw fatal(t);
         }

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Side by side benchmarks: sanport and a peer on the same device, same block size and queue depth, one after
+# the other in one run. Prints progress; the last line is one JSON object with the ratios (sanport / peer).
+#
+#   bench/compare.sh local [--seconds N] [--size 1G]
+#       fio (io_uring, direct, fixedbufs, registerfiles) vs `sanport bench local`, on a loop device over a file
+#       in /dev/shm that it creates and removes: 4k randread QD32, 4k randread QD1, 128k sequential read QD8.
+#       Needs root (losetup) and fio.
+set -euo pipefail
+SANPORT_ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+. "$SANPORT_ROOT/scripts/lib.sh"
+
+usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+scenario=${1:-}; [ -n "$scenario" ] || usage 2; shift
+seconds=10; size=1G
+while [ $# -gt 0 ]; do
+    case $1 in
+        --seconds) seconds=$2; shift 2;;
+        --size) size=$2; shift 2;;
+        -h|--help) usage;;
+        *) echo "compare.sh: unknown option $1" >&2; usage 2;;
+    esac
+done
+say() { echo "compare.sh: $*" >&2; }
+
+# fio's terse output (v3): field 7 = read KiB/s, 8 = read IOPS; 48/49 the same for writes
+fio_run() { # name rw bs qd device -> "iops mib_s"
+    local out
+    out=$(fio --name="$1" --filename="$5" --rw="$2" --bs="$3" --iodepth="$4" --ioengine=io_uring --direct=1 \
+              --fixedbufs=1 --registerfiles=1 --numjobs=1 --time_based --runtime="$seconds" --ramp_time=1 \
+              --norandommap --randrepeat=0 --minimal) || { say "fio failed: $out"; return 1; }
+    awk -F';' '{printf "%s %.1f\n", $8, $7/1024}' <<<"$out"
+}
+
+sanport_run() { # rw bs qd device -> "iops mib_s"
+    local out
+    out=$("$SANPORT_ROOT/sanport" bench local --device "$4" --rw "$1" --bs "$2" --qd "$3" --seconds "$seconds" \
+              --ramp 1 --json | tail -1)
+    sed -E 's/.*"iops":([0-9.]+).*"mib_s":([0-9.]+).*/\1 \2/' <<<"$out"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "null" }'; }
+
+local_scenario() {
+    [ "$(id -u)" = 0 ] || { say "needs root for losetup"; exit 1; }
+    command -v fio >/dev/null || { say "needs fio (apt-get install fio)"; exit 1; }
+    sanport_find_jdk && sanport_build_if_needed
+    img=$(mktemp /dev/shm/sanport-compare.XXXXXX.img)
+    dev=""
+    trap 'if [ -n "$dev" ]; then losetup -d "$dev" 2>/dev/null; fi; rm -f "$img"' EXIT
+    say "filling a $size image in /dev/shm with random data (holes would read faster than data)"
+    head -c "$(numfmt --from=iec "$size")" /dev/urandom >"$img"
+    dev=$(losetup --find --show "$img")
+    say "device: $dev over $img; $seconds s per run after 1 s ramp; machine: $(nproc) cores, $(uname -r)"
+    local -a names=(randread_4k_qd32 randread_4k_qd1 seqread_128k) rws=(randread randread read) bss=(4k 4k 128k) qds=(32 1 8)
+    local json_s="" json_p="" json_r="" i s p
+    for i in 0 1 2; do
+        say "${names[$i]}: fio ..."
+        p=$(fio_run "${names[$i]}" "${rws[$i]}" "${bss[$i]}" "${qds[$i]}" "$dev")
+        say "${names[$i]}: fio $p (IOPS MiB/s); sanport ..."
+        s=$(sanport_run "${rws[$i]}" "${bss[$i]}" "${qds[$i]}" "$dev")
+        say "${names[$i]}: sanport $s (IOPS MiB/s); ratio $(ratio "${s%% *}" "${p%% *}")"
+        json_s+="\"${names[$i]}\":{\"iops\":${s%% *},\"mib_s\":${s##* }},"
+        json_p+="\"${names[$i]}\":{\"iops\":${p%% *},\"mib_s\":${p##* }},"
+        json_r+="\"${names[$i]}\":$(ratio "${s%% *}" "${p%% *}"),"
+    done
+    printf '{"scenario":"local","date":"%s","machine":"%s cores, kernel %s","device":"loop over /dev/shm, %s","seconds":%s,"sanport":{%s},"peer":{"name":"fio %s io_uring fixedbufs registerfiles",%s},"ratios":{%s}}\n' \
+        "$(date -u +%F)" "$(nproc)" "$(uname -r)" "$size" "$seconds" "${json_s%,}" "$(fio --version)" "${json_p%,}" "${json_r%,}"
+}
+
+case $scenario in
+    local) local_scenario;;
+    *) echo "compare.sh: unknown scenario '$scenario' (known: local)" >&2; exit 2;;
+esac
