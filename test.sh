@@ -59,9 +59,9 @@ maven_tests() {
 }
 
 launcher() {
-    local home
-    home=$(mktemp -d)
-    trap 'rm -rf "$home"' RETURN
+    demo_home=$(mktemp -d)
+    local home=$demo_home
+    trap 'rm -rf "$demo_home"' RETURN
     ./sanport --help | grep -q 'demo' || { echo "sanport --help does not list demo"; return 1; }
     SANPORT_HOME=$home ./sanport demo --seconds 1 || return 1
     [ -f "$home/default.img" ] || { echo "demo did not create the default image"; return 1; }
