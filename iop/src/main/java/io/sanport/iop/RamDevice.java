@@ -13,7 +13,12 @@ final class RamDevice extends FdDevice {
     }
 
     static BlockDevice open(String spec) throws IOException {
-        long size = BlockDevices.parseSize(spec.substring("ram:".length()));
+        long size;
+        try {
+            size = BlockDevices.parseSize(spec.substring("ram:".length()));
+        } catch (IllegalArgumentException e) {
+            throw new IOException(spec + ": " + e.getMessage(), e);
+        }
         if (size == 0 || size % FileDevice.SECTOR != 0) {
             throw new IOException(spec + ": a RAM device needs a size that is a non-zero multiple of 512");
         }

@@ -179,12 +179,12 @@ public final class Reactor implements Executor, CompletionQueue.Handler, AutoClo
             }
             int rc;
             if (!tasks.isEmpty() || cq.ready() > 0) {
-                rc = ring.submit();
+                rc = ring.submitAndGetEvents();
             } else {
                 sleeping.set(true);
                 if (!tasks.isEmpty()) {
                     sleeping.setRelease(false);
-                    rc = ring.submit();
+                    rc = ring.submitAndGetEvents();
                 } else {
                     rc = ring.submitAndWait(1);
                     sleeping.setRelease(false);
@@ -450,6 +450,9 @@ public final class Reactor implements Executor, CompletionQueue.Handler, AutoClo
         }
         tasks.add(task);
         if (!inReactor()) {
+            if (terminated.isDone() && tasks.remove(task)) {
+                throw new RejectedExecutionException(name + " is closed"); // it drained and exited meanwhile
+            }
             wake();
         }
     }

@@ -24,7 +24,7 @@ class ReactorConcurrencyTest {
     static final ReactorConfig CONFIG = new ReactorConfig(32, 64 * 1024, 16);
     static final int REACTORS = 3;
     static final int CALLERS = 3;
-    static final int CHUNKS = 48;
+    static final int CHUNKS = 96;
     static final int[] SIZES = {4096, 512, 65536, 8192, 1024 * 3, 32768};
     static final long REGION = 4L << 20; // > CHUNKS * 64 KiB
 

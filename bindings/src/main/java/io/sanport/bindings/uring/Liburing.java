@@ -95,6 +95,8 @@ public final class Liburing {
             FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle SUBMIT_AND_WAIT = Native.downcallOrNull(LIB, "io_uring_submit_and_wait",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle SUBMIT_AND_GET_EVENTS = Native.downcallOrNull(LIB, "io_uring_submit_and_get_events",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle GET_EVENTS = Native.downcallOrNull(LIB, "io_uring_get_events",
             FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle REGISTER_BUFFERS = Native.downcallOrNull(LIB, "io_uring_register_buffers",
@@ -153,6 +155,14 @@ public final class Liburing {
     public static int io_uring_submit_and_wait(MemorySegment ring, int waitNr) {
         try {
             return (int) SUBMIT_AND_WAIT.invokeExact(ring, waitNr);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    public static int io_uring_submit_and_get_events(MemorySegment ring) {
+        try {
+            return (int) SUBMIT_AND_GET_EVENTS.invokeExact(ring);
         } catch (Throwable t) {
             throw rethrow(t);
         }
