@@ -519,6 +519,7 @@ public final class Reactor implements Executor, CompletionQueue.Handler, AutoClo
                     throw new IOException(name + ": " + inflight + " I/Os still in flight after cancel; leaving it");
                 }
             }
+            thread.join(unit.toMillis(timeout)); // its last act after freeing everything is to end
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while closing " + name, e);
