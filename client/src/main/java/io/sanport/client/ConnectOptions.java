@@ -1,0 +1,52 @@
+package io.sanport.client;
+
+import io.sanport.nvme.Nqn;
+import java.util.UUID;
+
+/**
+ * What {@link RemoteController#connect} asks for; the defaults are the Linux host's (nvme-cli) defaults.
+ *
+ * @param ioQueues        I/O queues to create (the controller may grant fewer); 0 for a discovery controller
+ * @param queueSize       entries per I/O queue, clamped to CAP.MQES+1 and MAXCMD
+ * @param katoMillis      keep-alive timeout sent in the admin Connect; a Keep Alive goes out every KATO/2; 0 = none
+ * @param headerDigest    ask for CRC32C header digests (ICReq DGST bit 0)
+ * @param dataDigest      ask for CRC32C data digests (ICReq DGST bit 1)
+ * @param hostNqn         host NQN sent in every Connect
+ * @param hostId          host identifier sent in every Connect
+ * @param timeoutMillis   TCP connect, ICResp and admin command timeout
+ */
+public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolean headerDigest, boolean dataDigest,
+                             String hostNqn, UUID hostId, int timeoutMillis) {
+    public static final int DEFAULT_QUEUE_SIZE = 128;
+    public static final int DEFAULT_KATO_MILLIS = 5000;
+    /** Linux: 16..1024. */
+    public static final int MIN_QUEUE_SIZE = 2;
+    public static final int MAX_QUEUE_SIZE = 1024;
+
+    public ConnectOptions {
+        if (ioQueues < 0 || ioQueues > 0xFFFE) {
+            throw new IllegalArgumentException("ioQueues " + ioQueues + " out of 0..65534");
+        }
+        if (queueSize < MIN_QUEUE_SIZE || queueSize > MAX_QUEUE_SIZE) {
+            throw new IllegalArgumentException("queueSize " + queueSize + " out of " + MIN_QUEUE_SIZE + ".." + MAX_QUEUE_SIZE);
+        }
+        if (katoMillis < 0) {
+            throw new IllegalArgumentException("negative kato");
+        }
+        Nqn.validate(hostNqn);
+    }
+
+    /** One I/O queue per processor, 128 entries, KATO 5 s, no digests, a random host NQN/ID. */
+    public static ConnectOptions defaults() {
+        UUID id = UUID.randomUUID();
+        return new ConnectOptions(Runtime.getRuntime().availableProcessors(), DEFAULT_QUEUE_SIZE, DEFAULT_KATO_MILLIS,
+                false, false, Nqn.of(id), id, 30_000);
+    }
+
+    public ConnectOptions withIoQueues(int n) { return new ConnectOptions(n, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis); }
+    public ConnectOptions withQueueSize(int n) { return new ConnectOptions(ioQueues, n, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis); }
+    public ConnectOptions withKato(int ms) { return new ConnectOptions(ioQueues, queueSize, ms, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis); }
+    public ConnectOptions withDigests(boolean header, boolean data) { return new ConnectOptions(ioQueues, queueSize, katoMillis, header, data, hostNqn, hostId, timeoutMillis); }
+    public ConnectOptions withHost(String nqn, UUID id) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, nqn, id, timeoutMillis); }
+    public ConnectOptions withTimeout(int ms) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, ms); }
+}

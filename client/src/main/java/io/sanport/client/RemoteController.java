@@ -1,0 +1,535 @@
+package io.sanport.client;
+
+import io.sanport.nvme.AdminOpcode;
+import io.sanport.nvme.DsmRange;
+import io.sanport.nvme.FeatureId;
+import io.sanport.nvme.IdentifyCns;
+import io.sanport.nvme.IdentifyController;
+import io.sanport.nvme.IdentifyNamespace;
+import io.sanport.nvme.IoOpcode;
+import io.sanport.nvme.Nqn;
+import io.sanport.nvme.Status;
+import io.sanport.nvme.SubmissionQueueEntry;
+import io.sanport.nvme.fabrics.ConnectCommand;
+import io.sanport.nvme.fabrics.ConnectData;
+import io.sanport.nvme.fabrics.FabricsCommand;
+import io.sanport.nvme.fabrics.Property;
+import io.sanport.nvme.fabrics.PropertyGetCommand;
+import io.sanport.nvme.fabrics.PropertySetCommand;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+import static io.sanport.nvme.Wire.U32;
+
+/**
+ * A remote NVMe controller reached over NVMe/TCP: the host side of one association (admin queue + I/O queues),
+ * brought up the way the Linux 6.1 host does it (fact sheet §7.1):
+ * admin Connect (QID 0, CNTLID FFFFh) → Property Get CAP → Set CC.EN → poll CSTS.RDY → Property Get VS →
+ * Identify Controller → Set Features Number of Queues → all I/O transports, then their Connects with the CNTLID.
+ * <p>
+ * I/O goes through {@link RemoteNamespace}. Commands are spread over the I/O queues round-robin. A Keep Alive
+ * goes out on the admin queue every KATO/2; if one is still unanswered after KATO the association is failed.
+ * {@link #close} is the orderly disconnect: I/O queues closed, CC.SHN = normal, wait for CSTS.SHST = complete,
+ * admin queue closed.
+ */
+public final class RemoteController implements AutoCloseable {
+    /** Linux admin queue: 32 entries (SQSIZE 31). */
+    public static final int ADMIN_QUEUE_SIZE = 32;
+    private static final int SHUTDOWN_TIMEOUT_MILLIS = 5_000;
+
+    private final InetSocketAddress address;
+    private final String subnqn;
+    private final ConnectOptions options;
+    private final NvmeTcpQueue admin;
+    private final List<NvmeTcpQueue> ioQueues = new ArrayList<>();
+    private final AtomicInteger next = new AtomicInteger();
+    private int cntlid;
+    private long cap;
+    private int vs;
+    private int cc;
+    private final MemorySegment identify = Arena.ofAuto().allocate(IdentifyCns.DATA_SIZE, 4096);
+    private int ioQueueSize;
+    private ScheduledExecutorService keepAliveTimer;
+    private volatile long keepAliveSentNanos;
+    private volatile boolean keepAliveOutstanding;
+    private volatile boolean closed;
+
+    private RemoteController(InetSocketAddress address, String subnqn, ConnectOptions options, NvmeTcpQueue admin) {
+        this.address = address;
+        this.subnqn = subnqn;
+        this.options = options;
+        this.admin = admin;
+    }
+
+    /** Connects to the I/O (or, with {@code ioQueues} 0, discovery) controller {@code subnqn} at {@code host:port}. */
+    public static RemoteController connect(String host, int port, String subnqn, ConnectOptions options) throws IOException {
+        Nqn.validate(subnqn);
+        InetSocketAddress address = new InetSocketAddress(host, port);
+        NvmeTcpQueue admin = NvmeTcpQueue.open(address, 0, ADMIN_QUEUE_SIZE, options.headerDigest(),
+                options.dataDigest(), options.timeoutMillis());
+        RemoteController c = new RemoteController(address, subnqn, options, admin);
+        try {
+            c.initialize();
+            return c;
+        } catch (IOException | RuntimeException | Error e) {
+            c.abort();
+            throw e;
+        }
+    }
+
+    private void initialize() throws IOException {
+        boolean discovery = Nqn.isDiscovery(subnqn);
+        cntlid = fabricsConnect(admin, ADMIN_QUEUE_SIZE - 1, options.katoMillis(), ConnectData.CNTLID_DYNAMIC);
+
+        cap = propertyGet(Property.CAP, true);
+        if (Property.capMpsmin(cap) != 0) {
+            throw new IOException(this + ": CAP.MPSMIN " + Property.capMpsmin(cap) + " needs pages above 4 KiB; unsupported");
+        }
+        cc = Property.CC_CSS_NVM | 6 << Property.CC_IOSQES_SHIFT | 4 << Property.CC_IOCQES_SHIFT;
+        propertySet(Property.CC, cc);
+        cc |= Property.CC_EN;
+        propertySet(Property.CC, cc);
+        waitReady();
+        vs = (int) propertyGet(Property.VS, false);
+
+        adminExecute("Identify Controller", sqe -> {
+            SubmissionQueueEntry.opcode(sqe, AdminOpcode.IDENTIFY);
+            SubmissionQueueEntry.cdw10(sqe, IdentifyCns.CTRL);
+        }, identify, false);
+        if (IdentifyController.cntlid(identify) != cntlid) {
+            throw new IOException(this + ": Identify CNTLID " + IdentifyController.cntlid(identify)
+                    + " does not match the Connect's " + cntlid);
+        }
+        if (discovery) {
+            startKeepAlive();
+            return;
+        }
+        if (IdentifyController.icdoff(identify) != 0) {
+            throw new IOException(this + ": ICDOFF " + IdentifyController.icdoff(identify) + " is not supported");
+        }
+        if ((IdentifyController.sgls(identify) & 0x3) == 0) {
+            throw new IOException(this + ": the controller reports no SGL support (SGLS 0x"
+                    + Integer.toHexString(IdentifyController.sgls(identify)) + "), which NVMe/TCP requires");
+        }
+        int wanted = options.ioQueues();
+        if (wanted > 0) {
+            int granted = (int) adminExecute("Set Features Number of Queues", sqe -> {
+                SubmissionQueueEntry.opcode(sqe, AdminOpcode.SET_FEATURES);
+                SubmissionQueueEntry.cdw10(sqe, FeatureId.NUM_QUEUES);
+                SubmissionQueueEntry.cdw11(sqe, FeatureId.numQueues(wanted - 1, wanted - 1));
+            }, null, false);
+            int count = Math.min(wanted, Math.min(granted & 0xFFFF, granted >>> 16) + 1);
+            int maxcmd = IdentifyController.maxcmd(identify);
+            ioQueueSize = Math.min(options.queueSize(), Property.capMqes(cap) + 1);
+            if (maxcmd > 0) {
+                ioQueueSize = Math.min(ioQueueSize, maxcmd);
+            }
+            long inCapsule = IdentifyController.ioccsz(identify) * 16 - SubmissionQueueEntry.SIZE;
+            // all transports first, then the Connects, as the Linux host does
+            for (int qid = 1; qid <= count; qid++) {
+                NvmeTcpQueue q = NvmeTcpQueue.open(address, qid, ioQueueSize, options.headerDigest(),
+                        options.dataDigest(), options.timeoutMillis());
+                ioQueues.add(q);
+            }
+            for (NvmeTcpQueue q : ioQueues) {
+                fabricsConnect(q, ioQueueSize - 1, 0, cntlid);
+                q.inCapsuleMax(Math.max(0, inCapsule));
+            }
+        }
+        startKeepAlive();
+    }
+
+    private void waitReady() throws IOException {
+        long timeoutNanos = TimeUnit.MILLISECONDS.toNanos((Property.capTo(cap) + 1) * 500L);
+        long start = System.nanoTime();
+        while (true) {
+            int csts = (int) propertyGet(Property.CSTS, false);
+            if (csts == Property.CSTS_GONE) {
+                throw new IOException(this + ": CSTS reads FFFFFFFFh, the controller is gone");
+            }
+            if ((csts & Property.CSTS_CFS) != 0) {
+                throw new IOException(this + ": controller fatal status (CSTS 0x" + Integer.toHexString(csts)
+                        + ") after CC 0x" + Integer.toHexString(cc));
+            }
+            if ((csts & Property.CSTS_RDY) != 0) {
+                return;
+            }
+            if (System.nanoTime() - start > timeoutNanos) {
+                throw new IOException(this + ": CSTS.RDY not set within CAP.TO ("
+                        + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms)");
+            }
+            sleep(1);
+        }
+    }
+
+    private int fabricsConnect(NvmeTcpQueue q, int sqsize, int kato, int wantCntlid) throws IOException {
+        MemorySegment data = Arena.ofAuto().allocate(ConnectData.SIZE, 8);
+        ConnectData.hostUuid(data, options.hostId());
+        ConnectData.cntlid(data, wantCntlid);
+        ConnectData.subnqn(data, subnqn);
+        ConnectData.hostnqn(data, options.hostNqn());
+        long dw0 = execute(q, "Connect (qid " + q.qid + ")", sqe -> {
+            FabricsCommand.opcode(sqe, FabricsCommand.OPCODE);
+            FabricsCommand.fctype(sqe, FabricsCommand.FCTYPE_CONNECT);
+            ConnectCommand.recfmt(sqe, ConnectCommand.RECFMT_0);
+            ConnectCommand.qid(sqe, q.qid);
+            ConnectCommand.sqsize(sqe, sqsize);
+            ConnectCommand.kato(sqe, kato);
+        }, data, true);
+        if ((dw0 & (ConnectCommand.AUTHREQ_ATR | ConnectCommand.AUTHREQ_ASCR)) != 0) {
+            throw new IOException(this + ": the controller requires in-band authentication (DH-HMAC-CHAP), "
+                    + "which this host does not implement");
+        }
+        return (int) dw0 & 0xFFFF;
+    }
+
+    // ---- admin commands ----
+
+    /** Property Get (fabrics); {@code eightBytes} for CAP. */
+    public long propertyGet(int offset, boolean eightBytes) throws IOException {
+        return adminExecute("Property Get 0x" + Integer.toHexString(offset), sqe -> {
+            FabricsCommand.opcode(sqe, FabricsCommand.OPCODE);
+            FabricsCommand.fctype(sqe, FabricsCommand.FCTYPE_PROPERTY_GET);
+            PropertyGetCommand.attrib(sqe, eightBytes ? PropertyGetCommand.ATTRIB_SIZE_8 : PropertyGetCommand.ATTRIB_SIZE_4);
+            PropertyGetCommand.ofst(sqe, offset);
+        }, null, false);
+    }
+
+    /** Property Set of a 4-byte property (only CC is writable). */
+    public void propertySet(int offset, int value) throws IOException {
+        adminExecute("Property Set 0x" + Integer.toHexString(offset), sqe -> {
+            FabricsCommand.opcode(sqe, FabricsCommand.OPCODE);
+            FabricsCommand.fctype(sqe, FabricsCommand.FCTYPE_PROPERTY_SET);
+            PropertySetCommand.attrib(sqe, PropertyGetCommand.ATTRIB_SIZE_4);
+            PropertySetCommand.ofst(sqe, offset);
+            PropertySetCommand.value(sqe, Integer.toUnsignedLong(value));
+        }, null, false);
+    }
+
+    /** Identify (4096 bytes) into a new buffer. */
+    public MemorySegment identify(int cns, int nsid) throws IOException {
+        MemorySegment data = Arena.ofAuto().allocate(IdentifyCns.DATA_SIZE, 4096);
+        adminExecute("Identify CNS 0x" + Integer.toHexString(cns) + " NSID " + Integer.toUnsignedString(nsid), sqe -> {
+            SubmissionQueueEntry.opcode(sqe, AdminOpcode.IDENTIFY);
+            SubmissionQueueEntry.nsid(sqe, nsid);
+            SubmissionQueueEntry.cdw10(sqe, cns);
+        }, data, false);
+        return data;
+    }
+
+    /** Get Log Page of {@code length} bytes (a dword multiple) from byte {@code offset}. */
+    public MemorySegment getLogPage(int lid, int nsid, long offset, long length) throws IOException {
+        if (length <= 0 || length % 4 != 0 || offset % 4 != 0) {
+            throw new IllegalArgumentException("log page length and offset must be dword multiples: " + length + "@" + offset);
+        }
+        MemorySegment data = Arena.ofAuto().allocate(length, 4096);
+        adminExecute("Get Log Page 0x" + Integer.toHexString(lid), sqe -> {
+            SubmissionQueueEntry.opcode(sqe, AdminOpcode.GET_LOG_PAGE);
+            SubmissionQueueEntry.nsid(sqe, nsid);
+            SubmissionQueueEntry.cdw10(sqe, lid);
+            SubmissionQueueEntry.logPageLength(sqe, length);
+            SubmissionQueueEntry.cdw12(sqe, (int) offset);
+            SubmissionQueueEntry.cdw13(sqe, (int) (offset >>> 32));
+        }, data, false);
+        return data;
+    }
+
+    /** Active namespace IDs (Identify CNS 02h), ascending. */
+    public List<Integer> activeNamespaceIds() throws IOException {
+        List<Integer> ids = new ArrayList<>();
+        int after = 0;
+        while (true) {
+            MemorySegment list = identify(IdentifyCns.NS_ACTIVE_LIST, after);
+            int n = 0;
+            for (; n < 1024; n++) {
+                int id = list.get(U32, n * 4L);
+                if (id == 0) {
+                    break;
+                }
+                ids.add(id);
+                after = id;
+            }
+            if (n < 1024) {
+                return ids;
+            }
+        }
+    }
+
+    /** Identify Namespace (CNS 00h) as a handle for I/O. */
+    public RemoteNamespace namespace(int nsid) throws IOException {
+        MemorySegment id = identify(IdentifyCns.NS, nsid);
+        if (IdentifyNamespace.ncap(id) == 0) {
+            throw new IOException(this + ": namespace " + nsid + " is not active (NCAP 0)");
+        }
+        return new RemoteNamespace(this, nsid, id);
+    }
+
+    /** Every active namespace. */
+    public List<RemoteNamespace> namespaces() throws IOException {
+        List<RemoteNamespace> all = new ArrayList<>();
+        for (int nsid : activeNamespaceIds()) {
+            all.add(namespace(nsid));
+        }
+        return all;
+    }
+
+    long adminExecute(String name, Consumer<MemorySegment> fill, MemorySegment data, boolean toController) throws IOException {
+        return execute(admin, name, fill, data, toController);
+    }
+
+    private long execute(NvmeTcpQueue q, String name, Consumer<MemorySegment> fill, MemorySegment data,
+                         boolean toController) throws IOException {
+        CommandSlot slot = q.acquire(name);
+        try {
+            fill.accept(slot.sqe);
+            SubmissionQueueEntry.cid(slot.sqe, slot.cid);
+            if (data != null) {
+                slot.data(data, toController);
+            }
+        } catch (RuntimeException e) {
+            q.cancel(slot);
+            throw e;
+        }
+        return q.execute(slot, options.timeoutMillis());
+    }
+
+    // ---- I/O (used by RemoteNamespace) ----
+
+    private NvmeTcpQueue ioQueue() throws NvmeTransportException {
+        int n = ioQueues.size();
+        if (n == 0) {
+            throw new IllegalStateException(this + " has no I/O queues");
+        }
+        NvmeTcpQueue q = ioQueues.get(Math.floorMod(next.getAndIncrement(), n));
+        NvmeTransportException failed = q.failure();
+        if (failed != null) {
+            throw new NvmeTransportException(failed.getMessage(), failed);
+        }
+        return q;
+    }
+
+    private CommandSlot prepareIo(NvmeTcpQueue q, String name, int opcode, int nsid, long slba, int cdw12,
+                                  MemorySegment data, boolean toController) throws IOException {
+        CommandSlot slot = q.acquire(name);
+        try {
+            MemorySegment sqe = slot.sqe;
+            SubmissionQueueEntry.opcode(sqe, opcode);
+            SubmissionQueueEntry.nsid(sqe, nsid);
+            SubmissionQueueEntry.slba(sqe, slba);
+            SubmissionQueueEntry.cdw12(sqe, cdw12);
+            if (data != null) {
+                slot.data(data, toController);
+            }
+            return slot;
+        } catch (RuntimeException e) {
+            q.cancel(slot);
+            throw e;
+        }
+    }
+
+    void submitIo(String name, int opcode, int nsid, long slba, int cdw12, MemorySegment data, boolean toController,
+                  IoCallback callback) throws IOException {
+        NvmeTcpQueue q = ioQueue();
+        q.submit(prepareIo(q, name, opcode, nsid, slba, cdw12, data, toController), callback);
+    }
+
+    long executeIo(String name, int opcode, int nsid, long slba, int cdw12, MemorySegment data, boolean toController)
+            throws IOException {
+        NvmeTcpQueue q = ioQueue();
+        return q.execute(prepareIo(q, name, opcode, nsid, slba, cdw12, data, toController), options.timeoutMillis());
+    }
+
+    /** A CompletableFuture completion: NvmeException for a status, the transport failure as is. */
+    static IoCallback future(String name, CompletableFuture<Void> f) {
+        return (status, result, failure) -> {
+            if (failure != null) {
+                f.completeExceptionally(failure);
+            } else if (!Status.isSuccess(status)) {
+                f.completeExceptionally(new NvmeException(name, status, (int) result));
+            } else {
+                f.complete(null);
+            }
+        };
+    }
+
+    /** Dataset Management with the Deallocate attribute over {@code ranges} (pairs of slba, blocks). */
+    void deallocate(int nsid, long[] ranges) throws IOException {
+        int n = ranges.length / 2;
+        if (n < 1 || n > DsmRange.MAX_RANGES || ranges.length % 2 != 0) {
+            throw new IllegalArgumentException("1.." + DsmRange.MAX_RANGES + " (slba, blocks) pairs expected");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment list = arena.allocate(DsmRange.SIZE * n, 16);
+            for (int i = 0; i < n; i++) {
+                MemorySegment r = list.asSlice(i * DsmRange.SIZE, DsmRange.SIZE);
+                DsmRange.slba(r, ranges[2 * i]);
+                DsmRange.nlb(r, ranges[2 * i + 1]);
+            }
+            NvmeTcpQueue q = ioQueue();
+            CommandSlot slot = prepareIo(q, "Dataset Management (deallocate)", IoOpcode.DSM, nsid, 0, 0, list, true);
+            SubmissionQueueEntry.cdw10(slot.sqe, n - 1);
+            SubmissionQueueEntry.cdw11(slot.sqe, SubmissionQueueEntry.DSM_AD);
+            q.execute(slot, options.timeoutMillis());
+        }
+    }
+
+    // ---- keep-alive ----
+
+    private void startKeepAlive() {
+        int kato = options.katoMillis();
+        if (kato == 0) {
+            return;
+        }
+        keepAliveTimer = Executors.newSingleThreadScheduledExecutor(r ->
+                Thread.ofPlatform().daemon().name("nvme-keepalive-" + address.getHostString() + "-c" + cntlid).unstarted(r));
+        long period = Math.max(1, kato / 2);
+        keepAliveTimer.scheduleAtFixedRate(this::keepAlive, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    private void keepAlive() {
+        if (closed || admin.isFailed()) {
+            return;
+        }
+        if (keepAliveOutstanding) {
+            if (System.nanoTime() - keepAliveSentNanos > TimeUnit.MILLISECONDS.toNanos(options.katoMillis())) {
+                // the association is dead: end every queue, as the Linux host's error recovery does
+                NvmeTransportException dead = new NvmeTransportException(this + ": Keep Alive unanswered for more than KATO ("
+                        + options.katoMillis() + " ms)");
+                admin.fail(dead);
+                ioQueues.forEach(q -> q.fail(dead));
+            }
+            return;
+        }
+        CommandSlot slot = admin.tryAcquire("Keep Alive");
+        if (slot == null) {
+            return;
+        }
+        SubmissionQueueEntry.opcode(slot.sqe, AdminOpcode.KEEP_ALIVE);
+        keepAliveSentNanos = System.nanoTime();
+        keepAliveOutstanding = true;
+        admin.submit(slot, (status, result, failure) -> keepAliveOutstanding = false);
+    }
+
+    // ---- identity ----
+
+    public int cntlid() { return cntlid; }
+    public long cap() { return cap; }
+    public int version() { return vs; }
+    /** A copy-free view of the Identify Controller data read at connect. */
+    public MemorySegment identifyData() { return identify.asReadOnly(); }
+    /** The SUBNQN the controller reports (Identify offset 768). */
+    public String reportedSubnqn() { return IdentifyController.subnqn(identify); }
+    public String subnqn() { return subnqn; }
+    public String serial() { return IdentifyController.sn(identify); }
+    public String model() { return IdentifyController.mn(identify); }
+    public String firmware() { return IdentifyController.fr(identify); }
+    public int ioQueueCount() { return ioQueues.size(); }
+    public int ioQueueSize() { return ioQueueSize; }
+    public int oncs() { return IdentifyController.oncs(identify); }
+    public boolean volatileWriteCache() { return (IdentifyController.vwc(identify) & IdentifyController.VWC_PRESENT) != 0; }
+
+    /**
+     * Largest data transfer of one command: 2^MDTS x 4 KiB (CAP.MPSMIN is 0). MDTS 0 ("no limit", what nvmet-tcp
+     * reports) gives {@link #UNLIMITED_MDTS_TRANSFER}, the Linux TCP host's own cap: nvmet-tcp 6.1 fails an 8 MiB
+     * write with SGL Data Block Length Invalid although it reports no limit.
+     */
+    public long maxTransferBytes() {
+        int mdts = IdentifyController.mdts(identify);
+        return mdts == 0 ? UNLIMITED_MDTS_TRANSFER : 4096L << mdts;
+    }
+
+    /** Linux {@code NVME_TCP_MAX_SEGMENTS} (256) x 4 KiB pages. */
+    public static final long UNLIMITED_MDTS_TRANSFER = 1L << 20;
+
+    /** Bytes of write data that travel inside the capsule on I/O queues (IOCCSZ x 16 - 64). */
+    public long inCapsuleDataSize() {
+        return Math.max(0, IdentifyController.ioccsz(identify) * 16 - SubmissionQueueEntry.SIZE);
+    }
+
+    // ---- teardown ----
+
+    /**
+     * Orderly disconnect (fact sheet §7.3): I/O queues closed, Property Set CC.SHN = normal, CSTS.SHST polled
+     * until complete, admin queue closed. A controller that is already unreachable is just closed.
+     */
+    @Override
+    public void close() throws IOException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stopKeepAlive();
+        for (NvmeTcpQueue q : ioQueues) {
+            q.close();
+        }
+        IOException failed = null;
+        if (!admin.isFailed()) {
+            try {
+                shutdown();
+            } catch (IOException e) {
+                failed = e;
+            }
+        }
+        admin.close();
+        if (failed != null) {
+            throw failed;
+        }
+    }
+
+    private void shutdown() throws IOException {
+        propertySet(Property.CC, cc & ~Property.CC_SHN_MASK | Property.CC_SHN_NORMAL);
+        long start = System.nanoTime();
+        while (true) {
+            int csts = (int) propertyGet(Property.CSTS, false);
+            if ((csts & Property.CSTS_SHST_MASK) == Property.CSTS_SHST_COMPLETE) {
+                return;
+            }
+            if (System.nanoTime() - start > TimeUnit.MILLISECONDS.toNanos(SHUTDOWN_TIMEOUT_MILLIS)) {
+                throw new IOException(this + ": shutdown not complete after " + SHUTDOWN_TIMEOUT_MILLIS
+                        + " ms (CSTS 0x" + Integer.toHexString(csts) + ")");
+            }
+            sleep(10);
+        }
+    }
+
+    /** Closes every connection without the shutdown handshake (error path). */
+    private void abort() {
+        closed = true;
+        stopKeepAlive();
+        for (NvmeTcpQueue q : ioQueues) {
+            q.close();
+        }
+        admin.close();
+    }
+
+    private void stopKeepAlive() {
+        if (keepAliveTimer != null) {
+            keepAliveTimer.shutdownNow();
+        }
+    }
+
+    private static void sleep(long millis) throws InterruptedIOException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "controller " + cntlid + " of " + subnqn + " at " + address.getHostString() + ":" + address.getPort();
+    }
+}
