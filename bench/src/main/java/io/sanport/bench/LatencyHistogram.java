@@ -45,6 +45,15 @@ public final class LatencyHistogram {
         return (1L << msb) + ((sub + 1) << (msb - 4)) - 1;
     }
 
+    /** Adds another histogram's counts (after both writers have stopped). */
+    public void add(LatencyHistogram other) {
+        for (int i = 0; i < counts.length; i++) {
+            counts[i] += other.counts[i];
+        }
+        total += other.total;
+        sum += other.sum;
+    }
+
     public void reset() {
         java.util.Arrays.fill(counts, 0);
         total = 0;

@@ -2,6 +2,9 @@ package io.sanport.cli;
 
 import io.sanport.bench.BenchResult;
 import io.sanport.bench.LocalBench;
+import io.sanport.bench.RemoteBench;
+import io.sanport.client.RemoteController;
+import io.sanport.client.RemoteNamespace;
 import io.sanport.bench.Workload;
 import io.sanport.iop.BlockDevice;
 import io.sanport.iop.Reactor;
@@ -13,8 +16,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code sanport bench}: measure, the way fio does, so the two can stand side by side. */
-@Command(name = "bench", description = "Measure I/O throughput and latency (local I/O processor).",
-        mixinStandardHelpOptions = true, subcommands = {BenchCommand.Local.class})
+@Command(name = "bench", description = "Measure I/O throughput and latency: the local I/O processor, or a remote namespace.",
+        mixinStandardHelpOptions = true, subcommands = {BenchCommand.Local.class, BenchCommand.Remote.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -64,6 +67,38 @@ final class BenchCommand implements Runnable {
                 }
                 BenchResult result = LocalBench.run(reactor, w, json ? null : System.err);
                 out.println(json ? result.json() : result.summary());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "remote", mixinStandardHelpOptions = true,
+            description = {"Benchmark a namespace of a remote NVMe-oF subsystem through sanport's Java initiator, as "
+                    + "fio would against a local /dev/nvmeXnY.", "Writes destroy the namespace's data."})
+    static final class Remote implements Callable<Integer> {
+        @Mixin
+        RemoteOptions remote;
+        @Option(names = {"-s", "--port"}, defaultValue = "4420", description = "trsvcid (default: ${DEFAULT-VALUE}).")
+        int port;
+        @Option(names = {"-n", "--nqn"}, required = true, description = "The subsystem NQN.")
+        String nqn;
+        @Option(names = "--nsid", defaultValue = "1", description = "Namespace ID (default: ${DEFAULT-VALUE}).")
+        int nsid;
+        @ArgGroup(exclusive = false)
+        WorkloadOptions options = new WorkloadOptions();
+        @Option(names = "--json", description = "Print only the result, as one JSON object.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            Workload w = options.workload();
+            try (RemoteController controller = RemoteController.connect(remote.address, port, nqn, remote.connectOptions())) {
+                RemoteNamespace ns = controller.namespace(nsid);
+                if (!json) {
+                    System.out.println("connected: " + controller + "; namespace " + ns);
+                }
+                BenchResult result = RemoteBench.run(ns, w, json ? null : System.err);
+                System.out.println(json ? result.json() : result.summary());
             }
             return 0;
         }

@@ -1,0 +1,42 @@
+package io.sanport.cli;
+
+import io.sanport.client.ConnectOptions;
+import io.sanport.nvme.Nqn;
+import io.sanport.transport.rdma.RdmaDevices;
+import java.io.IOException;
+import java.util.UUID;
+import picocli.CommandLine.Option;
+
+/** Where an NVMe-oF controller is and how to connect to it: the options nvme-cli's connect takes. */
+final class RemoteOptions {
+    @Option(names = {"-t", "--transport"}, defaultValue = "tcp", description = "tcp or rdma (default: ${DEFAULT-VALUE}).")
+    String transport;
+    @Option(names = {"-a", "--address"}, required = true, description = "The target's address (traddr).")
+    String address;
+    @Option(names = {"-q", "--host-nqn"}, description = "This host's NQN (default: a fresh UUID-based NQN).")
+    String hostNqn;
+    @Option(names = "--queues", description = "I/O queues to open (default: one per core).")
+    Integer queues;
+    @Option(names = "--queue-size", defaultValue = "128", description = "Entries per I/O queue (default: ${DEFAULT-VALUE}).")
+    int queueSize;
+    @Option(names = "--hdr-digest", description = "Ask for NVMe/TCP header digests (CRC32C).")
+    boolean headerDigest;
+    @Option(names = "--data-digest", description = "Ask for NVMe/TCP data digests (CRC32C).")
+    boolean dataDigest;
+
+    ConnectOptions connectOptions() throws IOException {
+        if (transport.equals("rdma")) {
+            RdmaDevices.require();
+            throw new IOException("--transport rdma is not available in this build yet: use --transport tcp");
+        }
+        if (!transport.equals("tcp")) {
+            throw new IllegalArgumentException("--transport must be tcp or rdma, not '" + transport + "'");
+        }
+        ConnectOptions o = ConnectOptions.defaults();
+        UUID id = o.hostId();
+        String nqn = hostNqn == null ? o.hostNqn() : hostNqn;
+        Nqn.validate(nqn);
+        return new ConnectOptions(queues == null ? o.ioQueues() : queues, queueSize, o.katoMillis(), headerDigest,
+                dataDigest, nqn, id, o.timeoutMillis());
+    }
+}
