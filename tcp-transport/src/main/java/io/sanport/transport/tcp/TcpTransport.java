@@ -1,0 +1,46 @@
+package io.sanport.transport.tcp;
+
+import io.sanport.nvme.IdentifyController;
+import io.sanport.nvme.fabrics.DiscoveryLogEntry;
+import io.sanport.nvme.tcp.CapsuleCommand;
+import io.sanport.target.Port;
+import io.sanport.target.Target;
+import io.sanport.target.Transport;
+import java.io.IOException;
+
+/** NVMe/TCP, target side (Linux {@code drivers/nvme/target/tcp.c}, SPDK {@code lib/nvmf/tcp.c}). */
+public final class TcpTransport implements Transport {
+    /** In-capsule data an I/O command may carry: 8 KiB, so IOCCSZ = (64 + 8192) / 16 = 516. */
+    static final int IN_CAPSULE_DATA = 8192;
+
+    @Override
+    public String type() {
+        return "tcp";
+    }
+
+    @Override
+    public int trtype() {
+        return DiscoveryLogEntry.TRTYPE_TCP;
+    }
+
+    @Override
+    public int ioccsz() {
+        return (64 + IN_CAPSULE_DATA) / 16;
+    }
+
+    /** SGLs supported, Address may be an offset (in-capsule data): 0x00100001. */
+    @Override
+    public int sgls() {
+        return IdentifyController.SGLS_SUPPORTED | IdentifyController.SGLS_OFFSET;
+    }
+
+    /** The largest in-capsule data accepted on any queue: admin and fabrics commands carry up to 8 KiB. */
+    static int maxInCapsule() {
+        return Math.max(IN_CAPSULE_DATA, CapsuleCommand.ADMIN_IN_CAPSULE_MAX);
+    }
+
+    @Override
+    public Listener listen(Port port, Target target) throws IOException {
+        return TcpListener.open(this, port, target);
+    }
+}
