@@ -1,0 +1,341 @@
+package io.sanport.target;
+
+import io.sanport.iop.IoRequest;
+import io.sanport.nvme.AsyncEvent;
+import io.sanport.nvme.IdentifyController;
+import io.sanport.nvme.Status;
+import io.sanport.nvme.fabrics.Property;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * A controller of the dynamic model: created by an admin-queue Connect with CNTLID FFFFh, joined by I/O-queue
+ * Connects that name its CNTLID, torn down when its admin queue goes, when its keep-alive timer expires or when
+ * the target shuts down (nvmet {@code struct nvmet_ctrl}). Its queues live on different reactors: the control
+ * state is guarded by its monitor or volatile, the AER slots belong to the admin queue's reactor, and the SMART
+ * counters are adders every reactor bumps.
+ */
+public final class Controller {
+    private static final System.Logger LOG = System.getLogger("sanport.target");
+
+    /** CAP.MQES, 0-based: the largest I/O queue a host may create (nvmet: 1023). */
+    public static final int MQES = 1023;
+    /** Admin queue entries (nvmet NVMET_AQ_DEPTH); the discovery log's ASQSZ. */
+    public static final int ADMIN_QUEUE_DEPTH = 32;
+    /** I/O queues granted by Set Features Number of Queues, whatever the host asks (as nvmet). */
+    public static final int MAX_IO_QUEUES = 128;
+    /** Identify KAS: keep-alive granularity in 100 ms units. */
+    public static final int KAS = 10;
+    /** nvmet's keep-alive for a discovery controller whose host asked for none (KATO 0). */
+    public static final long DISCOVERY_KATO_MS = 120_000;
+    /** Identify AERL + 1. */
+    public static final int AER_LIMIT = 4;
+    /** Identify ELPE + 1. */
+    public static final int ERROR_LOG_ENTRIES = 64;
+    /** CAP: MQES, TO 15 (7.5 s), CSS NVM only, MPSMIN 0, MPSMAX 0. */
+    public static final long CAP = MQES | 15L << Property.CAP_TO_SHIFT | Property.CAP_CSS_NVM;
+    public static final int VS = Property.VS_1_3;
+
+    private final Target target;
+    private final Subsystem subsystem;
+    private final int cntlid;
+    private final String hostnqn;
+    private final UUID hostid;
+    private final Port port;
+    private final QueuePair[] queues = new QueuePair[MAX_IO_QUEUES + 1];
+    private volatile long katoMs;
+    private volatile long lastActivity = System.nanoTime();
+    private volatile int cc;
+    private volatile int csts;
+    private volatile int aec;
+    private volatile boolean dead;
+    private volatile String deathCause;
+
+    // admin queue reactor only
+    private final Request[] aers = new Request[AER_LIMIT];
+    private int aerCount;
+
+    // guarded by this
+    private final ArrayDeque<Integer> events = new ArrayDeque<>();
+    private final TreeSet<Integer> changedNamespaces = new TreeSet<>();
+    private boolean namespaceEventMasked;
+    private final List<long[]> errorLog = new ArrayList<>();
+    private long errorCount;
+
+    // SMART / Health: data units of 1000 x 512 bytes are computed from these 512-byte counts
+    final LongAdder sectorsRead = new LongAdder();
+    final LongAdder sectorsWritten = new LongAdder();
+    final LongAdder readCommands = new LongAdder();
+    final LongAdder writeCommands = new LongAdder();
+    final LongAdder mediaErrors = new LongAdder();
+
+    Controller(Target target, Subsystem subsystem, int cntlid, String hostnqn, UUID hostid, Port port, long katoMs) {
+        this.target = target;
+        this.subsystem = subsystem;
+        this.cntlid = cntlid;
+        this.hostnqn = hostnqn;
+        this.hostid = hostid;
+        this.port = port;
+        this.katoMs = katoMs;
+    }
+
+    public Subsystem subsystem() { return subsystem; }
+    public int cntlid() { return cntlid; }
+    public String hostnqn() { return hostnqn; }
+    public UUID hostid() { return hostid; }
+    public Port port() { return port; }
+    public boolean isDiscovery() { return subsystem.isDiscovery(); }
+    public long katoMs() { return katoMs; }
+    void katoMs(long v) { katoMs = v; }
+    public int cc() { return cc; }
+    public int csts() { return csts; }
+    public int aec() { return aec; }
+    void aec(int v) { aec = v; }
+    public boolean dead() { return dead; }
+    /** Why the controller was torn down, or null while it lives. */
+    public String deathCause() { return deathCause; }
+    public boolean ready() { return (csts & Property.CSTS_RDY) != 0; }
+    public long readCommands() { return readCommands.sum(); }
+    public long writeCommands() { return writeCommands.sum(); }
+
+    /** The OAES this controller reports, and the AEC bits Set Features may enable. */
+    int oaes() {
+        return isDiscovery() ? IdentifyController.OAES_DISCOVERY_CHANGE : IdentifyController.OAES_NS_ATTRIBUTE;
+    }
+
+    synchronized QueuePair queue(int qid) {
+        return queues[qid];
+    }
+
+    synchronized int queueCount() {
+        int n = 0;
+        for (QueuePair q : queues) {
+            if (q != null) n++;
+        }
+        return n;
+    }
+
+    /** Binds {@code q} as queue {@code qid}; false when that qid is taken (Command Sequence Error). */
+    synchronized boolean install(int qid, QueuePair q) {
+        if (dead || queues[qid] != null) {
+            return false;
+        }
+        queues[qid] = q;
+        return true;
+    }
+
+    /** Any command on any queue: the keep-alive timer restarts (lenient: the host need not advertise TBKAS). */
+    void activity() {
+        lastActivity = System.nanoTime();
+    }
+
+    /** Called by the target's keep-alive tick; tears the controller down when KATO passed in silence. */
+    void checkKeepAlive(long now) {
+        long kato = katoMs;
+        if (kato > 0 && !dead && now - lastActivity > kato * 1_000_000L) {
+            LOG.log(System.Logger.Level.WARNING, "controller " + cntlid + " of " + hostnqn + " on " + subsystem
+                    + ": keep-alive timeout (" + kato + " ms), tearing it down");
+            teardown("keep-alive timeout after " + kato + " ms");
+        }
+    }
+
+    void queueClosed(QueuePair q) {
+        boolean admin;
+        synchronized (this) {
+            int qid = q.qid();
+            if (qid < 0 || queues[qid] != q) {
+                return;
+            }
+            queues[qid] = null;
+            admin = qid == 0;
+        }
+        if (admin) {
+            aerCount = 0; // the admin queue releases the held AERs itself
+            teardown("admin queue closed");
+        }
+    }
+
+    /** Deletes the controller: every queue's transport is told to disconnect (nvmet {@code delete_ctrl}). */
+    public void teardown(String cause) {
+        List<QueuePair> live = new ArrayList<>();
+        synchronized (this) {
+            if (dead) {
+                return;
+            }
+            dead = true;
+            deathCause = cause;
+            for (QueuePair q : queues) {
+                if (q != null) live.add(q);
+            }
+        }
+        subsystem.remove(this);
+        for (QueuePair q : live) {
+            q.disconnect();
+        }
+    }
+
+    // ---------------------------------------------------------------- CC / CSTS (admin queue reactor)
+
+    /** Property Set CC, as nvmet's {@code nvmet_update_cc}: enable, disable, shutdown. */
+    void updateCc(int value, QueuePair admin) {
+        int old = cc;
+        cc = value;
+        boolean en = (value & Property.CC_EN) != 0;
+        boolean wasEn = (old & Property.CC_EN) != 0;
+        if (en && !wasEn) {
+            boolean ok = Property.ccIosqes(value) == 6 && Property.ccIocqes(value) == 4 && Property.ccMps(value) == 0
+                    && Property.ccAms(value) == 0 && Property.ccCss(value) == Property.CC_CSS_NVM;
+            csts = ok ? Property.CSTS_RDY : Property.CSTS_CFS;
+        }
+        if (!en && wasEn) {
+            csts &= ~Property.CSTS_RDY;
+            cc = 0;
+        }
+        int shn = value & Property.CC_SHN_MASK;
+        int oldShn = old & Property.CC_SHN_MASK;
+        if (shn != 0 && oldShn == 0) {
+            csts = csts & ~(Property.CSTS_RDY | Property.CSTS_SHST_MASK) | Property.CSTS_SHST_OCCURRING;
+            flushAll(admin, () -> {
+                csts = csts & ~Property.CSTS_SHST_MASK | Property.CSTS_SHST_COMPLETE;
+                cc = 0;
+            });
+        }
+        if (shn == 0 && oldShn != 0) {
+            csts &= ~Property.CSTS_SHST_MASK;
+        }
+    }
+
+    /** Flushes every namespace on {@code q}'s reactor, then runs {@code done} there (shutdown: CSTS.SHST). */
+    void flushAll(QueuePair q, Runnable done) {
+        List<Namespace> nss = new ArrayList<>(subsystem.namespaces().values());
+        nss.removeIf(n -> !n.enabled() || n.readOnly());
+        if (nss.isEmpty()) {
+            done.run();
+            return;
+        }
+        int[] left = {nss.size()};
+        for (Namespace ns : nss) {
+            IoRequest io = new IoRequest(r -> {
+                if (!r.succeeded()) {
+                    LOG.log(System.Logger.Level.WARNING, "flush at shutdown: " + r.describe(ns.device()));
+                }
+                if (--left[0] == 0) done.run();
+            });
+            q.reactor().submit(io.flush(ns.deviceIndex(q.context.processor)));
+        }
+    }
+
+    // ---------------------------------------------------------------- asynchronous events
+
+    /** Holds an AER until an event; false when AERL + 1 are already held (AER Limit Exceeded). */
+    boolean holdAer(Request r) {
+        if (aerCount == AER_LIMIT) {
+            return false;
+        }
+        aers[aerCount++] = r;
+        deliverEvents();
+        return true;
+    }
+
+    /** A namespace of the subsystem was enabled or disabled (nvmet {@code nvmet_ns_changed}). */
+    void namespaceChanged(int nsid) {
+        boolean post;
+        synchronized (this) {
+            if (changedNamespaces.size() < 1024) {
+                changedNamespaces.add(nsid);
+            }
+            post = (aec & IdentifyController.OAES_NS_ATTRIBUTE) != 0 && !namespaceEventMasked;
+            if (post) {
+                namespaceEventMasked = true;
+                events.add(AsyncEvent.NS_CHANGED);
+            }
+        }
+        if (post) {
+            kick();
+        }
+    }
+
+    /** The discovery log changed; posted to discovery controllers that enabled the event. */
+    void discoveryChanged() {
+        if ((aec & IdentifyController.OAES_DISCOVERY_CHANGE) == 0) {
+            return;
+        }
+        synchronized (this) {
+            events.add(AsyncEvent.DISCOVERY_CHANGED);
+        }
+        kick();
+    }
+
+    private void kick() {
+        QueuePair admin = queue(0);
+        if (admin == null) {
+            return;
+        }
+        try {
+            admin.reactor().execute(this::deliverEvents);
+        } catch (RejectedExecutionException closing) {
+            // the reactor is shutting down: the host will not see this event
+        }
+    }
+
+    /** Completes held AERs with pending events; admin queue reactor only. */
+    private void deliverEvents() {
+        while (aerCount > 0) {
+            Integer event;
+            synchronized (this) {
+                event = events.poll();
+            }
+            if (event == null) {
+                return;
+            }
+            Request r = aers[--aerCount];
+            aers[aerCount] = null;
+            r.dw0 = event;
+            r.queue.complete(r);
+        }
+    }
+
+    /** Reads the Changed Namespace List and, unless {@code retain}, clears it and unmasks the event. */
+    synchronized int[] changedNamespaces(boolean retain) {
+        int[] list = changedNamespaces.stream().mapToInt(Integer::intValue).toArray();
+        if (!retain) {
+            changedNamespaces.clear();
+            namespaceEventMasked = false;
+        }
+        return list;
+    }
+
+    // ---------------------------------------------------------------- error log
+
+    /** Records a failed command for Get Log Page Error Information (most recent first). */
+    synchronized void logError(Request r, int qid) {
+        errorCount++;
+        long lba = r.ns != null ? io.sanport.nvme.SubmissionQueueEntry.slba(r.sqe) : 0;
+        int nsid = io.sanport.nvme.SubmissionQueueEntry.nsid(r.sqe);
+        if (errorLog.size() == ERROR_LOG_ENTRIES) {
+            errorLog.removeLast();
+        }
+        errorLog.addFirst(new long[] {errorCount, qid, r.cid(), Status.word(r.status), r.errorLocation, lba, nsid});
+        if (Status.sct(Status.word(r.status)) == Status.SCT_MEDIA) {
+            mediaErrors.increment();
+        }
+    }
+
+    synchronized List<long[]> errors() {
+        return List.copyOf(errorLog);
+    }
+
+    synchronized long errorCount() {
+        return errorCount;
+    }
+
+    @Override
+    public String toString() {
+        return "controller " + cntlid + " of " + hostnqn + " on " + subsystem;
+    }
+}

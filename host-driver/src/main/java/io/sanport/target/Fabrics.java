@@ -1,0 +1,196 @@
+package io.sanport.target;
+
+import io.sanport.nvme.Status;
+import io.sanport.nvme.SubmissionQueueEntry;
+import io.sanport.nvme.fabrics.ConnectCommand;
+import io.sanport.nvme.fabrics.ConnectData;
+import io.sanport.nvme.fabrics.FabricsCommand;
+import io.sanport.nvme.fabrics.Property;
+import io.sanport.nvme.fabrics.PropertyGetCommand;
+import io.sanport.nvme.fabrics.PropertySetCommand;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Fabrics commands (opcode 0x7F): Connect on a new queue, Property Get/Set on the admin queue; the checks
+ * and statuses of Linux nvmet's {@code fabrics-cmd.c}.
+ */
+final class Fabrics {
+    private static final System.Logger LOG = System.getLogger("sanport.target");
+
+    private Fabrics() {}
+
+    /** The only command a queue takes before its Connect is a Connect (nvmet {@code nvmet_parse_connect_cmd}). */
+    static int parseConnect(Request r) {
+        MemorySegment sqe = r.sqe;
+        if (r.opcode() != FabricsCommand.OPCODE) {
+            r.errorLocation = (int) SubmissionQueueEntry.OFFSET_OPCODE;
+            return Status.INVALID_OPCODE;
+        }
+        if (FabricsCommand.fctype(sqe) != FabricsCommand.FCTYPE_CONNECT) {
+            r.errorLocation = (int) FabricsCommand.OFFSET_FCTYPE;
+            return Status.INVALID_OPCODE;
+        }
+        r.hostToController = true;
+        return expect(r, ConnectData.SIZE);
+    }
+
+    /** Fabrics commands on a connected queue: Property Get/Set on the admin queue only. */
+    static int parse(Request r, int qid) {
+        int fctype = FabricsCommand.fctype(r.sqe);
+        if (fctype == FabricsCommand.FCTYPE_CONNECT) {
+            r.errorLocation = (int) FabricsCommand.OFFSET_FCTYPE;
+            return Status.CMD_SEQ_ERROR; // this queue is connected already
+        }
+        if (qid != 0 || (fctype != FabricsCommand.FCTYPE_PROPERTY_GET && fctype != FabricsCommand.FCTYPE_PROPERTY_SET)) {
+            r.errorLocation = (int) FabricsCommand.OFFSET_FCTYPE;
+            return Status.INVALID_OPCODE;
+        }
+        return expect(r, 0);
+    }
+
+    /** nvmet {@code nvmet_check_transfer_len}: SGL1 must describe exactly what the command moves. */
+    static int expect(Request r, long length) {
+        if (r.dataLength != length) {
+            r.errorLocation = (int) SubmissionQueueEntry.OFFSET_DPTR;
+            return Status.SGL_INVALID_DATA;
+        }
+        return Status.SUCCESS;
+    }
+
+    static void execute(Request r) {
+        QueuePair q = r.queue;
+        switch (FabricsCommand.fctype(r.sqe)) {
+            case FabricsCommand.FCTYPE_CONNECT -> connect(r);
+            case FabricsCommand.FCTYPE_PROPERTY_GET -> propertyGet(r, q.controller());
+            case FabricsCommand.FCTYPE_PROPERTY_SET -> propertySet(r, q.controller());
+            default -> r.fail(Status.INVALID_OPCODE, (int) FabricsCommand.OFFSET_FCTYPE);
+        }
+        q.complete(r);
+    }
+
+    private static int failConnect(Request r, int code, int offset, boolean inData) {
+        r.status = code;
+        r.errorLocation = offset;
+        r.dw0 = ConnectCommand.invalidParameterDw0(offset, inData);
+        return code;
+    }
+
+    /** Connect (NVMe-oF 1.1 §3.3; nvmet {@code nvmet_execute_admin_connect} / {@code _io_connect}). */
+    private static void connect(Request r) {
+        MemorySegment sqe = r.sqe;
+        MemorySegment data = r.data();
+        QueuePair q = r.queue;
+        Target target = q.target;
+        if (ConnectCommand.recfmt(sqe) != ConnectCommand.RECFMT_0) {
+            failConnect(r, Status.CONNECT_FORMAT, (int) ConnectCommand.OFFSET_RECFMT, false);
+            return;
+        }
+        int qid = ConnectCommand.qid(sqe);
+        int sqsize = ConnectCommand.sqsize(sqe);
+        boolean sqFlowDisabled = (ConnectCommand.cattr(sqe) & ConnectCommand.CATTR_DISABLE_SQFLOW) != 0;
+        if (sqsize == 0) {
+            failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_SQSIZE, false);
+            return;
+        }
+        String subnqn = ConnectData.subnqn(data);
+        String hostnqn = ConnectData.hostnqn(data);
+        int cntlid = ConnectData.cntlid(data);
+        Subsystem s = target.subsystemFor(subnqn, q.port);
+        if (s == null) {
+            LOG.log(System.Logger.Level.INFO, "connect from " + hostnqn + " to unknown subsystem " + subnqn + " on " + q.port);
+            failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_SUBNQN, true);
+            return;
+        }
+        if (!s.allows(hostnqn)) {
+            LOG.log(System.Logger.Level.INFO, "connect from " + hostnqn + " to " + subnqn + ": host not allowed");
+            failConnect(r, Status.CONNECT_INVALID_HOST, (int) ConnectData.OFFSET_HOSTNQN, true);
+            return;
+        }
+        if (qid == 0) {
+            if (cntlid != ConnectData.CNTLID_DYNAMIC) {
+                failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_CNTLID, true);
+                return;
+            }
+            if (sqsize > Controller.ADMIN_QUEUE_DEPTH - 1) {
+                failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_SQSIZE, false);
+                return;
+            }
+            long kato = ConnectCommand.kato(sqe);
+            if (kato == 0 && s.isDiscovery()) {
+                kato = Controller.DISCOVERY_KATO_MS;
+            }
+            long katoMs = kato;
+            Controller[] created = new Controller[1];
+            int id = s.add(c -> created[0] = new Controller(target, s, c, hostnqn, ConnectData.hostUuid(data), q.port, katoMs));
+            if (id < 0) {
+                failConnect(r, Status.CONNECT_CTRL_BUSY, (int) ConnectData.OFFSET_CNTLID, true);
+                return;
+            }
+            Controller c = created[0];
+            c.install(0, q);
+            q.install(c, 0, sqsize, sqFlowDisabled);
+            r.dw0 = ConnectCommand.successDw0(id);
+            LOG.log(System.Logger.Level.DEBUG, () -> "created " + c + ", KATO " + katoMs + " ms");
+            return;
+        }
+        Controller c = s.find(cntlid, hostnqn);
+        if (c == null) {
+            failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_CNTLID, true);
+            return;
+        }
+        if (c.isDiscovery() || qid > Controller.MAX_IO_QUEUES) {
+            failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_QID, false);
+            return;
+        }
+        if (sqsize > Controller.MQES) {
+            failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_SQSIZE, false);
+            return;
+        }
+        if (!c.ready()) {
+            r.fail(Status.CMD_SEQ_ERROR, (int) ConnectCommand.OFFSET_QID);
+            return;
+        }
+        if (!c.install(qid, q)) {
+            r.fail(Status.CMD_SEQ_ERROR, (int) ConnectCommand.OFFSET_QID);
+            return;
+        }
+        q.install(c, qid, sqsize, sqFlowDisabled);
+        r.dw0 = ConnectCommand.successDw0(c.cntlid());
+    }
+
+    private static void propertyGet(Request r, Controller c) {
+        MemorySegment sqe = r.sqe;
+        int offset = PropertyGetCommand.ofst(sqe);
+        boolean eight = (PropertyGetCommand.attrib(sqe) & PropertyGetCommand.ATTRIB_SIZE_MASK) == PropertyGetCommand.ATTRIB_SIZE_8;
+        long value;
+        if (eight) {
+            if (offset != Property.CAP) {
+                r.fail(Status.INVALID_FIELD, (int) PropertyGetCommand.OFFSET_OFST);
+                return;
+            }
+            value = Controller.CAP;
+        } else {
+            switch (offset) {
+                case Property.VS -> value = Controller.VS;
+                case Property.CC -> value = c.cc();
+                case Property.CSTS -> value = c.csts();
+                default -> {
+                    r.fail(Status.INVALID_FIELD, (int) PropertyGetCommand.OFFSET_OFST);
+                    return;
+                }
+            }
+        }
+        r.dw0 = (int) value;
+        r.dw1 = (int) (value >>> 32);
+    }
+
+    private static void propertySet(Request r, Controller c) {
+        MemorySegment sqe = r.sqe;
+        boolean eight = (PropertySetCommand.attrib(sqe) & PropertyGetCommand.ATTRIB_SIZE_MASK) == PropertyGetCommand.ATTRIB_SIZE_8;
+        if (eight || PropertySetCommand.ofst(sqe) != Property.CC) {
+            r.fail(Status.INVALID_FIELD, (int) PropertySetCommand.OFFSET_OFST);
+            return;
+        }
+        c.updateCc((int) PropertySetCommand.value(sqe), r.queue);
+    }
+}

@@ -1,0 +1,4 @@
+package io.sanport.target;
+
+/** A host as the target knows it: its NQN, and the host identifier of its latest Connect. */
+public record Host(String nqn) {}

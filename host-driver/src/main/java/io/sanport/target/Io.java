@@ -1,0 +1,175 @@
+package io.sanport.target;
+
+import io.sanport.iop.IoRequest;
+import io.sanport.nvme.DsmRange;
+import io.sanport.nvme.IoOpcode;
+import io.sanport.nvme.Status;
+import io.sanport.nvme.SubmissionQueueEntry;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * NVM I/O commands: Read, Write (FUA), Flush, Write Zeroes, Dataset Management deallocate, each run as an
+ * {@link IoRequest} on the reactor that owns the queue (nvmet {@code io-cmd-bdev.c} / {@code io-cmd-file.c}).
+ * Every check happens before any data moves, so a refused write gets its completion without an R2T.
+ */
+final class Io {
+    private static final int DSM_MAX_LENGTH = DsmRange.MAX_RANGES * (int) DsmRange.SIZE;
+
+    private Io() {}
+
+    static int parse(Request r, Controller c) {
+        MemorySegment sqe = r.sqe;
+        int opcode = r.opcode();
+        Namespace ns = c.subsystem().namespace(SubmissionQueueEntry.nsid(sqe));
+        if (ns == null) {
+            r.errorLocation = (int) SubmissionQueueEntry.OFFSET_NSID;
+            return Status.INVALID_NS;
+        }
+        r.ns = ns;
+        switch (opcode) {
+            case IoOpcode.READ, IoOpcode.WRITE -> {
+                r.hostToController = opcode == IoOpcode.WRITE;
+                long blocks = SubmissionQueueEntry.blocks(sqe);
+                long length = blocks << ns.lbaShift();
+                if (r.dataLength != length) {
+                    r.errorLocation = (int) SubmissionQueueEntry.OFFSET_DPTR;
+                    return Status.SGL_INVALID_DATA;
+                }
+                if (length > r.queue.target.maxTransfer()) {
+                    r.errorLocation = (int) SubmissionQueueEntry.OFFSET_NLB;
+                    return Status.INVALID_FIELD;
+                }
+                int code = range(r, ns, SubmissionQueueEntry.slba(sqe), blocks);
+                if (code == Status.SUCCESS && r.hostToController && ns.readOnly()) {
+                    r.errorLocation = (int) SubmissionQueueEntry.OFFSET_OPCODE;
+                    return Status.NS_WRITE_PROTECTED;
+                }
+                return code;
+            }
+            case IoOpcode.FLUSH -> {
+                return Fabrics.expect(r, 0);
+            }
+            case IoOpcode.WRITE_ZEROES -> {
+                int code = Fabrics.expect(r, 0);
+                if (code != Status.SUCCESS) {
+                    return code;
+                }
+                if (ns.readOnly()) {
+                    r.errorLocation = (int) SubmissionQueueEntry.OFFSET_OPCODE;
+                    return Status.NS_WRITE_PROTECTED;
+                }
+                return range(r, ns, SubmissionQueueEntry.slba(sqe), SubmissionQueueEntry.blocks(sqe));
+            }
+            case IoOpcode.DSM -> {
+                r.hostToController = true;
+                long needed = SubmissionQueueEntry.dsmRanges(sqe) * DsmRange.SIZE;
+                // Linux always sends a 4096-byte range buffer, whatever NR says
+                if (r.dataLength < needed || r.dataLength > DSM_MAX_LENGTH) {
+                    r.errorLocation = (int) SubmissionQueueEntry.OFFSET_DPTR;
+                    return Status.SGL_INVALID_DATA;
+                }
+                if (ns.readOnly()) {
+                    r.errorLocation = (int) SubmissionQueueEntry.OFFSET_OPCODE;
+                    return Status.NS_WRITE_PROTECTED;
+                }
+                return Status.SUCCESS;
+            }
+            default -> {
+                r.errorLocation = (int) SubmissionQueueEntry.OFFSET_OPCODE;
+                return Status.INVALID_OPCODE;
+            }
+        }
+    }
+
+    /** SLBA + blocks within NSZE, without overflow: else LBA Out of Range, pointing at SLBA. */
+    private static int range(Request r, Namespace ns, long slba, long blocks) {
+        long nsze = ns.blocks();
+        if (slba < 0 || slba >= nsze || blocks > nsze - slba) {
+            r.errorLocation = (int) SubmissionQueueEntry.OFFSET_SLBA;
+            return Status.LBA_RANGE;
+        }
+        return Status.SUCCESS;
+    }
+
+    static void execute(Request r, Controller c) {
+        MemorySegment sqe = r.sqe;
+        Namespace ns = r.ns;
+        int device = ns.deviceIndex(r.queue.context.processor);
+        IoRequest io = r.io;
+        switch (r.opcode()) {
+            case IoOpcode.READ -> io.read(device, SubmissionQueueEntry.slba(sqe) << ns.lbaShift(), (int) r.dataLength,
+                    r.buffer.address());
+            case IoOpcode.WRITE -> io.write(device, SubmissionQueueEntry.slba(sqe) << ns.lbaShift(), (int) r.dataLength,
+                    r.buffer.address(), SubmissionQueueEntry.fua(sqe));
+            case IoOpcode.FLUSH -> io.flush(device);
+            case IoOpcode.WRITE_ZEROES -> io.writeZeroes(device, SubmissionQueueEntry.slba(sqe) << ns.lbaShift(),
+                    (long) SubmissionQueueEntry.blocks(sqe) << ns.lbaShift());
+            case IoOpcode.DSM -> {
+                if ((SubmissionQueueEntry.cdw11(sqe) & SubmissionQueueEntry.DSM_AD) == 0) {
+                    r.queue.complete(r); // only deallocate does anything; the hints need nothing
+                    return;
+                }
+                r.step = 0;
+                nextRange(r, device);
+                return;
+            }
+            default -> throw new IllegalStateException("parse let opcode " + r.opcode() + " through");
+        }
+        r.inDevice = true;
+        r.queue.reactor().submit(io);
+    }
+
+    /** Submits the next non-empty DSM range, or completes the command after the last one. */
+    private static void nextRange(Request r, int device) {
+        int ranges = SubmissionQueueEntry.dsmRanges(r.sqe);
+        Namespace ns = r.ns;
+        while (r.step < ranges) {
+            MemorySegment range = r.buffer.asSlice(r.step * DsmRange.SIZE, DsmRange.SIZE); // DSM only, not the read/write path
+            r.step++;
+            long blocks = DsmRange.nlb(range);
+            long slba = DsmRange.slba(range);
+            if (blocks == 0) {
+                continue;
+            }
+            if (range(r, ns, slba, blocks) != Status.SUCCESS) {
+                r.status = Status.LBA_RANGE;
+                r.queue.complete(r);
+                return;
+            }
+            r.inDevice = true;
+            r.queue.reactor().submit(r.io.discard(device, slba << ns.lbaShift(), blocks << ns.lbaShift()));
+            return;
+        }
+        r.queue.complete(r);
+    }
+
+    /** The device finished {@code r}'s I/O: status, SMART counters, then the next DSM range or the completion. */
+    static void ioComplete(Request r, Controller c) {
+        r.inDevice = false;
+        IoRequest io = r.io;
+        int code = StatusMapper.of(io);
+        if (code != Status.SUCCESS) {
+            r.status = code;
+            if (code == Status.LBA_RANGE) {
+                r.errorLocation = (int) SubmissionQueueEntry.OFFSET_SLBA;
+            }
+        } else if (c != null) {
+            switch (io.op()) {
+                case IoRequest.READ -> {
+                    c.readCommands.increment();
+                    c.sectorsRead.add(io.length() >>> 9);
+                }
+                case IoRequest.WRITE -> {
+                    c.writeCommands.increment();
+                    c.sectorsWritten.add(io.length() >>> 9);
+                }
+                default -> { }
+            }
+        }
+        if (code == Status.SUCCESS && r.opcode() == IoOpcode.DSM && !r.queue.closing()) {
+            nextRange(r, r.ns.deviceIndex(r.queue.context.processor));
+            return;
+        }
+        r.queue.complete(r);
+    }
+}

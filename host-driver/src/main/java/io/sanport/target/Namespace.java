@@ -1,0 +1,54 @@
+package io.sanport.target;
+
+import io.sanport.iop.BlockDevice;
+import java.util.UUID;
+
+/**
+ * One namespace of a subsystem, backed by a device the I/O processors drive. The device has the same index in
+ * every reactor's ring of one processor ({@link #deviceIndex}); the geometry is the device's, fixed while enabled.
+ */
+public final class Namespace {
+    private final int nsid;
+    private final UUID uuid;
+    private final byte[] nguid;
+    private final BlockDevice device;
+    private final int[] deviceIndex; // by I/O processor ordinal
+    private final int lbaShift;
+    private volatile boolean enabled;
+
+    Namespace(int nsid, UUID uuid, byte[] nguid, BlockDevice device, int[] deviceIndex, boolean enabled) {
+        this.nsid = nsid;
+        this.uuid = uuid;
+        this.nguid = nguid.clone();
+        this.device = device;
+        this.deviceIndex = deviceIndex.clone();
+        this.lbaShift = Integer.numberOfTrailingZeros(device.logicalBlockSize());
+        this.enabled = enabled;
+    }
+
+    public int nsid() { return nsid; }
+    public UUID uuid() { return uuid; }
+    public byte[] nguid() { return nguid.clone(); }
+    byte[] nguidRaw() { return nguid; }
+    public BlockDevice device() { return device; }
+
+    /** The device's index in the rings of I/O processor {@code processor}. */
+    public int deviceIndex(int processor) { return deviceIndex[processor]; }
+
+    /** log2 of the LBA size: Identify NS LBAF0.LBADS. */
+    public int lbaShift() { return lbaShift; }
+
+    /** NSZE = NCAP = NUSE. */
+    public long blocks() { return device.size() >>> lbaShift; }
+
+    public boolean readOnly() { return device.readOnly(); }
+
+    public boolean enabled() { return enabled; }
+
+    void enabled(boolean v) { enabled = v; }
+
+    @Override
+    public String toString() {
+        return "namespace " + nsid + " (" + device.name() + ")";
+    }
+}

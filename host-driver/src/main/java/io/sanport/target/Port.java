@@ -1,0 +1,57 @@
+package io.sanport.target;
+
+import java.util.List;
+
+/**
+ * A listening address (nvmet's port): transport, address family, address and service id, and the subsystems
+ * reachable through it. The well-known discovery subsystem is reachable through every port.
+ */
+public final class Port {
+    private final int portId;
+    private final Transport transport;
+    private final String adrfam;
+    private final String traddr;
+    private final String trsvcid;
+    private final List<Subsystem> subsystems;
+    private volatile Transport.Listener listener;
+
+    Port(int portId, Transport transport, String adrfam, String traddr, String trsvcid, List<Subsystem> subsystems) {
+        this.portId = portId;
+        this.transport = transport;
+        this.adrfam = adrfam;
+        this.traddr = traddr;
+        this.trsvcid = trsvcid;
+        this.subsystems = List.copyOf(subsystems);
+    }
+
+    public int portId() { return portId; }
+    public Transport transport() { return transport; }
+    public String adrfam() { return adrfam; }
+    public String traddr() { return traddr; }
+    /** The configured service id ("4420", or "0" for an ephemeral port). */
+    public String trsvcid() { return trsvcid; }
+    public List<Subsystem> subsystems() { return subsystems; }
+
+    /** The port really bound: the configured one, or the ephemeral one the kernel chose for "0". */
+    public int boundPort() {
+        Transport.Listener l = listener;
+        return l != null ? l.boundPort() : Integer.parseInt(trsvcid);
+    }
+
+    /** Whether TRADDR is a wildcard: the discovery log then reports the address the host reached. */
+    public boolean wildcard() {
+        return traddr.equals("0.0.0.0") || traddr.equals("::");
+    }
+
+    public boolean exports(Subsystem s) {
+        return subsystems.contains(s);
+    }
+
+    void listener(Transport.Listener l) { listener = l; }
+    Transport.Listener listener() { return listener; }
+
+    @Override
+    public String toString() {
+        return "port " + portId + " (" + transport.type() + " " + traddr + ":" + boundPort() + ")";
+    }
+}

@@ -1,0 +1,327 @@
+package io.sanport.target;
+
+import io.sanport.iop.BufferPool;
+import io.sanport.iop.Reactor;
+import io.sanport.nvme.AdminOpcode;
+import io.sanport.nvme.CompletionQueueEntry;
+import io.sanport.nvme.Status;
+import io.sanport.nvme.SubmissionQueueEntry;
+import io.sanport.nvme.fabrics.FabricsCommand;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One submission/completion queue pair of a controller, bound for its whole life to one transport queue and
+ * one reactor: every request it runs goes from the wire to the disk and back on that reactor's thread. Before
+ * its Connect it has one request slot (for the Connect); the Connect sizes it to SQSIZE + 1 entries.
+ */
+public final class QueuePair {
+    private static final System.Logger LOG = System.getLogger("sanport.target");
+    /** Slots beyond SQSIZE + 1: a completion reaches the host before our send's CQE frees its slot. */
+    static final int SPARE_SLOTS = 4;
+
+    final Target target;
+    final Port port;
+    final ReactorContext context;
+    final TransportQueue transport;
+    private final Arena arena;
+    private Request[] slots;
+    private int[] free;
+    private int freeTop;
+    private int outstanding;
+    private int qid = -1;
+    private int sqsize;
+    private int sqhd;
+    private boolean sqFlowDisabled;
+    private Controller controller;
+    private boolean closing;
+    private Runnable whenIdle;
+
+    QueuePair(Target target, Port port, ReactorContext context, TransportQueue transport) {
+        this.target = target;
+        this.port = port;
+        this.context = context;
+        this.transport = transport;
+        this.arena = Arena.ofConfined();
+        this.slots = new Request[] {new Request(this, 0, arena.allocate(SubmissionQueueEntry.SIZE, 8))};
+        this.free = new int[] {0};
+        this.freeTop = 1;
+    }
+
+    public Reactor reactor() { return context.reactor; }
+    public Port port() { return port; }
+    public Target target() { return target; }
+    /** -1 until the Connect. */
+    public int qid() { return qid; }
+    /** 0-based size from the Connect. */
+    public int sqsize() { return sqsize; }
+    public Controller controller() { return controller; }
+    public int capacity() { return slots.length; }
+    public int outstanding() { return outstanding; }
+    public Request request(int tag) { return slots[tag]; }
+    public boolean closing() { return closing; }
+
+    /** SQHD for the next CQE: 0xFFFF when the host disabled SQ flow control at Connect. */
+    public int sqhd() {
+        return sqFlowDisabled ? CompletionQueueEntry.SQHD_DISABLED : sqhd;
+    }
+
+    /** Whether the host disabled SQ flow control (Connect CATTR bit 2): C2HData may then carry SUCCESS. */
+    public boolean sqFlowDisabled() { return sqFlowDisabled; }
+
+    /** A free slot for a new SQE, or null when the host has more commands outstanding than its queue holds. */
+    public Request acquire() {
+        if (freeTop == 0 || closing) {
+            return null;
+        }
+        Request r = slots[free[--freeTop]];
+        r.reset();
+        r.state = Request.State.NEW;
+        outstanding++;
+        return r;
+    }
+
+    /** Runs a request whose SQE (and in-capsule length) the transport has filled. */
+    public void start(Request r) {
+        if (qid >= 0 && !sqFlowDisabled) {
+            sqhd = sqhd == sqsize ? 0 : sqhd + 1;
+        }
+        Controller c = controller;
+        if (c != null) {
+            c.activity();
+        }
+        process(r);
+    }
+
+    /** The transport has all the host's data for {@code r}. Must be called from a completion, not from receiveData. */
+    public void dataReceived(Request r) {
+        if (r.state == Request.State.TRANSFERRING_FROM_HOST) {
+            r.state = Request.State.READY_TO_EXECUTE;
+            process(r);
+        }
+    }
+
+    /** The transport failed to move data for {@code r} (data digest error): complete it with {@code code}. */
+    public void dataFailed(Request r, int code) {
+        r.fail(code, 0xFFFF);
+        complete(r);
+    }
+
+    /** Advances {@code r} until its state stops changing (SPDK's {@code nvmf_rdma_request_process}). */
+    void process(Request r) {
+        Request.State before;
+        do {
+            before = r.state;
+            switch (r.state) {
+                case NEW -> {
+                    int code = parse(r);
+                    if (code != Status.SUCCESS) {
+                        r.status = code;
+                        complete(r);
+                    } else if (r.dataLength > 0) {
+                        r.state = Request.State.NEED_BUFFER;
+                    } else {
+                        r.state = Request.State.READY_TO_EXECUTE;
+                    }
+                }
+                case NEED_BUFFER -> {
+                    if (!takeBuffer(r)) {
+                        return; // parked: the reactor context restarts it when a buffer is released
+                    }
+                    if (r.hostToController) {
+                        r.state = Request.State.TRANSFERRING_FROM_HOST;
+                        transport.receiveData(r);
+                    } else {
+                        r.state = Request.State.READY_TO_EXECUTE;
+                    }
+                }
+                case READY_TO_EXECUTE -> {
+                    r.state = Request.State.EXECUTING;
+                    execute(r);
+                }
+                case TRANSFERRING_FROM_HOST, EXECUTING, TRANSFERRING_TO_HOST, COMPLETING, FREE -> { }
+            }
+        } while (r.state != before);
+    }
+
+    private boolean takeBuffer(Request r) {
+        BufferPool pool = context.pool();
+        if (r.dataLength > pool.bufferSize()) {
+            throw new IllegalStateException(r + ": " + r.dataLength + " bytes passed the MDTS check");
+        }
+        boolean mayTake = r.woken || !context.anyWaiting();
+        r.woken = false;
+        int index = mayTake ? pool.acquire() : -1;
+        if (index < 0) {
+            context.park(r);
+            return false;
+        }
+        r.bufferIndex = index;
+        r.buffer = pool.buffer(index);
+        return true;
+    }
+
+    /** Every check before any data moves; returns the status code, with the field's offset in the request. */
+    private int parse(Request r) {
+        MemorySegment sqe = r.sqe;
+        int flags = SubmissionQueueEntry.flags(sqe);
+        if ((flags & SubmissionQueueEntry.FLAGS_FUSE_MASK) != 0
+                || (flags & SubmissionQueueEntry.FLAGS_PSDT_MASK) != SubmissionQueueEntry.PSDT_SGL_MPTR_CONTIG) {
+            r.errorLocation = (int) SubmissionQueueEntry.OFFSET_FLAGS;
+            return Status.INVALID_FIELD;
+        }
+        int code = transport.mapData(r);
+        if (code != Status.SUCCESS) {
+            r.errorLocation = (int) SubmissionQueueEntry.OFFSET_DPTR;
+            return code;
+        }
+        int opcode = r.opcode();
+        if (controller == null) {
+            code = Fabrics.parseConnect(r);
+        } else if (opcode == AdminOpcode.FABRICS) {
+            code = Fabrics.parse(r, qid);
+        } else if (qid == 0) {
+            code = Admin.parse(r, controller);
+        } else {
+            code = Io.parse(r, controller);
+        }
+        if (code == Status.SUCCESS && r.inCapsuleLength > 0 && !r.hostToController) {
+            r.errorLocation = (int) SubmissionQueueEntry.OFFSET_DPTR;
+            return Status.INVALID_FIELD; // nvmet: in-capsule data on a read-direction command
+        }
+        return code;
+    }
+
+    private void execute(Request r) {
+        int opcode = r.opcode();
+        if (opcode == FabricsCommand.OPCODE) {
+            Fabrics.execute(r);
+        } else if (qid == 0) {
+            Admin.execute(r, controller);
+        } else {
+            Io.execute(r, controller);
+        }
+    }
+
+    /** Called by the reactor when {@code r}'s device I/O completes. */
+    void ioComplete(Request r) {
+        Io.ioComplete(r, controller);
+    }
+
+    /** The command is done: log an error, then hand the completion (and data) to the transport. */
+    void complete(Request r) {
+        if (r.status != Status.SUCCESS && controller != null) {
+            controller.logError(r, qid);
+        }
+        r.state = r.sendsData() ? Request.State.TRANSFERRING_TO_HOST : Request.State.COMPLETING;
+        if (closing) {
+            release(r);
+            return;
+        }
+        transport.sendResponse(r);
+    }
+
+    /** The transport is done with {@code r} (its completion is sent, or the queue is gone): the slot is free. */
+    public void release(Request r) {
+        if (r.state == Request.State.FREE) {
+            return;
+        }
+        if (r.bufferIndex >= 0) {
+            context.pool().release(r.bufferIndex);
+            r.bufferIndex = -1;
+            r.buffer = null;
+        }
+        r.state = Request.State.FREE;
+        free[freeTop++] = r.tag;
+        outstanding--;
+        if (closing && outstanding == 0) {
+            idle();
+        }
+        context.wakeWaiters();
+    }
+
+    /** Binds this queue to its controller after a successful Connect and sizes it (nvmet {@code install_queue}). */
+    void install(Controller c, int qid, int sqsize, boolean sqFlowDisabled) {
+        this.controller = c;
+        this.qid = qid;
+        this.sqsize = sqsize;
+        this.sqFlowDisabled = sqFlowDisabled;
+        this.sqhd = 0;
+        int entries = sqsize + 1 + SPARE_SLOTS;
+        Request[] grown = new Request[entries];
+        grown[0] = slots[0];
+        MemorySegment sqes = arena.allocate(SubmissionQueueEntry.SIZE * (entries - 1), 64);
+        int[] grownFree = new int[entries];
+        int top = 0;
+        for (int i = entries - 1; i >= 1; i--) {
+            grown[i] = new Request(this, i, sqes.asSlice((i - 1) * SubmissionQueueEntry.SIZE, SubmissionQueueEntry.SIZE));
+            grownFree[top++] = i;
+        }
+        if (slots[0].state == Request.State.FREE) {
+            grownFree[top++] = 0;
+        }
+        slots = grown;
+        free = grownFree;
+        freeTop = top;
+        transport.install(entries);
+    }
+
+    /**
+     * The transport's connection is gone and its own ring operations are finished: fail what waits, let the
+     * device I/O in flight finish, then run {@code whenIdle} (the transport frees its buffers there).
+     */
+    public void close(Runnable whenIdle) {
+        if (closing) {
+            return;
+        }
+        closing = true;
+        this.whenIdle = whenIdle;
+        Controller c = controller;
+        if (c != null) {
+            c.queueClosed(this);
+        }
+        for (Request r : slots) {
+            switch (r.state) {
+                case NEED_BUFFER -> {
+                    context.unpark(r);
+                    release(r);
+                }
+                case NEW, TRANSFERRING_FROM_HOST, READY_TO_EXECUTE, TRANSFERRING_TO_HOST, COMPLETING -> release(r);
+                case EXECUTING -> {
+                    if (!r.inDevice) {
+                        release(r); // a held AER
+                    }
+                }
+                case FREE -> { }
+            }
+        }
+        if (outstanding == 0) {
+            idle();
+        }
+    }
+
+    private void idle() {
+        Runnable run = whenIdle;
+        whenIdle = null;
+        if (run != null) {
+            arena.close();
+            target.queueGone(this);
+            try {
+                run.run();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "closing a queue", e);
+            }
+        }
+    }
+
+    /** Asks the transport to tear this queue down; any thread. */
+    void disconnect() {
+        transport.disconnect();
+    }
+
+    @Override
+    public String toString() {
+        return (controller != null ? "controller " + controller.cntlid() + " " : "") + "queue " + qid + " on "
+                + context.reactor.name();
+    }
+}

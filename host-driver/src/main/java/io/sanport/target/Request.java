@@ -1,0 +1,151 @@
+package io.sanport.target;
+
+import io.sanport.iop.IoCallback;
+import io.sanport.iop.IoRequest;
+import io.sanport.nvme.Status;
+import io.sanport.nvme.SubmissionQueueEntry;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * One command slot of a queue pair, preallocated per queue entry and reused (nvmet's {@code nvmet_req}, SPDK's
+ * {@code spdk_nvmf_request}). It carries the SQE, the CQE fields, the status and the field that caused it, and
+ * the data buffer from the reactor's pool. Transport-agnostic: the transport keeps its own per-slot state in
+ * arrays indexed by {@link #tag()}. Confined to the queue's reactor thread.
+ */
+public final class Request implements IoCallback {
+
+    /** Where a request is; {@link QueuePair#process} advances it until the state stops changing. */
+    public enum State {
+        /** The SQE has arrived; nothing checked yet. */
+        NEW,
+        /** Checked and needs a data buffer; waits in the queue when the reactor's pool is empty. */
+        NEED_BUFFER,
+        /** The transport is moving the host's data into the buffer (in-capsule, R2T + H2CData, RDMA READ). */
+        TRANSFERRING_FROM_HOST,
+        /** All data is here; the command can run. */
+        READY_TO_EXECUTE,
+        /** Running: an I/O on the reactor's ring, or an AER held until an event. */
+        EXECUTING,
+        /** The transport sends the data of a successful controller-to-host command, then the completion. */
+        TRANSFERRING_TO_HOST,
+        /** The transport sends the completion (no data, or the command failed). */
+        COMPLETING,
+        /** Unused: free for the next SQE. */
+        FREE
+    }
+
+    final QueuePair queue;
+    final int tag;
+    final MemorySegment sqe;
+    final IoRequest io = new IoRequest(this);
+    State state = State.FREE;
+
+    // the completion
+    int status;          // SCT<<8 | SC (Status constants)
+    int errorLocation;   // byte offset in the SQE (or Connect data) of the offending field, 0xFFFF if none
+    int dw0;
+    int dw1;
+
+    // the data
+    long dataLength;        // bytes SGL1 describes
+    int inCapsuleLength;    // bytes of in-capsule data the transport holds for this command
+    boolean hostToController;
+    int bufferIndex = -1;
+    MemorySegment buffer;   // the whole registered pool buffer (preallocated segment), or null without data
+    long transferred;       // bytes moved so far (H2C or C2H), for the transport
+
+    // execution
+    Namespace ns;
+    int step;               // progress of multi-step commands (DSM ranges, shutdown flushes)
+    Request nextWaiting;    // the reactor's NEED_BUFFER FIFO
+    boolean woken;          // taken off that FIFO: may take a buffer ahead of those still waiting
+    boolean inDevice;       // an I/O of this request is on the ring: its buffer stays until it completes
+
+    Request(QueuePair queue, int tag, MemorySegment sqe) {
+        this.queue = queue;
+        this.tag = tag;
+        this.sqe = sqe;
+    }
+
+    public QueuePair queue() { return queue; }
+
+    /** Index of this slot in its queue: the transport's key (TTAG on TCP). */
+    public int tag() { return tag; }
+
+    public State state() { return state; }
+
+    /** The 64-byte SQE, filled by the transport before {@link QueuePair#start}. */
+    public MemorySegment sqe() { return sqe; }
+
+    public int cid() { return SubmissionQueueEntry.cid(sqe); }
+    public int opcode() { return SubmissionQueueEntry.opcode(sqe); }
+
+    /** Status code (SCT<<8|SC) of the completion. */
+    public int status() { return status; }
+
+    /** The CQE status word: the code, with DNR when a retry cannot help. */
+    public int statusWord() { return Status.word(status); }
+
+    public int dw0() { return dw0; }
+    public int dw1() { return dw1; }
+
+    public long dataLength() { return dataLength; }
+    public void dataLength(long v) { dataLength = v; }
+
+    public int inCapsuleLength() { return inCapsuleLength; }
+    public void inCapsuleLength(int v) { inCapsuleLength = v; }
+
+    /** Whether the data flows host to controller (write, Connect, Set Features with data, DSM). */
+    public boolean hostToController() { return hostToController; }
+
+    /**
+     * The registered pool buffer holding the data in its first {@link #dataLength()} bytes (the pool's own
+     * segment: taking it allocates nothing).
+     */
+    public MemorySegment buffer() { return buffer; }
+
+    /** The data as a segment of exactly {@link #dataLength()} bytes (control path: it allocates a slice). */
+    public MemorySegment data() { return buffer.asSlice(0, dataLength); }
+
+    public long transferred() { return transferred; }
+    public void transferred(long v) { transferred = v; }
+
+    /** Whether the completion goes after data to the host: a successful command that returns data. */
+    public boolean sendsData() {
+        return status == Status.SUCCESS && !hostToController && dataLength > 0;
+    }
+
+    /** Sets the outcome: status code and the offset of the field at fault. */
+    void fail(int code, int location) {
+        status = code;
+        errorLocation = location;
+    }
+
+    /** Called by the reactor when this request's I/O completes. */
+    @Override
+    public void ioComplete(IoRequest r) {
+        queue.ioComplete(this);
+    }
+
+    void reset() {
+        status = 0;
+        errorLocation = 0xFFFF;
+        dw0 = 0;
+        dw1 = 0;
+        dataLength = 0;
+        inCapsuleLength = 0;
+        hostToController = false;
+        buffer = null;
+        transferred = 0;
+        ns = null;
+        step = 0;
+        nextWaiting = null;
+        woken = false;
+        inDevice = false;
+    }
+
+    @Override
+    public String toString() {
+        return "request " + tag + " cid " + cid() + " opcode 0x" + Integer.toHexString(opcode()) + " " + state;
+    }
+}

@@ -1,0 +1,131 @@
+package io.sanport.target;
+
+import io.sanport.nvme.Nqn;
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * An NVM subsystem (or the discovery subsystem): its identity, who may connect, its namespaces and the
+ * controllers hosts have created in it (dynamic controller model). The namespace set is fixed at start; a
+ * namespace can be disabled and enabled again, which hosts learn through an AER.
+ */
+public final class Subsystem {
+    /** CNTLIDs 1..0xFFEF; above are reserved (0xFFFF = dynamic in Connect). */
+    static final int CNTLID_MIN = 1;
+    static final int CNTLID_MAX = 0xFFEF;
+
+    public enum Type { NVM, DISCOVERY }
+
+    private final String nqn;
+    private final Type type;
+    private final String serial;
+    private final String model;
+    private final boolean allowAnyHost;
+    private final Set<String> allowedHosts;
+    private final NavigableMap<Integer, Namespace> namespaces;
+    private final List<Controller> controllers = new ArrayList<>();
+    private final BitSet cntlids = new BitSet();
+    private int nextCntlid = CNTLID_MIN;
+
+    Subsystem(String nqn, Type type, String serial, String model, boolean allowAnyHost, Set<String> allowedHosts,
+              Map<Integer, Namespace> namespaces) {
+        this.nqn = Nqn.validate(nqn);
+        this.type = type;
+        this.serial = serial;
+        this.model = model;
+        this.allowAnyHost = allowAnyHost;
+        this.allowedHosts = Set.copyOf(allowedHosts);
+        this.namespaces = Collections.unmodifiableNavigableMap(new TreeMap<>(namespaces));
+    }
+
+    public String nqn() { return nqn; }
+    public Type type() { return type; }
+    public boolean isDiscovery() { return type == Type.DISCOVERY; }
+    public String serial() { return serial; }
+    public String model() { return model; }
+    public boolean allowAnyHost() { return allowAnyHost; }
+    public Set<String> allowedHosts() { return allowedHosts; }
+
+    /** Whether {@code hostnqn} may connect (nvmet {@code nvmet_host_allowed}); everyone may discover. */
+    public boolean allows(String hostnqn) {
+        return type == Type.DISCOVERY || allowAnyHost || allowedHosts.contains(hostnqn);
+    }
+
+    /** Every namespace configured, enabled or not, by NSID. */
+    public NavigableMap<Integer, Namespace> namespaces() { return namespaces; }
+
+    /** The enabled namespace {@code nsid}, or null. */
+    public Namespace namespace(int nsid) {
+        Namespace ns = namespaces.get(nsid);
+        return ns != null && ns.enabled() ? ns : null;
+    }
+
+    /** Identify NN: the highest NSID configured. */
+    public int maxNsid() {
+        return namespaces.isEmpty() ? 0 : namespaces.lastKey();
+    }
+
+    /**
+     * Enables or disables a namespace and tells every controller, which completes an AER with "namespace
+     * attribute changed" when the host enabled that event (nvmet {@code nvmet_ns_changed}).
+     */
+    public void setNamespaceEnabled(int nsid, boolean enabled) {
+        Namespace ns = namespaces.get(nsid);
+        if (ns == null) {
+            throw new IllegalArgumentException(nqn + " has no namespace " + nsid);
+        }
+        if (ns.enabled() == enabled) {
+            return;
+        }
+        ns.enabled(enabled);
+        for (Controller c : controllers()) {
+            c.namespaceChanged(nsid);
+        }
+    }
+
+    public synchronized List<Controller> controllers() {
+        return List.copyOf(controllers);
+    }
+
+    /** Allocates the lowest free CNTLID at or after the last one, wrapping (nvmet's ida); -1 when all are taken. */
+    synchronized int add(java.util.function.IntFunction<Controller> create) {
+        int id = cntlids.nextClearBit(nextCntlid);
+        if (id > CNTLID_MAX) {
+            id = cntlids.nextClearBit(CNTLID_MIN);
+            if (id > CNTLID_MAX) {
+                return -1;
+            }
+        }
+        cntlids.set(id);
+        nextCntlid = id + 1 > CNTLID_MAX ? CNTLID_MIN : id + 1;
+        controllers.add(create.apply(id));
+        return id;
+    }
+
+    synchronized void remove(Controller c) {
+        if (controllers.remove(c)) {
+            cntlids.clear(c.cntlid());
+        }
+    }
+
+    /** The live controller {@code cntlid} of {@code hostnqn}, for an I/O queue Connect; null if none. */
+    synchronized Controller find(int cntlid, String hostnqn) {
+        for (Controller c : controllers) {
+            if (c.cntlid() == cntlid && c.hostnqn().equals(hostnqn) && !c.dead()) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public String toString() {
+        return nqn;
+    }
+}

@@ -1,0 +1,437 @@
+package io.sanport.target;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sanport.nvme.Nqn;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * The target's configuration in nvmetcli's JSON format ({@code nvmetcli save} writes it, {@code restore} reads
+ * it), so a user of the kernel target brings a config over unchanged. Parsed once into immutable records;
+ * anything wrong is refused with a {@link ConfigException} naming the JSON path of the field. Keys sanport does
+ * not use (ana_groups, referrals, param, device.buffered_io...) are accepted and ignored.
+ *
+ * <pre>{@code
+ * { "hosts": [ { "nqn": "nqn.2014-08.org.nvmexpress:uuid:..." } ],
+ *   "ports": [ { "portid": 1, "addr": { "trtype": "tcp", "adrfam": "ipv4", "traddr": "0.0.0.0", "trsvcid": "4420" },
+ *                "subsystems": [ "nqn.2024-01.io.sanport:disk0" ] } ],
+ *   "subsystems": [ { "nqn": "nqn.2024-01.io.sanport:disk0",
+ *                     "attr": { "allow_any_host": "1", "serial": "...", "model": "..." },
+ *                     "allowed_hosts": [],
+ *                     "namespaces": [ { "nsid": 1, "enable": 1, "device": { "path": "/dev/nvme0n1", "uuid": "...", "nguid": "..." } } ] } ] }
+ * }</pre>
+ */
+public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<SubsystemConfig> subsystems) {
+
+    /** A host NQN that subsystems may name in allowed_hosts. */
+    public record HostConfig(String nqn) {}
+
+    /**
+     * One listening address. {@code trsvcid} "0" asks for an ephemeral port (tests); the bound one is then in
+     * {@link Port#boundPort()}.
+     */
+    public record PortConfig(int portId, String trtype, String adrfam, String traddr, String trsvcid,
+                             List<String> subsystems) {
+        public int trsvcidNumber() {
+            return Integer.parseInt(trsvcid);
+        }
+    }
+
+    /** An NVM subsystem: who may connect and what it exports. */
+    public record SubsystemConfig(String nqn, boolean allowAnyHost, List<String> allowedHosts, String serial,
+                                  String model, List<NamespaceConfig> namespaces) {}
+
+    /** A namespace backed by the device at {@code path}; uuid and nguid are derived when not given. */
+    public record NamespaceConfig(int nsid, boolean enabled, String path, UUID uuid, String nguid) {}
+
+    public TargetConfig {
+        hosts = List.copyOf(hosts);
+        ports = List.copyOf(ports);
+        subsystems = List.copyOf(subsystems);
+    }
+
+    /** Every device path an enabled namespace names, in order, once each: what the I/O processor must open. */
+    public List<String> devicePaths() {
+        Set<String> paths = new LinkedHashSet<>();
+        for (SubsystemConfig s : subsystems) {
+            for (NamespaceConfig n : s.namespaces()) {
+                if (n.enabled()) {
+                    paths.add(n.path());
+                }
+            }
+        }
+        return List.copyOf(paths);
+    }
+
+    /**
+     * The quick form of {@code sanport export --device PATH}: one port, one subsystem open to any host, the
+     * device as namespace 1.
+     */
+    public static TargetConfig forDevice(String path, String subsystemNqn, String trtype, String traddr, int trsvcid)
+            throws ConfigException {
+        String adrfam = traddr.contains(":") ? "ipv6" : "ipv4";
+        SubsystemConfig s = new SubsystemConfig(Nqn.validate(subsystemNqn), true, List.of(), defaultSerial(subsystemNqn),
+                "sanport", List.of(new NamespaceConfig(1, true, path, null, null)));
+        PortConfig p = new PortConfig(1, trtype, adrfam, traddr, Integer.toString(trsvcid), List.of(subsystemNqn));
+        return validate(new TargetConfig(List.of(), List.of(p), List.of(s)));
+    }
+
+    public static TargetConfig load(Path file) throws IOException {
+        return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+    }
+
+    /** Parses nvmetcli JSON; {@code source} names the file in messages. */
+    public static TargetConfig parse(String json, String source) throws ConfigException {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(json);
+        } catch (JsonProcessingException e) {
+            throw new ConfigException(source, "$", "not valid JSON: " + e.getOriginalMessage()
+                    + (e.getLocation() != null ? " at line " + e.getLocation().getLineNr()
+                    + ", column " + e.getLocation().getColumnNr() : ""));
+        }
+        Parser p = new Parser(source);
+        if (root == null || !root.isObject()) {
+            throw p.error("$", "expected a JSON object with hosts, ports and subsystems");
+        }
+        List<HostConfig> hosts = new ArrayList<>();
+        for (int i = 0; i < p.array(root, "$", "hosts").size(); i++) {
+            String at = "$.hosts[" + i + "]";
+            JsonNode h = p.object(root.get("hosts").get(i), at);
+            hosts.add(new HostConfig(p.nqn(h, at, "nqn")));
+        }
+        List<PortConfig> ports = new ArrayList<>();
+        JsonNode portArray = p.array(root, "$", "ports");
+        for (int i = 0; i < portArray.size(); i++) {
+            ports.add(p.port(portArray.get(i), "$.ports[" + i + "]"));
+        }
+        List<SubsystemConfig> subsystems = new ArrayList<>();
+        JsonNode subsystemArray = p.array(root, "$", "subsystems");
+        for (int i = 0; i < subsystemArray.size(); i++) {
+            subsystems.add(p.subsystem(subsystemArray.get(i), "$.subsystems[" + i + "]"));
+        }
+        TargetConfig config = new TargetConfig(hosts, ports, subsystems);
+        try {
+            return validate(config);
+        } catch (ConfigException e) {
+            throw new ConfigException(source, e.path(), e.problem());
+        }
+    }
+
+    /** The checks across records: unique ids, references that resolve. */
+    static TargetConfig validate(TargetConfig c) throws ConfigException {
+        Set<String> hostNqns = new HashSet<>();
+        for (int i = 0; i < c.hosts.size(); i++) {
+            if (!hostNqns.add(c.hosts.get(i).nqn())) {
+                throw new ConfigException(null, "$.hosts[" + i + "].nqn", "duplicate host " + c.hosts.get(i).nqn());
+            }
+        }
+        Set<String> subsystemNqns = new HashSet<>();
+        for (int i = 0; i < c.subsystems.size(); i++) {
+            SubsystemConfig s = c.subsystems.get(i);
+            String at = "$.subsystems[" + i + "]";
+            if (!subsystemNqns.add(s.nqn())) {
+                throw new ConfigException(null, at + ".nqn", "duplicate subsystem " + s.nqn());
+            }
+            if (Nqn.isDiscovery(s.nqn())) {
+                throw new ConfigException(null, at + ".nqn", "the discovery NQN is served by sanport itself");
+            }
+            for (int j = 0; j < s.allowedHosts().size(); j++) {
+                if (!hostNqns.contains(s.allowedHosts().get(j))) {
+                    throw new ConfigException(null, at + ".allowed_hosts[" + j + "]",
+                            "host " + s.allowedHosts().get(j) + " is not in $.hosts");
+                }
+            }
+            Set<Integer> nsids = new HashSet<>();
+            for (int j = 0; j < s.namespaces().size(); j++) {
+                if (!nsids.add(s.namespaces().get(j).nsid())) {
+                    throw new ConfigException(null, at + ".namespaces[" + j + "].nsid",
+                            "duplicate nsid " + s.namespaces().get(j).nsid());
+                }
+            }
+        }
+        Set<Integer> portIds = new HashSet<>();
+        Set<String> addresses = new HashSet<>();
+        for (int i = 0; i < c.ports.size(); i++) {
+            PortConfig p = c.ports.get(i);
+            String at = "$.ports[" + i + "]";
+            if (!portIds.add(p.portId())) {
+                throw new ConfigException(null, at + ".portid", "duplicate portid " + p.portId());
+            }
+            if (!p.trsvcid().equals("0") && !addresses.add(p.trtype() + " " + p.traddr() + " " + p.trsvcid())) {
+                throw new ConfigException(null, at + ".addr", "another port already listens on "
+                        + p.trtype() + " " + p.traddr() + ":" + p.trsvcid());
+            }
+            for (int j = 0; j < p.subsystems().size(); j++) {
+                if (!subsystemNqns.contains(p.subsystems().get(j))) {
+                    throw new ConfigException(null, at + ".subsystems[" + j + "]",
+                            "subsystem " + p.subsystems().get(j) + " is not in $.subsystems");
+                }
+            }
+        }
+        return c;
+    }
+
+    static String defaultSerial(String nqn) {
+        return String.format("%016x", nqn.hashCode() & 0xFFFFFFFFL ^ (long) nqn.length() << 32).substring(0, 16);
+    }
+
+    /** Field-by-field reading with the JSON path at hand for messages. */
+    private record Parser(String source) {
+        ConfigException error(String path, String problem) {
+            return new ConfigException(source, path, problem);
+        }
+
+        JsonNode object(JsonNode n, String at) throws ConfigException {
+            if (n == null || !n.isObject()) {
+                throw error(at, "expected an object");
+            }
+            return n;
+        }
+
+        /** An optional array member; missing means empty. */
+        JsonNode array(JsonNode parent, String at, String name) throws ConfigException {
+            JsonNode n = parent.get(name);
+            if (n == null || n.isNull()) {
+                return new ObjectMapper().createArrayNode();
+            }
+            if (!n.isArray()) {
+                throw error(at + "." + name, "expected an array");
+            }
+            return n;
+        }
+
+        String string(JsonNode parent, String at, String name, boolean required) throws ConfigException {
+            JsonNode n = parent.get(name);
+            if (n == null || n.isNull()) {
+                if (required) {
+                    throw error(at + "." + name, "missing");
+                }
+                return null;
+            }
+            if (!n.isTextual() && !n.isNumber()) {
+                throw error(at + "." + name, "expected a string");
+            }
+            return n.asText();
+        }
+
+        long integer(JsonNode parent, String at, String name, long min, long max, Long absent) throws ConfigException {
+            JsonNode n = parent.get(name);
+            if (n == null || n.isNull()) {
+                if (absent == null) {
+                    throw error(at + "." + name, "missing");
+                }
+                return absent;
+            }
+            long v;
+            if (n.isIntegralNumber()) {
+                v = n.asLong();
+            } else if (n.isTextual()) {
+                try {
+                    v = Long.decode(n.asText().strip());
+                } catch (NumberFormatException e) {
+                    throw error(at + "." + name, "expected a number, got \"" + n.asText() + "\"");
+                }
+            } else {
+                throw error(at + "." + name, "expected a number");
+            }
+            if (v < min || v > max) {
+                throw error(at + "." + name, v + " is outside " + min + ".." + max);
+            }
+            return v;
+        }
+
+        /** nvmetcli writes flags as "1"/"0" strings; 1/0 and true/false are taken too. */
+        boolean flag(JsonNode parent, String at, String name, boolean absent) throws ConfigException {
+            JsonNode n = parent.get(name);
+            if (n == null || n.isNull()) {
+                return absent;
+            }
+            if (n.isBoolean()) {
+                return n.asBoolean();
+            }
+            String t = n.asText().strip().toLowerCase(Locale.ROOT);
+            return switch (t) {
+                case "1", "true", "yes", "y" -> true;
+                case "0", "false", "no", "n" -> false;
+                default -> throw error(at + "." + name, "expected 0 or 1, got \"" + n.asText() + "\"");
+            };
+        }
+
+        String nqn(JsonNode parent, String at, String name) throws ConfigException {
+            String v = string(parent, at, name, true);
+            if (!Nqn.isValid(v)) {
+                try {
+                    Nqn.validate(v);
+                } catch (IllegalArgumentException e) {
+                    throw error(at + "." + name, e.getMessage());
+                }
+            }
+            return v;
+        }
+
+        PortConfig port(JsonNode n, String at) throws ConfigException {
+            object(n, at);
+            int portId = (int) integer(n, at, "portid", 0, 0xFFFF, null);
+            JsonNode addr = object(n.get("addr"), at + ".addr");
+            String a = at + ".addr";
+            String trtype = string(addr, a, "trtype", true).toLowerCase(Locale.ROOT);
+            if (Transports.find(trtype) == null && !List.of("tcp", "rdma", "loop", "fc").contains(trtype)) {
+                throw error(a + ".trtype", "unknown transport \"" + trtype + "\" (known: tcp, rdma)");
+            }
+            String adrfam = string(addr, a, "adrfam", false);
+            String traddr = string(addr, a, "traddr", true);
+            adrfam = adrfam == null || adrfam.isEmpty() ? (traddr.contains(":") ? "ipv6" : "ipv4")
+                    : adrfam.toLowerCase(Locale.ROOT);
+            if (!adrfam.equals("ipv4") && !adrfam.equals("ipv6")) {
+                throw error(a + ".adrfam", "expected ipv4 or ipv6, got \"" + adrfam + "\"");
+            }
+            if (!isLiteral(traddr, adrfam)) {
+                throw error(a + ".traddr", "\"" + traddr + "\" is not an " + adrfam + " address");
+            }
+            String trsvcid = string(addr, a, "trsvcid", true).strip();
+            try {
+                int v = Integer.parseInt(trsvcid);
+                if (v < 0 || v > 65535) {
+                    throw new NumberFormatException();
+                }
+            } catch (NumberFormatException e) {
+                throw error(a + ".trsvcid", "expected a TCP port number 0..65535, got \"" + trsvcid + "\"");
+            }
+            List<String> subsystems = new ArrayList<>();
+            JsonNode s = array(n, at, "subsystems");
+            for (int i = 0; i < s.size(); i++) {
+                if (!s.get(i).isTextual()) {
+                    throw error(at + ".subsystems[" + i + "]", "expected a subsystem NQN");
+                }
+                subsystems.add(s.get(i).asText());
+            }
+            return new PortConfig(portId, trtype, adrfam, traddr, trsvcid, subsystems);
+        }
+
+        SubsystemConfig subsystem(JsonNode n, String at) throws ConfigException {
+            object(n, at);
+            String nqn = nqn(n, at, "nqn");
+            JsonNode attr = n.get("attr");
+            boolean allowAny = false;
+            String serial = null;
+            String model = null;
+            if (attr != null && !attr.isNull()) {
+                object(attr, at + ".attr");
+                allowAny = flag(attr, at + ".attr", "allow_any_host", false);
+                serial = string(attr, at + ".attr", "serial", false);
+                model = string(attr, at + ".attr", "model", false);
+            }
+            if (serial == null || serial.isEmpty()) {
+                serial = defaultSerial(nqn);
+            }
+            if (!ascii(serial, 20)) {
+                throw error(at + ".attr.serial", "must be 1..20 printable ASCII characters");
+            }
+            if (model == null || model.isEmpty()) {
+                model = "sanport";
+            }
+            if (!ascii(model, 40)) {
+                throw error(at + ".attr.model", "must be 1..40 printable ASCII characters");
+            }
+            List<String> allowed = new ArrayList<>();
+            JsonNode hosts = array(n, at, "allowed_hosts");
+            for (int i = 0; i < hosts.size(); i++) {
+                String h = hosts.get(i).asText();
+                if (!hosts.get(i).isTextual() || !Nqn.isValid(h)) {
+                    throw error(at + ".allowed_hosts[" + i + "]", "expected a host NQN, got " + hosts.get(i));
+                }
+                allowed.add(h);
+            }
+            List<NamespaceConfig> namespaces = new ArrayList<>();
+            JsonNode ns = array(n, at, "namespaces");
+            for (int i = 0; i < ns.size(); i++) {
+                namespaces.add(namespace(ns.get(i), at + ".namespaces[" + i + "]"));
+            }
+            return new SubsystemConfig(nqn, allowAny, allowed, serial, model, namespaces);
+        }
+
+        NamespaceConfig namespace(JsonNode n, String at) throws ConfigException {
+            object(n, at);
+            int nsid = (int) integer(n, at, "nsid", 1, 0xFFFFFFFEL, null);
+            boolean enabled = flag(n, at, "enable", true);
+            JsonNode device = object(n.get("device"), at + ".device");
+            String d = at + ".device";
+            String path = string(device, d, "path", true);
+            if (path.isBlank()) {
+                throw error(d + ".path", "empty");
+            }
+            UUID uuid = null;
+            String u = string(device, d, "uuid", false);
+            if (u != null && !u.isBlank()) {
+                try {
+                    uuid = UUID.fromString(u.strip());
+                } catch (IllegalArgumentException e) {
+                    throw error(d + ".uuid", "\"" + u + "\" is not a UUID");
+                }
+            }
+            String nguid = string(device, d, "nguid", false);
+            if (nguid != null && !nguid.isBlank()) {
+                String hex = nguid.replace("-", "").strip();
+                if (hex.length() != 32 || !hex.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
+                    throw error(d + ".nguid", "\"" + nguid + "\" is not 16 bytes of hex");
+                }
+                nguid = hex.toLowerCase(Locale.ROOT);
+            } else {
+                nguid = null;
+            }
+            return new NamespaceConfig(nsid, enabled, path, uuid, nguid);
+        }
+
+        static boolean ascii(String s, int max) {
+            return !s.isEmpty() && s.length() <= max && s.chars().allMatch(c -> c >= 0x20 && c < 0x7F);
+        }
+
+        static boolean isLiteral(String addr, String adrfam) {
+            if (adrfam.equals("ipv4")) {
+                String[] parts = addr.split("\\.", -1);
+                if (parts.length != 4) {
+                    return false;
+                }
+                for (String p : parts) {
+                    try {
+                        int v = Integer.parseInt(p);
+                        if (v < 0 || v > 255 || p.isEmpty() || p.length() > 3) {
+                            return false;
+                        }
+                    } catch (NumberFormatException e) {
+                        return false;
+                    }
+                }
+                return true;
+            }
+            if (!addr.contains(":") || !addr.chars().allMatch(c -> c == ':' || c == '.' || Character.digit(c, 16) >= 0)) {
+                return false;
+            }
+            try {
+                InetAddress.getByName(addr); // a literal: no lookup happens
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }
+    }
+
+    /** The NGUID bytes of a namespace config value (32 hex digits). */
+    static byte[] nguidBytes(String hex) {
+        return HexFormat.of().parseHex(hex);
+    }
+}

@@ -1,0 +1,25 @@
+package io.sanport.target;
+
+/**
+ * Knobs of a running target that are not part of nvmetcli's format.
+ *
+ * @param discoveryPort  where a discovery-only TCP port is added for every TCP address that has none
+ *                       (8009, the NVMe/TCP discovery port); 0 adds none. The discovery subsystem is reachable
+ *                       through every port anyway, as with nvmet.
+ * @param keepAliveTickMillis how often controllers' keep-alive timers are checked
+ * @param shutdownTimeoutMillis how long {@link Target#close()} waits for in-flight commands to finish
+ */
+public record TargetOptions(int discoveryPort, long keepAliveTickMillis, long shutdownTimeoutMillis) {
+    public static final TargetOptions DEFAULT = new TargetOptions(8009, 100, 10_000);
+
+    public TargetOptions {
+        if (discoveryPort < 0 || discoveryPort > 65535 || keepAliveTickMillis <= 0 || shutdownTimeoutMillis < 0) {
+            throw new IllegalArgumentException("bad target options: port " + discoveryPort + ", tick "
+                    + keepAliveTickMillis + " ms, shutdown " + shutdownTimeoutMillis + " ms");
+        }
+    }
+
+    public TargetOptions withDiscoveryPort(int port) {
+        return new TargetOptions(port, keepAliveTickMillis, shutdownTimeoutMillis);
+    }
+}

@@ -1,0 +1,34 @@
+package io.sanport.target;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+
+/** The {@link Transport}s on the class path, by type; two of one type are refused, as nvmet refuses them. */
+public final class Transports {
+    private static final Map<String, Transport> BY_TYPE = load();
+
+    private Transports() {}
+
+    private static Map<String, Transport> load() {
+        Map<String, Transport> found = new HashMap<>();
+        for (Transport t : ServiceLoader.load(Transport.class, Transports.class.getClassLoader())) {
+            Transport previous = found.putIfAbsent(t.type(), t);
+            if (previous != null) {
+                throw new IllegalStateException("two transports of type " + t.type() + ": "
+                        + previous.getClass().getName() + " and " + t.getClass().getName());
+            }
+        }
+        return Map.copyOf(found);
+    }
+
+    /** The transport of {@code type}, or null when none is on the class path. */
+    public static Transport find(String type) {
+        return BY_TYPE.get(type);
+    }
+
+    public static List<String> types() {
+        return BY_TYPE.keySet().stream().sorted().toList();
+    }
+}

@@ -1,0 +1,106 @@
+package io.sanport.target;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class TargetConfigTest {
+    /** What {@code nvmetcli save} writes (strings for attributes, extra keys sanport ignores). */
+    static final String NVMETCLI = """
+        {
+          "hosts": [ { "nqn": "nqn.2014-08.org.nvmexpress:uuid:7d1e4c1a-2a3b-4c5d-8e9f-0a1b2c3d4e5f" } ],
+          "ports": [
+            { "addr": { "adrfam": "ipv4", "traddr": "192.168.1.10", "treq": "not specified", "trsvcid": "4420", "trtype": "tcp" },
+              "ana_groups": [ { "ana": { "state": "optimized" }, "grpid": 1 } ],
+              "param": { "inline_data_size": "16384", "pi_enable": "0" },
+              "portid": 1, "referrals": [], "subsystems": [ "nqn.2024-01.io.sanport:disk0" ] } ],
+          "subsystems": [
+            { "allowed_hosts": [ "nqn.2014-08.org.nvmexpress:uuid:7d1e4c1a-2a3b-4c5d-8e9f-0a1b2c3d4e5f" ],
+              "attr": { "allow_any_host": "0", "cntlid_max": "65519", "cntlid_min": "1", "model": "Linux",
+                        "pi_enable": "0", "serial": "b1c2d3e4f5a6b7c8", "version": "1.3" },
+              "namespaces": [
+                { "ana_grpid": 1, "device": { "nguid": "01020304-0506-0708-090a-0b0c0d0e0f10", "path": "/dev/nvme0n1",
+                                              "uuid": "6a2b3c4d-1111-4222-8333-944455566677" },
+                  "enable": 1, "nsid": 1 },
+                { "device": { "path": "/srv/disk1.img" }, "enable": 0, "nsid": 7 } ],
+              "nqn": "nqn.2024-01.io.sanport:disk0" } ]
+        }
+        """;
+
+    @Test
+    void readsWhatNvmetcliWrites() throws Exception {
+        TargetConfig c = TargetConfig.parse(NVMETCLI, "saved.json");
+        assertEquals(1, c.hosts().size());
+        TargetConfig.PortConfig p = c.ports().getFirst();
+        assertEquals(1, p.portId());
+        assertEquals("tcp", p.trtype());
+        assertEquals("ipv4", p.adrfam());
+        assertEquals("192.168.1.10", p.traddr());
+        assertEquals(4420, p.trsvcidNumber());
+        TargetConfig.SubsystemConfig s = c.subsystems().getFirst();
+        assertFalse(s.allowAnyHost());
+        assertEquals("b1c2d3e4f5a6b7c8", s.serial());
+        assertEquals("Linux", s.model());
+        assertEquals(2, s.namespaces().size());
+        TargetConfig.NamespaceConfig n = s.namespaces().getFirst();
+        assertEquals(UUID.fromString("6a2b3c4d-1111-4222-8333-944455566677"), n.uuid());
+        assertEquals("0102030405060708090a0b0c0d0e0f10", n.nguid());
+        assertFalse(s.namespaces().get(1).enabled());
+        assertNull(s.namespaces().get(1).uuid());
+        assertEquals(List.of("/dev/nvme0n1"), c.devicePaths(), "only enabled namespaces need a device");
+    }
+
+    @Test
+    void quickFormForOneDevice() throws Exception {
+        TargetConfig c = TargetConfig.forDevice("/dev/nvme0n1", "nqn.2024-01.io.sanport:d", "tcp", "0.0.0.0", 4420);
+        assertTrue(c.subsystems().getFirst().allowAnyHost());
+        assertEquals(1, c.subsystems().getFirst().namespaces().getFirst().nsid());
+        assertThrows(IllegalArgumentException.class,
+                () -> TargetConfig.forDevice("/dev/x", "not-an-nqn", "tcp", "0.0.0.0", 4420));
+    }
+
+    /** Each broken field is refused with its JSON path. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', textBlock = """
+        "portid": 1,                          | "portid": "one",                                | $.ports[0].portid
+        "trtype": "tcp"                       | "trtype": "carrier-pigeon"                      | $.ports[0].addr.trtype
+        "traddr": "192.168.1.10"              | "traddr": "192.168.1.300"                       | $.ports[0].addr.traddr
+        "trsvcid": "4420"                     | "trsvcid": "http"                               | $.ports[0].addr.trsvcid
+        "adrfam": "ipv4"                      | "adrfam": "ib"                                  | $.ports[0].addr.adrfam
+        "subsystems": [ "nqn.2024-01.io.sanport:disk0" ] } ] | "subsystems": [ "nqn.2024-01.io.sanport:other" ] } ] | $.ports[0].subsystems[0]
+        "nsid": 1 }                           | "nsid": 0 }                                     | $.subsystems[0].namespaces[0].nsid
+        "nsid": 7 }                           | "nsid": 1 }                                     | $.subsystems[0].namespaces[1].nsid
+        "path": "/dev/nvme0n1"                | "path": ""                                      | $.subsystems[0].namespaces[0].device.path
+        "uuid": "6a2b3c4d-1111-4222-8333-944455566677" | "uuid": "not-a-uuid"                   | $.subsystems[0].namespaces[0].device.uuid
+        "nguid": "01020304-0506-0708-090a-0b0c0d0e0f10" | "nguid": "0102"                       | $.subsystems[0].namespaces[0].device.nguid
+        "allow_any_host": "0"                 | "allow_any_host": "maybe"                       | $.subsystems[0].attr.allow_any_host
+        "serial": "b1c2d3e4f5a6b7c8"          | "serial": "this serial is far too long for SN"  | $.subsystems[0].attr.serial
+        "nqn": "nqn.2024-01.io.sanport:disk0" } ] | "nqn": "disk0" } ]                          | $.subsystems[0].nqn
+        "allowed_hosts": [ "nqn.2014-08.org.nvmexpress:uuid:7d1e4c1a-2a3b-4c5d-8e9f-0a1b2c3d4e5f" ] | "allowed_hosts": [ "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000000" ] | $.subsystems[0].allowed_hosts[0]
+        "hosts": [ { "nqn": "nqn.2014-08.org.nvmexpress:uuid:7d1e4c1a-2a3b-4c5d-8e9f-0a1b2c3d4e5f" } ] | "hosts": [ { "name": "x" } ] | $.hosts[0].nqn
+        """)
+    void errorsNameTheField(String good, String bad, String path) {
+        assertTrue(NVMETCLI.contains(good.strip()), "the test's anchor: " + good);
+        String broken = NVMETCLI.replace(good.strip(), bad.strip());
+        ConfigException e = assertThrows(ConfigException.class, () -> TargetConfig.parse(broken, "bad.json"));
+        assertEquals(path, e.path(), e.getMessage());
+        assertTrue(e.getMessage().startsWith("bad.json: " + path + ": "), e.getMessage());
+    }
+
+    @Test
+    void notJsonAtAll() {
+        ConfigException e = assertThrows(ConfigException.class, () -> TargetConfig.parse("{ \"ports\": [ ", "x.json"));
+        assertEquals("$", e.path());
+        assertTrue(e.getMessage().contains("line"), e.getMessage());
+        assertEquals("$.ports", assertThrows(ConfigException.class,
+                () -> TargetConfig.parse("{ \"ports\": 3 }", "x.json")).path());
+    }
+}
