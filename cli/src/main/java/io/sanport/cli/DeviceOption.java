@@ -21,6 +21,15 @@ final class DeviceOption {
         return device == null ? "the default image " + DefaultImage.path() : device;
     }
 
+    /** Creates the default image (sparse) if it is not there yet, saying so. */
+    static void createDefaultIfMissing(PrintStream out) throws IOException {
+        var path = DefaultImage.path();
+        if (!java.nio.file.Files.exists(path)) {
+            out.println("creating the default image " + path + " (" + (DefaultImage.SIZE >> 20) + " MiB, sparse)");
+            BlockDevices.open(path.toString(), OpenOptions.DEFAULT.creating(DefaultImage.SIZE)).close();
+        }
+    }
+
     BlockDevice open(PrintStream out) throws IOException {
         OpenOptions options = buffered ? OpenOptions.DEFAULT.buffered() : OpenOptions.DEFAULT;
         if (device == null) {

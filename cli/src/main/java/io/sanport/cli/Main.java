@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 @Command(name = "sanport", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Exports Linux block devices (NVMe disks, any block device, image files) to cluster peers "
                 + "over NVMe-over-Fabrics, driving the disks with io_uring.",
-        subcommands = {DemoCommand.class, DiscoverCommand.class, BenchCommand.class, InfoCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {DemoCommand.class, ServeCommand.class, ExportCommand.class, DiscoverCommand.class,
+                BenchCommand.class, InfoCommand.class, CommandLine.HelpCommand.class},
         commandListHeading = "%nCommands:%n",
         footer = {"", "Run 'sanport help COMMAND' for a command's options.",
                 "Set SANPORT_DEBUG=1 to see stack traces of errors."})
@@ -25,6 +26,7 @@ public final class Main implements Runnable {
     }
 
     public static int execute(String... args) {
+        Logging.configure();
         CommandLine cl = new CommandLine(new Main());
         cl.setExecutionExceptionHandler((e, line, parsed) -> {
             line.getErr().println("sanport: error: " + Errors.describe(e));

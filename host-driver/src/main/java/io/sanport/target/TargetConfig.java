@@ -82,11 +82,18 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
      */
     public static TargetConfig forDevice(String path, String subsystemNqn, String trtype, String traddr, int trsvcid)
             throws ConfigException {
+        return forDevice(path, subsystemNqn, trtype, traddr, trsvcid, List.of());
+    }
+
+    /** As {@link #forDevice(String, String, String, String, int)}, open only to {@code allowedHosts} when not empty. */
+    public static TargetConfig forDevice(String path, String subsystemNqn, String trtype, String traddr, int trsvcid,
+                                         List<String> allowedHosts) throws ConfigException {
         String adrfam = traddr.contains(":") ? "ipv6" : "ipv4";
-        SubsystemConfig s = new SubsystemConfig(Nqn.validate(subsystemNqn), true, List.of(), defaultSerial(subsystemNqn),
-                "sanport", List.of(new NamespaceConfig(1, true, path, null, null)));
+        SubsystemConfig s = new SubsystemConfig(Nqn.validate(subsystemNqn), allowedHosts.isEmpty(), allowedHosts,
+                defaultSerial(subsystemNqn), "sanport", List.of(new NamespaceConfig(1, true, path, null, null)));
         PortConfig p = new PortConfig(1, trtype, adrfam, traddr, Integer.toString(trsvcid), List.of(subsystemNqn));
-        return validate(new TargetConfig(List.of(), List.of(p), List.of(s)));
+        List<HostConfig> hosts = allowedHosts.stream().map(HostConfig::new).toList();
+        return validate(new TargetConfig(hosts, List.of(p), List.of(s)));
     }
 
     public static TargetConfig load(Path file) throws IOException {

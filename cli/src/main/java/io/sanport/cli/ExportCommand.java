@@ -1,0 +1,80 @@
+package io.sanport.cli;
+
+import io.sanport.iop.IoProcessor;
+import io.sanport.iop.ReactorConfig;
+import io.sanport.nvme.Nqn;
+import io.sanport.target.Target;
+import io.sanport.target.TargetConfig;
+import io.sanport.target.TargetOptions;
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code sanport export}: the quick form for one device, no file needed. */
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = {"Export one device as namespace 1 of a subsystem over NVMe-oF, in the foreground.",
+                "With no --device, the built-in default image."})
+final class ExportCommand implements Callable<Integer> {
+    @Option(names = {"-d", "--device"}, paramLabel = "PATH", description = "Block device, image file or ram:SIZE (default: the built-in image).")
+    String device;
+    @Option(names = {"-t", "--transport"}, defaultValue = "tcp", description = "tcp or rdma (default: ${DEFAULT-VALUE}).")
+    String transport;
+    @Option(names = {"-a", "--address"}, defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    String address;
+    @Option(names = {"-s", "--port"}, defaultValue = "4420", description = "Port, trsvcid (default: ${DEFAULT-VALUE}).")
+    int port;
+    @Option(names = {"-n", "--nqn"}, description = "Subsystem NQN (default: nqn.2026-11.io.sanport:<host>:<device>).")
+    String nqn;
+    @Option(names = "--allow-host", paramLabel = "NQN", description = "A host NQN allowed to connect (repeatable).")
+    List<String> allowHosts = List.of();
+    @Option(names = "--allow-any-host", description = "Let any host connect (the default on a loopback address only).")
+    boolean allowAnyHost;
+    @Option(names = "--reactors", description = "Reactor threads (default: one per core).")
+    Integer reactors;
+    @Option(names = "--discovery-port", defaultValue = "8009", description = "Discovery service port, 0 for none (default: ${DEFAULT-VALUE}).")
+    int discoveryPort;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!allowHosts.isEmpty() && allowAnyHost) {
+            throw new IllegalArgumentException("give --allow-host or --allow-any-host, not both");
+        }
+        if (allowHosts.isEmpty() && !allowAnyHost && !InetAddress.getByName(address).isLoopbackAddress()) {
+            throw new IllegalArgumentException("exporting on " + address + " to every host of the network needs "
+                    + "--allow-any-host; or name who may connect with --allow-host NQN (see 'nvme show-hostnqn' on the peer)");
+        }
+        if (transport.equals("rdma")) {
+            io.sanport.transport.rdma.RdmaDevices.require();
+            throw new IllegalArgumentException("--transport rdma is not available in this build yet: use --transport tcp");
+        }
+        String path = device;
+        if (path == null) {
+            path = DefaultImage.path().toString();
+            DeviceOption.createDefaultIfMissing(System.out);
+        }
+        String subnqn = nqn != null ? nqn : defaultNqn(path);
+        Nqn.validate(subnqn);
+        TargetConfig cfg = TargetConfig.forDevice(path, subnqn, transport, address, port, allowHosts);
+        try (Target target = Target.open(cfg, reactors == null ? IoProcessor.defaultReactors() : reactors,
+                ReactorConfig.DEFAULT, TargetOptions.DEFAULT.withDiscoveryPort(discoveryPort))) {
+            System.out.println("exporting " + path + " as namespace 1 of " + subnqn
+                    + (allowHosts.isEmpty() ? " (any host may connect)" : " to " + allowHosts));
+            TargetRunner.printPorts(target, System.out);
+            return TargetRunner.runUntilSignalled(target, System.out);
+        }
+    }
+
+    static String defaultNqn(String path) {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            host = "localhost";
+        }
+        String dev = Path.of(path).getFileName().toString();
+        return ("nqn.2026-11.io.sanport:" + host + ":" + dev).replaceAll("[^A-Za-z0-9.:_-]", "-");
+    }
+}

@@ -1,0 +1,42 @@
+package io.sanport.cli;
+
+import io.sanport.iop.IoProcessor;
+import io.sanport.iop.ReactorConfig;
+import io.sanport.target.Target;
+import io.sanport.target.TargetConfig;
+import io.sanport.target.TargetOptions;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code sanport serve --config FILE}: the target, configured the way nvmetcli saves the kernel target's. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+        description = {"Run the NVMe-oF target from a JSON file in nvmetcli's format (ports, subsystems with "
+                + "namespaces and allowed_hosts, hosts), as saved by 'nvmetcli save'.",
+                "Also serves the discovery subsystem on port 8009 of each address unless --discovery-port 0."})
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The JSON configuration.")
+    Path config;
+    @Option(names = "--reactors", description = "Reactor threads (default: one per core).")
+    Integer reactors;
+    @Option(names = "--discovery-port", defaultValue = "8009", description = "Discovery service port, 0 for none (default: ${DEFAULT-VALUE}).")
+    int discoveryPort;
+    @Option(names = "--check", description = "Only check the file and print what it configures.")
+    boolean check;
+
+    @Override
+    public Integer call() throws Exception {
+        TargetConfig cfg = TargetConfig.load(config);
+        if (check) {
+            System.out.println(config + ": ok — " + cfg.ports().size() + " port(s), " + cfg.subsystems().size()
+                    + " subsystem(s), " + cfg.hosts().size() + " host(s), devices " + cfg.devicePaths());
+            return 0;
+        }
+        try (Target target = Target.open(cfg, reactors == null ? IoProcessor.defaultReactors() : reactors,
+                ReactorConfig.DEFAULT, TargetOptions.DEFAULT.withDiscoveryPort(discoveryPort))) {
+            TargetRunner.printPorts(target, System.out);
+            return TargetRunner.runUntilSignalled(target, System.out);
+        }
+    }
+}
