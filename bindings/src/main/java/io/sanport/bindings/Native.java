@@ -55,7 +55,8 @@ public final class Native {
 
     /**
      * Byte offset of a named member anywhere in {@code layout}, looking through anonymous unions and structs
-     * the way C does ({@code offsetof(struct io_uring_sqe, buf_index)}); -1 when there is none.
+     * the way C does ({@code offsetof(struct io_uring_sqe, buf_index)}); -1 when there is none. A dotted name
+     * descends into named members as {@code offsetof} does: {@code "wr.rdma.rkey"} in {@code ibv_send_wr}.
      */
     public static long offsetOf(GroupLayout layout, String name) {
         return find(layout, name, 0, true);
@@ -67,6 +68,13 @@ public final class Native {
     }
 
     private static long find(GroupLayout group, String name, long base, boolean wantOffset) {
+        int dot = name.indexOf('.');
+        if (dot > 0) {
+            String outer = name.substring(0, dot);
+            long at = find(group, outer, base, true);
+            return at >= 0 && member(group, outer) instanceof GroupLayout inner
+                    ? find(inner, name.substring(dot + 1), at, wantOffset) : -1;
+        }
         long offset = 0;
         for (MemoryLayout member : group.memberLayouts()) {
             long at = group instanceof StructLayout ? base + offset : base;
@@ -82,6 +90,22 @@ public final class Native {
             offset += member.byteSize();
         }
         return -1;
+    }
+
+    /** The layout of a named member, looking through anonymous members; null when there is none. */
+    private static MemoryLayout member(GroupLayout group, String name) {
+        for (MemoryLayout m : group.memberLayouts()) {
+            if (m.name().filter(name::equals).isPresent()) {
+                return m;
+            }
+            if (m instanceof GroupLayout inner && m.name().isEmpty()) {
+                MemoryLayout found = member(inner, name);
+                if (found != null) {
+                    return found;
+                }
+            }
+        }
+        return null;
     }
 
     /** Offset of a member that must exist: for the OFFSET constants of the struct classes. */

@@ -5,6 +5,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import io.sanport.bindings.uring.IoUring;
 import io.sanport.bindings.uring.IoUringCq;
 import io.sanport.bindings.uring.IoUringCqe;
+import io.sanport.bindings.uring.Liburing;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.VarHandle;
 
@@ -14,7 +15,6 @@ import java.lang.invoke.VarHandle;
  */
 public final class CompletionQueue {
     private static final VarHandle INT = JAVA_INT.varHandle();
-    private static final long CQE = IoUringCqe.SIZE;
 
     /** Called once per completion, on the reactor thread. */
     public interface Handler {
@@ -26,18 +26,25 @@ public final class CompletionQueue {
     private final MemorySegment cqes;
     private final int mask;
     private final int entries;
+    private final long cqeSize; // 16, or 32 on an IORING_SETUP_CQE32 ring (big_cqe[2] follows)
 
-    CompletionQueue(MemorySegment ring) {
+    CompletionQueue(MemorySegment ring, int setupFlags) {
+        this.cqeSize = (setupFlags & Liburing.IORING_SETUP_CQE32) != 0 ? 2 * IoUringCqe.SIZE : IoUringCqe.SIZE;
         MemorySegment cq = ring.asSlice(IoUring.CQ, IoUringCq.LAYOUT);
         this.entries = IoUringCq.ring_entries(cq);
         this.mask = IoUringCq.ring_mask(cq);
         this.khead = IoUringCq.khead(cq).reinterpret(4);
         this.ktail = IoUringCq.ktail(cq).reinterpret(4);
-        this.cqes = IoUringCq.cqes(cq).reinterpret((long) entries * CQE);
+        this.cqes = IoUringCq.cqes(cq).reinterpret((long) entries * cqeSize);
     }
 
     public int entries() {
         return entries;
+    }
+
+    /** Size of one entry: 32 bytes on an IORING_SETUP_CQE32 ring, else 16. */
+    public long entrySize() {
+        return cqeSize;
     }
 
     /** Completions ready to reap. */
@@ -51,7 +58,7 @@ public final class CompletionQueue {
         int tail = (int) INT.getAcquire(ktail, 0L);
         int n = tail - head;
         for (; head != tail; head++) {
-            long at = (long) (head & mask) * CQE;
+            long at = (long) (head & mask) * cqeSize;
             long userData = IoUringCqe.user_data(cqes, at);
             int res = IoUringCqe.res(cqes, at);
             int flags = IoUringCqe.flags(cqes, at);

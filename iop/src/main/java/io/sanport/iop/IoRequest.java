@@ -29,6 +29,7 @@ public final class IoRequest {
     boolean fua;
     IoCallback callback;
     int result;
+    int nvmeStatus; // from an NVMe passthrough device: SCT<<8|SC with More/DNR above (Linux's nvme_req status)
     Refusal refusal = Refusal.NONE;
     IoRequest next;
     long startNanos;
@@ -47,6 +48,7 @@ public final class IoRequest {
         this.address = address;
         this.fua = fua;
         this.result = 0;
+        this.nvmeStatus = 0;
         this.refusal = Refusal.NONE;
         return this;
     }
@@ -92,6 +94,13 @@ public final class IoRequest {
 
     public Refusal refusal() { return refusal; }
 
+    /**
+     * The NVMe status the device completed this request with (an nvme-passthru device), as Linux reports it:
+     * {@code SCT<<8 | SC} ({@link io.sanport.nvme.Status} codes) plus More 0x2000 and DNR 0x4000; 0 when none.
+     * The result is then -EIO.
+     */
+    public int nvmeStatus() { return nvmeStatus; }
+
     /** Nanosecond timestamp of submission, for latency accounting. */
     public long startNanos() { return startNanos; }
 
@@ -113,7 +122,9 @@ public final class IoRequest {
         String what = opName(op) + (op == FLUSH ? "" : " of " + length + " bytes at offset " + offset)
                 + " on " + (dev == null ? "device " + device : dev.name());
         return switch (refusal) {
-            case NONE -> result >= 0 && result < length
+            case NONE -> nvmeStatus != 0
+                    ? what + ": " + NvmePassthruDevice.statusText(nvmeStatus)
+                    : result >= 0 && result < length
                     ? what + ": short transfer of " + result + " bytes"
                     : what + (result < 0 ? ": " + Errno.describe(-result) : ": ok");
             case NO_SUCH_DEVICE -> what + ": no such device index";

@@ -54,6 +54,7 @@ public final class Reactor implements Executor, CompletionQueue.Handler, AutoClo
     private CompletionQueue cq;
     private BufferPool pool;
     private MemorySegment wakeBuffer;
+    private long commandScratch; // 16 bytes per slot for NvmeCommandDevice commands (DSM ranges), else 0
     private Object[] slots; // IoRequest or RingOperation, by user_data
     private int[] freeSlots;
     private int freeTop;
@@ -139,7 +140,13 @@ public final class Reactor implements Executor, CompletionQueue.Handler, AutoClo
 
     private void init() throws IOException {
         arena = Arena.ofConfined();
-        ring = Ring.open(arena, config.ringEntries());
+        int required = 0;
+        for (BlockDevice d : devices) {
+            if (d instanceof NvmeCommandDevice n) {
+                required |= n.ringSetupFlags();
+            }
+        }
+        ring = Ring.open(arena, config.ringEntries(), required);
         sq = ring.sq();
         cq = ring.cq();
         int capacity = Math.min(cq.entries() - 1, 4 * sq.entries()); // one CQ entry stays for the wake read
@@ -149,6 +156,9 @@ public final class Reactor implements Executor, CompletionQueue.Handler, AutoClo
             freeSlots[i] = capacity - 1 - i;
         }
         freeTop = capacity;
+        if (required != 0) {
+            commandScratch = arena.allocate(16L * capacity, 16).address();
+        }
         MemoryLock.ensure(config.bufferBytes());
         pool = BufferPool.map(config.bufferSize(), config.bufferCount());
         ring.registerBuffer(pool.region(), arena);
@@ -219,7 +229,7 @@ public final class Reactor implements Executor, CompletionQueue.Handler, AutoClo
             Object o = slots[slot];
             if (o instanceof IoRequest r) {
                 release(slot);
-                r.result = res;
+                r.result = devices[r.device] instanceof NvmeCommandDevice n ? n.result(r, res) : res;
                 r.callback.ioComplete(r);
             } else {
                 RingOperation op = (RingOperation) o;
@@ -394,6 +404,14 @@ public final class Reactor implements Executor, CompletionQueue.Handler, AutoClo
 
     private boolean prep(IoRequest r, int slot) {
         int file = r.device;
+        if (devices[file] instanceof NvmeCommandDevice n) {
+            if (n.needsOffload(r)) {
+                offload(r, slot, r.op == IoRequest.DISCARD);
+                return true;
+            }
+            return n.prep(sq, r, file, r.op <= IoRequest.WRITE && pool.contains(r.address, r.length),
+                    commandScratch + 16L * slot, slot);
+        }
         switch (r.op) {
             case IoRequest.READ:
                 return pool.contains(r.address, r.length)

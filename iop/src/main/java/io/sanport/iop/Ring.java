@@ -47,23 +47,31 @@ public final class Ring implements AutoCloseable {
     private Ring(MemorySegment ring, int setupFlags) {
         this.ring = ring;
         this.setupFlags = setupFlags;
-        this.sq = new SubmissionQueue(ring);
-        this.cq = new CompletionQueue(ring);
+        this.sq = new SubmissionQueue(ring, setupFlags);
+        this.cq = new CompletionQueue(ring, setupFlags);
     }
 
     /** Sets up a ring with {@code entries} SQ entries and a CQ twice that size, in {@code arena}. */
     public static Ring open(Arena arena, int entries) throws ErrnoException {
+        return open(arena, entries, 0);
+    }
+
+    /**
+     * As {@link #open(Arena, int)}, with setup flags the ring cannot do without, kept on the plain fallback too:
+     * IORING_SETUP_SQE128 | IORING_SETUP_CQE32 for NVMe passthrough (nvme_ns_uring_cmd refuses other rings).
+     */
+    public static Ring open(Arena arena, int entries, int requiredFlags) throws ErrnoException {
         String why = Liburing.unavailableReason();
         if (why != null) {
             throw new UnsupportedOperationException(why);
         }
         MemorySegment ring = arena.allocate(IoUring.LAYOUT);
         MemorySegment params = arena.allocate(IoUringParams.LAYOUT);
-        int flags = PREFERRED_FLAGS;
+        int flags = PREFERRED_FLAGS | requiredFlags;
         IoUringParams.flags(params, flags);
         int rc = Liburing.io_uring_queue_init_params(entries, ring, params);
         if (rc == -Errno.EINVAL) {
-            flags = Liburing.IORING_SETUP_CLAMP;
+            flags = Liburing.IORING_SETUP_CLAMP | requiredFlags;
             params.fill((byte) 0);
             IoUringParams.flags(params, flags);
             rc = Liburing.io_uring_queue_init_params(entries, ring, params);

@@ -16,7 +16,6 @@ import java.lang.invoke.VarHandle;
  */
 public final class SubmissionQueue {
     private static final VarHandle INT = JAVA_INT.varHandle();
-    private static final long SQE = IoUringSqe.SIZE;
 
     private final MemorySegment sq;      // struct io_uring_sq inside struct io_uring
     private final MemorySegment khead;   // the kernel's consumer index
@@ -24,15 +23,17 @@ public final class SubmissionQueue {
     private final MemorySegment sqes;
     private final int mask;
     private final int entries;
+    private final long sqeSize; // 64, or 128 on an IORING_SETUP_SQE128 ring
     private int tail;
 
-    SubmissionQueue(MemorySegment ring) {
+    SubmissionQueue(MemorySegment ring, int setupFlags) {
+        this.sqeSize = (setupFlags & Liburing.IORING_SETUP_SQE128) != 0 ? 2 * IoUringSqe.SIZE : IoUringSqe.SIZE;
         this.sq = ring.asSlice(io.sanport.bindings.uring.IoUring.SQ, IoUringSq.LAYOUT);
         this.entries = IoUringSq.ring_entries(sq);
         this.mask = IoUringSq.ring_mask(sq);
         this.khead = IoUringSq.khead(sq).reinterpret(4);
         this.kflags = IoUringSq.kflags(sq).reinterpret(4);
-        this.sqes = IoUringSq.sqes(sq).reinterpret((long) entries * SQE);
+        this.sqes = IoUringSq.sqes(sq).reinterpret((long) entries * sqeSize);
         this.tail = IoUringSq.sqe_tail(sq);
         // liburing >= 2.2 maps array[i] = i once at init; do it again so older ones work too
         MemorySegment array = IoUringSq.array(sq).reinterpret((long) entries * 4);
@@ -70,7 +71,7 @@ public final class SubmissionQueue {
         if (tail - (int) INT.getAcquire(khead, 0L) >= entries) {
             return -1;
         }
-        long at = (long) (tail & mask) * SQE;
+        long at = (long) (tail & mask) * sqeSize;
         tail++;
         return at;
     }
@@ -78,9 +79,15 @@ public final class SubmissionQueue {
     /** io_uring_prep_rw(): writes every field of the entry, so no stale bytes of an earlier use remain. */
     private boolean prepRw(int op, int flags, int fd, long addr, int len, long offset, int rwFlags, int bufIndex,
                            long userData) {
+        return prepAt(op, flags, fd, addr, len, offset, rwFlags, bufIndex, userData) >= 0;
+    }
+
+    /** {@link #prepRw} that returns the entry's byte offset in {@link #sqes()}, or -1 when the SQ is full. */
+    private long prepAt(int op, int flags, int fd, long addr, int len, long offset, int rwFlags, int bufIndex,
+                        long userData) {
         long at = next();
         if (at < 0) {
-            return false;
+            return -1;
         }
         MemorySegment s = sqes;
         IoUringSqe.opcode(s, at, (byte) op);
@@ -97,7 +104,29 @@ public final class SubmissionQueue {
         IoUringSqe.file_index(s, at, 0);
         IoUringSqe.addr3(s, at, 0);
         s.set(java.lang.foreign.ValueLayout.JAVA_LONG, at + IoUringSqe.ADDR3 + 8, 0L);
-        return true;
+        return at;
+    }
+
+    /** Size of one entry: 128 bytes on an IORING_SETUP_SQE128 ring, else 64. */
+    public long entrySize() {
+        return sqeSize;
+    }
+
+    /** The mapped entries, for a caller that fills the command area of an entry from {@link #prepUringCmd}. */
+    MemorySegment sqes() {
+        return sqes;
+    }
+
+    /**
+     * IORING_OP_URING_CMD on a registered file (fio's fio_ioring_cmd_prep; liburing 2.3 has no helper):
+     * {@code cmdOp} goes in {@code sqe->cmd_op} with {@code __pad1} zero, {@code uringCmdFlags}
+     * (IORING_URING_CMD_FIXED) in {@code sqe->uring_cmd_flags}. Returns the entry's byte offset in
+     * {@link #sqes()}; the caller writes the command at {@code offset + IoUringSqe.CMD} (up to 80 bytes on an
+     * SQE128 ring). -1 when the SQ is full.
+     */
+    public long prepUringCmd(int fileIndex, int cmdOp, int uringCmdFlags, int bufIndex, long userData) {
+        return prepAt(Liburing.IORING_OP_URING_CMD, Liburing.IOSQE_FIXED_FILE, fileIndex, 0, 0,
+                Integer.toUnsignedLong(cmdOp), uringCmdFlags, bufIndex, userData);
     }
 
     /** io_uring_prep_read_fixed() on a registered file. */

@@ -21,7 +21,7 @@ public record BindList(String name, String library, List<String> links, List<Str
 
     public record Symbol(String cName, String javaClass) {}
 
-    public static final List<String> ALL = List.of("libc", "liburing");
+    public static final List<String> ALL = List.of("libc", "liburing", "nvme_ioctl", "libibverbs", "librdmacm");
 
     public static BindList load(String name) {
         try (InputStream in = BindList.class.getResourceAsStream(name + ".bind")) {
