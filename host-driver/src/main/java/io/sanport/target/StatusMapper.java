@@ -42,10 +42,13 @@ public final class StatusMapper {
         };
     }
 
-    /** The status of a completed I/O: refusal first, then errno, then a short transfer. */
+    /** The status of a completed I/O: refusal first, then the device's own NVMe status, then errno, then a short transfer. */
     public static int of(IoRequest io) {
         if (io.refusal() != IoRequest.Refusal.NONE) {
             return fromRefusal(io.refusal());
+        }
+        if (io.nvmeStatus() != 0) {
+            return io.nvmeStatus() & 0x7FF; // a passthrough device answered in NVMe already: pass SCT/SC through
         }
         int res = io.result();
         if (res < 0) {
