@@ -39,14 +39,20 @@ import java.util.concurrent.RejectedExecutionException;
 /**
  * One NVMe/TCP connection = one queue pair (nvmet's {@code nvmet_tcp_queue}), driven by its reactor's ring.
  *
- * <p>Receive: exactly the bytes of the PDU part expected next, so payload never passes through a connection
- * buffer: the 8-byte common header, the rest of the header (+ header digest) into {@link #rx}, then the data
- * straight into the request's registered pool buffer, then the data digest. A malformed PDU gets a
+ * <p>Receive: one RECV at a time into a 64 KiB staging buffer takes whatever the socket holds (no
+ * MSG_WAITALL), and every complete PDU in it is parsed before the next RECV, so a burst of pipelined capsules
+ * costs one ring operation (SPDK's {@code nvme_tcp_read_data} into its receive buffer, nvmet's
+ * {@code nvmet_tcp_try_recv} loop). The parser fills one expected part at a time from the staging buffer:
+ * the 8-byte common header, the rest of the header (+ header digest) into {@link #rx}, then the data into the
+ * request's registered pool buffer, then the data digest; a part split across RECVs is completed by the next
+ * one. Data still on the wire when at least {@link #DIRECT_MIN} bytes of it are missing is received straight
+ * into the pool buffer (MSG_WAITALL, exact length), so large writes are not copied. A malformed PDU gets a
  * C2HTermReq and ends this connection only.
  *
  * <p>Send: one gather write in flight at a time per connection (stream order); each job is a request's R2T,
- * or its C2HData header + pool buffer + digest + CapsuleResp in one {@code writev}, or a connection PDU
- * (ICResp, C2HTermReq). Per-slot headers and iovecs are preallocated: nothing is allocated per I/O.
+ * or its C2HData header + pool buffer + digest + CapsuleResp, or a connection PDU (ICResp, C2HTermReq), and
+ * the jobs queued while a write was in flight leave together in the next {@code writev}. Per-slot headers
+ * and iovecs are preallocated: nothing is allocated per I/O.
  */
 final class TcpConnection implements TransportQueue {
     private static final System.Logger LOG = System.getLogger("sanport.tcp");
@@ -64,7 +70,7 @@ final class TcpConnection implements TransportQueue {
         DATA_DIGEST,
         /** Discarding bytes of a command that failed before its data was read. */
         DRAIN,
-        /** A capsule's data waits for its request to get a buffer. */
+        /** A capsule's data waits for its request to get a buffer; the staging buffer keeps what follows. */
         PAUSED,
         /** No more receiving: closing or terminated. */
         STOPPED
@@ -82,6 +88,12 @@ final class TcpConnection implements TransportQueue {
     private static final int KIND_RESPONSE = 2;
     private static final int KIND_TERMINATE = 3;
     private static final int KIND_IC_RESP = 4;
+    /** Receive buffer: a 4 KiB read's capsules for a whole queue depth of 128 fit in one RECV (128 x 72 B). */
+    private static final int STAGE_SIZE = 64 * 1024;
+    /** Data still on the wire from this size on goes straight into the request's buffer instead of staging. */
+    static final int DIRECT_MIN = 16 * 1024;
+    /** iovecs in one coalesced writev (IOV_MAX is 1024). */
+    private static final int GATHER_MAX = 64;
 
     private final TcpTransport transport;
     private final Target target;
@@ -94,12 +106,18 @@ final class TcpConnection implements TransportQueue {
     private final Crc32c crc = new Crc32c();
     private final MemorySegment rx = arena.allocate(256, 8);
     private final ByteBuffer rxView = rx.asByteBuffer();
-    private final MemorySegment scratch = arena.allocate(8192, 8);
+    private final MemorySegment stage = arena.allocate(STAGE_SIZE, 64);
+    private final MemorySegment gather = arena.allocate(GATHER_MAX * IOV_SIZE, 8);
     private final MemorySegment control = arena.allocate(TermReq.MAX_PLEN + 8, 8);
     private final MemorySegment controlIov = arena.allocate(IOV_SIZE, 8);
     private final RecvOp recvOp = new RecvOp();
     private final SendOp sendOp = new SendOp();
     private final String localAddress;
+    private final TcpStats.Counters stats;
+    // this connection's own counts, for the log line when it closes
+    private long capsules;
+    private long recvs;
+    private long sends;
 
     private MemorySegment tx;
     private MemorySegment iov;
@@ -121,11 +139,16 @@ final class TcpConnection implements TransportQueue {
     private long controlLeft;
     private boolean sending;
 
-    // receive state
+    // receive state: the part expected next goes to rxTarget at rxOffset (null: dropped), rxWant bytes
     private Rx rxState = Rx.IC_REQ;
-    private long rxAddress;
+    private MemorySegment rxTarget;
+    private long rxOffset;
     private int rxWant;
     private int rxGot;
+    private int stageStart;         // staged bytes not parsed yet: [stageStart, stageEnd)
+    private int stageEnd;
+    private boolean rxDirect;       // the RECV posted goes straight into rxTarget
+    private boolean resumeQueued;   // the operation posted is a NOP that resumes parsing after a pause
     private boolean receiving;
     private boolean inRecvHandler;
     private int pduType;
@@ -151,6 +174,7 @@ final class TcpConnection implements TransportQueue {
         this.localAddress = local;
         this.pool = reactor.buffers();
         this.poolView = pool.region().asByteBuffer();
+        this.stats = TcpTransport.stats(target).counters(reactor);
         grow(1);
         this.queue = target.newQueue(port, reactor, this);
     }
@@ -168,12 +192,8 @@ final class TcpConnection implements TransportQueue {
             LOG.log(System.Logger.Level.WARNING, "setting up an accepted connection: " + e.getMessage());
         }
         TcpConnection c = new TcpConnection(transport, target, port, reactor, fd, local);
-        c.expect(Rx.IC_REQ, rx(c), ICReq.HLEN);
+        c.expect(Rx.IC_REQ, c.rx, 0, ICReq.HLEN);
         c.armRecv();
-    }
-
-    private static long rx(TcpConnection c) {
-        return c.rx.address();
     }
 
     private void grow(int entries) {
@@ -268,12 +288,17 @@ final class TcpConnection implements TransportQueue {
     @Override
     public void receiveData(Request r) {
         if (r.inCapsuleLength() > 0) {
-            // the capsule's data follows its header on the wire: receive it straight into the buffer
+            // the capsule's data follows its header: the parser moves it into the buffer, which must not
+            // complete the request from here (QueuePair.dataReceived)
+            boolean paused = rxState == Rx.PAUSED;
             rxRequest = r;
             rxDataOffset = 0;
             rxDataLength = r.inCapsuleLength();
-            expect(Rx.DATA, r.buffer().address(), rxDataLength);
-            armRecv();
+            expect(Rx.DATA, r.buffer(), 0, rxDataLength);
+            if (paused) {
+                resumeQueued = true; // its data and what follows may be staged already: parse from a NOP's completion
+                armRecv();
+            }
             return;
         }
         // one R2T for all of it, as nvmet: the host answers with H2CData PDUs of up to MAXH2CDATA each
@@ -365,9 +390,11 @@ final class TcpConnection implements TransportQueue {
 
     // ---------------------------------------------------------------- receive
 
-    private void expect(Rx state, long address, int length) {
+    /** The next part of a PDU: {@code length} bytes to {@code target} at {@code offset} (null: discard them). */
+    private void expect(Rx state, MemorySegment target, long offset, int length) {
         rxState = state;
-        rxAddress = address;
+        rxTarget = target;
+        rxOffset = offset;
         rxWant = length;
         rxGot = 0;
     }
@@ -377,6 +404,22 @@ final class TcpConnection implements TransportQueue {
         if (receiving || inRecvHandler || closing || rxState == Rx.PAUSED || rxState == Rx.STOPPED) {
             return;
         }
+        if (!resumeQueued) {
+            if (stageStart == stageEnd) {
+                stageStart = 0;
+                stageEnd = 0;
+            } else if (stageStart > 0) {
+                MemorySegment.copy(stage, stageStart, stage, 0, stageEnd - stageStart);
+                stageEnd -= stageStart;
+                stageStart = 0;
+            }
+            rxDirect = rxState == Rx.DATA && stageStart == stageEnd && rxWant - rxGot >= DIRECT_MIN;
+            recvs++;
+            stats.recvs++;
+            if (rxDirect) {
+                stats.directRecvs++;
+            }
+        }
         receiving = true;
         reactor.submit(recvOp);
     }
@@ -384,31 +427,42 @@ final class TcpConnection implements TransportQueue {
     private final class RecvOp extends RingOperation {
         @Override
         protected boolean prep(SubmissionQueue sq, long userData) {
-            return sq.prepRecv(fd, rxAddress + rxGot, rxWant - rxGot, Libc.MSG_WAITALL, userData);
+            if (resumeQueued) {
+                return sq.prepNop(userData);
+            }
+            if (rxDirect) {
+                // the data's exact remainder, so nothing of the next PDU lands in the request's buffer
+                return sq.prepRecv(fd, rxTarget.address() + rxOffset + rxGot, rxWant - rxGot, Libc.MSG_WAITALL,
+                        userData);
+            }
+            return sq.prepRecv(fd, stage.address() + stageEnd, STAGE_SIZE - stageEnd, 0, userData);
         }
 
         @Override
         protected void complete(int res, int flags) {
             receiving = false;
             if (closing) {
+                resumeQueued = false;
                 finishIfIdle();
                 return;
             }
-            if (res <= 0) {
+            if (resumeQueued) {
+                resumeQueued = false;
+            } else if (res <= 0) {
                 if (res < 0 && res != -Errno.ECANCELED) {
                     LOG.log(System.Logger.Level.DEBUG, () -> this + ": receive failed: " + Errno.describe(-res));
                 }
                 shutdown(); // 0: the host closed the connection
                 return;
-            }
-            rxGot += res;
-            if (rxGot < rxWant) {
-                armRecv();
-                return;
+            } else if (rxDirect) {
+                rxGot += res;
+                stats.payloadBytesDirect += res;
+            } else {
+                stageEnd += res;
             }
             inRecvHandler = true;
             try {
-                received();
+                parse();
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, TcpConnection.this + ": receive handler failed", e);
                 shutdown();
@@ -416,6 +470,30 @@ final class TcpConnection implements TransportQueue {
                 inRecvHandler = false;
             }
             armRecv();
+        }
+    }
+
+    /**
+     * Moves staged bytes into the part expected next and handles each part as it completes, until the staging
+     * buffer is empty, a capsule waits for a buffer, or the connection stops.
+     */
+    private void parse() {
+        while (!closing && rxState != Rx.PAUSED && rxState != Rx.STOPPED) {
+            int n = Math.min(stageEnd - stageStart, rxWant - rxGot);
+            if (n > 0) {
+                if (rxTarget != null) {
+                    MemorySegment.copy(stage, stageStart, rxTarget, rxOffset + rxGot, n);
+                }
+                if (rxState == Rx.DATA) {
+                    stats.payloadBytesCopied += n;
+                }
+                stageStart += n;
+                rxGot += n;
+            }
+            if (rxGot < rxWant) {
+                return;
+            }
+            received();
         }
     }
 
@@ -456,7 +534,7 @@ final class TcpConnection implements TransportQueue {
             ICResp.dgst(c, dgst); // the Linux host requires exactly the digests it asked for
             ICResp.maxh2cdata(c, target.maxTransfer());
             queueControl(KIND_IC_RESP, ICResp.HLEN);
-            expect(Rx.COMMON, rx.address(), (int) PduHeader.SIZE);
+            expect(Rx.COMMON, rx, 0, (int) PduHeader.SIZE);
         }
     }
 
@@ -510,7 +588,7 @@ final class TcpConnection implements TransportQueue {
             terminate(TermReq.FES_INVALID_HEADER_FIELD, (int) PduHeader.OFFSET_PLEN, 8);
             return;
         }
-        expect(Rx.HEADER, rx.address() + PduHeader.SIZE, pduHlen - (int) PduHeader.SIZE + hd);
+        expect(Rx.HEADER, rx, PduHeader.SIZE, pduHlen - (int) PduHeader.SIZE + hd);
     }
 
     private void header() {
@@ -535,9 +613,11 @@ final class TcpConnection implements TransportQueue {
             terminate(TermReq.FES_PDU_SEQUENCE_ERROR, 0, pduHlen);
             return;
         }
+        capsules++;
+        stats.capsules++;
         MemorySegment.copy(rx, CapsuleCommand.OFFSET_SQE, r.sqe(), 0, SubmissionQueueEntry.SIZE);
         r.inCapsuleLength(dataLength);
-        expect(Rx.COMMON, rx.address(), (int) PduHeader.SIZE);
+        expect(Rx.COMMON, rx, 0, (int) PduHeader.SIZE);
         queue.start(r);
         if (dataLength == 0 || rxState == Rx.DATA) {
             return; // no data, or receiveData() aimed the receive at the request's buffer
@@ -554,12 +634,12 @@ final class TcpConnection implements TransportQueue {
 
     private void drain() {
         if (drainLeft == 0) {
-            expect(Rx.COMMON, rx.address(), (int) PduHeader.SIZE);
+            expect(Rx.COMMON, rx, 0, (int) PduHeader.SIZE);
             return;
         }
-        int n = (int) Math.min(drainLeft, scratch.byteSize());
+        int n = (int) Math.min(drainLeft, Integer.MAX_VALUE);
         drainLeft -= n;
-        expect(Rx.DRAIN, scratch.address(), n);
+        expect(Rx.DRAIN, null, 0, n);
     }
 
     private void h2cData(int dataLength) {
@@ -586,13 +666,13 @@ final class TcpConnection implements TransportQueue {
             rxRequest = r;
             rxDataOffset = datao;
             rxDataLength = dataLength;
-            expect(Rx.DATA, r.buffer().address() + datao, dataLength);
+            expect(Rx.DATA, r.buffer(), datao, dataLength);
         }
     }
 
     private void data() {
         if (dataDigest) {
-            expect(Rx.DATA_DIGEST, rx.address(), PduHeader.DIGEST_LENGTH);
+            expect(Rx.DATA_DIGEST, rx, 0, PduHeader.DIGEST_LENGTH);
             return;
         }
         dataDone(true);
@@ -607,7 +687,7 @@ final class TcpConnection implements TransportQueue {
     private void dataDone(boolean intact) {
         Request r = rxRequest;
         rxRequest = null;
-        expect(Rx.COMMON, rx.address(), (int) PduHeader.SIZE);
+        expect(Rx.COMMON, rx, 0, (int) PduHeader.SIZE);
         if (!intact) {
             LOG.log(System.Logger.Level.WARNING, this + ": data digest error in " + r);
             queue.dataFailed(r, Status.DATA_XFER_ERROR);
@@ -658,29 +738,40 @@ final class TcpConnection implements TransportQueue {
             return;
         }
         sending = true;
+        sends++;
+        stats.sends++;
         reactor.submit(sendOp);
     }
 
     private final class SendOp extends RingOperation {
+        /** Gathers the unsent iovecs of the queued jobs, in order, into one writev; a TermReq ends the batch. */
         @Override
         protected boolean prep(SubmissionQueue sq, long userData) {
-            int job = sendQueue[sendHead];
-            if (job == CONTROL) {
-                return sq.prepWritev(fd, controlIov.address(), 1, userData);
+            int n = 0;
+            for (int i = 0; i < sendSize; i++) {
+                int job = sendQueue[(sendHead + i) % sendQueue.length];
+                MemorySegment v = job == CONTROL ? controlIov : jobIov(job);
+                int count = job == CONTROL ? 1 : jobIovCount[job];
+                if (n + count > GATHER_MAX) {
+                    break;
+                }
+                for (int k = 0; k < count; k++) {
+                    long len = v.get(ValueLayout.JAVA_LONG, k * IOV_SIZE + 8);
+                    if (len > 0) {
+                        iovec(gather, n++, v.get(ValueLayout.JAVA_LONG, k * IOV_SIZE), len);
+                    }
+                }
+                if (job == CONTROL && controlKind == KIND_TERMINATE) {
+                    break; // nothing follows a C2HTermReq
+                }
             }
-            MemorySegment v = jobIov(job);
-            int count = jobIovCount[job];
-            int skip = 0;
-            while (skip < count - 1 && v.get(ValueLayout.JAVA_LONG, skip * IOV_SIZE + 8) == 0) {
-                skip++;
-            }
-            return sq.prepWritev(fd, v.address() + skip * IOV_SIZE, count - skip, userData);
+            return sq.prepWritev(fd, gather.address(), n, userData);
         }
 
         @Override
         protected void complete(int res, int flags) {
-            sending = false;
             if (res < 0) {
+                sending = false;
                 if (res != -Errno.ECANCELED && !closing) {
                     LOG.log(System.Logger.Level.DEBUG, () -> this + ": send failed: " + Errno.describe(-res));
                 }
@@ -689,14 +780,27 @@ final class TcpConnection implements TransportQueue {
                 finishIfIdle();
                 return;
             }
-            int job = sendQueue[sendHead];
-            if (!advance(job, res)) {
-                armSend(); // a short write: send the rest
-                return;
+            // still "sending" while the sent jobs are retired: a release that queues a new job must not gather
+            // the jobs not retired yet a second time
+            long n = res;
+            while (sendSize > 0) {
+                int job = sendQueue[sendHead];
+                long take = Math.min(n, job == CONTROL ? controlLeft : jobLeft[job]);
+                n -= take;
+                if (!advance(job, take)) {
+                    break; // a short write: the rest goes in the next writev
+                }
+                sendHead = (sendHead + 1) % sendQueue.length;
+                sendSize--;
+                if (job == CONTROL && controlKind == KIND_TERMINATE) {
+                    sending = false; // the last of the batch: now the shutdown may go ahead
+                }
+                sent(job);
+                if (n == 0 || freed || !sending) {
+                    break;
+                }
             }
-            sendHead = (sendHead + 1) % sendQueue.length;
-            sendSize--;
-            sent(job);
+            sending = false;
             armSend();
             if (closing) {
                 finishIfIdle();
@@ -778,6 +882,8 @@ final class TcpConnection implements TransportQueue {
     }
 
     private void free() {
+        LOG.log(System.Logger.Level.DEBUG, () -> this + ": closed after " + capsules + " capsules, " + recvs
+                + " RECVs, " + sends + " writevs");
         try {
             Libc.close(fd);
         } catch (ErrnoException e) {

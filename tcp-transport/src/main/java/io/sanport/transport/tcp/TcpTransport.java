@@ -7,11 +7,22 @@ import io.sanport.target.Port;
 import io.sanport.target.Target;
 import io.sanport.target.Transport;
 import java.io.IOException;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
 
 /** NVMe/TCP, target side (Linux {@code drivers/nvme/target/tcp.c}, SPDK {@code lib/nvmf/tcp.c}). */
 public final class TcpTransport implements Transport {
     /** In-capsule data an I/O command may carry: 8 KiB, so IOCCSZ = (64 + 8192) / 16 = 516. */
     static final int IN_CAPSULE_DATA = 8192;
+
+    // one transport serves every target in the JVM: their counters, for as long as each target lives
+    private static final Map<Target, TcpStats> STATS = Collections.synchronizedMap(new WeakHashMap<>());
+
+    /** The counters of {@code target}'s NVMe/TCP connections. */
+    public static TcpStats stats(Target target) {
+        return STATS.computeIfAbsent(target, t -> new TcpStats());
+    }
 
     @Override
     public String type() {
