@@ -63,6 +63,8 @@ public final class Reactor implements Executor, CompletionQueue.Handler, AutoClo
     private IoRequest waitTail;
     private RingOperation opHead;
     private RingOperation opTail;
+    private RingOperation[] deferred = new RingOperation[16];
+    private int deferredCount;
     private int waiting;
     private long completions;
     private long parked;
@@ -184,9 +186,10 @@ public final class Reactor implements Executor, CompletionQueue.Handler, AutoClo
     private void loop() {
         while (true) {
             runTasks();
-            if (closing && inflight == 0 && waitHead == null && opHead == null && tasks.isEmpty()) {
+            if (closing && inflight == 0 && waitHead == null && opHead == null && deferredCount == 0 && tasks.isEmpty()) {
                 return;
             }
+            startDeferred();
             int rc;
             if (!tasks.isEmpty() || cq.ready() > 0) {
                 rc = ring.submitAndGetEvents();
@@ -269,6 +272,27 @@ public final class Reactor implements Executor, CompletionQueue.Handler, AutoClo
             }
             opTail = op;
         }
+    }
+
+    /**
+     * Like {@link #submit(RingOperation)}, but the SQE is written at the end of this loop iteration, just before
+     * the ring is entered: a send prepared then gathers every response completed during the iteration into one
+     * system call. Reactor thread only.
+     */
+    public void submitDeferred(RingOperation op) {
+        if (deferredCount == deferred.length) {
+            deferred = java.util.Arrays.copyOf(deferred, deferredCount * 2);
+        }
+        deferred[deferredCount++] = op;
+    }
+
+    private void startDeferred() {
+        for (int i = 0; i < deferredCount; i++) {
+            RingOperation op = deferred[i];
+            deferred[i] = null;
+            submit(op);
+        }
+        deferredCount = 0;
     }
 
     private boolean start(RingOperation op) {

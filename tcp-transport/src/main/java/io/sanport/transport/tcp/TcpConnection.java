@@ -740,7 +740,7 @@ final class TcpConnection implements TransportQueue {
         sending = true;
         sends++;
         stats.sends++;
-        reactor.submit(sendOp);
+        reactor.submitDeferred(sendOp); // prepared at the end of the loop: every response of this round goes in it
     }
 
     private final class SendOp extends RingOperation {
