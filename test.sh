@@ -89,6 +89,7 @@ elif [ "$(id -u)" != 0 ] && ! command -v qemu-system-x86_64 >/dev/null; then
     not_run "VM (Linux 6.1 guest: SoftRoCE, NVMe, kernel NVMe-oF)" "no QEMU and not root to install it"
 else
     stage "VM harness self-test (Linux 6.1 guest)" tests/vm/selftest.sh
+    stage "VM: RDMA verbs + RDMA CM through FFM on SoftRoCE" rdma-transport/src/test/vm/verbs-proof.sh
     stage "VM: I/O processor on NVMe (block and nvme-passthru kinds)" tests/vm/iop-nvme.sh
     stage "VM: Java initiator against the kernel's nvmet-tcp" env SKIP_BUILD=1 client/src/test/vm/kernel-target.sh
 fi
