@@ -94,6 +94,12 @@ else
     stage "VM: Java initiator against the kernel's nvmet-tcp" env SKIP_BUILD=1 client/src/test/vm/kernel-target.sh
 fi
 
+if [ "$(id -u)" = 0 ] || docker info >/dev/null 2>&1; then
+    stage "containers (docker/test.sh: image, Testcontainers, compose)" docker/test.sh
+else
+    not_run "containers (image, Testcontainers, compose)" "no Docker engine and not root to start one"
+fi
+
 echo
 echo "=== summary"
 printf '%s\n' "${summary[@]}"

@@ -44,7 +44,7 @@ SANPORT_STAMP=$SANPORT_ROOT/cli/target/.built
 
 # Builds the command (no tests) when it was never built or a source is newer than the last build.
 sanport_build_if_needed() {
-    if [ -f "$SANPORT_STAMP" ] && [ -z "$(sanport_sources | xargs -r -d '\n' find 2>/dev/null -newer "$SANPORT_STAMP" -print -quit)" ]; then
+    if [ -f "$SANPORT_STAMP" ] && [ -z "$(sanport_sources | xargs -r -d '\n' sh -c 'find "$@" -newer "$0" -print -quit' "$SANPORT_STAMP" 2>/dev/null)" ]; then
         return 0
     fi
     if ! command -v mvn >/dev/null; then
@@ -54,7 +54,7 @@ sanport_build_if_needed() {
     local log
     log=$(mktemp "${TMPDIR:-/tmp}/sanport-build.XXXXXX.log")
     echo "sanport: building (first run or sources changed; about a minute)..." >&2
-    if (cd "$SANPORT_ROOT" && mvn -B -q -pl cli -am package -DskipTests >"$log" 2>&1); then
+    if (cd "$SANPORT_ROOT" && mvn -B -q -pl cli -am package -Dmaven.test.skip=true >"$log" 2>&1); then
         touch "$SANPORT_STAMP"
         rm -f "$log"
     else

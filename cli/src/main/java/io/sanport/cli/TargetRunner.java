@@ -5,6 +5,7 @@ import io.sanport.target.Subsystem;
 import io.sanport.target.Target;
 import java.io.PrintStream;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Runs a started target in the foreground until SIGINT or SIGTERM, then shuts it down gracefully: stop
@@ -21,15 +22,34 @@ final class TargetRunner {
         for (Port p : target.ports()) {
             for (Subsystem s : p.subsystems()) {
                 out.println("  " + s.nqn() + " — a Linux peer connects with:");
-                out.println("    nvme connect -t " + p.transport().type() + " -a " + p.traddr() + " -s " + p.boundPort()
+                out.println("    nvme connect -t " + p.transport().type() + " -a " + reachable(p) + " -s " + p.boundPort()
                         + " -n " + s.nqn());
             }
         }
     }
 
+    /** The address a peer can use: the port's own, or for a wildcard port this host's first non-loopback one. */
+    static String reachable(Port p) {
+        if (!p.wildcard()) {
+            return p.traddr();
+        }
+        try {
+            for (var nif : java.util.Collections.list(java.net.NetworkInterface.getNetworkInterfaces())) {
+                if (!nif.isUp() || nif.isLoopback()) continue;
+                for (var a : java.util.Collections.list(nif.getInetAddresses())) {
+                    if (a instanceof java.net.Inet4Address) return a.getHostAddress();
+                }
+            }
+        } catch (java.io.IOException e) {
+            // fall through
+        }
+        return "<this host's address>";
+    }
+
     static int runUntilSignalled(Target target, PrintStream out) throws Exception {
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
+        AtomicInteger status = new AtomicInteger(1);
         Thread hook = new Thread(() -> {
             stop.countDown();
             try {
@@ -37,6 +57,11 @@ final class TargetRunner {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            // a stop on SIGTERM/SIGINT that closed cleanly is a success: exit 0, not the JVM's 128 + signal
+            // (143), which service managers and scripts read as a failure
+            out.flush();
+            System.err.flush();
+            Runtime.getRuntime().halt(status.get());
         }, "sanport-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         out.println("serving; stop with Ctrl-C or SIGTERM");
@@ -46,6 +71,7 @@ final class TargetRunner {
             out.println("shutting down: finishing in-flight commands, flushing, closing");
             target.close();
             out.println("stopped");
+            status.set(0);
         } finally {
             stopped.countDown();
         }

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Builds the image sanport:dev from this checkout with no base image and no registry:
+#   a FROM scratch image holding a jlinked Java runtime, the sanport jars (cli/target/lib), and the shared
+#   libraries they load (glibc, liburing; libibverbs, librdmacm, libnl and the rxe/siw providers for RDMA),
+#   copied from this machine as ldd lists them.
+#
+#   docker/build.sh                 build the project if needed, stage, docker build, print the image size
+#   IMAGE=name:tag docker/build.sh  another tag (default sanport:dev)
+#   RDMA_PROVIDERS="rxe siw mlx5"   the libibverbs providers to include (default: rxe siw)
+#   SKIP_BUILD=1                    use cli/target/lib as it is (no Maven)
+#
+# Needs: a JDK >= 22 (jlink, jdeps), Maven, the Debian packages liburing2, libibverbs1, librdmacm1 (for RDMA:
+# ibverbs-providers), a Docker engine. Never pulls: the Dockerfile starts FROM scratch.
+set -euo pipefail
+DOCKER_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
+SANPORT_ROOT=$(dirname "$DOCKER_DIR")
+. "$SANPORT_ROOT/scripts/lib.sh"
+
+IMAGE=${IMAGE:-sanport:dev}
+RDMA_PROVIDERS=${RDMA_PROVIDERS:-rxe siw}
+MULTIARCH=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
+say() { echo "docker/build.sh: $*"; }
+
+command -v docker >/dev/null || { say "no docker command: apt-get install docker.io"; exit 1; }
+docker info >/dev/null 2>&1 || { say "the Docker engine does not answer (start dockerd)"; exit 1; }
+sanport_find_jdk
+say "JDK $JAVA_HOME"
+
+# 1. the project's runtime jars
+# (main code only, -Dmaven.test.skip: the image needs no test code, so a test that does not compile elsewhere
+# in the tree does not stop it)
+if [ "${SKIP_BUILD:-0}" != 1 ] && { [ ! -f "$SANPORT_STAMP" ] || \
+        [ -n "$(sanport_sources | xargs -r -d '\n' find 2>/dev/null -newer "$SANPORT_STAMP" -print -quit)" ]; }; then
+    say "mvn -pl cli -am package -Dmaven.test.skip=true (sources changed since the last build)"
+    log=$(mktemp "${TMPDIR:-/tmp}/sanport-build.XXXXXX.log")
+    if (cd "$SANPORT_ROOT" && mvn -B -q -pl cli -am package -Dmaven.test.skip=true >"$log" 2>&1); then
+        touch "$SANPORT_STAMP"; rm -f "$log"
+    else
+        say "the build failed; its log ($log):"; grep -v 'Unsafe\|^WARNING: Please consider' "$log" | tail -40
+        exit 1
+    fi
+fi
+ls "$SANPORT_LIB"/sanport-cli-*.jar >/dev/null 2>&1 || { say "no jars in $SANPORT_LIB: build first (mvn -pl cli -am package -DskipTests)"; exit 1; }
+
+CONTEXT=$(mktemp -d "${TMPDIR:-/tmp}/sanport-docker.XXXXXX")
+trap 'rm -rf "$CONTEXT"' EXIT
+ROOT=$CONTEXT/rootfs
+mkdir -p "$ROOT/opt/sanport/lib" "$ROOT/tmp" "$ROOT/data" "$ROOT/etc" "$ROOT/root"
+chmod 1777 "$ROOT/tmp"
+cp "$SANPORT_LIB"/*.jar "$ROOT/opt/sanport/lib/"
+
+# 2. the Java runtime: only the modules the sanport jars need (jdeps: java.base, java.logging), jlinked. jackson-databind's optional
+# java.desktop (java.beans annotations) and java.sql (java.sql.Date) support is left out: sanport reads its
+# configuration as a JsonNode tree, and jackson checks for those modules before using them.
+MODULES=java.base,java.logging
+deps=$("$JAVA_HOME/bin/jdeps" --multi-release "$("$JAVA_HOME/bin/java" -XshowSettings:properties -version 2>&1 \
+        | sed -n 's/^ *java\.specification\.version = //p')" --ignore-missing-deps --print-module-deps \
+        "$ROOT"/opt/sanport/lib/sanport-*.jar 2>/dev/null | tail -1)
+for m in ${deps//,/ }; do
+    case ",$MODULES," in *",$m,"*) ;; *) MODULES=$MODULES,$m;; esac
+done
+say "jlink --add-modules $MODULES"
+"$JAVA_HOME/bin/jlink" --add-modules "$MODULES" --strip-debug --no-header-files --no-man-pages \
+    --compress=zip-6 --output "$ROOT/opt/java"
+
+# 3. shared libraries: what ldd says the runtime and the dlopen'ed libraries need, plus the loader, each
+# at the path it has here (LD_LIBRARY_PATH in the image covers the multiarch directories).
+libs=("liburing.so.2" "libibverbs.so.1" "librdmacm.so.1")
+dlopened=()
+for l in "${libs[@]}"; do
+    p=$(ldconfig -p | awk -v l="$l" '$1 == l && /x86-64/ {print $NF; exit}')
+    [ -n "$p" ] || { say "$l is not installed here (apt-get install liburing2 libibverbs1 librdmacm1)"; exit 1; }
+    dlopened+=("$p")
+done
+providers=()
+mkdir -p "$ROOT/etc/libibverbs.d"
+for pr in $RDMA_PROVIDERS; do
+    so=$(ls /usr/lib/"$MULTIARCH"/libibverbs/lib"$pr"-rdmav*.so 2>/dev/null | head -1 || true)
+    if [ -z "$so" ]; then say "RDMA provider $pr not found (apt-get install ibverbs-providers): skipped"; continue; fi
+    providers+=("$so")
+    [ -f /etc/libibverbs.d/"$pr".driver ] && cp /etc/libibverbs.d/"$pr".driver "$ROOT/etc/libibverbs.d/"
+done
+copy_file() { # copies a file and, when it is a symlink, what it points to, keeping the paths
+    local f=$1
+    [ -e "$ROOT$f" ] && return 0
+    mkdir -p "$ROOT$(dirname "$f")"
+    cp -a "$f" "$ROOT$f"
+    if [ -L "$f" ]; then
+        local t
+        t=$(readlink -f "$f")
+        copy_file "$t"
+    fi
+}
+# Debian 12 (merged /usr) links /lib -> usr/lib and /lib64 -> usr/lib64: the same links in the image, first,
+# so a library named through either path lands once
+for d in /lib /lib64 /lib32 /libx32; do
+    if [ -L "$d" ]; then mkdir -p "$ROOT/usr/$(basename "$d")"; ln -s "$(readlink "$d")" "$ROOT$d"; fi
+done
+elfs=("$ROOT"/opt/java/bin/java "$ROOT"/opt/java/lib/*.so "$ROOT"/opt/java/lib/server/libjvm.so "${dlopened[@]}" "${providers[@]}")
+for f in "${dlopened[@]}" "${providers[@]}"; do copy_file "$f"; done
+needed=$(for e in "${elfs[@]}"; do LD_LIBRARY_PATH="$ROOT/opt/java/lib:$ROOT/opt/java/lib/server" ldd "$e" 2>/dev/null; done \
+    | awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}' | grep -v "^$ROOT" | sort -u)
+for f in $needed; do copy_file "$f"; done
+# the loader, at the path every binary names
+interp=$(readelf -l "$ROOT/opt/java/bin/java" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
+copy_file "$interp"
+# C.UTF-8 (400 KiB), so Java prints and names files in UTF-8 (LANG in the Dockerfile)
+if [ -d /usr/lib/locale/C.utf8 ]; then mkdir -p "$ROOT/usr/lib/locale"; cp -a /usr/lib/locale/C.utf8 "$ROOT/usr/lib/locale/"; fi
+printf 'root:x:0:0:root:/root:/sbin/nologin\n' >"$ROOT/etc/passwd"
+printf 'root:x:0:\n' >"$ROOT/etc/group"
+say "shared libraries: $(echo "$needed" "${dlopened[@]}" "${providers[@]}" | tr ' ' '\n' | sort -u | xargs -n1 basename | tr '\n' ' ')"
+
+# 4. the image
+cp "$DOCKER_DIR/Dockerfile" "$CONTEXT/Dockerfile"
+say "docker build -t $IMAGE (FROM scratch, context $(du -sh "$CONTEXT" | cut -f1))"
+docker build --pull=false -t "$IMAGE" \
+    --label "io.sanport.revision=$(git -C "$SANPORT_ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)" \
+    "$CONTEXT" >"$CONTEXT.build.log" 2>&1 || { cat "$CONTEXT.build.log"; rm -f "$CONTEXT.build.log"; exit 1; }
+rm -f "$CONTEXT.build.log"
+size=$(docker image inspect "$IMAGE" --format '{{.Size}}')
+say "built $IMAGE: $((size / 1024 / 1024)) MiB ($size bytes)"
+say "smoke: $(docker run --rm "$IMAGE" --version)"
