@@ -92,6 +92,7 @@ else
     stage "VM: RDMA verbs + RDMA CM through FFM on SoftRoCE" rdma-transport/src/test/vm/verbs-proof.sh
     stage "VM: I/O processor on NVMe (block and nvme-passthru kinds)" tests/vm/iop-nvme.sh
     stage "VM: Java initiator against the kernel's nvmet-tcp" env SKIP_BUILD=1 client/src/test/vm/kernel-target.sh
+    stage "VM: Linux nvme-tcp initiator against sanport's NVMe/TCP target" tests/vm/interop-tcp.sh
 fi
 
 if [ "$(id -u)" = 0 ] || docker info >/dev/null 2>&1; then

@@ -10,11 +10,16 @@
 #       on the same kind of loop device: nbdkit (file plugin) + fio's nbd engine vs sanport's target + sanport's
 #       Java client over NVMe/TCP on 127.0.0.1, 4k randread QD32 and 128k sequential read QD8; plus iperf3 on
 #       loopback for the raw TCP bandwidth. Needs root, fio, nbdkit and iperf3.
+#   bench/compare.sh vm-tcp [--seconds N] [--size 1G]
+#       in ONE Linux 6.1 guest (tests/vm/run.sh --nvme, an image of random data it creates and removes): the
+#       kernel's NVMe/TCP initiator + fio (io_uring, direct) on 169.254.77.1:4420 against sanport's target
+#       exporting /dev/nvme0n1, then against the kernel's nvmet-tcp exporting the same disk (configfs), one at a
+#       time: 4k randread QD32 and 128k sequential read QD8. Needs root, QEMU (tests/vm/prepare.sh) and fio.
 set -euo pipefail
 SANPORT_ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 . "$SANPORT_ROOT/scripts/lib.sh"
 
-usage() { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { sed -n '2,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 scenario=${1:-}; [ -n "$scenario" ] || usage 2; shift
 seconds=10; size=1G
 while [ $# -gt 0 ]; do
@@ -143,8 +148,129 @@ tcp_scenario() {
         ${peer[0]} ${peer[1]} "$iperf_mib" "$iops_ratio" "$bw_ratio"
 }
 
+# ---- vm-tcp: the Linux initiator against sanport and against nvmet-tcp, in one guest
+vm_tcp_scenario() {
+    [ "$(id -u)" = 0 ] || { say "needs root (QEMU harness)"; exit 1; }
+    command -v fio >/dev/null || { say "needs fio (apt-get install fio)"; exit 1; }
+    sanport_find_jdk && sanport_build_if_needed
+    "$SANPORT_ROOT/tests/vm/prepare.sh" >&2 || { say "tests/vm/prepare.sh failed"; exit 1; }
+    local tmp rc
+    tmp=$(mktemp -d /tmp/sanport-compare-vm.XXXXXX)
+    vm_tmp=$tmp
+    trap 'rm -rf "$vm_tmp"' EXIT
+    cp -r "$SANPORT_LIB" "$tmp/lib"   # a rebuild on the host while the guest runs must not swap the jars
+    say "filling a $size image with random data (holes would read faster than data)"
+    head -c "$(numfmt --from=iec "$size")" /dev/urandom >"$tmp/disk.img"
+    say "booting the guest (tests/vm/run.sh --nvme); $seconds s per run after 1 s ramp"
+    set +e
+    "$SANPORT_ROOT/tests/vm/run.sh" --nvme "$tmp/disk.img" --timeout $((240 + 6 * seconds)) \
+        --env "SANPORT_COMPARE_LIB=$tmp/lib" --env "SANPORT_COMPARE_JAVA=$JAVA_HOME" \
+        --env "SANPORT_COMPARE_HOST=$(nproc) cores, kernel $(uname -r)" \
+        -- "$SANPORT_ROOT/bench/compare.sh vm-tcp-guest --seconds $seconds --size $size" >"$tmp/out" \
+        2> >(grep --line-buffered -v '^Picked up JAVA_TOOL_OPTIONS' >&2)
+    rc=$?
+    set -e
+    wait
+    grep -v '^{' "$tmp/out" >&2 || true
+    [ "$rc" = 0 ] || { say "the guest run failed (tests/vm/run.sh exit $rc)"; exit 1; }
+    grep '^{"scenario":"vm-tcp"' "$tmp/out" | tail -1 | grep . || { say "the guest printed no result"; exit 1; }
+}
+
+vm_tcp_guest() {   # the guest half of vm-tcp (SANPORT_VM_GUEST=1)
+    [ "${SANPORT_VM_GUEST:-}" = 1 ] || { say "vm-tcp-guest runs inside tests/vm/run.sh only"; exit 2; }
+    local addr=169.254.77.1 back=/dev/nvme0n1 log=/tmp/vm-tcp-target.log
+    local nqn_s=nqn.2026-11.io.sanport:vm-tcp nqn_k=nqn.2026-11.io.sanport:vm-tcp-nvmet
+    local -a names=(randread_4k_qd32 seqread_128k) rws=(randread read) bss=(4k 128k) qds=(32 8)
+    local -a ours=() peer=()
+    local spid="" cfs=/sys/kernel/config/nvmet i out
+    ip link add sp0 type dummy && ip addr add "$addr/16" dev sp0 && ip link set sp0 up
+
+    vdev=""
+    vm_connect() {   # vm_connect NQN: sets vdev to the namespace's block device
+        local b n
+        nvme connect -t tcp -a "$addr" -s 4420 -n "$1" >/dev/null || return 1
+        for n in $(seq 200); do
+            for b in /sys/block/nvme*n*; do   # no udev: the namespace whose controller/subsystem has NQN
+                [[ "${b##*/}" =~ ^nvme[0-9]+n[0-9]+$ ]] && [ -r "$b/dev" ] || continue
+                [ "$(cat "$b/device/subsysnqn" 2>/dev/null)" = "$1" ] || continue
+                vdev=/dev/${b##*/}
+                [ -b "$vdev" ] || { IFS=: read -r ma mi <"$b/dev"; mknod "$vdev" b "$ma" "$mi"; }
+                blockdev --getsize64 "$vdev" >/dev/null 2>&1 && return 0
+            done
+            sleep 0.1
+        done
+        return 1
+    }
+    vm_disconnect() { # vm_disconnect NQN
+        nvme disconnect -n "$1" >/dev/null
+        local n; for n in $(seq 100); do [ -e "/sys/block/${vdev#/dev/}" ] || break; sleep 0.1; done
+        [ -e "/sys/block/${vdev#/dev/}" ] || rm -f "$vdev"
+    }
+    vm_fio() {   # vm_fio who -> fills the array named by $1
+        local -n into=$1
+        for i in 0 1; do
+            say "$1: ${names[$i]} on $vdev ..."
+            into[$i]=$(fio_run "vm-${names[$i]}" "${rws[$i]}" "${bss[$i]}" "${qds[$i]}" "$vdev")
+            say "$1: ${names[$i]}: ${into[$i]} (IOPS MiB/s)"
+        done
+    }
+    guest_cleanup() {
+        nvme disconnect -n "$nqn_s" >/dev/null 2>&1; nvme disconnect -n "$nqn_k" >/dev/null 2>&1
+        [ -n "$spid" ] && kill -TERM "$spid" 2>/dev/null
+        rm -f "$cfs/ports/1/subsystems/$nqn_k" 2>/dev/null; rmdir "$cfs/ports/1" 2>/dev/null
+        echo 0 >"$cfs/subsystems/$nqn_k/namespaces/1/enable" 2>/dev/null
+        rmdir "$cfs/subsystems/$nqn_k/namespaces/1" "$cfs/subsystems/$nqn_k" 2>/dev/null
+        true
+    }
+    trap guest_cleanup EXIT
+    local t0=$SECONDS
+
+    say "(a) sanport export $back on $addr:4420 (JVM C1-only under TCG)"
+    "$SANPORT_COMPARE_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "$SANPORT_COMPARE_LIB/*" io.sanport.cli.Main export \
+        --device "$back" --address "$addr" --port 4420 --nqn "$nqn_s" --allow-any-host --discovery-port 0 >"$log" 2>&1 &
+    spid=$!
+    for i in $(seq 1200); do
+        grep -q '^serving' "$log" && ss -Hltn "sport = :4420" | grep -q "$addr:4420" && break
+        kill -0 "$spid" 2>/dev/null || { cat "$log" >&2; say "sanport exited"; exit 1; }
+        sleep 0.1
+    done
+    grep -q '^serving' "$log" || { cat "$log" >&2; say "sanport does not listen"; exit 1; }
+    say "sanport listens after $((SECONDS - t0)) s; nvme connect"
+    vm_connect "$nqn_s" || { tail -20 "$log" >&2; say "nvme connect to sanport failed"; exit 1; }
+    vm_fio ours
+    vm_disconnect "$nqn_s"
+    kill -TERM "$spid"; wait "$spid" || say "sanport exited $? on SIGTERM"
+    spid=""
+
+    say "(b) kernel nvmet-tcp (configfs) exporting $back on $addr:4420"
+    mkdir "$cfs/subsystems/$nqn_k"
+    echo 1 >"$cfs/subsystems/$nqn_k/attr_allow_any_host"
+    mkdir "$cfs/subsystems/$nqn_k/namespaces/1"
+    echo -n "$back" >"$cfs/subsystems/$nqn_k/namespaces/1/device_path"
+    echo 1 >"$cfs/subsystems/$nqn_k/namespaces/1/enable"
+    mkdir "$cfs/ports/1"
+    echo tcp >"$cfs/ports/1/addr_trtype"; echo ipv4 >"$cfs/ports/1/addr_adrfam"
+    echo "$addr" >"$cfs/ports/1/addr_traddr"; echo 4420 >"$cfs/ports/1/addr_trsvcid"
+    ln -s "$cfs/subsystems/$nqn_k" "$cfs/ports/1/subsystems/$nqn_k"
+    vm_connect "$nqn_k" || { say "nvme connect to nvmet failed"; exit 1; }
+    vm_fio peer
+    vm_disconnect "$nqn_k"
+    guest_cleanup; trap - EXIT
+
+    local iops_ratio bw_ratio
+    iops_ratio=$(ratio "${ours[0]%% *}" "${peer[0]%% *}")
+    bw_ratio=$(ratio "${ours[1]##* }" "${peer[1]##* }")
+    say "sanport / nvmet: IOPS (4k randread QD32) $iops_ratio, bandwidth (128k read QD8) $bw_ratio; guest time $((SECONDS - t0)) s"
+    printf '{"scenario":"vm-tcp","date":"%s","machine":"QEMU %s guest, %s vCPUs, kernel %s; host %s","device":"emulated NVMe over a %s image of random data","seconds":%s,"initiator":"Linux nvme-tcp + fio %s io_uring direct=1, 169.254.77.1:4420 in the guest","sanport":{"randread_4k_qd32":{"iops":%s,"mib_s":%s},"seqread_128k":{"iops":%s,"mib_s":%s}},"peer":{"name":"Linux %s nvmet-tcp (bdev backend)","randread_4k_qd32":{"iops":%s,"mib_s":%s},"seqread_128k":{"iops":%s,"mib_s":%s}},"ratios":{"iops_vs_nvmet":%s,"bandwidth_vs_nvmet":%s}}\n' \
+        "$(date -u +%F)" "$(grep -qw kvm-clock /sys/devices/system/clocksource/clocksource0/available_clocksource && echo KVM || echo TCG)" \
+        "$(nproc)" "$(uname -r)" "${SANPORT_COMPARE_HOST:-?}" "$size" "$seconds" "$(fio --version)" \
+        ${ours[0]} ${ours[1]} "$(uname -r)" ${peer[0]} ${peer[1]} "$iops_ratio" "$bw_ratio"
+}
+
 case $scenario in
     local) local_scenario;;
     tcp) tcp_scenario;;
-    *) echo "compare.sh: unknown scenario '$scenario' (known: local, tcp)" >&2; exit 2;;
+    vm-tcp) vm_tcp_scenario;;
+    vm-tcp-guest) vm_tcp_guest;;
+    *) echo "compare.sh: unknown scenario '$scenario' (known: local, tcp, vm-tcp)" >&2; exit 2;;
 esac
