@@ -48,7 +48,6 @@ final class ExportCommand implements Callable<Integer> {
         }
         if (transport.equals("rdma")) {
             io.sanport.transport.rdma.RdmaDevices.require();
-            throw new IllegalArgumentException("--transport rdma is not available in this build yet: use --transport tcp");
         }
         String path = device;
         if (path == null) {

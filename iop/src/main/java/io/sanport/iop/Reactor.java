@@ -275,6 +275,33 @@ public final class Reactor implements Executor, CompletionQueue.Handler, AutoClo
     }
 
     /**
+     * Cancels {@code op} (IORING_OP_ASYNC_CANCEL by its user_data): a long-lived operation such as a poll
+     * completes with -ECANCELED, so a closing reactor need not wait for it. One that still waits for a slot is
+     * just dropped. Reactor thread only. Returns whether a completion of {@code op} is still to come.
+     */
+    public boolean cancel(RingOperation op) {
+        for (int slot = 0; slot < slots.length; slot++) {
+            if (slots[slot] == op) {
+                if (!sq.prepCancel(slot, CANCEL)) {
+                    ring.submit();
+                    sq.prepCancel(slot, CANCEL);
+                }
+                return true;
+            }
+        }
+        RingOperation prev = null;
+        for (RingOperation o = opHead; o != null; prev = o, o = o.next) {
+            if (o == op) {
+                if (prev == null) opHead = o.next; else prev.next = o.next;
+                if (opTail == o) opTail = prev;
+                o.next = null;
+                return false;
+            }
+        }
+        return false;
+    }
+
+    /**
      * Like {@link #submit(RingOperation)}, but the SQE is written at the end of this loop iteration, just before
      * the ring is entered: a send prepared then gathers every response completed during the iteration into one
      * system call. Reactor thread only.

@@ -176,6 +176,11 @@ public final class SubmissionQueue {
                 Liburing.IORING_ASYNC_CANCEL_ALL | Liburing.IORING_ASYNC_CANCEL_ANY, 0, userData);
     }
 
+    /** io_uring_prep_cancel64(): cancels the one request whose user_data is {@code target}. */
+    public boolean prepCancel(long target, long userData) {
+        return prepRw(Liburing.IORING_OP_ASYNC_CANCEL, 0, -1, target, 0, 0, 0, 0, userData);
+    }
+
     /** io_uring_prep_recv() on a socket fd. */
     public boolean prepRecv(int fd, long addr, int len, int msgFlags, long userData) {
         return prepRw(Liburing.IORING_OP_RECV, 0, fd, addr, len, 0, msgFlags, 0, userData);

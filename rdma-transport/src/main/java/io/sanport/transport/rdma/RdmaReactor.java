@@ -1,0 +1,439 @@
+package io.sanport.transport.rdma;
+
+import io.sanport.bindings.Errno;
+import io.sanport.bindings.ErrnoException;
+import io.sanport.bindings.verbs.IbvCompChannel;
+import io.sanport.bindings.verbs.IbvRecvWr;
+import io.sanport.bindings.verbs.IbvSge;
+import io.sanport.bindings.verbs.IbvSrqInitAttr;
+import io.sanport.bindings.verbs.IbvWc;
+import io.sanport.bindings.verbs.Ibverbs;
+import io.sanport.bindings.verbs.Verbs;
+import io.sanport.iop.BufferPool;
+import io.sanport.iop.MemoryLock;
+import io.sanport.iop.Reactor;
+import io.sanport.iop.RingOperation;
+import io.sanport.iop.SubmissionQueue;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What one reactor owns on one RDMA device (SPDK's {@code spdk_nvmf_rdma_poller}): a completion channel and one
+ * CQ for the sends and receives of all its queues, one SRQ with receive buffers posted for capsules (SQE +
+ * in-capsule data), and the memory regions: the reactor's whole {@link BufferPool} region registered once with
+ * the PD (LOCAL_WRITE | REMOTE_READ | REMOTE_WRITE), so an RDMA READ lands in the very buffer WRITE_FIXED takes
+ * to the disk and READ_FIXED fills the buffer an RDMA WRITE sends.
+ *
+ * <p>The CQ is driven by the reactor's ring: an IORING_OP_POLL_ADD on the channel fd fires when the armed CQ has a
+ * completion; then {@code ibv_get_cq_event} + ack, re-arm ({@code ibv_req_notify_cq}), and drain with
+ * {@code ibv_poll_cq} in batches into a preallocated {@code ibv_wc} array, dispatching on {@code wr_id}. Receives
+ * consumed in a drain are posted back to the SRQ in one chain at its end. The poll stays posted only while a
+ * queue on this reactor is live, so an idle reactor has nothing of ours in flight and closes at once.
+ *
+ * <p>Made by the conductor (which posts the receives before any QP exists), then confined to the reactor thread.
+ */
+final class RdmaReactor {
+    private static final System.Logger LOG = System.getLogger("sanport.rdma");
+
+    /** wr_id = kind << 56 | queue slot << 32 | tag (sends) or receive buffer index (receives). */
+    static final int KIND_RECV = 1;
+    static final int KIND_READ = 2;
+    static final int KIND_WRITE = 3;
+    static final int KIND_SEND = 4;
+    static final int MAX_QUEUES = 1 << 12;
+    /** Work completions taken per ibv_poll_cq. */
+    static final int BATCH = 32;
+    /** Receive buffers per reactor, shared by all its queues (nvmet's default SRQ size is 1024). */
+    static final int SRQ_DEPTH = Integer.getInteger("sanport.rdma.srqDepth", 1024);
+    /** CQ entries per reactor: the SRQ plus the send queues of the queues it takes. */
+    static final int CQ_ENTRIES = Integer.getInteger("sanport.rdma.cqEntries", 16384);
+    private static final int POLLIN = 1;
+
+    final RdmaDevice device;
+    final Reactor reactor;
+    final RdmaStats.Counters counters;
+    final Verbs verbs;
+    private final Arena arena = Arena.ofShared(); // made on the conductor, used on the reactor, freed on the conductor
+    final MemorySegment channel;
+    private final int channelFd;
+    final MemorySegment cq;
+    final MemorySegment srq;
+    private final int srqDepth;
+    private final MemorySegment recvArea;
+    private final MemorySegment[] recvBuffers;
+    private final MemorySegment recvMr;
+    private final MemorySegment poolMr;
+    final int poolLkey;
+    private final MemorySegment recvWrs;
+    private final MemorySegment[] recvWr;
+    private final MemorySegment wc;
+    private final MemorySegment badWr;
+    /** CQ entries not promised to a queue's send queue yet; taken by the conductor, given back by the reactor. */
+    private final AtomicInteger cqBudget;
+
+    // reactor thread
+    private final RdmaQueue[] queues = new RdmaQueue[MAX_QUEUES];
+    private final int[] freeSlots = new int[MAX_QUEUES];
+    private int freeTop;
+    private int live;                 // queues whose QP is not drained yet: the channel poll stays posted for them
+    private RdmaQueue lastHit;
+    private final int[] reposts;
+    private int repostCount;
+    private boolean draining;
+    private final CompletionPoll poll = new CompletionPoll();
+    private boolean pollArmed;
+    private final Deferred deferred = new Deferred();
+    private boolean deferredArmed;
+    private RdmaQueue[] deferredQueue = new RdmaQueue[64];
+    private int[] deferredTag = new int[64];
+    private int deferredCount;
+    volatile boolean idle = true;     // read by the conductor before it frees us
+
+    private RdmaReactor(RdmaDevice device, Reactor reactor, RdmaStats.Counters counters) throws IOException {
+        this.device = device;
+        this.reactor = reactor;
+        this.counters = counters;
+        this.verbs = device.verbs;
+        MemorySegment ch = null, cq = null, srq = null, rmr = null, pmr = null;
+        try {
+            ch = Ibverbs.ibv_create_comp_channel(verbs.context()).reinterpret(IbvCompChannel.LAYOUT.byteSize());
+            int cqe = Math.min(CQ_ENTRIES, device.maxCqe);
+            cq = Ibverbs.ibv_create_cq(verbs.context(), cqe, MemorySegment.NULL, ch, 0);
+            int depth = Math.min(SRQ_DEPTH, device.maxSrqWr - 1);
+            MemorySegment attr = arena.allocate(IbvSrqInitAttr.LAYOUT);
+            IbvSrqInitAttr.max_wr(attr, depth);
+            IbvSrqInitAttr.max_sge(attr, 1);
+            srq = Ibverbs.ibv_create_srq(device.pd, attr);
+            this.srqDepth = depth;
+            this.cqBudget = new AtomicInteger(cqe - depth);
+            long recvBytes = (long) depth * RdmaTransport.RECV_SIZE;
+            this.recvArea = arena.allocate(recvBytes, 4096);
+            BufferPool pool = reactor.buffers();
+            MemoryLock.ensure(recvBytes + pool.region().byteSize());
+            rmr = register(recvArea, Ibverbs.IBV_ACCESS_LOCAL_WRITE, "receive buffers");
+            pmr = register(pool.region(), Ibverbs.IBV_ACCESS_LOCAL_WRITE | Ibverbs.IBV_ACCESS_REMOTE_READ
+                    | Ibverbs.IBV_ACCESS_REMOTE_WRITE, "the I/O buffers of " + reactor.name());
+        } catch (IOException | RuntimeException e) {
+            destroyQuietly(ch, cq, srq, rmr, pmr);
+            arena.close();
+            throw e;
+        }
+        this.channel = ch;
+        this.channelFd = IbvCompChannel.fd(ch);
+        this.cq = cq;
+        this.srq = srq;
+        this.recvMr = rmr;
+        this.poolMr = pmr;
+        this.poolLkey = io.sanport.bindings.verbs.IbvMr.lkey(pmr);
+        int recvLkey = io.sanport.bindings.verbs.IbvMr.lkey(rmr);
+        this.recvBuffers = new MemorySegment[srqDepth];
+        this.recvWr = new MemorySegment[srqDepth];
+        this.recvWrs = arena.allocate(IbvRecvWr.SIZE * srqDepth, 8);
+        MemorySegment sges = arena.allocate(IbvSge.SIZE * srqDepth, 8);
+        for (int i = 0; i < srqDepth; i++) {
+            recvBuffers[i] = recvArea.asSlice((long) i * RdmaTransport.RECV_SIZE, RdmaTransport.RECV_SIZE);
+            MemorySegment sge = sges.asSlice(i * IbvSge.SIZE, IbvSge.SIZE);
+            IbvSge.set(sge, 0, recvBuffers[i].address(), RdmaTransport.RECV_SIZE, recvLkey);
+            recvWr[i] = recvWrs.asSlice(i * IbvRecvWr.SIZE, IbvRecvWr.SIZE);
+            IbvRecvWr.wr_id(recvWr[i], 0, (long) KIND_RECV << 56 | i);
+            IbvRecvWr.sg_list(recvWr[i], 0, sge, 1);
+            IbvRecvWr.next(recvWr[i], 0, MemorySegment.NULL);
+        }
+        this.wc = arena.allocate(IbvWc.SIZE * BATCH, 8);
+        this.badWr = arena.allocate(ValueLayout.ADDRESS);
+        this.reposts = new int[srqDepth];
+        for (int i = 0; i < MAX_QUEUES; i++) {
+            freeSlots[i] = MAX_QUEUES - 1 - i;
+        }
+        freeTop = MAX_QUEUES;
+        // every receive buffer is posted before the first accept (nvmet: before rdma_accept)
+        for (int i = 0; i < srqDepth; i++) {
+            reposts[repostCount++] = i;
+        }
+        flushReposts();
+    }
+
+    static RdmaReactor create(RdmaDevice device, Reactor reactor, RdmaStats.Counters counters) throws IOException {
+        return new RdmaReactor(device, reactor, counters);
+    }
+
+    private MemorySegment register(MemorySegment region, int access, String what) throws IOException {
+        try {
+            return Ibverbs.ibv_reg_mr(device.pd, region, access);
+        } catch (ErrnoException e) {
+            if (e.errno() == Errno.ENOMEM || e.errno() == Errno.EPERM || e.errno() == Errno.EAGAIN) {
+                throw new IOException("registering " + what + " with " + device.name + " (ibv_reg_mr, "
+                        + (region.byteSize() >> 10) + " KiB): " + e.getMessage() + "; "
+                        + MemoryLock.hint(region.byteSize()), e);
+            }
+            throw e;
+        }
+    }
+
+    MemorySegment recvBuffer(int index) {
+        return recvBuffers[index];
+    }
+
+    /** Promises {@code entries} CQ entries to a new queue's send queue; false when the CQ has no room left. */
+    boolean reserve(int entries) {
+        while (true) {
+            int left = cqBudget.get();
+            if (left < entries) {
+                return false;
+            }
+            if (cqBudget.compareAndSet(left, left - entries)) {
+                return true;
+            }
+        }
+    }
+
+    void unreserve(int entries) {
+        cqBudget.addAndGet(entries);
+    }
+
+    // ---------------------------------------------------------------- reactor thread
+
+    /** Takes {@code q} in: a slot for its wr_ids, and the channel poll is posted if it was not. */
+    int register(RdmaQueue q) {
+        if (freeTop == 0) {
+            return -1;
+        }
+        int slot = freeSlots[--freeTop];
+        queues[slot] = q;
+        live++;
+        idle = false;
+        if (!pollArmed) {
+            // arm, then drain what may have come before the arming
+            verbs.ibv_req_notify_cq(cq, 0);
+            pollArmed = true;
+            reactor.submit(poll);
+            drain();
+        }
+        return slot;
+    }
+
+    /** {@code q}'s QP is drained: no completion of it will come; the poll may stop with the last such queue. */
+    void drained(RdmaQueue q) {
+        live--;
+        if (live == 0 && pollArmed && !reactor.cancel(poll)) {
+            pollArmed = false; // it never reached the ring
+        }
+        updateIdle();
+    }
+
+    void unregister(RdmaQueue q, int slot) {
+        if (slot >= 0 && queues[slot] == q) {
+            queues[slot] = null;
+            freeSlots[freeTop++] = slot;
+        }
+        if (lastHit == q) {
+            lastHit = null;
+        }
+        for (int i = 0; i < deferredCount; i++) {
+            if (deferredQueue[i] == q) {
+                deferredQueue[i] = null;
+            }
+        }
+        updateIdle();
+    }
+
+    private void updateIdle() {
+        idle = live == 0 && !pollArmed && !deferredArmed && freeTop == MAX_QUEUES;
+    }
+
+    /** Gives a receive buffer back to the SRQ: at the end of the drain in progress, or now. */
+    void repost(int index) {
+        reposts[repostCount++] = index;
+        if (!draining) {
+            flushReposts();
+        }
+    }
+
+    private void flushReposts() {
+        if (repostCount == 0) {
+            return;
+        }
+        for (int i = 0; i < repostCount; i++) {
+            IbvRecvWr.next(recvWr[reposts[i]], 0, i + 1 < repostCount ? recvWr[reposts[i + 1]] : MemorySegment.NULL);
+        }
+        int rc = verbs.ibv_post_srq_recv(srq, recvWr[reposts[0]], badWr);
+        if (rc != 0) {
+            LOG.log(System.Logger.Level.ERROR, reactor.name() + ": ibv_post_srq_recv of " + repostCount
+                    + " receives: " + Errno.describe(Math.abs(rc)));
+        }
+        repostCount = 0;
+    }
+
+    /** Runs {@code q.inCapsuleReady(tag)} from a ring completion soon (the core wants data arrival from one). */
+    void defer(RdmaQueue q, int tag) {
+        if (deferredCount == deferredQueue.length) {
+            deferredQueue = java.util.Arrays.copyOf(deferredQueue, deferredCount * 2);
+            deferredTag = java.util.Arrays.copyOf(deferredTag, deferredCount * 2);
+        }
+        deferredQueue[deferredCount] = q;
+        deferredTag[deferredCount++] = tag;
+        if (!deferredArmed) {
+            deferredArmed = true;
+            idle = false;
+            reactor.submit(deferred);
+        }
+    }
+
+    /** A NOP on the ring whose completion delivers the in-capsule data copied meanwhile. */
+    private final class Deferred extends RingOperation {
+        @Override
+        protected boolean prep(SubmissionQueue sq, long userData) {
+            return sq.prepNop(userData);
+        }
+
+        @Override
+        protected void complete(int res, int flags) {
+            deferredArmed = false;
+            int n = deferredCount;
+            for (int i = 0; i < n; i++) {
+                RdmaQueue q = deferredQueue[i];
+                deferredQueue[i] = null;
+                if (q != null) {
+                    q.inCapsuleReady(deferredTag[i]);
+                }
+            }
+            // entries added while running go in the next round, which defer() armed
+            System.arraycopy(deferredQueue, n, deferredQueue, 0, deferredCount - n);
+            System.arraycopy(deferredTag, n, deferredTag, 0, deferredCount - n);
+            java.util.Arrays.fill(deferredQueue, deferredCount - n, deferredCount, null);
+            deferredCount -= n;
+            updateIdle();
+        }
+    }
+
+    /** IORING_OP_POLL_ADD on the completion channel fd. */
+    private final class CompletionPoll extends RingOperation {
+        @Override
+        protected boolean prep(SubmissionQueue sq, long userData) {
+            return sq.prepPollAdd(channelFd, POLLIN, userData);
+        }
+
+        @Override
+        protected void complete(int res, int flags) {
+            pollArmed = false;
+            if (res >= 0) {
+                try {
+                    Ibverbs.ibv_get_cq_event(channel);
+                    Ibverbs.ibv_ack_cq_events(cq, 1);
+                    counters.cqEvents++;
+                } catch (ErrnoException e) {
+                    if (e.errno() != Errno.EAGAIN) {
+                        LOG.log(System.Logger.Level.WARNING, reactor.name() + ": " + e.getMessage());
+                    }
+                }
+                verbs.ibv_req_notify_cq(cq, 0);
+                drain();
+            } else if (res != -Errno.ECANCELED) {
+                LOG.log(System.Logger.Level.WARNING, reactor.name() + ": poll on the completion channel: "
+                        + Errno.describe(-res));
+            }
+            if (live > 0 && !pollArmed) {
+                pollArmed = true;
+                reactor.submit(this);
+            }
+            updateIdle();
+        }
+    }
+
+    /** Polls the CQ empty, dispatching every completion; the receives it consumed go back in one chain. */
+    private void drain() {
+        draining = true;
+        try {
+            int n;
+            do {
+                n = verbs.ibv_poll_cq(cq, BATCH, wc);
+                if (n < 0) {
+                    LOG.log(System.Logger.Level.ERROR, reactor.name() + ": ibv_poll_cq returned " + n);
+                    break;
+                }
+                counters.completions += n;
+                for (int i = 0; i < n; i++) {
+                    dispatch(i * IbvWc.SIZE);
+                }
+            } while (n == BATCH);
+        } finally {
+            draining = false;
+            flushReposts();
+        }
+    }
+
+    private void dispatch(long at) {
+        long wrId = IbvWc.wr_id(wc, at);
+        int status = IbvWc.status(wc, at);
+        int kind = (int) (wrId >>> 56);
+        if (kind == KIND_RECV) {
+            int index = (int) wrId;
+            if (status != Ibverbs.IBV_WC_SUCCESS) {
+                if (status != Ibverbs.IBV_WC_WR_FLUSH_ERR) {
+                    LOG.log(System.Logger.Level.WARNING, reactor.name() + ": receive failed: "
+                            + Ibverbs.ibv_wc_status_str(status));
+                }
+                repost(index);
+                return;
+            }
+            RdmaQueue q = byQpNum(IbvWc.qp_num(wc, at));
+            if (q == null) {
+                repost(index); // a QP already gone
+                return;
+            }
+            q.received(index, IbvWc.byte_len(wc, at));
+            return;
+        }
+        int slot = (int) (wrId >>> 32) & 0xFFFF;
+        RdmaQueue q = slot < MAX_QUEUES ? queues[slot] : null;
+        if (q == null) {
+            LOG.log(System.Logger.Level.WARNING, reactor.name() + ": completion for no queue (wr_id 0x"
+                    + Long.toHexString(wrId) + ")");
+            return;
+        }
+        q.sendCompleted(kind, (int) wrId, status, IbvWc.vendor_err(wc, at));
+    }
+
+    private RdmaQueue byQpNum(int qpNum) {
+        RdmaQueue q = lastHit;
+        if (q != null && q.qpNum == qpNum) {
+            return q;
+        }
+        for (RdmaQueue c : queues) {
+            if (c != null && c.qpNum == qpNum) {
+                lastHit = c;
+                return c;
+            }
+        }
+        return null;
+    }
+
+    // ---------------------------------------------------------------- conductor, after the last queue
+
+    /** Frees everything once no queue and no ring operation of ours is left; false (and nothing freed) otherwise. */
+    boolean destroy() {
+        if (!idle) {
+            LOG.log(System.Logger.Level.WARNING, reactor.name() + ": RDMA resources still in use at shutdown; left");
+            return false;
+        }
+        destroyQuietly(channel, cq, srq, recvMr, poolMr);
+        arena.close();
+        return true;
+    }
+
+    private static void destroyQuietly(MemorySegment channel, MemorySegment cq, MemorySegment srq,
+                                       MemorySegment recvMr, MemorySegment poolMr) {
+        try {
+            if (poolMr != null) Ibverbs.ibv_dereg_mr(poolMr);
+            if (recvMr != null) Ibverbs.ibv_dereg_mr(recvMr);
+            if (srq != null) Ibverbs.ibv_destroy_srq(srq);
+            if (cq != null) Ibverbs.ibv_destroy_cq(cq);
+            if (channel != null) Ibverbs.ibv_destroy_comp_channel(channel);
+        } catch (ErrnoException e) {
+            LOG.log(System.Logger.Level.WARNING, "freeing RDMA resources: " + e.getMessage());
+        }
+    }
+}

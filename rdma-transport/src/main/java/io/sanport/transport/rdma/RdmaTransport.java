@@ -1,0 +1,57 @@
+package io.sanport.transport.rdma;
+
+import io.sanport.nvme.IdentifyController;
+import io.sanport.nvme.fabrics.DiscoveryLogEntry;
+import io.sanport.target.Port;
+import io.sanport.target.Target;
+import io.sanport.target.Transport;
+import java.io.IOException;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+
+/**
+ * NVMe/RDMA, target side (Linux {@code drivers/nvme/target/rdma.c}, SPDK {@code lib/nvmf/rdma.c}): RDMA CM on a
+ * conductor thread, one CQ + SRQ per reactor polled by that reactor, RDMA READ/WRITE straight between the host
+ * and the reactor's registered pool buffers.
+ */
+public final class RdmaTransport implements Transport {
+    /** In-capsule data an I/O command may carry: 8 KiB, so IOCCSZ = (64 + 8192) / 16 = 516. */
+    static final int IN_CAPSULE_DATA = 8192;
+    /** One receive buffer: a 64-byte SQE and the in-capsule data. */
+    static final int RECV_SIZE = 64 + IN_CAPSULE_DATA;
+
+    private static final Map<Target, RdmaStats> STATS = Collections.synchronizedMap(new WeakHashMap<>());
+
+    /** The counters of {@code target}'s NVMe/RDMA queues. */
+    public static RdmaStats stats(Target target) {
+        return STATS.computeIfAbsent(target, t -> new RdmaStats());
+    }
+
+    @Override
+    public String type() {
+        return "rdma";
+    }
+
+    @Override
+    public int trtype() {
+        return DiscoveryLogEntry.TRTYPE_RDMA;
+    }
+
+    @Override
+    public int ioccsz() {
+        return RECV_SIZE / 16;
+    }
+
+    /** SGLs supported, keyed data blocks, Address may be an offset (in-capsule data): 0x00100005. */
+    @Override
+    public int sgls() {
+        return IdentifyController.SGLS_SUPPORTED | IdentifyController.SGLS_KEYED | IdentifyController.SGLS_OFFSET;
+    }
+
+    @Override
+    public Listener listen(Port port, Target target) throws IOException {
+        RdmaDevices.require();
+        return RdmaListener.open(port, target, stats(target));
+    }
+}
