@@ -58,6 +58,7 @@ public final class RemoteBench {
     }
 
     private BenchResult run(PrintStream progressOut) throws IOException {
+        long copiedBefore = namespace.controller().payloadBytesCopied();
         long now = System.nanoTime();
         rampEnd = now + (long) (workload.rampSeconds() * 1e9);
         end = rampEnd + (long) (workload.seconds() * 1e9);
@@ -74,17 +75,23 @@ public final class RemoteBench {
             throw new IOException("interrupted", e);
         }
         LatencyHistogram all = new LatencyHistogram();
-        long ios = 0, bytes = 0, errors = 0;
+        long ios = 0, bytes = 0, errors = 0, moved = 0;
         String firstError = null;
         for (Job j : jobs) {
             ios += j.ios;
             bytes += j.bytes;
+            moved += j.moved;
             errors += j.errors;
             all.add(j.latency);
             if (firstError == null) firstError = j.error;
         }
         if (firstError != null) {
             throw new IOException(errors + " commands failed, the first: " + firstError);
+        }
+        if (progressOut != null && !workload.pattern().write && moved > 0) {
+            long copied = namespace.controller().payloadBytesCopied() - copiedBefore;
+            progressOut.printf("read data copied from the receive staging buffer: %.1f%% (the rest read in place)%n",
+                    100.0 * copied / moved);
         }
         double seconds = workload.seconds();
         return new BenchResult("sanport-remote", workload, ios, bytes, seconds, all.meanNanos() / 1e3,
@@ -111,6 +118,8 @@ public final class RemoteBench {
         long started;
         volatile long ios;
         volatile long bytes;
+        /** Bytes of every completed command, ramp included. */
+        long moved;
         long errors;
         String error;
         boolean measuring;
@@ -156,6 +165,7 @@ public final class RemoteBench {
                 fail(failure != null ? failure.toString() : Status.describe(statusWord));
                 return;
             }
+            moved += buffer.byteSize();
             if (!measuring && now >= rampEnd) {
                 measuring = true;
                 ios = 0;

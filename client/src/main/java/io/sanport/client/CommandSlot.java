@@ -20,12 +20,14 @@ final class CommandSlot {
     static final int FREE = 0;
     /** Owned by a submitter that is building the SQE. */
     static final int PREPARED = 1;
+    /** Submitted, its capsule waiting in the queue's send list for the next sendmsg. */
+    static final int QUEUED = 2;
     /** Capsule sent (or being sent): waiting for R2T, C2HData and the CapsuleResp. */
-    static final int IN_FLIGHT = 2;
-    /** Won the race to complete: exactly one of reader, failing queue or submitter gets here per command. */
-    static final int COMPLETING = 3;
+    static final int IN_FLIGHT = 3;
+    /** Won the race to complete: exactly one of reader, failing queue or sender gets here per command. */
+    static final int COMPLETING = 4;
     /** A blocking submitter's result is ready for it to collect. */
-    static final int DONE = 4;
+    static final int DONE = 5;
 
     private static final VarHandle STATE;
 
@@ -44,6 +46,8 @@ final class CommandSlot {
     final int index;
     /** PDU header + SQE + header digest. */
     final MemorySegment capsule;
+    /** The in-capsule data digest, sent as the capsule's last iovec. */
+    final MemorySegment dataDigest;
     final MemorySegment sqe;
     final ByteBuffer capsuleView;
     int cid;
@@ -65,6 +69,11 @@ final class CommandSlot {
     /** What the command is, for messages ("Read", "Identify"). */
     String name;
 
+    /** Below this one on the queue's free stack: index + 1, 0 at the bottom. */
+    volatile int nextFree;
+    /** Next capsule in the queue's send list (a stack while queued, a FIFO once taken by the sender). */
+    CommandSlot nextPending;
+
     IoCallback callback;
     Thread waiter;
     int statusWord;
@@ -73,7 +82,9 @@ final class CommandSlot {
 
     CommandSlot(int index, Arena arena) {
         this.index = index;
-        this.capsule = arena.allocate(CapsuleCommand.HLEN + PduHeader.DIGEST_LENGTH, 8);
+        MemorySegment pdu = arena.allocate(CapsuleCommand.HLEN + 2 * PduHeader.DIGEST_LENGTH, 8);
+        this.capsule = pdu.asSlice(0, CapsuleCommand.HLEN + PduHeader.DIGEST_LENGTH);
+        this.dataDigest = pdu.asSlice(CapsuleCommand.HLEN + PduHeader.DIGEST_LENGTH, PduHeader.DIGEST_LENGTH);
         this.sqe = capsule.asSlice(CapsuleCommand.OFFSET_SQE, SubmissionQueueEntry.SIZE);
         this.capsuleView = capsule.asByteBuffer();
     }

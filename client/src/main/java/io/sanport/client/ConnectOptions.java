@@ -14,9 +14,13 @@ import java.util.UUID;
  * @param hostNqn         host NQN sent in every Connect
  * @param hostId          host identifier sent in every Connect
  * @param timeoutMillis   TCP connect, ICResp and admin command timeout
+ * @param disableSqFlow   ask for SQ flow control off (Connect CATTR bit 2, Linux {@code disable_sqflow}): the
+ *                        controller then needs no SQHD updates and may end a read with a C2HData carrying SUCCESS
+ *                        instead of a separate CapsuleResp. This host never reads SQHD, so it costs nothing; nvmet
+ *                        and sanport's target honour it.
  */
 public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolean headerDigest, boolean dataDigest,
-                             String hostNqn, UUID hostId, int timeoutMillis) {
+                             String hostNqn, UUID hostId, int timeoutMillis, boolean disableSqFlow) {
     public static final int DEFAULT_QUEUE_SIZE = 128;
     public static final int DEFAULT_KATO_MILLIS = 5000;
     /** Linux: 16..1024. */
@@ -36,17 +40,24 @@ public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolea
         Nqn.validate(hostNqn);
     }
 
-    /** One I/O queue per processor, 128 entries, KATO 5 s, no digests, a random host NQN/ID. */
+    /** With SQ flow control disabled. */
+    public ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolean headerDigest, boolean dataDigest,
+                          String hostNqn, UUID hostId, int timeoutMillis) {
+        this(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, true);
+    }
+
+    /** One I/O queue per processor, 128 entries, KATO 5 s, no digests, a random host NQN/ID, SQ flow control off. */
     public static ConnectOptions defaults() {
         UUID id = UUID.randomUUID();
         return new ConnectOptions(Runtime.getRuntime().availableProcessors(), DEFAULT_QUEUE_SIZE, DEFAULT_KATO_MILLIS,
                 false, false, Nqn.of(id), id, 30_000);
     }
 
-    public ConnectOptions withIoQueues(int n) { return new ConnectOptions(n, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis); }
-    public ConnectOptions withQueueSize(int n) { return new ConnectOptions(ioQueues, n, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis); }
-    public ConnectOptions withKato(int ms) { return new ConnectOptions(ioQueues, queueSize, ms, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis); }
-    public ConnectOptions withDigests(boolean header, boolean data) { return new ConnectOptions(ioQueues, queueSize, katoMillis, header, data, hostNqn, hostId, timeoutMillis); }
-    public ConnectOptions withHost(String nqn, UUID id) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, nqn, id, timeoutMillis); }
-    public ConnectOptions withTimeout(int ms) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, ms); }
+    public ConnectOptions withIoQueues(int n) { return new ConnectOptions(n, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow); }
+    public ConnectOptions withQueueSize(int n) { return new ConnectOptions(ioQueues, n, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow); }
+    public ConnectOptions withKato(int ms) { return new ConnectOptions(ioQueues, queueSize, ms, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow); }
+    public ConnectOptions withDigests(boolean header, boolean data) { return new ConnectOptions(ioQueues, queueSize, katoMillis, header, data, hostNqn, hostId, timeoutMillis, disableSqFlow); }
+    public ConnectOptions withHost(String nqn, UUID id) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, nqn, id, timeoutMillis, disableSqFlow); }
+    public ConnectOptions withSqFlowDisabled(boolean off) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, off); }
+    public ConnectOptions withTimeout(int ms) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, ms, disableSqFlow); }
 }

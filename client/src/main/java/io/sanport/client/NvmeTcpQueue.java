@@ -18,27 +18,43 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
+import static io.sanport.nvme.Wire.U16;
 import static io.sanport.nvme.Wire.U32;
+import static io.sanport.nvme.Wire.U64;
+import static io.sanport.nvme.Wire.U8;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * One NVMe/TCP queue pair: a TCP connection with its ICReq/ICResp, N preallocated {@link CommandSlot}s for a queue
  * of N entries, and one reader thread.
  * <p>
- * Threads: any thread submits; the capsule (and in-capsule data) goes out under {@link #sendLock} with one
- * {@code sendmsg}. The reader thread alone receives: it completes commands (CapsuleResp, or C2HData with SUCCESS),
- * reads C2HData straight into the command's buffer and answers R2Ts with H2CData (also under the send lock).
- * Callbacks run on the reader thread.
+ * Send: any thread submits. A submitted capsule joins a lock-free send list; whoever holds {@link #sendLock} sends
+ * the whole list with one {@code sendmsg} (one iovec per capsule, in-capsule data and digest), and a submitter that
+ * finds the lock taken leaves its capsule to the holder, which looks at the list again after unlocking (flat
+ * combining). Commands submitted by callbacks on the reader thread are only listed: the reader sends them all before
+ * it next blocks in read(2), so a burst of completions costs one {@code sendmsg} for all the resubmissions.
  * <p>
- * Hot path: no allocation per command when digests are off. Slots, PDU headers, iovecs and the errno capture
- * segments are preallocated; the free-slot list is an array queue. With a data digest, CRC32C needs one
- * {@code ByteBuffer} view of the data per PDU (the JDK's CRC32C reads only arrays and buffers).
+ * Receive: the reader thread alone. One read(2) fills a per-queue staging buffer with whatever the socket has, and
+ * every complete PDU in it is handled before the next read; a header cut by the end of a read is completed by the
+ * next. C2HData bytes already staged are copied to the command's buffer ({@link #payloadBytesCopied}); when at least
+ * {@link #DIRECT_READ_MIN} bytes of a payload are still on the wire they are read straight into the buffer, with the
+ * staging buffer as a second iovec to pick up the next header in the same readv(2). The reader completes commands
+ * (CapsuleResp, or C2HData with SUCCESS) and answers R2Ts with H2CData (under the send lock). Callbacks run on the
+ * reader thread.
+ * <p>
+ * Hot path: no allocation per command when digests are off. Slots, PDU headers, iovecs, the staging buffer and the
+ * errno capture segments are preallocated; the free-slot list and the send list are lock-free stacks linked through
+ * the slots (a lock only parks a submitter that finds all N slots in flight). With a data digest, CRC32C needs one {@code ByteBuffer} view of the data per PDU (the JDK's CRC32C reads
+ * only arrays and buffers).
  * <p>
  * Failure: any transport or protocol error ends the queue: the socket is shut down, the reader fails every
  * command in flight with one {@link NvmeTransportException} and later submissions fail at once. The reader is the
@@ -49,35 +65,81 @@ public final class NvmeTcpQueue implements AutoCloseable {
     /** Linux {@code NVME_TCP_ADMIN_CCSZ}: fabrics and admin commands carry up to 8 KiB in the capsule. */
     static final int ADMIN_IN_CAPSULE_MAX = CapsuleCommand.ADMIN_IN_CAPSULE_MAX;
     private static final int ICRESP_TIMEOUT_MILLIS = 10_000;
+    /** Staging buffer for received PDUs: at QD 32 it holds about 15 4-KiB C2HData PDUs per read(2). */
+    static final int STAGING_SIZE = 64 << 10;
+    /** Payload still on the wire from this size on is read straight into the command's buffer. */
+    static final int DIRECT_READ_MIN = 16 << 10;
+    /** The staging bytes a direct readv(2) may also fill: the next PDU headers, little of the next payload. */
+    private static final int DIRECT_READ_TAIL = 4 << 10;
+    /** Linux UIO_MAXIOV. */
+    private static final int IOV_MAX = 1024;
+    private static final VarHandle PENDING;
+    private static final VarHandle FREE_TOP;
+
+    static {
+        try {
+            PENDING = MethodHandles.lookup().findVarHandle(NvmeTcpQueue.class, "pending", CommandSlot.class);
+            FREE_TOP = MethodHandles.lookup().findVarHandle(NvmeTcpQueue.class, "freeTop", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     final int qid;
     final int size;
     private final TcpSocket socket;
     private final Arena arena = Arena.ofShared();
     private final CommandSlot[] slots;
-    private final ArrayBlockingQueue<CommandSlot> free;
+    /**
+     * Free slots: a stack linked through {@link CommandSlot#nextFree}; top = version << 32 | (index + 1), 0 in the
+     * low half when empty. The version, bumped by every push and pop, keeps a pop from succeeding on a top that was
+     * popped and pushed back meanwhile (ABA).
+     */
+    @SuppressWarnings("unused") // via FREE_TOP
+    private volatile long freeTop;
+    /** Submitters parked for a free slot; releases signal only when there are any. */
+    private volatile int freeWaiters;
+    private final ReentrantLock freeLock = new ReentrantLock();
+    private final Condition slotFreed = freeLock.newCondition();
     private final boolean headerDigest;
     private final boolean dataDigest;
     private final int digestLength;
     private final long maxH2CData;
     private volatile long inCapsuleMax = ADMIN_IN_CAPSULE_MAX;
 
+    /** Capsules submitted and not yet taken by a sender: a stack linked through {@link CommandSlot#nextPending}. */
+    @SuppressWarnings("unused") // via PENDING
+    private volatile CommandSlot pending;
+
     // send side, guarded by sendLock
     private final ReentrantLock sendLock = new ReentrantLock();
     private final MemorySegment msghdr;
     private final MemorySegment iov;
+    private final int iovMax;
     private final MemorySegment sendState;
     private final MemorySegment sendDataDigest;
     private final Crc32c sendCrc = new Crc32c();
 
     // receive side, reader thread only
+    private final MemorySegment staging;
+    /** Unparsed received bytes are staging[rxHead, rxTail). */
+    private long rxHead;
+    private long rxTail;
+    private final MemorySegment rxIov;
+    /** The header of the PDU being handled, copied out of staging so the PDU accessors read it at offset 0. */
     private final MemorySegment rx;
     private final ByteBuffer rxView;
     private final MemorySegment rxState;
     private final Crc32c rxCrc = new Crc32c();
     private final MemorySegment h2c;
     private final ByteBuffer h2cView;
-    private final MemorySegment scratch;
+    /** While the reader parses: its own submissions (from callbacks) wait for its flush before the next read. */
+    private boolean deferSends;
+    /** C2HData payload bytes copied out of staging (the rest went straight into command buffers). */
+    private volatile long payloadBytesCopied;
+    /** read(2)/readv(2) calls of the reader and sendmsg(2) calls for capsules (not H2CData), for tests. */
+    private volatile long receiveCalls;
+    private volatile long capsuleSendCalls;
 
     private final Thread reader;
     private final Object failLock = new Object();
@@ -93,21 +155,23 @@ public final class NvmeTcpQueue implements AutoCloseable {
         this.digestLength = headerDigest ? PduHeader.DIGEST_LENGTH : 0;
         this.maxH2CData = maxH2CData;
         this.slots = new CommandSlot[size];
-        this.free = new ArrayBlockingQueue<>(size);
-        for (int i = 0; i < size; i++) {
+        for (int i = size - 1; i >= 0; i--) {
             slots[i] = new CommandSlot(i, arena);
-            free.add(slots[i]);
+            pushFree(slots[i]);
         }
         msghdr = arena.allocate(TcpSocket.MSGHDR_SIZE, 8);
-        iov = arena.allocate(TcpSocket.IOVEC_SIZE * 4, 8);
+        // header, in-capsule data and data digest per capsule; at least one H2CData PDU
+        iovMax = Math.min(IOV_MAX, Math.max(4, 3 * size));
+        iov = arena.allocate(TcpSocket.IOVEC_SIZE * iovMax, 8);
         sendState = arena.allocate(io.sanport.bindings.Native.CAPTURE_LAYOUT);
         sendDataDigest = arena.allocate(4, 4);
+        staging = arena.allocate(STAGING_SIZE, 64);
+        rxIov = arena.allocate(TcpSocket.IOVEC_SIZE * 2, 8);
         rx = arena.allocate(TermReq.MAX_PLEN + PduHeader.DIGEST_LENGTH, 8);
         rxView = rx.asByteBuffer();
         rxState = arena.allocate(io.sanport.bindings.Native.CAPTURE_LAYOUT);
         h2c = arena.allocate(H2CData.HLEN + PduHeader.DIGEST_LENGTH + 4, 8);
         h2cView = h2c.asByteBuffer();
-        scratch = arena.allocate(256, 8);
         reader = Thread.ofPlatform().daemon().name("nvme-tcp-" + socket.peer() + "-q" + qid).unstarted(this::readLoop);
     }
 
@@ -134,8 +198,8 @@ public final class NvmeTcpQueue implements AutoCloseable {
             ICReq.maxr2t(req, 0);
             MemorySegment msg = a.allocate(TcpSocket.MSGHDR_SIZE, 8);
             MemorySegment v = a.allocate(TcpSocket.IOVEC_SIZE, 8);
-            v.set(U64_NATIVE, 0, req.address());
-            v.set(U64_NATIVE, 8, ICReq.SIZE);
+            v.set(JAVA_LONG, 0, req.address());
+            v.set(JAVA_LONG, 8, ICReq.SIZE);
             socket.sendmsg(msg, v, 1, st);
 
             MemorySegment resp = a.allocate(ICResp.SIZE, 8);
@@ -171,8 +235,6 @@ public final class NvmeTcpQueue implements AutoCloseable {
         }
     }
 
-    private static final java.lang.foreign.ValueLayout.OfLong U64_NATIVE = java.lang.foreign.ValueLayout.JAVA_LONG;
-
     /** Largest write sent inside the capsule; larger ones wait for an R2T. I/O queues: IOCCSZ x 16 - 64. */
     void inCapsuleMax(long bytes) {
         inCapsuleMax = bytes;
@@ -190,22 +252,82 @@ public final class NvmeTcpQueue implements AutoCloseable {
         return failure;
     }
 
+    /** C2HData payload bytes this queue copied from its staging buffer rather than reading in place. */
+    long payloadBytesCopied() {
+        return payloadBytesCopied;
+    }
+
+    long receiveCalls() {
+        return receiveCalls;
+    }
+
+    long capsuleSendCalls() {
+        return capsuleSendCalls;
+    }
+
+    /** The reader thread, for tests that look at what it allocates. */
+    Thread readerThread() {
+        return reader;
+    }
+
     /** A free slot, waiting for one if all N are in flight (commands are parked, never failed, for lack of a slot). */
     CommandSlot acquire(String name) throws IOException {
-        CommandSlot slot;
-        try {
-            slot = free.take();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted waiting for a free command slot on queue " + qid);
+        CommandSlot slot = popFree();
+        if (slot == null) {
+            slot = awaitFree();
         }
         slot.prepare(name);
         return slot;
     }
 
+    private CommandSlot awaitFree() throws InterruptedIOException {
+        freeLock.lock();
+        try {
+            freeWaiters++;
+            CommandSlot slot;
+            // a release pushes, then looks at freeWaiters: it saw ours, or we see its slot
+            while ((slot = popFree()) == null) {
+                slotFreed.await();
+            }
+            return slot;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted waiting for a free command slot on queue " + qid);
+        } finally {
+            freeWaiters--;
+            freeLock.unlock();
+        }
+    }
+
+    private CommandSlot popFree() {
+        while (true) {
+            long top = (long) FREE_TOP.getVolatile(this);
+            int index = (int) top - 1;
+            if (index < 0) {
+                return null;
+            }
+            CommandSlot slot = slots[index];
+            // nextFree may be stale if the slot was taken meanwhile; then the version changed and the CAS fails
+            long next = (top & 0xFFFF_FFFF_0000_0000L) + (1L << 32) | slot.nextFree;
+            if (FREE_TOP.compareAndSet(this, top, next)) {
+                return slot;
+            }
+        }
+    }
+
+    private void pushFree(CommandSlot slot) {
+        while (true) {
+            long top = (long) FREE_TOP.getVolatile(this);
+            slot.nextFree = (int) top;
+            if (FREE_TOP.compareAndSet(this, top, (top & 0xFFFF_FFFF_0000_0000L) + (1L << 32) | (slot.index + 1))) {
+                return;
+            }
+        }
+    }
+
     /** A free slot or null (keep-alive: skip a beat rather than wait). */
     CommandSlot tryAcquire(String name) {
-        CommandSlot slot = free.poll();
+        CommandSlot slot = popFree();
         if (slot != null) {
             slot.prepare(name);
         }
@@ -222,7 +344,15 @@ public final class NvmeTcpQueue implements AutoCloseable {
     private void release(CommandSlot slot) {
         slot.clear();
         slot.state(CommandSlot.FREE);
-        free.add(slot);
+        pushFree(slot);
+        if (freeWaiters > 0) {
+            freeLock.lock();
+            try {
+                slotFreed.signal();
+            } finally {
+                freeLock.unlock();
+            }
+        }
     }
 
     /** Sends the command; it completes through {@code callback} on the reader thread, failures included. */
@@ -289,33 +419,94 @@ public final class NvmeTcpQueue implements AutoCloseable {
             flags |= dataDigest ? PduHeader.FLAG_DDGSTF : 0;
         }
         PduHeader.set(capsule, PduHeader.TYPE_CAPSULE_CMD, flags, CapsuleCommand.HLEN, pdo, plen);
-        slot.state(CommandSlot.IN_FLIGHT);
-        sendLock.lock();
-        try {
-            NvmeTransportException failed = failure;
-            if (failed != null) {
-                complete(slot, 0, 0, failed);
-                return;
+        slot.state(CommandSlot.QUEUED);
+        CommandSlot head;
+        do {
+            head = (CommandSlot) PENDING.getVolatile(this);
+            slot.nextPending = head;
+        } while (!PENDING.compareAndSet(this, head, slot));
+        if (deferSends && Thread.currentThread() == reader) {
+            return; // sent with the others before the reader next blocks
+        }
+        flush();
+    }
+
+    /**
+     * Sends every listed capsule unless another thread is sending, which then sends ours: a sender looks at the list
+     * again after unlocking, and a submitter lists its capsule before trying the lock, so none is left behind.
+     */
+    private void flush() {
+        while (PENDING.getVolatile(this) != null && sendLock.tryLock()) {
+            CommandSlot failed;
+            try {
+                failed = sendPending();
+            } finally {
+                sendLock.unlock();
             }
+            // callbacks run outside the send lock: they may submit again
+            while (failed != null) {
+                CommandSlot next = failed.nextPending;
+                failed.nextPending = null;
+                complete(failed, CommandSlot.QUEUED, 0, 0, failure);
+                failed = next;
+            }
+        }
+    }
+
+    /**
+     * Takes the send list and sends it in submission order with as few {@code sendmsg} calls as the iovec limit
+     * allows; under the send lock. Once the queue failed, nothing more is sent: the capsules left are returned,
+     * linked, for the caller to fail after unlocking.
+     */
+    private CommandSlot sendPending() {
+        CommandSlot stack = (CommandSlot) PENDING.getAndSet(this, null);
+        CommandSlot fifo = null;
+        while (stack != null) {
+            CommandSlot next = stack.nextPending;
+            stack.nextPending = fifo;
+            fifo = stack;
+            stack = next;
+        }
+        int count = 0;
+        while (fifo != null && failure == null) {
+            CommandSlot slot = fifo;
+            fifo = slot.nextPending;
+            slot.nextPending = null;
+            if (count + 3 > iovMax) {
+                count = transmit(count, slot);
+            }
+            MemorySegment capsule = slot.capsule;
             if (headerDigest) {
                 capsule.set(U32, CapsuleCommand.HLEN, sendCrc.digest(slot.capsuleView, 0, CapsuleCommand.HLEN));
             }
-            iovec(0, capsule.address(), CapsuleCommand.HLEN + digestLength);
-            int count = 1;
-            if (inCapsule) {
-                iovec(count++, slot.dataAddress, length);
+            iovec(count++, capsule.address(), CapsuleCommand.HLEN + digestLength);
+            if (slot.inCapsule) {
+                iovec(count++, slot.dataAddress, slot.dataLength);
                 if (dataDigest) {
-                    sendDataDigest.set(U32, 0, dataCrc(sendCrc, slot.dataAddress, length));
-                    iovec(count++, sendDataDigest.address(), PduHeader.DIGEST_LENGTH);
+                    slot.dataDigest.set(U32, 0, dataCrc(sendCrc, slot.dataAddress, slot.dataLength));
+                    iovec(count++, slot.dataDigest.address(), PduHeader.DIGEST_LENGTH);
                 }
             }
+            // before the capsule leaves: its completion may come as soon as it did
+            slot.state(CommandSlot.IN_FLIGHT);
+        }
+        transmit(count, null);
+        return fifo;
+    }
+
+    /** One sendmsg of the first {@code count} iovecs; a failure ends the queue (the reader fails what is in flight). */
+    private int transmit(int count, CommandSlot next) {
+        if (count == 0) {
+            return 0;
+        }
+        capsuleSendCalls = capsuleSendCalls + 1; // under the send lock
+        try {
             socket.sendmsg(msghdr, iov, count, sendState);
         } catch (IOException e) {
-            fail(new NvmeTransportException("queue " + qid + " of " + socket.peer() + ": sending " + slot.name
-                    + " failed: " + e.getMessage(), e));
-        } finally {
-            sendLock.unlock();
+            fail(new NvmeTransportException("queue " + qid + " of " + socket.peer() + ": sending "
+                    + (next == null ? "capsules" : "capsules before " + next.name) + " failed: " + e.getMessage(), e));
         }
+        return 0;
     }
 
     private static boolean isFabrics(MemorySegment sqe) {
@@ -323,8 +514,8 @@ public final class NvmeTcpQueue implements AutoCloseable {
     }
 
     private void iovec(int i, long address, long length) {
-        iov.set(U64_NATIVE, i * TcpSocket.IOVEC_SIZE, address);
-        iov.set(U64_NATIVE, i * TcpSocket.IOVEC_SIZE + 8, length);
+        iov.set(JAVA_LONG, i * TcpSocket.IOVEC_SIZE, address);
+        iov.set(JAVA_LONG, i * TcpSocket.IOVEC_SIZE + 8, length);
     }
 
     private static int dataCrc(Crc32c crc, long address, long length) {
@@ -333,11 +524,15 @@ public final class NvmeTcpQueue implements AutoCloseable {
 
     /**
      * Completes a command once: the reader on a CapsuleResp, the failing reader for everything in flight, or the
-     * submitter when the queue had already failed. Callbacks get the slot back in the free list first, so they
+     * sender for capsules still listed when the queue failed. Callbacks get the slot back in the free list first, so they
      * may submit again.
      */
     private void complete(CommandSlot slot, int statusWord, long result, Throwable failed) {
-        if (!slot.transition(CommandSlot.IN_FLIGHT, CommandSlot.COMPLETING)) {
+        complete(slot, CommandSlot.IN_FLIGHT, statusWord, result, failed);
+    }
+
+    private void complete(CommandSlot slot, int from, int statusWord, long result, Throwable failed) {
+        if (!slot.transition(from, CommandSlot.COMPLETING)) {
             return;
         }
         IoCallback callback = slot.callback;
@@ -363,12 +558,14 @@ public final class NvmeTcpQueue implements AutoCloseable {
     private void readLoop() {
         Throwable cause;
         try {
+            deferSends = true;
             while (true) {
                 receivePdu();
             }
         } catch (Throwable t) {
             cause = t;
         }
+        deferSends = false;
         NvmeTransportException failed;
         synchronized (failLock) {
             if (failure == null) {
@@ -379,9 +576,11 @@ public final class NvmeTcpQueue implements AutoCloseable {
             failed = failure;
         }
         socket.shutdown();
-        // a sender still inside sendmsg reads its buffer: let it finish (it fails fast on the shut-down socket)
+        // a sender still inside sendmsg reads its buffer: let it finish (it fails fast on the shut-down socket);
+        // after it, nothing more turns IN_FLIGHT, and listed capsules are failed by whoever takes the list
         sendLock.lock();
         sendLock.unlock();
+        flush();
         for (CommandSlot slot : slots) {
             if (slot.state() == CommandSlot.IN_FLIGHT) {
                 complete(slot, 0, 0, failed);
@@ -390,17 +589,46 @@ public final class NvmeTcpQueue implements AutoCloseable {
         stopped = true;
     }
 
+    /**
+     * Makes at least {@code n} unparsed bytes (a header, a digest; far less than the staging buffer) available in
+     * staging, reading as often as it takes.
+     */
+    private void stage(int n) throws IOException {
+        while (rxTail - rxHead < n) {
+            fill();
+        }
+    }
+
+    /**
+     * One read(2) into the staging buffer of whatever the socket has. The reader's own submissions go out first:
+     * it is about to block, and their completions are what it will wait for.
+     */
+    private void fill() throws IOException {
+        flush();
+        long unparsed = rxTail - rxHead;
+        if (rxHead > 0) {
+            // only a header cut by the last read is left (payload is consumed at once): a few bytes to move
+            if (unparsed > 0) {
+                MemorySegment.copy(staging, rxHead, staging, 0, unparsed);
+            }
+            rxHead = 0;
+            rxTail = unparsed;
+        }
+        receiveCalls = receiveCalls + 1;
+        rxTail += socket.read(staging.address() + rxTail, STAGING_SIZE - rxTail, rxState);
+    }
+
     private void receivePdu() throws IOException {
-        socket.recvFully(rx.address(), PduHeader.SIZE, rxState);
-        int type = PduHeader.type(rx);
-        int flags = PduHeader.flags(rx);
-        int hlen = PduHeader.hlen(rx);
-        long plen = PduHeader.plen(rx);
+        stage((int) PduHeader.SIZE);
+        int type = Byte.toUnsignedInt(staging.get(U8, rxHead + PduHeader.OFFSET_TYPE));
+        int flags = Byte.toUnsignedInt(staging.get(U8, rxHead + PduHeader.OFFSET_FLAGS));
+        int hlen = Byte.toUnsignedInt(staging.get(U8, rxHead + PduHeader.OFFSET_HLEN));
+        long plen = Integer.toUnsignedLong(staging.get(U32, rxHead + PduHeader.OFFSET_PLEN));
         if (type == PduHeader.TYPE_C2H_TERM_REQ) {
             if (hlen != TermReq.HLEN || plen < TermReq.HLEN || plen > TermReq.MAX_PLEN) {
                 throw protocol("C2HTermReq with HLEN " + hlen + " PLEN " + plen);
             }
-            socket.recvFully(rx.address() + PduHeader.SIZE, plen - PduHeader.SIZE, rxState);
+            takeHeader((int) plen);
             throw new NvmeTransportException("controller " + socket.peer() + " terminated queue " + qid + ": "
                     + termReason(TermReq.fes(rx)) + " (FES 0x" + Integer.toHexString(TermReq.fes(rx)) + ", FEI 0x"
                     + Integer.toHexString(TermReq.fei(rx)) + ")");
@@ -415,7 +643,7 @@ public final class NvmeTcpQueue implements AutoCloseable {
         if ((flags & ~PduHeader.allowedFlags(type)) != 0) {
             throw protocol("PDU type 0x" + Integer.toHexString(type) + " with flags 0x" + Integer.toHexString(flags));
         }
-        socket.recvFully(rx.address() + PduHeader.SIZE, hlen - PduHeader.SIZE + digestLength, rxState);
+        takeHeader(hlen + digestLength);
         if (headerDigest) {
             if ((flags & PduHeader.FLAG_HDGSTF) == 0) {
                 throw protocol("header digest negotiated but HDGSTF clear on PDU type 0x" + Integer.toHexString(type));
@@ -433,19 +661,26 @@ public final class NvmeTcpQueue implements AutoCloseable {
                 if (plen != hlen + digestLength) {
                     throw protocol("CapsuleResp with PLEN " + plen);
                 }
-                MemorySegment cqe = rx.asSlice(CapsuleResponse.OFFSET_CQE, CompletionQueueEntry.SIZE);
-                int cid = CompletionQueueEntry.cid(cqe);
+                int cid = Short.toUnsignedInt(rx.get(U16, CapsuleResponse.OFFSET_CQE + CompletionQueueEntry.OFFSET_CID));
                 CommandSlot slot = inFlight(cid, "CapsuleResp");
-                int status = CompletionQueueEntry.status(cqe) & ~Status.PHASE;
+                int status = Short.toUnsignedInt(rx.get(U16, CapsuleResponse.OFFSET_CQE + CompletionQueueEntry.OFFSET_STATUS))
+                        & ~Status.PHASE;
                 if (Status.isSuccess(status) && slot.dataStatus != 0) {
                     status = slot.dataStatus;
                 }
-                complete(slot, status, CompletionQueueEntry.result64(cqe), null);
+                complete(slot, status, rx.get(U64, CapsuleResponse.OFFSET_CQE + CompletionQueueEntry.OFFSET_DW0), null);
             }
             case PduHeader.TYPE_C2H_DATA -> receiveData(flags, plen);
             case PduHeader.TYPE_R2T -> answerR2T();
             default -> throw protocol("unexpected PDU type 0x" + Integer.toHexString(type));
         }
+    }
+
+    /** Moves the next {@code length} bytes (a PDU header and its digest) from staging to {@link #rx}. */
+    private void takeHeader(int length) throws IOException {
+        stage(length);
+        MemorySegment.copy(staging, rxHead, rx, 0, length);
+        rxHead += length;
     }
 
     private void receiveData(int flags, long plen) throws IOException {
@@ -464,17 +699,18 @@ public final class NvmeTcpQueue implements AutoCloseable {
             throw protocol("C2HData for cid " + cid + " (" + slot.name + ", " + slot.dataLength + " bytes, "
                     + slot.received + " received) with DATAO " + offset + " DATAL " + length + " PDO " + pdo + " PLEN " + plen);
         }
-        for (long pad = pdo - headerEnd; pad > 0; ) {
-            long n = Math.min(pad, scratch.byteSize());
-            socket.recvFully(scratch.address(), n, rxState);
-            pad -= n;
+        if (pdo > headerEnd) {
+            int pad = (int) (pdo - headerEnd); // < 256: PDO is one byte
+            stage(pad);
+            rxHead += pad;
         }
-        long address = slot.dataAddress + offset;
-        socket.recvFully(address, length, rxState);
+        receivePayload(slot, offset, length);
         slot.received += length;
         if (digest) {
-            socket.recvFully(scratch.address(), PduHeader.DIGEST_LENGTH, rxState);
-            if (dataCrc(rxCrc, address, length) != scratch.get(U32, 0)) {
+            stage(PduHeader.DIGEST_LENGTH);
+            int got = staging.get(U32, rxHead);
+            rxHead += PduHeader.DIGEST_LENGTH;
+            if (dataCrc(rxCrc, slot.dataAddress + offset, length) != got) {
                 // like the Linux host: the command fails with Data Transfer Error, the connection lives on
                 slot.dataStatus = Status.word(Status.DATA_XFER_ERROR, false);
             }
@@ -484,6 +720,54 @@ public final class NvmeTcpQueue implements AutoCloseable {
                 throw protocol("C2HData with SUCCESS but not LAST_PDU");
             }
             complete(slot, slot.dataStatus, 0, null);
+        }
+    }
+
+    /**
+     * Puts {@code length} payload bytes at {@code offset} of the command's buffer: copied while they are in
+     * staging, read in place once {@link #DIRECT_READ_MIN} or more are still to come.
+     */
+    private void receivePayload(CommandSlot slot, long offset, long length) throws IOException {
+        while (length > 0) {
+            long staged = rxTail - rxHead;
+            if (staged == 0) {
+                if (length >= DIRECT_READ_MIN) {
+                    readDirect(slot.dataAddress + offset, length);
+                    return;
+                }
+                fill();
+                staged = rxTail - rxHead;
+            }
+            long n = Math.min(staged, length);
+            MemorySegment.copy(staging, rxHead, slot.data, offset, n);
+            rxHead += n;
+            offset += n;
+            length -= n;
+            payloadBytesCopied = payloadBytesCopied + n;
+        }
+    }
+
+    /**
+     * Reads exactly {@code length} bytes to {@code address} (the staging buffer is empty), with the start of the
+     * staging buffer as a second iovec so the readv(2) that completes the payload also brings the next header.
+     */
+    private void readDirect(long address, long length) throws IOException {
+        flush();
+        rxHead = 0;
+        rxTail = 0;
+        rxIov.set(JAVA_LONG, TcpSocket.IOVEC_SIZE, staging.address());
+        rxIov.set(JAVA_LONG, TcpSocket.IOVEC_SIZE + 8, DIRECT_READ_TAIL);
+        while (length > 0) {
+            rxIov.set(JAVA_LONG, 0, address);
+            rxIov.set(JAVA_LONG, 8, length);
+            receiveCalls = receiveCalls + 1;
+            long n = socket.readv(rxIov, 2, rxState);
+            if (n > length) {
+                rxTail = n - length;
+                n = length;
+            }
+            address += n;
+            length -= n;
         }
     }
 
@@ -530,6 +814,7 @@ public final class NvmeTcpQueue implements AutoCloseable {
         } finally {
             sendLock.unlock();
         }
+        flush(); // capsules listed while we held the lock
     }
 
     private CommandSlot inFlight(int cid, String pdu) throws NvmeTransportException {

@@ -186,6 +186,8 @@ public final class RemoteController implements AutoCloseable {
             ConnectCommand.qid(sqe, q.qid);
             ConnectCommand.sqsize(sqe, sqsize);
             ConnectCommand.kato(sqe, kato);
+            // as the Linux host with disable_sqflow: admin and I/O queues alike
+            ConnectCommand.cattr(sqe, options.disableSqFlow() ? ConnectCommand.CATTR_DISABLE_SQFLOW : 0);
         }, data, true);
         if ((dw0 & (ConnectCommand.AUTHREQ_ATR | ConnectCommand.AUTHREQ_ASCR)) != 0) {
             throw new IOException(this + ": the controller requires in-band authentication (DH-HMAC-CHAP), "
@@ -437,6 +439,18 @@ public final class RemoteController implements AutoCloseable {
     public int ioQueueCount() { return ioQueues.size(); }
     public int ioQueueSize() { return ioQueueSize; }
     public int oncs() { return IdentifyController.oncs(identify); }
+    /**
+     * C2HData payload bytes the queues copied out of their staging buffers; the rest of the read data went from
+     * the socket straight into the callers' buffers.
+     */
+    public long payloadBytesCopied() {
+        long n = admin.payloadBytesCopied();
+        for (NvmeTcpQueue q : ioQueues) {
+            n += q.payloadBytesCopied();
+        }
+        return n;
+    }
+
     public boolean volatileWriteCache() { return (IdentifyController.vwc(identify) & IdentifyController.VWC_PRESENT) != 0; }
 
     /**

@@ -61,6 +61,8 @@ final class TcpSocket implements AutoCloseable {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT), Native.CAPTURE_ERRNO);
     private static final MethodHandle READ = Native.downcall(Native.LIBC, "read",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG), Native.CAPTURE_ERRNO);
+    private static final MethodHandle READV = Native.downcall(Native.LIBC, "readv",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), Native.CAPTURE_ERRNO);
     private static final MethodHandle SENDMSG = Native.downcall(Native.LIBC, "sendmsg",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT), Native.CAPTURE_ERRNO);
     private static final MethodHandle SHUTDOWN = Native.downcall(Native.LIBC, "shutdown",
@@ -163,6 +165,20 @@ final class TcpSocket implements AutoCloseable {
     /** Reads exactly {@code length} bytes to {@code address}. */
     void recvFully(long address, long length, MemorySegment captureState) throws IOException {
         while (length > 0) {
+            long n = read(address, length, captureState);
+            address += n;
+            length -= n;
+        }
+    }
+
+    /**
+     * One read(2) of up to {@code length} bytes to {@code address}: whatever the socket has, blocking only while it
+     * has nothing.
+     *
+     * @return bytes read, at least 1
+     */
+    long read(long address, long length, MemorySegment captureState) throws IOException {
+        while (true) {
             long n;
             try {
                 n = (long) READ.invokeExact(captureState, fd, address, length);
@@ -170,21 +186,44 @@ final class TcpSocket implements AutoCloseable {
                 throw new IllegalStateException(t);
             }
             if (n > 0) {
-                address += n;
-                length -= n;
-            } else if (n == 0) {
-                throw new EOFException(closed ? "socket to " + peer + " closed" : "connection closed by " + peer);
-            } else {
-                int errno = Native.errno(captureState);
-                if (errno == Errno.EINTR) {
-                    continue;
-                }
-                if (errno == Errno.EAGAIN) {
-                    throw new SocketTimeoutException("no data from " + peer + " within the receive timeout");
-                }
-                throw new ErrnoException("read", peer, errno);
+                return n;
             }
+            checkReadFailure(n, captureState);
         }
+    }
+
+    /**
+     * One readv(2) over the first {@code count} iovecs at {@code iov}; like {@link #read}, it returns what the
+     * socket had, at least 1 byte. The caller advances the iovecs.
+     */
+    long readv(MemorySegment iov, int count, MemorySegment captureState) throws IOException {
+        while (true) {
+            long n;
+            try {
+                n = (long) READV.invokeExact(captureState, fd, iov.address(), count);
+            } catch (Throwable t) {
+                throw new IllegalStateException(t);
+            }
+            if (n > 0) {
+                return n;
+            }
+            checkReadFailure(n, captureState);
+        }
+    }
+
+    /** Throws for end of stream or a read error; returns for EINTR (read again). */
+    private void checkReadFailure(long n, MemorySegment captureState) throws IOException {
+        if (n == 0) {
+            throw new EOFException(closed ? "socket to " + peer + " closed" : "connection closed by " + peer);
+        }
+        int errno = Native.errno(captureState);
+        if (errno == Errno.EINTR) {
+            return;
+        }
+        if (errno == Errno.EAGAIN) {
+            throw new SocketTimeoutException("no data from " + peer + " within the receive timeout");
+        }
+        throw new ErrnoException("read", peer, errno);
     }
 
     /**
@@ -234,7 +273,7 @@ final class TcpSocket implements AutoCloseable {
         return peer;
     }
 
-    /** Wakes a reader blocked in {@link #recvFully} and fails a blocked sender; the fd stays open until close. */
+    /** Wakes a reader blocked in {@link #read} and fails a blocked sender; the fd stays open until close. */
     void shutdown() {
         try {
             int ignored = (int) SHUTDOWN.invokeExact(fd, SHUT_RDWR);

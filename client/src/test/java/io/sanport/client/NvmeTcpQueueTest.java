@@ -16,7 +16,14 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayOutputStream;
+import java.lang.management.ManagementFactory;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.CRC32C;
@@ -54,6 +61,7 @@ class NvmeTcpQueueTest {
 
         Peer(Socket s) throws IOException {
             socket = s;
+            s.setTcpNoDelay(true); // a split PDU must reach the host as two segments
             in = new DataInputStream(s.getInputStream());
             out = s.getOutputStream();
         }
@@ -93,6 +101,10 @@ class NvmeTcpQueueTest {
         }
 
         void sendResponse(int cid, int status, boolean badDigest) throws IOException {
+            out.write(response(cid, status, badDigest));
+        }
+
+        byte[] response(int cid, int status, boolean badDigest) {
             ByteBuffer p = le(new byte[24 + (hdgst ? 4 : 0)]);
             p.put(0, (byte) PduHeader.TYPE_CAPSULE_RESP).put(1, (byte) (hdgst ? 1 : 0)).put(2, (byte) 24)
                     .putInt(4, p.capacity());
@@ -100,10 +112,14 @@ class NvmeTcpQueueTest {
             if (hdgst) {
                 p.putInt(24, crc(p.array(), 0, 24) ^ (badDigest ? 1 : 0));
             }
-            out.write(p.array());
+            return p.array();
         }
 
         void sendC2H(int cid, int offset, byte[] data, int from, int len, int extraFlags, boolean badDataDigest) throws IOException {
+            out.write(c2h(cid, offset, data, from, len, extraFlags, badDataDigest));
+        }
+
+        byte[] c2h(int cid, int offset, byte[] data, int from, int len, int extraFlags, boolean badDataDigest) {
             int hd = hdgst ? 4 : 0;
             int dd = ddgst ? 4 : 0;
             ByteBuffer p = le(new byte[24 + hd + len + dd]);
@@ -118,7 +134,7 @@ class NvmeTcpQueueTest {
             if (ddgst) {
                 p.putInt(24 + hd + len, crc(data, from, len) ^ (badDataDigest ? 1 : 0));
             }
-            out.write(p.array());
+            return p.array();
         }
 
         void sendR2T(int cid, int ttag, int offset, int len) throws IOException {
@@ -365,6 +381,309 @@ class NvmeTcpQueueTest {
             q.cancel(slot);
             q.cancel(q.acquire("x")); // both slots are free again
             q.cancel(q.acquire("y"));
+        }
+    }
+
+    // ---- batched receive and send ----
+
+    private static byte[] concat(byte[]... parts) {
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        for (byte[] p : parts) {
+            b.writeBytes(p);
+        }
+        return b.toByteArray();
+    }
+
+    @Test
+    void manyPdusInOneSegmentAreParsedFromOneReadAndResubmissionsGoOutInOneSendmsg() throws Exception {
+        int n = 16;
+        byte[][] data = new byte[n][512];
+        for (int i = 0; i < n; i++) {
+            new java.util.Random(i).nextBytes(data[i]);
+        }
+        AtomicInteger second = new AtomicInteger();
+        InetSocketAddress addr = peer(p -> {
+            p.handshake(1 << 20, -1);
+            ByteArrayOutputStream burst = new ByteArrayOutputStream();
+            for (int i = 0; i < n; i++) {
+                int cid = Short.toUnsignedInt(p.capsule().getShort(2));
+                // CapsuleResp after the data, or SUCCESS on the data: both in one segment
+                if (i % 2 == 0) {
+                    burst.writeBytes(p.c2h(cid, 0, data[i], 0, 512, PduHeader.FLAG_LAST_PDU, false));
+                    burst.writeBytes(p.response(cid, 0, false));
+                } else {
+                    burst.writeBytes(p.c2h(cid, 0, data[i], 0, 512, PduHeader.FLAG_LAST_PDU | PduHeader.FLAG_SUCCESS, false));
+                }
+            }
+            p.out.write(burst.toByteArray());
+            // the n commands the callbacks submitted
+            for (int i = 0; i < n; i++) {
+                p.sendResponse(Short.toUnsignedInt(p.capsule().getShort(2)), 0, false);
+                second.incrementAndGet();
+            }
+        });
+        try (NvmeTcpQueue q = NvmeTcpQueue.open(addr, 1, 2 * n, true, true, 5000)) {
+            MemorySegment[] bufs = new MemorySegment[n];
+            CompletableFuture<?>[] done = new CompletableFuture<?>[n];
+            CompletableFuture<?>[] flushes = new CompletableFuture<?>[n];
+            long[] before = new long[2];
+            for (int i = 0; i < n; i++) {
+                bufs[i] = arena.allocate(512, 4096);
+                CompletableFuture<Void> f = new CompletableFuture<>();
+                CompletableFuture<Void> flush = new CompletableFuture<>();
+                done[i] = f;
+                flushes[i] = flush;
+                IoCallback resubmit = (status, result, failure) -> {
+                    try {
+                        if (failure == null) {
+                            CommandSlot slot = q.acquire("Flush");
+                            SubmissionQueueEntry.opcode(slot.sqe, IoOpcode.FLUSH);
+                            q.submit(slot, RemoteController.future("Flush", flush));
+                        }
+                    } catch (IOException e) {
+                        flush.completeExceptionally(e);
+                    }
+                    RemoteController.future("Read", f).complete(status, result, failure);
+                };
+                if (i == n - 1) {
+                    // every capsule is out before the burst comes back: the counters hold still until then
+                    before[0] = q.receiveCalls();
+                    before[1] = q.capsuleSendCalls();
+                }
+                q.submit(read(q, bufs[i]), resubmit);
+            }
+            CompletableFuture.allOf(done).get(5, TimeUnit.SECONDS);
+            CompletableFuture.allOf(flushes).get(5, TimeUnit.SECONDS);
+            for (int i = 0; i < n; i++) {
+                assertArrayEquals(data[i], bufs[i].toArray(ValueLayout.JAVA_BYTE), "read " + i);
+            }
+            peerThread.join(5000);
+            assertNull(peerError.get(), () -> "peer: " + peerError.get());
+            assertEquals(n, second.get());
+            // after the last capsule's sendmsg: the burst (one read, unless TCP cut it) and one sendmsg for the n
+            // flushes its callbacks submitted, sent before the reader blocked again
+            long sends = q.capsuleSendCalls() - before[1] - 1;
+            assertTrue(sends >= 1 && sends <= 2, "sendmsg calls for " + n + " resubmissions: " + sends);
+            assertTrue(q.receiveCalls() - before[0] <= 2 + n, "reads: " + (q.receiveCalls() - before[0]));
+        }
+    }
+
+    @Test
+    void pdusSplitAtEveryByteBoundaryAreReassembled() throws Exception {
+        byte[] a = new byte[64];
+        byte[] b = new byte[64];
+        new java.util.Random(7).nextBytes(a);
+        new java.util.Random(8).nextBytes(b);
+        AtomicInteger length = new AtomicInteger();
+        InetSocketAddress addr = peer(p -> {
+            p.handshake(1 << 20, -1);
+            for (int k = 1; ; k++) {
+                int cidA = Short.toUnsignedInt(p.capsule().getShort(2));
+                int cidB = Short.toUnsignedInt(p.capsule().getShort(2));
+                // C2HData + CapsuleResp for A, C2HData with SUCCESS for B; header and data digests throughout
+                byte[] all = concat(p.c2h(cidA, 0, a, 0, a.length, PduHeader.FLAG_LAST_PDU, false), p.response(cidA, 0, false),
+                        p.c2h(cidB, 0, b, 0, b.length, PduHeader.FLAG_LAST_PDU | PduHeader.FLAG_SUCCESS, false));
+                length.set(all.length);
+                p.out.write(all, 0, k);
+                p.out.flush();
+                Thread.sleep(1); // the host reads the first part alone
+                p.out.write(all, k, all.length - k);
+                p.out.flush();
+                if (k == all.length - 1) {
+                    return;
+                }
+            }
+        });
+        try (NvmeTcpQueue q = NvmeTcpQueue.open(addr, 1, 4, true, true, 5000)) {
+            MemorySegment inA = arena.allocate(a.length, 64);
+            MemorySegment inB = arena.allocate(b.length, 64);
+            int splits = 0;
+            do {
+                inA.fill((byte) 0);
+                inB.fill((byte) 0);
+                CompletableFuture<Void> fa = new CompletableFuture<>();
+                CompletableFuture<Void> fb = new CompletableFuture<>();
+                q.submit(read(q, inA), RemoteController.future("Read", fa));
+                q.submit(read(q, inB), RemoteController.future("Read", fb));
+                fa.get(5, TimeUnit.SECONDS);
+                fb.get(5, TimeUnit.SECONDS);
+                assertArrayEquals(a, inA.toArray(ValueLayout.JAVA_BYTE), "split at " + (splits + 1));
+                assertArrayEquals(b, inB.toArray(ValueLayout.JAVA_BYTE), "split at " + (splits + 1));
+                splits++;
+            } while (length.get() == 0 || splits < length.get() - 1);
+            assertEquals(28 + 64 + 4 + 28 + 28 + 64 + 4 - 1, splits);
+            peerThread.join(5000);
+            assertNull(peerError.get(), () -> "peer: " + peerError.get());
+            assertEquals(0, q.payloadBytesCopied() - 2L * 64 * splits, "small payloads are all copied from staging");
+        }
+    }
+
+    @Test
+    void c2hDataPartlyStagedIsCopiedAndTheRestReadInPlace() throws Exception {
+        int size = 64 << 10;
+        int staged = 4096;
+        byte[] data = new byte[size];
+        new java.util.Random(3).nextBytes(data);
+        InetSocketAddress addr = peer(p -> {
+            p.handshake(1 << 20, -1);
+            int cid = Short.toUnsignedInt(p.capsule().getShort(2));
+            byte[] pdus = concat(p.c2h(cid, 0, data, 0, size, PduHeader.FLAG_LAST_PDU, false), p.response(cid, 0, false));
+            int headerLength = 24 + 4;
+            p.out.write(pdus, 0, headerLength + staged);
+            p.out.flush();
+            Thread.sleep(50); // the host stages the header and the first 4 KiB, then reads the rest in place
+            p.out.write(pdus, headerLength + staged, pdus.length - headerLength - staged);
+        });
+        try (NvmeTcpQueue q = NvmeTcpQueue.open(addr, 1, 4, true, true, 5000)) {
+            MemorySegment in = arena.allocate(size, 4096);
+            long reads = q.receiveCalls();
+            q.execute(read(q, in), 5000);
+            assertArrayEquals(data, in.toArray(ValueLayout.JAVA_BYTE));
+            assertEquals(staged, q.payloadBytesCopied(), "bytes copied from staging");
+            assertTrue(q.receiveCalls() - reads <= 4, "reads: " + (q.receiveCalls() - reads));
+            peerThread.join(5000);
+            assertNull(peerError.get(), () -> "peer: " + peerError.get());
+        }
+    }
+
+    @Test
+    void connectionDropDuringAnInPlaceReadFailsTheCommandsInFlight() throws Exception {
+        int size = 64 << 10;
+        InetSocketAddress addr = peer(p -> {
+            p.handshake(1 << 20, -1);
+            int cid = Short.toUnsignedInt(p.capsule().getShort(2));
+            p.capsule();
+            byte[] pdu = p.c2h(cid, 0, new byte[size], 0, size, PduHeader.FLAG_LAST_PDU, false);
+            p.out.write(pdu, 0, 24 + 1000);
+            p.out.flush();
+            Thread.sleep(50);
+            p.out.write(pdu, 24 + 1000, 30_000);
+            p.out.flush();
+            p.socket.close();
+        });
+        try (NvmeTcpQueue q = NvmeTcpQueue.open(addr, 1, 4, false, false, 5000)) {
+            CompletableFuture<?>[] results = new CompletableFuture<?>[2];
+            for (int i = 0; i < 2; i++) {
+                CompletableFuture<Void> f = new CompletableFuture<>();
+                q.submit(read(q, arena.allocate(size, 4096)), RemoteController.future("Read", f));
+                results[i] = f;
+            }
+            for (CompletableFuture<?> f : results) {
+                Throwable t = assertThrows(java.util.concurrent.ExecutionException.class,
+                        () -> f.get(5, TimeUnit.SECONDS)).getCause();
+                assertTrue(t instanceof NvmeTransportException && t.getMessage().contains("closed by"), t.toString());
+            }
+            assertEquals(1000, q.payloadBytesCopied());
+        }
+    }
+
+    /**
+     * A controller fast enough to keep a queue busy: every CapsuleCmd (a read, no digests) is answered with one
+     * C2HData carrying SUCCESS, written in batches as the capsules come.
+     */
+    private InetSocketAddress fastReadTarget(int readSize) throws IOException {
+        return peer(p -> {
+            p.handshake(1 << 20, -1);
+            BufferedInputStream in = new BufferedInputStream(p.socket.getInputStream(), 1 << 16);
+            BufferedOutputStream out = new BufferedOutputStream(p.socket.getOutputStream(), 1 << 17);
+            byte[] capsule = new byte[72];
+            byte[] header = new byte[24];
+            ByteBuffer h = le(header);
+            h.put(0, (byte) PduHeader.TYPE_C2H_DATA).put(1, (byte) (PduHeader.FLAG_LAST_PDU | PduHeader.FLAG_SUCCESS))
+                    .put(2, (byte) 24).put(3, (byte) 24).putInt(4, 24 + readSize).putInt(16, readSize);
+            byte[] data = new byte[readSize];
+            while (true) {
+                int n = in.readNBytes(capsule, 0, 72);
+                if (n < 72) {
+                    return; // the host closed
+                }
+                h.putShort(8, le(capsule).getShort(8 + 2));
+                out.write(header);
+                out.write(data);
+                if (in.available() < 72) {
+                    out.flush();
+                }
+            }
+        });
+    }
+
+    @Test
+    void callbackReadsAllocateNothingOnTheReaderOrTheSubmitter() throws Exception {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        InetSocketAddress addr = fastReadTarget(4096);
+        try (NvmeTcpQueue q = NvmeTcpQueue.open(addr, 1, 64, false, false, 5000)) {
+            MemorySegment[] bufs = new MemorySegment[48];
+            for (int i = 0; i < bufs.length; i++) {
+                bufs[i] = arena.allocate(4096, 4096);
+            }
+            AtomicLong remaining = new AtomicLong();
+            AtomicInteger ownInFlight = new AtomicInteger();
+            AtomicInteger chainsRunning = new AtomicInteger();
+            AtomicReference<Throwable> failed = new AtomicReference<>();
+            // 32 reads resubmitted by their own completions on the reader thread
+            final class Chain implements IoCallback {
+                final MemorySegment buffer;
+                Chain(MemorySegment buffer) { this.buffer = buffer; }
+                void next() throws IOException { q.submit(read(q, buffer), this); }
+                @Override
+                public void complete(int status, long result, Throwable failure) {
+                    if (failure != null || !Status.isSuccess(status)) {
+                        failed.compareAndSet(null, failure != null ? failure : new IOException("status " + status));
+                    } else if (remaining.decrementAndGet() > 0) {
+                        try {
+                            next();
+                            return;
+                        } catch (IOException e) {
+                            failed.compareAndSet(null, e);
+                        }
+                    }
+                    chainsRunning.decrementAndGet();
+                }
+            }
+            // plus up to 16 submitted by this thread, whose completions only count down
+            IoCallback ownDone = (status, result, failure) -> {
+                if (failure != null) {
+                    failed.compareAndSet(null, failure);
+                }
+                ownInFlight.decrementAndGet();
+            };
+            Chain[] chains = new Chain[32];
+            for (int i = 0; i < chains.length; i++) {
+                chains[i] = new Chain(bufs[i]);
+            }
+            long[] allocated = new long[2];
+            // until C2 has compiled the path (its queue lags on a loaded machine): the FFM downcalls' errno capture
+            // allocates a segment slice until the call site is compiled with the stub inlined
+            int rounds = 0;
+            do {
+                long readerBefore = threads.getThreadAllocatedBytes(q.readerThread().threadId());
+                long submitterBefore = threads.getCurrentThreadAllocatedBytes();
+                remaining.set(100_000);
+                chainsRunning.set(chains.length);
+                for (Chain c : chains) {
+                    c.next();
+                }
+                long own = 0;
+                while (remaining.get() > 0 && failed.get() == null) {
+                    if (ownInFlight.get() < 16) {
+                        ownInFlight.incrementAndGet();
+                        q.submit(read(q, bufs[32 + (int) (own++ & 15)]), ownDone);
+                    } else {
+                        LockSupport.parkNanos(20_000);
+                    }
+                }
+                while ((ownInFlight.get() > 0 || chainsRunning.get() > 0) && failed.get() == null) {
+                    LockSupport.parkNanos(100_000);
+                }
+                assertNull(failed.get());
+                allocated[0] = threads.getThreadAllocatedBytes(q.readerThread().threadId()) - readerBefore;
+                allocated[1] = threads.getCurrentThreadAllocatedBytes() - submitterBefore;
+                rounds++;
+            } while (rounds < 2 || rounds < 8 && (allocated[0] >= 1024 || allocated[1] >= 1024));
+            System.out.printf("100k callback reads (round %d): reader thread allocated %d bytes, submitting thread %d%n",
+                    rounds, allocated[0], allocated[1]);
+            assertTrue(allocated[0] < 1024, "reader thread allocated " + allocated[0] + " bytes for 100k reads");
+            assertTrue(allocated[1] < 1024, "submitting thread allocated " + allocated[1] + " bytes for 100k reads");
         }
     }
 }
