@@ -92,6 +92,7 @@ else
     stage "VM: RDMA verbs + RDMA CM through FFM on SoftRoCE" rdma-transport/src/test/vm/verbs-proof.sh
     stage "VM: I/O processor on NVMe (block and nvme-passthru kinds)" tests/vm/iop-nvme.sh
     stage "VM: Java initiator against the kernel's nvmet-tcp" env SKIP_BUILD=1 client/src/test/vm/kernel-target.sh
+    stage "VM: Java initiator over NVMe/RDMA against nvmet-rdma and sanport (SoftRoCE)" client/src/test/vm/rdma-client.sh
     stage "VM: Linux nvme-tcp initiator against sanport's NVMe/TCP target" tests/vm/interop-tcp.sh
     stage "VM: Linux nvme-rdma initiator against sanport's NVMe/RDMA target (SoftRoCE)" rdma-transport/src/test/vm/interop-rdma.sh
 fi

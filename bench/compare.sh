@@ -45,7 +45,7 @@ fio_run() { # name rw bs qd device -> "iops mib_s"
     out=$(fio --name="$1" --filename="$5" --rw="$2" --bs="$3" --iodepth="$4" --ioengine=io_uring --direct=1 \
               --fixedbufs=1 --registerfiles=1 --numjobs=1 --time_based --runtime="$seconds" --ramp_time=1 \
               --norandommap --randrepeat=0 --minimal) || { say "fio failed: $out"; return 1; }
-    awk -F';' '{printf "%s %.1f\n", $8, $7/1024}' <<<"$out"
+    awk -F';' 'NF > 50 {printf "%s %.1f\n", $8, $7/1024; exit}' <<<"$out"
 }
 
 sanport_run() { # rw bs qd device -> "iops mib_s"
@@ -113,7 +113,7 @@ tcp_scenario() {
     say "device: $dev over $img; $seconds s per run after 1 s ramp; machine: $(nproc) cores, $(uname -r)"
 
     say "iperf3: one stream over loopback"
-    iperf3 -s -1 -p 15201 >/dev/null 2>&1 & cleanup_pids+=($!)
+    iperf3 -s -p 15201 >/dev/null 2>&1 & cleanup_pids+=($!)
     wait_port 15201
     local iperf_mib
     iperf_mib=$(iperf3 -c 127.0.0.1 -p 15201 -t "$seconds" -J | awk -F'[:,]' '/"sum_received"/ {r=1} r && /"bits_per_second"/ {printf "%.1f", $2/8/1048576; exit}')
@@ -130,7 +130,7 @@ tcp_scenario() {
         out=$(fio --name="${names[$i]}" --ioengine=nbd --uri=nbd://127.0.0.1:10809/ --rw="${rws[$i]}" --bs="${bss[$i]}" \
                   --iodepth="${qds[$i]}" --numjobs=1 --time_based --runtime="$seconds" --ramp_time=1 --norandommap \
                   --randrepeat=0 --size="$size" --minimal) || { say "fio failed: $out"; exit 1; }
-        peer[$i]=$(awk -F';' '{printf "%s %.1f\n", $8, $7/1024}' <<<"$out")
+        peer[$i]=$(awk -F';' 'NF > 50 {printf "%s %.1f\n", $8, $7/1024; exit}' <<<"$out")
         say "${names[$i]}: nbdkit+fio ${peer[$i]} (IOPS MiB/s)"
     done
     kill "${cleanup_pids[-1]}"

@@ -14,12 +14,12 @@ import picocli.CommandLine.Option;
 final class DiscoverCommand implements Callable<Integer> {
     @Mixin
     RemoteOptions remote;
-    @Option(names = {"-s", "--port"}, defaultValue = "8009", description = "Discovery service port (default: ${DEFAULT-VALUE}).")
-    int port;
+    @Option(names = {"-s", "--port"}, description = "Discovery service port (default: 8009 for tcp, 4420 for rdma, as nvme-cli).")
+    Integer port;
 
     @Override
     public Integer call() throws Exception {
-        List<DiscoveryRecord> records = Discovery.discover(remote.address, port, remote.connectOptions().withIoQueues(0));
+        List<DiscoveryRecord> records = Discovery.discover(remote.address, port != null ? port : remote.transport.equals("rdma") ? 4420 : 8009, remote.connectOptions().withIoQueues(0));
         System.out.println("Discovery Log Number of Records " + records.size());
         int i = 0;
         for (DiscoveryRecord r : records) {

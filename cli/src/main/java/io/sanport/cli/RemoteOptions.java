@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 
 /** Where an NVMe-oF controller is and how to connect to it: the options nvme-cli's connect takes. */
 final class RemoteOptions {
-    @Option(names = {"-t", "--transport"}, defaultValue = "tcp", description = "tcp or rdma (default: ${DEFAULT-VALUE}).")
+    @Option(names = {"-t", "--transport"}, defaultValue = "tcp", description = "tcp or rdma (default: ${DEFAULT-VALUE}). NVMe/RDMA discovery is on the I/O port: -s 4420.")
     String transport;
     @Option(names = {"-a", "--address"}, required = true, description = "The target's address (traddr).")
     String address;
@@ -25,18 +25,18 @@ final class RemoteOptions {
     boolean dataDigest;
 
     ConnectOptions connectOptions() throws IOException {
-        if (transport.equals("rdma")) {
+        ConnectOptions.Transport t = ConnectOptions.Transport.of(transport);
+        if (t == ConnectOptions.Transport.RDMA) {
             RdmaDevices.require();
-            throw new IOException("--transport rdma is not available in this build yet: use --transport tcp");
-        }
-        if (!transport.equals("tcp")) {
-            throw new IllegalArgumentException("--transport must be tcp or rdma, not '" + transport + "'");
+            if (headerDigest || dataDigest) {
+                throw new IllegalArgumentException("--hdr-digest and --data-digest are NVMe/TCP options, not for rdma");
+            }
         }
         ConnectOptions o = ConnectOptions.defaults();
         UUID id = o.hostId();
         String nqn = hostNqn == null ? o.hostNqn() : hostNqn;
         Nqn.validate(nqn);
         return new ConnectOptions(queues == null ? o.ioQueues() : queues, queueSize, o.katoMillis(), headerDigest,
-                dataDigest, nqn, id, o.timeoutMillis());
+                dataDigest, nqn, id, o.timeoutMillis()).withTransport(t);
     }
 }

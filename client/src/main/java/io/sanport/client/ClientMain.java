@@ -22,8 +22,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * Command-line entry of the initiator, for scripts and the kernel-target test:
  * <pre>
- * ClientMain discover --addr A [--port 8009]
- * ClientMain rw-test  --addr A [--port 4420] --nqn SUBNQN [--queues 2] [--hdgst] [--ddgst]
+ * ClientMain discover --addr A [--port 8009] [--transport tcp|rdma]
+ * ClientMain rw-test  --addr A [--port 4420] --nqn SUBNQN [--queues 2] [--hdgst] [--ddgst] [--transport tcp|rdma]
  *                     [--expect-size BYTES] [--discover-port 8009] [--kato MS]
  * </pre>
  * rw-test exits 0 when every check passed, 1 otherwise.
@@ -50,10 +50,14 @@ public final class ClientMain {
         ConnectOptions options = ConnectOptions.defaults()
                 .withIoQueues(Integer.parseInt(opts.getOrDefault("--queues", "2")))
                 .withDigests(opts.containsKey("--hdgst"), opts.containsKey("--ddgst"))
-                .withKato(Integer.parseInt(opts.getOrDefault("--kato", "5000")));
+                .withKato(Integer.parseInt(opts.getOrDefault("--kato", "5000")))
+                .withTransport(ConnectOptions.Transport.of(opts.getOrDefault("--transport", "tcp")));
+        // NVMe/RDMA discovery shares the I/O port (nvmeof.md §6.6)
+        String defaultDiscoveryPort = String.valueOf(options.transport() == ConnectOptions.Transport.RDMA
+                ? PduHeader.PORT_IO : PduHeader.PORT_DISCOVERY);
         switch (args[0]) {
             case "discover" -> {
-                int port = Integer.parseInt(opts.getOrDefault("--port", String.valueOf(PduHeader.PORT_DISCOVERY)));
+                int port = Integer.parseInt(opts.getOrDefault("--port", defaultDiscoveryPort));
                 long t = System.nanoTime();
                 List<DiscoveryRecord> records = Discovery.discover(addr, port, options);
                 for (DiscoveryRecord r : records) {
@@ -66,14 +70,58 @@ public final class ClientMain {
                 System.out.println(ok ? "RW-TEST PASSED" : "RW-TEST FAILED");
                 System.exit(ok ? 0 : 1);
             }
+            case "rdma-reject" -> {
+                // nvmet and sanport refuse an admin queue deeper than 32 (nvmeof.md §6.2) with STS 0x04
+                int port = Integer.parseInt(opts.getOrDefault("--port", String.valueOf(PduHeader.PORT_IO)));
+                boolean ok = expectRefused(addr, port, 0, 64, "invalid HSQSIZE")
+                        & expectRefused(addr, Integer.parseInt(opts.getOrDefault("--closed-port", "4999")), 0, 32, "nothing listens");
+                System.out.println(ok ? "RDMA-REJECT PASSED" : "RDMA-REJECT FAILED");
+                System.exit(ok ? 0 : 1);
+            }
+            case "until-failure" -> {
+                // I/O until the association breaks (the test kills the target): it must end in a transport error
+                int port = Integer.parseInt(opts.getOrDefault("--port", String.valueOf(PduHeader.PORT_IO)));
+                try (RemoteController c = RemoteController.connect(addr, port, opts.get("--nqn"), options);
+                     Arena arena = Arena.ofShared()) {
+                    RemoteNamespace ns = c.namespace(c.activeNamespaceIds().getFirst());
+                    MemorySegment buf = arena.allocate(65536, 4096);
+                    System.out.println("connected, reading");
+                    System.out.flush();
+                    long n = 0;
+                    try {
+                        while (true) {
+                            ns.read((n++ * 128) % (ns.blocks() - 128), buf);
+                        }
+                    } catch (NvmeTransportException e) {
+                        System.out.println("transport failure after " + n + " reads: " + e.getMessage());
+                        System.exit(0);
+                    } catch (IOException e) {
+                        System.out.println("unexpected failure after " + n + " reads: " + e);
+                        System.exit(1);
+                    }
+                }
+            }
             default -> usage();
         }
     }
 
+    /** Opens one NVMe/RDMA queue that the target must refuse; {@code expect} is in the message. */
+    private static boolean expectRefused(String addr, int port, int qid, int size, String expect) {
+        try (NvmeRdmaQueue q = NvmeRdmaQueue.open(new java.net.InetSocketAddress(addr, port), qid, size, 10_000)) {
+            System.out.println("FAIL " + q + " was accepted");
+            return false;
+        } catch (IOException e) {
+            boolean ok = e.getMessage().contains(expect);
+            System.out.println((ok ? "ok   " : "FAIL ") + "qid " + qid + " size " + size + " at port " + port + " refused: "
+                    + e.getMessage());
+            return ok;
+        }
+    }
+
     private static void usage() {
-        System.err.println("usage: ClientMain discover --addr A [--port 8009]\n"
+        System.err.println("usage: ClientMain discover --addr A [--port 8009] [--transport tcp|rdma]\n"
                 + "       ClientMain rw-test --addr A [--port 4420] --nqn SUBNQN [--queues N] [--hdgst] [--ddgst]"
-                + " [--expect-size BYTES] [--discover-port 8009]");
+                + " [--expect-size BYTES] [--discover-port 8009] [--transport tcp|rdma]");
         System.exit(2);
     }
 
@@ -97,16 +145,17 @@ public final class ClientMain {
             usage();
         }
         int port = Integer.parseInt(opts.getOrDefault("--port", String.valueOf(PduHeader.PORT_IO)));
-        String tag = "[hdgst=" + options.headerDigest() + " ddgst=" + options.dataDigest() + "] ";
+        boolean rdma = options.transport() == ConnectOptions.Transport.RDMA;
+        String tag = rdma ? "[rdma] " : "[hdgst=" + options.headerDigest() + " ddgst=" + options.dataDigest() + "] ";
 
         if (opts.containsKey("--discover-port")) {
             long t = System.nanoTime();
             List<DiscoveryRecord> records = Discovery.discover(addr, Integer.parseInt(opts.get("--discover-port")), options);
             records.forEach(r -> System.out.println("     " + r));
             // nvmet lists the subsystems linked to the port that was asked, with that port's address
-            check(records.stream().anyMatch(r -> r.isSubsystem() && r.isTcp() && r.subnqn().equals(nqn)
+            check(records.stream().anyMatch(r -> r.isSubsystem() && (rdma ? r.isRdma() : r.isTcp()) && r.subnqn().equals(nqn)
                             && r.traddr().equals(addr)),
-                    tag + "discovery log lists " + nqn + " at tcp " + addr + " (" + ms(t) + " ms)");
+                    tag + "discovery log lists " + nqn + " at " + (rdma ? "rdma " : "tcp ") + addr + " (" + ms(t) + " ms)");
         }
 
         long t0 = System.nanoTime();

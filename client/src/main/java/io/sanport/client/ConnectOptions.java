@@ -14,13 +14,15 @@ import java.util.UUID;
  * @param hostNqn         host NQN sent in every Connect
  * @param hostId          host identifier sent in every Connect
  * @param timeoutMillis   TCP connect, ICResp and admin command timeout
+ * @param transport       NVMe/TCP (the default) or NVMe/RDMA; digests are TCP-only
  * @param disableSqFlow   ask for SQ flow control off (Connect CATTR bit 2, Linux {@code disable_sqflow}): the
  *                        controller then needs no SQHD updates and may end a read with a C2HData carrying SUCCESS
  *                        instead of a separate CapsuleResp. This host never reads SQHD, so it costs nothing; nvmet
  *                        and sanport's target honour it.
  */
 public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolean headerDigest, boolean dataDigest,
-                             String hostNqn, UUID hostId, int timeoutMillis, boolean disableSqFlow) {
+                             String hostNqn, UUID hostId, int timeoutMillis, boolean disableSqFlow,
+                             Transport transport) {
     public static final int DEFAULT_QUEUE_SIZE = 128;
     public static final int DEFAULT_KATO_MILLIS = 5000;
     /** Linux: 16..1024. */
@@ -38,6 +40,33 @@ public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolea
             throw new IllegalArgumentException("negative kato");
         }
         Nqn.validate(hostNqn);
+        if (transport == null) {
+            throw new IllegalArgumentException("transport is null");
+        }
+        if (transport == Transport.RDMA && (headerDigest || dataDigest)) {
+            throw new IllegalArgumentException("digests are an NVMe/TCP feature, not available over RDMA");
+        }
+    }
+
+    /** How the queues are carried (the {@code trtype}). */
+    public enum Transport {
+        TCP, RDMA;
+
+        /** "tcp" or "rdma". */
+        public static Transport of(String name) {
+            return switch (name.toLowerCase(java.util.Locale.ROOT)) {
+                case "tcp" -> TCP;
+                case "rdma" -> RDMA;
+                default -> throw new IllegalArgumentException("transport must be tcp or rdma, not '" + name + "'");
+            };
+        }
+    }
+
+    /** Over NVMe/TCP. */
+    public ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolean headerDigest, boolean dataDigest,
+                          String hostNqn, UUID hostId, int timeoutMillis, boolean disableSqFlow) {
+        this(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow,
+                Transport.TCP);
     }
 
     /** With SQ flow control disabled. */
@@ -53,11 +82,12 @@ public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolea
                 false, false, Nqn.of(id), id, 30_000);
     }
 
-    public ConnectOptions withIoQueues(int n) { return new ConnectOptions(n, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow); }
-    public ConnectOptions withQueueSize(int n) { return new ConnectOptions(ioQueues, n, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow); }
-    public ConnectOptions withKato(int ms) { return new ConnectOptions(ioQueues, queueSize, ms, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow); }
-    public ConnectOptions withDigests(boolean header, boolean data) { return new ConnectOptions(ioQueues, queueSize, katoMillis, header, data, hostNqn, hostId, timeoutMillis, disableSqFlow); }
-    public ConnectOptions withHost(String nqn, UUID id) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, nqn, id, timeoutMillis, disableSqFlow); }
-    public ConnectOptions withSqFlowDisabled(boolean off) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, off); }
-    public ConnectOptions withTimeout(int ms) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, ms, disableSqFlow); }
+    public ConnectOptions withIoQueues(int n) { return new ConnectOptions(n, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, transport); }
+    public ConnectOptions withQueueSize(int n) { return new ConnectOptions(ioQueues, n, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, transport); }
+    public ConnectOptions withKato(int ms) { return new ConnectOptions(ioQueues, queueSize, ms, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, transport); }
+    public ConnectOptions withDigests(boolean header, boolean data) { return new ConnectOptions(ioQueues, queueSize, katoMillis, header, data, hostNqn, hostId, timeoutMillis, disableSqFlow, transport); }
+    public ConnectOptions withHost(String nqn, UUID id) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, nqn, id, timeoutMillis, disableSqFlow, transport); }
+    public ConnectOptions withSqFlowDisabled(boolean off) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, off, transport); }
+    public ConnectOptions withTimeout(int ms) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, ms, disableSqFlow, transport); }
+    public ConnectOptions withTransport(Transport t) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, t); }
 }

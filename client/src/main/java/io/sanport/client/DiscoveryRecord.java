@@ -15,6 +15,7 @@ public record DiscoveryRecord(int trtype, int adrfam, int subtype, int treq, int
     }
 
     public boolean isTcp() { return trtype == DiscoveryLogEntry.TRTYPE_TCP; }
+    public boolean isRdma() { return trtype == DiscoveryLogEntry.TRTYPE_RDMA; }
     /** An NVM subsystem (not a referral or the discovery subsystem itself). */
     public boolean isSubsystem() { return subtype == DiscoveryLogEntry.SUBTYPE_NVME; }
 

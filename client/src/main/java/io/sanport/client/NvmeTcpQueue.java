@@ -61,7 +61,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * only thread that writes into a command's buffer, and in-flight commands are failed only after it stopped, so a
  * caller may free its buffer as soon as its command completed, successfully or not.
  */
-public final class NvmeTcpQueue implements AutoCloseable {
+public final class NvmeTcpQueue extends NvmeQueue {
     /** Linux {@code NVME_TCP_ADMIN_CCSZ}: fabrics and admin commands carry up to 8 KiB in the capsule. */
     static final int ADMIN_IN_CAPSULE_MAX = CapsuleCommand.ADMIN_IN_CAPSULE_MAX;
     private static final int ICRESP_TIMEOUT_MILLIS = 10_000;
@@ -233,6 +233,11 @@ public final class NvmeTcpQueue implements AutoCloseable {
             socket.close();
             throw e;
         }
+    }
+
+    @Override
+    int qid() {
+        return qid;
     }
 
     /** Largest write sent inside the capsule; larger ones wait for an R2T. I/O queues: IOCCSZ x 16 - 64. */

@@ -33,7 +33,7 @@ import java.util.function.Consumer;
 import static io.sanport.nvme.Wire.U32;
 
 /**
- * A remote NVMe controller reached over NVMe/TCP: the host side of one association (admin queue + I/O queues),
+ * A remote NVMe controller reached over NVMe/TCP or NVMe/RDMA ({@link ConnectOptions#transport}): the host side of one association (admin queue + I/O queues),
  * brought up the way the Linux 6.1 host does it (fact sheet §7.1):
  * admin Connect (QID 0, CNTLID FFFFh) → Property Get CAP → Set CC.EN → poll CSTS.RDY → Property Get VS →
  * Identify Controller → Set Features Number of Queues → all I/O transports, then their Connects with the CNTLID.
@@ -51,8 +51,8 @@ public final class RemoteController implements AutoCloseable {
     private final InetSocketAddress address;
     private final String subnqn;
     private final ConnectOptions options;
-    private final NvmeTcpQueue admin;
-    private final List<NvmeTcpQueue> ioQueues = new ArrayList<>();
+    private final NvmeQueue admin;
+    private final List<NvmeQueue> ioQueues = new ArrayList<>();
     private final AtomicInteger next = new AtomicInteger();
     private int cntlid;
     private long cap;
@@ -65,7 +65,7 @@ public final class RemoteController implements AutoCloseable {
     private volatile boolean keepAliveOutstanding;
     private volatile boolean closed;
 
-    private RemoteController(InetSocketAddress address, String subnqn, ConnectOptions options, NvmeTcpQueue admin) {
+    private RemoteController(InetSocketAddress address, String subnqn, ConnectOptions options, NvmeQueue admin) {
         this.address = address;
         this.subnqn = subnqn;
         this.options = options;
@@ -76,8 +76,7 @@ public final class RemoteController implements AutoCloseable {
     public static RemoteController connect(String host, int port, String subnqn, ConnectOptions options) throws IOException {
         Nqn.validate(subnqn);
         InetSocketAddress address = new InetSocketAddress(host, port);
-        NvmeTcpQueue admin = NvmeTcpQueue.open(address, 0, ADMIN_QUEUE_SIZE, options.headerDigest(),
-                options.dataDigest(), options.timeoutMillis());
+        NvmeQueue admin = openQueue(address, 0, ADMIN_QUEUE_SIZE, options);
         RemoteController c = new RemoteController(address, subnqn, options, admin);
         try {
             c.initialize();
@@ -86,6 +85,16 @@ public final class RemoteController implements AutoCloseable {
             c.abort();
             throw e;
         }
+    }
+
+    /** One queue of the chosen transport: a TCP connection, or an RC QP through the RDMA CM. */
+    private static NvmeQueue openQueue(InetSocketAddress address, int qid, int size, ConnectOptions options)
+            throws IOException {
+        return switch (options.transport()) {
+            case TCP -> NvmeTcpQueue.open(address, qid, size, options.headerDigest(), options.dataDigest(),
+                    options.timeoutMillis());
+            case RDMA -> NvmeRdmaQueue.open(address, qid, size, options.timeoutMillis());
+        };
     }
 
     private void initialize() throws IOException {
@@ -122,6 +131,10 @@ public final class RemoteController implements AutoCloseable {
             throw new IOException(this + ": the controller reports no SGL support (SGLS 0x"
                     + Integer.toHexString(IdentifyController.sgls(identify)) + "), which NVMe/TCP requires");
         }
+        if (options.transport() == ConnectOptions.Transport.RDMA && (IdentifyController.sgls(identify) & 0x4) == 0) {
+            throw new IOException(this + ": the controller reports no Keyed SGL Data Block support (SGLS 0x"
+                    + Integer.toHexString(IdentifyController.sgls(identify)) + "), which NVMe/RDMA requires");
+        }
         int wanted = options.ioQueues();
         if (wanted > 0) {
             int granted = (int) adminExecute("Set Features Number of Queues", sqe -> {
@@ -138,11 +151,10 @@ public final class RemoteController implements AutoCloseable {
             long inCapsule = IdentifyController.ioccsz(identify) * 16 - SubmissionQueueEntry.SIZE;
             // all transports first, then the Connects, as the Linux host does
             for (int qid = 1; qid <= count; qid++) {
-                NvmeTcpQueue q = NvmeTcpQueue.open(address, qid, ioQueueSize, options.headerDigest(),
-                        options.dataDigest(), options.timeoutMillis());
+                NvmeQueue q = openQueue(address, qid, ioQueueSize, options);
                 ioQueues.add(q);
             }
-            for (NvmeTcpQueue q : ioQueues) {
+            for (NvmeQueue q : ioQueues) {
                 fabricsConnect(q, ioQueueSize - 1, 0, cntlid);
                 q.inCapsuleMax(Math.max(0, inCapsule));
             }
@@ -173,17 +185,17 @@ public final class RemoteController implements AutoCloseable {
         }
     }
 
-    private int fabricsConnect(NvmeTcpQueue q, int sqsize, int kato, int wantCntlid) throws IOException {
+    private int fabricsConnect(NvmeQueue q, int sqsize, int kato, int wantCntlid) throws IOException {
         MemorySegment data = Arena.ofAuto().allocate(ConnectData.SIZE, 8);
         ConnectData.hostUuid(data, options.hostId());
         ConnectData.cntlid(data, wantCntlid);
         ConnectData.subnqn(data, subnqn);
         ConnectData.hostnqn(data, options.hostNqn());
-        long dw0 = execute(q, "Connect (qid " + q.qid + ")", sqe -> {
+        long dw0 = execute(q, "Connect (qid " + q.qid() + ")", sqe -> {
             FabricsCommand.opcode(sqe, FabricsCommand.OPCODE);
             FabricsCommand.fctype(sqe, FabricsCommand.FCTYPE_CONNECT);
             ConnectCommand.recfmt(sqe, ConnectCommand.RECFMT_0);
-            ConnectCommand.qid(sqe, q.qid);
+            ConnectCommand.qid(sqe, q.qid());
             ConnectCommand.sqsize(sqe, sqsize);
             ConnectCommand.kato(sqe, kato);
             // as the Linux host with disable_sqflow: admin and I/O queues alike
@@ -290,7 +302,7 @@ public final class RemoteController implements AutoCloseable {
         return execute(admin, name, fill, data, toController);
     }
 
-    private long execute(NvmeTcpQueue q, String name, Consumer<MemorySegment> fill, MemorySegment data,
+    private long execute(NvmeQueue q, String name, Consumer<MemorySegment> fill, MemorySegment data,
                          boolean toController) throws IOException {
         CommandSlot slot = q.acquire(name);
         try {
@@ -308,12 +320,12 @@ public final class RemoteController implements AutoCloseable {
 
     // ---- I/O (used by RemoteNamespace) ----
 
-    private NvmeTcpQueue ioQueue() throws NvmeTransportException {
+    private NvmeQueue ioQueue() throws NvmeTransportException {
         int n = ioQueues.size();
         if (n == 0) {
             throw new IllegalStateException(this + " has no I/O queues");
         }
-        NvmeTcpQueue q = ioQueues.get(Math.floorMod(next.getAndIncrement(), n));
+        NvmeQueue q = ioQueues.get(Math.floorMod(next.getAndIncrement(), n));
         NvmeTransportException failed = q.failure();
         if (failed != null) {
             throw new NvmeTransportException(failed.getMessage(), failed);
@@ -321,7 +333,7 @@ public final class RemoteController implements AutoCloseable {
         return q;
     }
 
-    private CommandSlot prepareIo(NvmeTcpQueue q, String name, int opcode, int nsid, long slba, int cdw12,
+    private CommandSlot prepareIo(NvmeQueue q, String name, int opcode, int nsid, long slba, int cdw12,
                                   MemorySegment data, boolean toController) throws IOException {
         CommandSlot slot = q.acquire(name);
         try {
@@ -342,13 +354,13 @@ public final class RemoteController implements AutoCloseable {
 
     void submitIo(String name, int opcode, int nsid, long slba, int cdw12, MemorySegment data, boolean toController,
                   IoCallback callback) throws IOException {
-        NvmeTcpQueue q = ioQueue();
+        NvmeQueue q = ioQueue();
         q.submit(prepareIo(q, name, opcode, nsid, slba, cdw12, data, toController), callback);
     }
 
     long executeIo(String name, int opcode, int nsid, long slba, int cdw12, MemorySegment data, boolean toController)
             throws IOException {
-        NvmeTcpQueue q = ioQueue();
+        NvmeQueue q = ioQueue();
         return q.execute(prepareIo(q, name, opcode, nsid, slba, cdw12, data, toController), options.timeoutMillis());
     }
 
@@ -378,7 +390,7 @@ public final class RemoteController implements AutoCloseable {
                 DsmRange.slba(r, ranges[2 * i]);
                 DsmRange.nlb(r, ranges[2 * i + 1]);
             }
-            NvmeTcpQueue q = ioQueue();
+            NvmeQueue q = ioQueue();
             CommandSlot slot = prepareIo(q, "Dataset Management (deallocate)", IoOpcode.DSM, nsid, 0, 0, list, true);
             SubmissionQueueEntry.cdw10(slot.sqe, n - 1);
             SubmissionQueueEntry.cdw11(slot.sqe, SubmissionQueueEntry.DSM_AD);
@@ -445,7 +457,7 @@ public final class RemoteController implements AutoCloseable {
      */
     public long payloadBytesCopied() {
         long n = admin.payloadBytesCopied();
-        for (NvmeTcpQueue q : ioQueues) {
+        for (NvmeQueue q : ioQueues) {
             n += q.payloadBytesCopied();
         }
         return n;
@@ -484,7 +496,7 @@ public final class RemoteController implements AutoCloseable {
         }
         closed = true;
         stopKeepAlive();
-        for (NvmeTcpQueue q : ioQueues) {
+        for (NvmeQueue q : ioQueues) {
             q.close();
         }
         IOException failed = null;
@@ -521,7 +533,7 @@ public final class RemoteController implements AutoCloseable {
     private void abort() {
         closed = true;
         stopKeepAlive();
-        for (NvmeTcpQueue q : ioQueues) {
+        for (NvmeQueue q : ioQueues) {
             q.close();
         }
         admin.close();
