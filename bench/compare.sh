@@ -91,6 +91,7 @@ make_loop_device() {
 cleanup_pids=()
 cleanup() {
     local p
+    set +e # a process that already ended must not stop the rest of the cleanup
     for p in "${cleanup_pids[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
     if [ -n "${dev:-}" ]; then losetup -d "$dev" 2>/dev/null; fi
     rm -f "${img:-}"
