@@ -29,12 +29,10 @@ import java.lang.foreign.MemorySegment;
 import java.net.Inet4Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.LockSupport;
 
 import static io.sanport.nvme.Wire.U16;
 import static io.sanport.nvme.Wire.U64;
@@ -82,8 +80,6 @@ public final class NvmeRdmaQueue extends NvmeQueue {
     final int size;
     private final InetSocketAddress peer;
     private final Arena arena = Arena.ofShared();
-    private final CommandSlot[] slots;
-    private final ArrayBlockingQueue<CommandSlot> free;
     private final MemoryRegionCache.Region[] regions;
     private final boolean[] bounced;
     private final MemorySegment[] sendWrs;
@@ -127,14 +123,13 @@ public final class NvmeRdmaQueue extends NvmeQueue {
     private volatile boolean destroyed;
 
     private NvmeRdmaQueue(InetSocketAddress peer, int qid, int size) {
-        this.peer = peer;
-        this.qid = qid;
-        this.size = size;
         if (size < 2 || size > CommandSlot.MAX_SLOTS) {
             throw new IllegalArgumentException("queue size " + size + " out of 2.." + CommandSlot.MAX_SLOTS);
         }
-        slots = new CommandSlot[size];
-        free = new ArrayBlockingQueue<>(size);
+        super(size, "completion");
+        this.peer = peer;
+        this.qid = qid;
+        this.size = size;
         regions = new MemoryRegionCache.Region[size];
         bounced = new boolean[size];
         sendWrs = new MemorySegment[size];
@@ -144,10 +139,12 @@ public final class NvmeRdmaQueue extends NvmeQueue {
         recvBase = (long) size * CAPSULE;
         for (int i = 0; i < size; i++) {
             slots[i] = new CommandSlot(i, arena);
-            free.add(slots[i]);
             sendWrs[i] = arena.allocate(IbvSendWr.LAYOUT);
             sendSges[i] = arena.allocate(IbvSge.LAYOUT);
             badSends[i] = arena.allocate(ADDRESS);
+        }
+        for (int i = size - 1; i >= 0; i--) {
+            pushFree(slots[i]);
         }
         recvWr = arena.allocate(IbvRecvWr.LAYOUT);
         recvSge = arena.allocate(IbvSge.LAYOUT);
@@ -331,83 +328,21 @@ public final class NvmeRdmaQueue extends NvmeQueue {
     }
 
     @Override
-    CommandSlot acquire(String name) throws IOException {
-        CommandSlot slot = free.poll();
-        if (slot == null) {
-            try {
-                slot = free.take();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted waiting for a free command slot on queue " + qid);
-            }
-        }
-        slot.prepare(name);
-        return slot;
+    Thread completionThread() {
+        return completer;
     }
 
     @Override
-    CommandSlot tryAcquire(String name) {
-        CommandSlot slot = free.poll();
-        if (slot != null) {
-            slot.prepare(name);
-        }
-        return slot;
-    }
-
-    @Override
-    void cancel(CommandSlot slot) {
-        if (slot.state() == CommandSlot.PREPARED) {
-            release(slot);
-        }
-    }
-
-    private void release(CommandSlot slot) {
-        slot.clear();
-        slot.state(CommandSlot.FREE);
-        free.offer(slot);
-    }
-
-    @Override
-    void submit(CommandSlot slot, IoCallback callback) {
-        slot.callback = callback;
-        send(slot);
-    }
-
-    @Override
-    long execute(CommandSlot slot, long timeoutMillis) throws IOException {
-        if (Thread.currentThread() == completer) {
-            throw new IllegalStateException("blocking command on the completion thread of queue " + qid + " would deadlock");
-        }
-        slot.waiter = Thread.currentThread();
-        send(slot);
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        while (slot.state() != CommandSlot.DONE) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                fail(new NvmeTransportException(slot.name + " (cid " + slot.cid + ") on " + this
-                        + ": no completion within " + timeoutMillis + " ms"));
-                deadline = Long.MAX_VALUE; // the completion thread fails it once the QP has drained
-                continue;
-            }
-            LockSupport.parkNanos(this, left);
-        }
-        int status = slot.statusWord;
-        long result = slot.result;
-        Throwable failed = slot.failure;
-        String name = slot.name;
-        release(slot);
-        if (failed != null) {
-            throw new NvmeTransportException(failed.getMessage(), failed);
-        }
-        if (!Status.isSuccess(status)) {
-            throw new NvmeException(name, status, (int) result);
-        }
-        return result;
+    void timedOut(CommandSlot slot, long timeoutMillis) {
+        // the completion thread fails it once the QP has drained
+        fail(new NvmeTransportException(slot.name + " (cid " + slot.cid + ") on " + this
+                + ": no completion within " + timeoutMillis + " ms"));
     }
 
     // ---- send side: any thread ----
 
-    private void send(CommandSlot slot) {
+    @Override
+    void send(CommandSlot slot) {
         NvmeTransportException failed = failure;
         if (failed != null) {
             complete(slot, CommandSlot.PREPARED, 0, 0, failed);
@@ -516,9 +451,8 @@ public final class NvmeRdmaQueue extends NvmeQueue {
                     : new NvmeTransportException(this + ": completion thread: " + t, t));
         } finally {
             stopped = true;
-            for (CommandSlot slot : slots) {
-                failInFlight(slot);
-            }
+            NvmeTransportException cause = failure;
+            failInFlight(cause != null ? cause : new NvmeTransportException(this + " stopped"));
         }
     }
 
@@ -581,7 +515,6 @@ public final class NvmeRdmaQueue extends NvmeQueue {
             MemorySegment.copy(pool, (long) i * CAPSULE + SubmissionQueueEntry.SIZE, slot.data, 0, slot.dataLength);
             payloadBytesCopied.addAndGet(slot.dataLength);
         }
-        releaseRegion(i);
         complete(slot, CommandSlot.IN_FLIGHT, statusWord, result, null);
     }
 
@@ -593,39 +526,18 @@ public final class NvmeRdmaQueue extends NvmeQueue {
         }
     }
 
+    /** A command the completion thread can no longer complete: the sweep is over. */
     private void failInFlight(CommandSlot slot) {
         if (slot.state() == CommandSlot.IN_FLIGHT) {
             NvmeTransportException cause = failure;
-            if (slot.transition(CommandSlot.IN_FLIGHT, CommandSlot.COMPLETING)) {
-                releaseRegion(slot.index);
-                finish(slot, 0, 0, cause != null ? cause : new NvmeTransportException(this + " stopped"));
-            }
+            complete(slot, CommandSlot.IN_FLIGHT, 0, 0, cause != null ? cause : new NvmeTransportException(this + " stopped"));
         }
     }
 
-    private void complete(CommandSlot slot, int from, int statusWord, long result, Throwable failed) {
-        if (slot.transition(from, CommandSlot.COMPLETING)) {
-            finish(slot, statusWord, result, failed);
-        }
-    }
-
-    private void finish(CommandSlot slot, int statusWord, long result, Throwable failed) {
-        IoCallback callback = slot.callback;
-        if (callback != null) {
-            release(slot);
-            try {
-                callback.complete(statusWord, result, failed);
-            } catch (Throwable t) {
-                Thread.currentThread().getUncaughtExceptionHandler().uncaughtException(Thread.currentThread(), t);
-            }
-        } else {
-            Thread waiter = slot.waiter;
-            slot.statusWord = statusWord;
-            slot.result = result;
-            slot.failure = failed;
-            slot.state(CommandSlot.DONE);
-            LockSupport.unpark(waiter);
-        }
+    /** The slot's long-lived MR (a larger transfer's) goes back to the cache as the command completes. */
+    @Override
+    void completing(CommandSlot slot) {
+        releaseRegion(slot.index);
     }
 
     // ---- teardown ----

@@ -15,16 +15,12 @@ import io.sanport.nvme.tcp.PduHeader;
 import io.sanport.nvme.tcp.R2T;
 import io.sanport.nvme.tcp.TermReq;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 import static io.sanport.nvme.Wire.U16;
@@ -74,12 +70,10 @@ public final class NvmeTcpQueue extends NvmeQueue {
     /** Linux UIO_MAXIOV. */
     private static final int IOV_MAX = 1024;
     private static final VarHandle PENDING;
-    private static final VarHandle FREE_TOP;
 
     static {
         try {
             PENDING = MethodHandles.lookup().findVarHandle(NvmeTcpQueue.class, "pending", CommandSlot.class);
-            FREE_TOP = MethodHandles.lookup().findVarHandle(NvmeTcpQueue.class, "freeTop", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -89,18 +83,6 @@ public final class NvmeTcpQueue extends NvmeQueue {
     final int size;
     private final TcpSocket socket;
     private final Arena arena = Arena.ofShared();
-    private final CommandSlot[] slots;
-    /**
-     * Free slots: a stack linked through {@link CommandSlot#nextFree}; top = version << 32 | (index + 1), 0 in the
-     * low half when empty. The version, bumped by every push and pop, keeps a pop from succeeding on a top that was
-     * popped and pushed back meanwhile (ABA).
-     */
-    @SuppressWarnings("unused") // via FREE_TOP
-    private volatile long freeTop;
-    /** Submitters parked for a free slot; releases signal only when there are any. */
-    private volatile int freeWaiters;
-    private final ReentrantLock freeLock = new ReentrantLock();
-    private final Condition slotFreed = freeLock.newCondition();
     private final boolean headerDigest;
     private final boolean dataDigest;
     private final int digestLength;
@@ -147,6 +129,7 @@ public final class NvmeTcpQueue extends NvmeQueue {
     private volatile boolean stopped;
 
     private NvmeTcpQueue(TcpSocket socket, int qid, int size, boolean headerDigest, boolean dataDigest, long maxH2CData) {
+        super(size, "reader");
         this.socket = socket;
         this.qid = qid;
         this.size = size;
@@ -154,7 +137,6 @@ public final class NvmeTcpQueue extends NvmeQueue {
         this.dataDigest = dataDigest;
         this.digestLength = headerDigest ? PduHeader.DIGEST_LENGTH : 0;
         this.maxH2CData = maxH2CData;
-        this.slots = new CommandSlot[size];
         for (int i = size - 1; i >= 0; i--) {
             slots[i] = new CommandSlot(i, arena);
             pushFree(slots[i]);
@@ -275,138 +257,20 @@ public final class NvmeTcpQueue extends NvmeQueue {
         return reader;
     }
 
-    /** A free slot, waiting for one if all N are in flight (commands are parked, never failed, for lack of a slot). */
-    CommandSlot acquire(String name) throws IOException {
-        CommandSlot slot = popFree();
-        if (slot == null) {
-            slot = awaitFree();
-        }
-        slot.prepare(name);
-        return slot;
+    @Override
+    Thread completionThread() {
+        return reader;
     }
 
-    private CommandSlot awaitFree() throws InterruptedIOException {
-        freeLock.lock();
-        try {
-            freeWaiters++;
-            CommandSlot slot;
-            // a release pushes, then looks at freeWaiters: it saw ours, or we see its slot
-            while ((slot = popFree()) == null) {
-                slotFreed.await();
-            }
-            return slot;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted waiting for a free command slot on queue " + qid);
-        } finally {
-            freeWaiters--;
-            freeLock.unlock();
-        }
+    @Override
+    void timedOut(CommandSlot slot, long timeoutMillis) {
+        fail(new NvmeTransportException(slot.name + " (cid " + slot.cid + ") on queue " + qid + " of "
+                + socket.peer() + ": no completion within " + timeoutMillis + " ms"));
+        awaitReader();
     }
 
-    private CommandSlot popFree() {
-        while (true) {
-            long top = (long) FREE_TOP.getVolatile(this);
-            int index = (int) top - 1;
-            if (index < 0) {
-                return null;
-            }
-            CommandSlot slot = slots[index];
-            // nextFree may be stale if the slot was taken meanwhile; then the version changed and the CAS fails
-            long next = (top & 0xFFFF_FFFF_0000_0000L) + (1L << 32) | slot.nextFree;
-            if (FREE_TOP.compareAndSet(this, top, next)) {
-                return slot;
-            }
-        }
-    }
-
-    private void pushFree(CommandSlot slot) {
-        while (true) {
-            long top = (long) FREE_TOP.getVolatile(this);
-            slot.nextFree = (int) top;
-            if (FREE_TOP.compareAndSet(this, top, (top & 0xFFFF_FFFF_0000_0000L) + (1L << 32) | (slot.index + 1))) {
-                return;
-            }
-        }
-    }
-
-    /** A free slot or null (keep-alive: skip a beat rather than wait). */
-    CommandSlot tryAcquire(String name) {
-        CommandSlot slot = popFree();
-        if (slot != null) {
-            slot.prepare(name);
-        }
-        return slot;
-    }
-
-    /** Returns a slot that was acquired but never submitted (the submitter failed to build its command). */
-    void cancel(CommandSlot slot) {
-        if (slot.state() == CommandSlot.PREPARED) {
-            release(slot);
-        }
-    }
-
-    private void release(CommandSlot slot) {
-        slot.clear();
-        slot.state(CommandSlot.FREE);
-        pushFree(slot);
-        if (freeWaiters > 0) {
-            freeLock.lock();
-            try {
-                slotFreed.signal();
-            } finally {
-                freeLock.unlock();
-            }
-        }
-    }
-
-    /** Sends the command; it completes through {@code callback} on the reader thread, failures included. */
-    void submit(CommandSlot slot, IoCallback callback) {
-        slot.callback = callback;
-        send(slot);
-    }
-
-    /**
-     * Sends the command and waits for its completion.
-     *
-     * @return CQE DW1:DW0
-     * @throws NvmeException          non-zero status
-     * @throws NvmeTransportException the queue failed, or no completion within {@code timeoutMillis}, which
-     *                                ends the queue as a Linux host's timeout does (error recovery)
-     */
-    long execute(CommandSlot slot, long timeoutMillis) throws IOException {
-        if (Thread.currentThread() == reader) {
-            throw new IllegalStateException("blocking command on the reader thread of queue " + qid + " would deadlock");
-        }
-        slot.waiter = Thread.currentThread();
-        send(slot);
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
-        while (slot.state() != CommandSlot.DONE) {
-            long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                fail(new NvmeTransportException(slot.name + " (cid " + slot.cid + ") on queue " + qid + " of "
-                        + socket.peer() + ": no completion within " + timeoutMillis + " ms"));
-                awaitReader();
-                deadline = Long.MAX_VALUE;
-                continue;
-            }
-            LockSupport.parkNanos(this, left);
-        }
-        int status = slot.statusWord;
-        long result = slot.result;
-        Throwable failed = slot.failure;
-        String name = slot.name;
-        release(slot);
-        if (failed != null) {
-            throw new NvmeTransportException(failed.getMessage(), failed);
-        }
-        if (!Status.isSuccess(status)) {
-            throw new NvmeException(name, status, (int) result);
-        }
-        return result;
-    }
-
-    private void send(CommandSlot slot) {
+    @Override
+    void send(CommandSlot slot) {
         MemorySegment capsule = slot.capsule;
         MemorySegment sqe = slot.sqe;
         long length = slot.dataLength;
@@ -536,26 +400,8 @@ public final class NvmeTcpQueue extends NvmeQueue {
         complete(slot, CommandSlot.IN_FLIGHT, statusWord, result, failed);
     }
 
-    private void complete(CommandSlot slot, int from, int statusWord, long result, Throwable failed) {
-        if (!slot.transition(from, CommandSlot.COMPLETING)) {
-            return;
-        }
-        IoCallback callback = slot.callback;
-        if (callback != null) {
-            release(slot);
-            try {
-                callback.complete(statusWord, result, failed);
-            } catch (Throwable t) {
-                Thread.currentThread().getUncaughtExceptionHandler().uncaughtException(Thread.currentThread(), t);
-            }
-        } else {
-            Thread waiter = slot.waiter;
-            slot.statusWord = statusWord;
-            slot.result = result;
-            slot.failure = failed;
-            slot.state(CommandSlot.DONE);
-            LockSupport.unpark(waiter);
-        }
+    @Override
+    void completing(CommandSlot slot) {
     }
 
     // ---- receive side: the reader thread ----
@@ -586,11 +432,7 @@ public final class NvmeTcpQueue extends NvmeQueue {
         sendLock.lock();
         sendLock.unlock();
         flush();
-        for (CommandSlot slot : slots) {
-            if (slot.state() == CommandSlot.IN_FLIGHT) {
-                complete(slot, 0, 0, failed);
-            }
-        }
+        failInFlight(failed);
         stopped = true;
     }
 
