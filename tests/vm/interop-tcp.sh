@@ -19,27 +19,15 @@ ROOT=$(cd "$HERE/../.." && pwd)
 
 if [ "${1:-}" = --in-guest ]; then
   . "$ROOT/scripts/lib.sh"          # sanport_java_flags; nothing is built here
-  NQN=nqn.2026-11.io.sanport:interop-tcp
+  NQN=nqn.2026-11.io.sanport:interop-tcp TRANSPORT=tcp PORT=4420
   ADDR=169.254.77.1
   WORK=$(mktemp -d /tmp/interop.XXXXXX)
   LOG=$WORK/target.log
   MNT=$WORK/mnt
   cd "$WORK" || exit 1              # fio state files etc. stay in the guest's tmpfs
-  pass=0 fail=0
-  t0=$(cut -d' ' -f1 /proc/uptime)
-  el() { awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN{printf "%5.1fs", b - a}'; }
-  ok() { echo "PASS [$(el)] $*"; pass=$((pass + 1)); }
-  ko() { echo "FAIL [$(el)] $*"; fail=$((fail + 1)); }
-  check() { local what=$1; shift; if "$@"; then ok "$what"; else ko "$what"; fi; }
-  note() { echo "     [$(el)] $*"; }
+  . "$HERE/guest-lib.sh"            # PASS/FAIL, connect/disconnect, fio_verify, ext4_roundtrip
   spid=""
-  cleanup() {
-    mountpoint -q "$MNT" 2>/dev/null && umount "$MNT"
-    nvme disconnect -n "$NQN" >/dev/null 2>&1
-    [ -n "$spid" ] && kill -TERM "$spid" 2>/dev/null
-  }
-  trap cleanup EXIT
-  dump_log() { echo "---- sanport log (tail) ----"; tail -n "${1:-25}" "$LOG" | sed 's/^/  | /'; echo "----"; }
+  trap host_cleanup EXIT
 
   ip link add sp0 type dummy && ip addr add "$ADDR/16" dev sp0 && ip link set sp0 up || { ko "address $ADDR on sp0"; exit 1; }
   BACK=/dev/nvme0n1
@@ -64,56 +52,11 @@ if [ "${1:-}" = --in-guest ]; then
   grep -q "nvme connect -t tcp -a $ADDR -s 4420 -n $NQN" "$LOG" || ko "1 the 'nvme connect' line is not printed"
 
   # ---- 2. discovery
-  disc=$(nvme discover -t tcp -a $ADDR -s 8009 2>&1); rc=$?
-  if [ $rc = 0 ] && grep -Eq "subnqn: +$NQN\$" <<<"$disc" && grep -Eq 'trsvcid: +4420$' <<<"$disc" \
-      && grep -Eq "traddr: +$ADDR\$" <<<"$disc" && grep -Eq 'trtype: +tcp$' <<<"$disc"; then
+  if discovered 8009; then
     ok "2 nvme discover lists $NQN at tcp $ADDR:4420 ($(grep -c '^=====Discovery Log Entry' <<<"$disc") entries)"
   else
     ko "2 nvme discover (rc $rc)"; sed 's/^/  | /' <<<"$disc"; dump_log
   fi
-
-  # ---- helpers: connect and find the namespace's block device by its subsystem NQN (no udev here)
-  CTRL="" DEV=""
-  connect() {   # connect [nvme connect options]: sets CTRL (nvmeX) and DEV (/dev/nvmeYn1)
-    local out c b i
-    CTRL="" DEV=""
-    out=$(nvme connect -t tcp -a $ADDR -s 4420 -n "$NQN" "$@" 2>&1) || { note "nvme connect $*: $out"; return 1; }
-    for i in $(seq 200); do
-      for c in /sys/class/nvme/nvme*; do
-        [ "$(cat "$c/subsysnqn" 2>/dev/null)" = "$NQN" ] && [ "$(cat "$c/state" 2>/dev/null)" = live ] && CTRL=${c##*/}
-      done
-      # the namespace: a block device whose parent (controller, or the subsystem with native multipath) has our NQN
-      for b in /sys/block/nvme*n*; do
-        [[ "${b##*/}" =~ ^nvme[0-9]+n[0-9]+$ ]] && [ -r "$b/dev" ] || continue   # not the hidden paths nvmeXcYnZ
-        [ "$(cat "$b/device/subsysnqn" 2>/dev/null)" = "$NQN" ] || continue
-        DEV=/dev/${b##*/}
-        if [ ! -b "$DEV" ]; then   # no udev: make the node from sysfs
-          IFS=: read -r ma mi < "$b/dev"; mknod "$DEV" b "$ma" "$mi"
-        fi
-      done
-      [ -n "$CTRL" ] && [ -n "$DEV" ] && [ -b "$DEV" ] && blockdev --getsize64 "$DEV" >/dev/null 2>&1 && return 0
-      sleep 0.1
-    done
-    note "connected ($out) but no live controller/namespace: ctrl '$CTRL' dev '$DEV'"; return 1
-  }
-  disconnect() {
-    local out i
-    out=$(nvme disconnect -n "$NQN" 2>&1) || { note "nvme disconnect: $out"; return 1; }
-    grep -q 'disconnected 1 controller' <<<"$out" || { note "nvme disconnect: $out"; return 1; }
-    for i in $(seq 100); do [ -e "/sys/block/${DEV#/dev/}" ] || break; sleep 0.1; done
-    [ ! -e "/sys/block/${DEV#/dev/}" ] && rm -f "$DEV"   # a node we made ourselves would dangle
-    [ ! -e "/sys/block/${DEV#/dev/}" ]
-  }
-  fio_verify() {   # fio_verify NAME: randwrite 4k-128k QD16 with crc32c verify over 64 MiB at 1 GiB, then verify only
-    local common=(--filename="$DEV" --ioengine=io_uring --direct=1 --rw=randwrite --bsrange=4k-128k --iodepth=16
-                  --offset=1G --size=64M --verify=crc32c --verify_fatal=1 --verify_state_save=0 --randseed=4242
-                  --output-format=terse --terse-version=3)
-    local out
-    out=$(fio --name="$1-write" "${common[@]}" 2>&1) || { note "fio write+verify: $(tail -5 <<<"$out")"; return 1; }
-    note "fio $1 randwrite+verify: $(awk -F';' '{printf "write %d IOPS %.1f MiB/s", $49, $48/1024}' <<<"$(tail -1 <<<"$out")")"
-    out=$(fio --name="$1-verify" "${common[@]}" --verify_only=1 2>&1) || { note "fio verify_only: $(tail -5 <<<"$out")"; return 1; }
-    note "fio $1 verify-only pass: $(awk -F';' '{printf "read %d IOPS %.1f MiB/s", $8, $7/1024}' <<<"$(tail -1 <<<"$out")")"
-  }
 
   # ---- 3. connect, identify
   if connect; then
@@ -173,27 +116,7 @@ if [ "${1:-}" = --in-guest ]; then
     check "4 fio randwrite 4k-128k QD16 over 64 MiB, verify=crc32c, then a verify-only pass" fio_verify plain
 
     # ---- 5. a filesystem across a reconnect
-    five() {
-      mkfs.ext4 -q -F -E lazy_itable_init=0,lazy_journal_init=0 "$DEV" >"$WORK/mkfs.log" 2>&1 \
-          || { note "mkfs: $(cat "$WORK/mkfs.log")"; return 1; }
-      mkdir -p "$MNT" && mount -t ext4 "$DEV" "$MNT" || { note "mount failed"; return 1; }
-      mkdir "$MNT/d" && local i
-      for i in $(seq 12); do head -c $(( (i * 7919 % 23 + 1) * 262144 + i * 511 )) /dev/urandom > "$MNT/d/f$i" || return 1; done
-      for i in $(seq 200); do echo "small file $i" > "$MNT/d/s$i"; done
-      (cd "$MNT" && find d -type f | sort | xargs sha256sum) > "$WORK/sums" || return 1
-      note "ext4: $(wc -l < "$WORK/sums") files, $(du -sm "$MNT/d" | cut -f1) MiB written"
-      umount "$MNT" || { note "umount failed"; return 1; }
-      disconnect || return 1
-      connect || return 1
-      note "reconnected: $CTRL $DEV"
-      fsck.ext4 -n -f "$DEV" >"$WORK/fsck.log" 2>&1 || { note "fsck -n: $(tail -5 "$WORK/fsck.log")"; return 1; }
-      note "fsck.ext4 -n -f: $(tail -1 "$WORK/fsck.log")"
-      mount -t ext4 "$DEV" "$MNT" || { note "mount after reconnect failed"; return 1; }
-      (cd "$MNT" && sha256sum --quiet -c "$WORK/sums") || { note "checksums differ"; return 1; }
-      umount "$MNT" || return 1
-      disconnect
-    }
-    check "5 mkfs.ext4, files + sha256, umount, disconnect, reconnect, fsck -n clean, checksums match, disconnect" five
+    check "5 mkfs.ext4, files + sha256, umount, disconnect, reconnect, fsck -n clean, checksums match, disconnect" ext4_roundtrip
   else
     ko "3 nvme connect"; dump_log
   fi
@@ -219,9 +142,7 @@ if [ "${1:-}" = --in-guest ]; then
   fi
   spid=""
   grep -Eiq 'exception|error|severe' "$LOG" && { note "the target's log has errors:"; grep -Ei -A3 'exception|error|severe' "$LOG" | head -30 | sed 's/^/  | /'; }
-  [ "$fail" = 0 ] || dump_log 40
-  echo "guest: $pass passed, $fail failed"
-  [ "$fail" = 0 ]
+  guest_summary
   exit
 fi
 

@@ -28,11 +28,7 @@ if [ "${1:-}" = --in-guest ]; then
   KSIZE=$((64 << 20))
   cd "$WORK" || exit 1
   JAVA=("$SANPORT_INTEROP_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "${SANPORT_CLIENT_CLASSES:+$SANPORT_CLIENT_CLASSES:}$SANPORT_INTEROP_LIB/*")
-  pass=0 fail=0
-  t0=$(cut -d' ' -f1 /proc/uptime)
-  el() { awk -v a="$t0" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN{printf "%5.1fs", b - a}'; }
-  ok() { echo "PASS [$(el)] $*"; pass=$((pass + 1)); }
-  ko() { echo "FAIL [$(el)] $*"; fail=$((fail + 1)); }
+  . "$ROOT/tests/vm/guest-lib.sh"  # PASS/FAIL helpers, guest_summary
   spid="" LOOP=""
   cleanup() {
     [ -n "$spid" ] && kill -TERM "$spid" 2>/dev/null
@@ -131,9 +127,7 @@ if [ "${1:-}" = --in-guest ]; then
   else
     ko "b0 sanport does not serve rdma $ADDR:4421"; tail -n 25 "$LOG" | sed 's/^/  | /'
   fi
-  [ $fail = 0 ] || { echo "---- sanport log (tail) ----"; tail -n 20 "$LOG" 2>/dev/null | sed 's/^/  | /'; }
-  echo "guest: $pass passed, $fail failed"
-  [ $fail = 0 ]
+  guest_summary
   exit
 fi
 
