@@ -117,7 +117,7 @@ tcp_scenario() {
     iperf3 -s -p 15201 >/dev/null 2>&1 & cleanup_pids+=($!)
     wait_port 15201
     local iperf_mib
-    iperf_mib=$(iperf3 -c 127.0.0.1 -p 15201 -t "$seconds" -J | awk -F'[:,]' '/"sum_received"/ {r=1} r && /"bits_per_second"/ {printf "%.1f", $2/8/1048576; exit}')
+    iperf_mib=$(iperf3 -c 127.0.0.1 -p 15201 -t "$seconds" -J | awk -F'[:,]' '/"sum_received"/ {r=1} r && /"bits_per_second"/ && !f {printf "%.1f", $2/8/1048576; f = 1}')
     say "iperf3: $iperf_mib MiB/s"
 
     local -a names=(randread_4k_qd32 seqread_128k) rws=(randread read) bss=(4k 128k) qds=(32 8)
@@ -367,7 +367,7 @@ vm_rdma_guest() {   # the guest half of vm-rdma (SANPORT_VM_GUEST=1, run.sh --rd
     }
     trap rdma_guest_cleanup EXIT
     local t0=$SECONDS mtu
-    mtu=$(ibv_devinfo -d rxe0 2>/dev/null | awk '/active_mtu/ {print $2; exit}')
+    mtu=$(ibv_devinfo -d rxe0 2>/dev/null | awk '/active_mtu/ && !f {print $2; f = 1}')
 
     say "(a) sanport export --transport rdma $back on rxe0 $addr:4420 (JVM C1-only under TCG)"
     "$SANPORT_COMPARE_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "$SANPORT_COMPARE_LIB/*" io.sanport.cli.Main export \

@@ -68,7 +68,8 @@ say "jlink --add-modules $MODULES"
 libs=("liburing.so.2" "libibverbs.so.1" "librdmacm.so.1")
 dlopened=()
 for l in "${libs[@]}"; do
-    p=$(ldconfig -p | awk -v l="$l" '$1 == l && /x86-64/ {print $NF; exit}')
+    # no early exit in awk: ldconfig would die of SIGPIPE and, with pipefail, end this script silently
+    p=$(ldconfig -p | awk -v l="$l" '$1 == l && /x86-64/ && !found {print $NF; found = 1}')
     [ -n "$p" ] || { say "$l is not installed here (apt-get install liburing2 libibverbs1 librdmacm1)"; exit 1; }
     dlopened+=("$p")
 done

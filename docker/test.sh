@@ -31,7 +31,7 @@ DOCKERD_LOG=${TMPDIR:-/tmp}/sanport-dockerd.log
 # stages (network namespaces, veth) find the machine as it was.
 forward_policy="" ip_forward=""
 record_network() {
-    forward_policy=$(iptables -S FORWARD 2>/dev/null | awk '$1 == "-P" {print $3; exit}')
+    forward_policy=$(iptables -S FORWARD 2>/dev/null | awk '$1 == "-P" && !f {print $3; f = 1}')
     ip_forward=$(cat /proc/sys/net/ipv4/ip_forward 2>/dev/null)
 }
 restore_network() {

@@ -55,7 +55,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- 2. kernel package ----------------------------------------------------------
-resolve() { apt-cache depends linux-image-amd64 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ {print $2; exit}'; }
+resolve() { apt-cache depends linux-image-amd64 2>/dev/null | awk '$1 == "Depends:" && $2 ~ /^linux-image-[0-9]/ && !f {print $2; f = 1}'; }
 KPKG=${SANPORT_VM_KERNEL:-$(resolve)}
 if [ -z "$KPKG" ]; then apt_update; KPKG=$(resolve); fi   # empty apt lists (fresh container)
 [ -n "$KPKG" ] || die "cannot resolve linux-image-amd64 to a kernel package"
