@@ -157,53 +157,64 @@ tcp_scenario() {
 }
 
 # ---- vm-tcp: the Linux initiator against sanport and against nvmet-tcp, in one guest
-vm_tcp_scenario() {
+# The host half of vm-tcp and vm-rdma: one guest (tests/vm/run.sh), the jars copied aside, an image of $size;
+# the guest half is this script again ("$kind-guest"), whose last stdout line is the JSON result.
+vm_scenario() { # vm_scenario KIND IMAGE(random|sparse) RUN.SH-OPTIONS...
+    local kind=$1 image=$2; shift 2
     [ "$(id -u)" = 0 ] || { say "needs root (QEMU harness)"; exit 1; }
-    command -v fio >/dev/null || { say "needs fio (apt-get install fio)"; exit 1; }
+    local t
+    for t in fio nvme $([ "$kind" = vm-rdma ] && echo ib_read_bw ib_write_bw); do
+        command -v $t >/dev/null || { say "needs $t (apt-get install fio nvme-cli perftest)"; exit 1; }
+    done
     sanport_find_jdk && sanport_build_if_needed
     "$SANPORT_ROOT/tests/vm/prepare.sh" >&2 || { say "tests/vm/prepare.sh failed"; exit 1; }
     local tmp rc
-    tmp=$(mktemp -d /tmp/sanport-compare-vm.XXXXXX)
+    tmp=$(mktemp -d "/tmp/sanport-compare-$kind.XXXXXX")
     vm_tmp=$tmp
     trap 'rm -rf "$vm_tmp"' EXIT
     cp -r "$SANPORT_LIB" "$tmp/lib"   # a rebuild on the host while the guest runs must not swap the jars
-    say "filling a $size image with random data (holes would read faster than data)"
-    head -c "$(numfmt --from=iec "$size")" /dev/urandom >"$tmp/disk.img"
-    say "booting the guest (tests/vm/run.sh --nvme); $seconds s per run after 1 s ramp"
+    if [ "$image" = random ]; then
+        say "filling a $size image with random data (holes would read faster than data)"
+        head -c "$(numfmt --from=iec "$size")" /dev/urandom >"$tmp/disk.img"
+    else
+        truncate -s "$size" "$tmp/disk.img"   # sparse: the same holes for both targets; the transport is what differs
+    fi
+    say "booting the guest (tests/vm/run.sh $* --nvme, a $image $size image); $seconds s per fio run after 1 s ramp"
     set +e
-    "$SANPORT_ROOT/tests/vm/run.sh" --nvme "$tmp/disk.img" --timeout $((240 + 6 * seconds)) \
+    "$SANPORT_ROOT/tests/vm/run.sh" "$@" --nvme "$tmp/disk.img" --timeout $((240 + 6 * seconds)) \
         --env "SANPORT_COMPARE_LIB=$tmp/lib" --env "SANPORT_COMPARE_JAVA=$JAVA_HOME" \
         --env "SANPORT_COMPARE_HOST=$(nproc) cores, kernel $(uname -r)" \
-        -- "$SANPORT_ROOT/bench/compare.sh vm-tcp-guest --seconds $seconds --size $size" >"$tmp/out" \
+        -- "$SANPORT_ROOT/bench/compare.sh $kind-guest --seconds $seconds --size $size" >"$tmp/out" \
         2> >(grep --line-buffered -v '^Picked up JAVA_TOOL_OPTIONS' >&2)
     rc=$?
     set -e
     wait
     grep -v '^{' "$tmp/out" >&2 || true
     [ "$rc" = 0 ] || { say "the guest run failed (tests/vm/run.sh exit $rc)"; exit 1; }
-    grep '^{"scenario":"vm-tcp"' "$tmp/out" | tail -1 | grep . || { say "the guest printed no result"; exit 1; }
+    grep "^{\"scenario\":\"$kind\"" "$tmp/out" | tail -1 | grep . || { say "the guest printed no result"; exit 1; }
 }
 
-vm_tcp_guest() {   # the guest half of vm-tcp (SANPORT_VM_GUEST=1)
-    [ "${SANPORT_VM_GUEST:-}" = 1 ] || { say "vm-tcp-guest runs inside tests/vm/run.sh only"; exit 2; }
-    local addr=169.254.77.1 back=/dev/nvme0n1 log=/tmp/vm-tcp-target.log
-    local nqn_s=nqn.2026-11.io.sanport:vm-tcp nqn_k=nqn.2026-11.io.sanport:vm-tcp-nvmet
-    local -a names=(randread_4k_qd32 seqread_128k) rws=(randread read) bss=(4k 128k) qds=(32 8)
-    local -a ours=() peer=()
-    local spid="" cfs=/sys/kernel/config/nvmet i out
-    ip link add sp0 type dummy && ip addr add "$addr/16" dev sp0 && ip link set sp0 up
+# The guest half shared by vm-tcp and vm-rdma: the kernel initiator + fio against (a) sanport, then (b) the
+# kernel's nvmet, both exporting /dev/nvme0n1 over $trtype on 169.254.77.1:4420, one at a time. Fills the
+# arrays ours and peer with "IOPS MiB/s" per workload; sets t0.
+vm_guest_compare() { # vm_guest_compare TRTYPE WARMUP(0|1)
+    local trtype=$1 warmup=$2
+    [ "${SANPORT_VM_GUEST:-}" = 1 ] || { say "$scenario runs inside tests/vm/run.sh only"; exit 2; }
+    addr=169.254.77.1 back=/dev/nvme0n1 log=/tmp/vm-$trtype-target.log
+    nqn_s=nqn.2026-11.io.sanport:vm-$trtype nqn_k=nqn.2026-11.io.sanport:vm-$trtype-nvmet
+    names=(randread_4k_qd32 seqread_128k) rws=(randread read) bss=(4k 128k) qds=(32 8)
+    ours=() peer=() spid="" cfs=/sys/kernel/config/nvmet dev=""
 
-    vdev=""
-    vm_connect() {   # vm_connect NQN: sets vdev to the namespace's block device
-        local b n
-        nvme connect -t tcp -a "$addr" -s 4420 -n "$1" >/dev/null || return 1
-        for n in $(seq 200); do
-            for b in /sys/block/nvme*n*; do   # no udev: the namespace whose controller/subsystem has NQN
+    vm_connect() {   # vm_connect NQN: sets dev to the namespace's block device (no udev: sysfs + mknod)
+        local b n out
+        out=$(nvme connect -t "$trtype" -a "$addr" -s 4420 -n "$1" 2>&1) || { say "nvme connect: $out"; return 1; }
+        for n in $(seq 300); do
+            for b in /sys/block/nvme*n*; do   # the namespace whose controller's subsystem has NQN
                 [[ "${b##*/}" =~ ^nvme[0-9]+n[0-9]+$ ]] && [ -r "$b/dev" ] || continue
                 [ "$(cat "$b/device/subsysnqn" 2>/dev/null)" = "$1" ] || continue
-                vdev=/dev/${b##*/}
-                [ -b "$vdev" ] || { IFS=: read -r ma mi <"$b/dev"; mknod "$vdev" b "$ma" "$mi"; }
-                blockdev --getsize64 "$vdev" >/dev/null 2>&1 && return 0
+                dev=/dev/${b##*/}
+                [ -b "$dev" ] || { IFS=: read -r ma mi <"$b/dev"; mknod "$dev" b "$ma" "$mi"; }
+                blockdev --getsize64 "$dev" >/dev/null 2>&1 && return 0
             done
             sleep 0.1
         done
@@ -211,18 +222,25 @@ vm_tcp_guest() {   # the guest half of vm-tcp (SANPORT_VM_GUEST=1)
     }
     vm_disconnect() { # vm_disconnect NQN
         nvme disconnect -n "$1" >/dev/null
-        local n; for n in $(seq 100); do [ -e "/sys/block/${vdev#/dev/}" ] || break; sleep 0.1; done
-        [ -e "/sys/block/${vdev#/dev/}" ] || rm -f "$vdev"
+        local n; for n in $(seq 100); do [ -e "/sys/block/${dev#/dev/}" ] || break; sleep 0.1; done
+        [ -e "/sys/block/${dev#/dev/}" ] || rm -f "$dev"
     }
-    vm_fio() {   # vm_fio who -> fills the array named by $1
+    vm_fio() {   # vm_fio ours|peer: runs the workloads on $dev into that array
         local -n into=$1
+        local i
+        if [ "$warmup" = 1 ]; then
+            # the same untimed warm-up for both targets: the guest's C1-only JIT is still compiling sanport's I/O path
+            say "$1: 3 s warm-up (4k randread QD32, not counted)"
+            fio --name=warmup --filename="$dev" --rw=randread --bs=4k --iodepth=32 --ioengine=io_uring --direct=1 \
+                --time_based --runtime=3 --norandommap --randrepeat=0 --minimal >/dev/null || { say "warm-up fio failed"; return 1; }
+        fi
         for i in 0 1; do
-            say "$1: ${names[$i]} on $vdev ..."
-            into[$i]=$(fio_run "vm-${names[$i]}" "${rws[$i]}" "${bss[$i]}" "${qds[$i]}" "$vdev")
+            say "$1: ${names[$i]} on $dev (nvme-$trtype) ..."
+            into[$i]=$(fio_run "vm-$trtype-${names[$i]}" "${rws[$i]}" "${bss[$i]}" "${qds[$i]}" "$dev")
             say "$1: ${names[$i]}: ${into[$i]} (IOPS MiB/s)"
         done
     }
-    guest_cleanup() {
+    vm_guest_cleanup() {
         nvme disconnect -n "$nqn_s" >/dev/null 2>&1; nvme disconnect -n "$nqn_k" >/dev/null 2>&1
         [ -n "$spid" ] && kill -TERM "$spid" 2>/dev/null
         rm -f "$cfs/ports/1/subsystems/$nqn_k" 2>/dev/null; rmdir "$cfs/ports/1" 2>/dev/null
@@ -230,124 +248,68 @@ vm_tcp_guest() {   # the guest half of vm-tcp (SANPORT_VM_GUEST=1)
         rmdir "$cfs/subsystems/$nqn_k/namespaces/1" "$cfs/subsystems/$nqn_k" 2>/dev/null
         true
     }
-    trap guest_cleanup EXIT
-    local t0=$SECONDS
+    trap vm_guest_cleanup EXIT
+    t0=$SECONDS
 
-    say "(a) sanport export $back on $addr:4420 (JVM C1-only under TCG)"
+    say "(a) sanport export --transport $trtype $back on $addr:4420 (JVM C1-only under TCG)"
     "$SANPORT_COMPARE_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "$SANPORT_COMPARE_LIB/*" io.sanport.cli.Main export \
-        --device "$back" --address "$addr" --port 4420 --nqn "$nqn_s" --allow-any-host --discovery-port 0 >"$log" 2>&1 &
+        --device "$back" --transport "$trtype" --address "$addr" --port 4420 --nqn "$nqn_s" --allow-any-host \
+        --discovery-port 0 >"$log" 2>&1 &
     spid=$!
+    local i
     for i in $(seq 1200); do
-        grep -q '^serving' "$log" && ss -Hltn "sport = :4420" | grep -q "$addr:4420" && break
+        grep -q '^serving' "$log" && break
         kill -0 "$spid" 2>/dev/null || { cat "$log" >&2; say "sanport exited"; exit 1; }
         sleep 0.1
     done
-    grep -q '^serving' "$log" || { cat "$log" >&2; say "sanport does not listen"; exit 1; }
-    say "sanport listens after $((SECONDS - t0)) s; nvme connect"
+    grep -q '^serving' "$log" && grep -q "listening: $trtype $addr:4420" "$log" \
+        || { cat "$log" >&2; say "sanport does not serve $trtype $addr:4420"; exit 1; }
+    say "sanport serves after $((SECONDS - t0)) s; nvme connect -t $trtype"
     vm_connect "$nqn_s" || { tail -20 "$log" >&2; say "nvme connect to sanport failed"; exit 1; }
     vm_fio ours
     vm_disconnect "$nqn_s"
     kill -TERM "$spid"; wait "$spid" || say "sanport exited $? on SIGTERM"
     spid=""
 
-    say "(b) kernel nvmet-tcp (configfs) exporting $back on $addr:4420"
+    say "(b) kernel nvmet-$trtype (configfs) exporting $back on $addr:4420"
     mkdir "$cfs/subsystems/$nqn_k"
     echo 1 >"$cfs/subsystems/$nqn_k/attr_allow_any_host"
     mkdir "$cfs/subsystems/$nqn_k/namespaces/1"
     echo -n "$back" >"$cfs/subsystems/$nqn_k/namespaces/1/device_path"
     echo 1 >"$cfs/subsystems/$nqn_k/namespaces/1/enable"
     mkdir "$cfs/ports/1"
-    echo tcp >"$cfs/ports/1/addr_trtype"; echo ipv4 >"$cfs/ports/1/addr_adrfam"
+    echo "$trtype" >"$cfs/ports/1/addr_trtype"; echo ipv4 >"$cfs/ports/1/addr_adrfam"
     echo "$addr" >"$cfs/ports/1/addr_traddr"; echo 4420 >"$cfs/ports/1/addr_trsvcid"
     ln -s "$cfs/subsystems/$nqn_k" "$cfs/ports/1/subsystems/$nqn_k"
-    vm_connect "$nqn_k" || { say "nvme connect to nvmet failed"; exit 1; }
+    vm_connect "$nqn_k" || { say "nvme connect to nvmet-$trtype failed"; exit 1; }
     vm_fio peer
     vm_disconnect "$nqn_k"
-    guest_cleanup; trap - EXIT
+    vm_guest_cleanup; trap - EXIT
+}
 
+vm_machine() { # the JSON "machine" text of a guest run
+    echo "QEMU $(grep -qw kvm-clock /sys/devices/system/clocksource/clocksource0/available_clocksource && echo KVM || echo TCG) guest, $(nproc) vCPUs, kernel $(uname -r); host ${SANPORT_COMPARE_HOST:-?}"
+}
+
+vm_tcp_guest() {   # the guest half of vm-tcp (SANPORT_VM_GUEST=1)
+    ip link add sp0 type dummy && ip addr add "169.254.77.1/16" dev sp0 && ip link set sp0 up
+    vm_guest_compare tcp 0
     local iops_ratio bw_ratio
     iops_ratio=$(ratio "${ours[0]%% *}" "${peer[0]%% *}")
     bw_ratio=$(ratio "${ours[1]##* }" "${peer[1]##* }")
     say "sanport / nvmet: IOPS (4k randread QD32) $iops_ratio, bandwidth (128k read QD8) $bw_ratio; guest time $((SECONDS - t0)) s"
-    printf '{"scenario":"vm-tcp","date":"%s","machine":"QEMU %s guest, %s vCPUs, kernel %s; host %s","device":"emulated NVMe over a %s image of random data","seconds":%s,"initiator":"Linux nvme-tcp + fio %s io_uring direct=1, 169.254.77.1:4420 in the guest","sanport":{"randread_4k_qd32":{"iops":%s,"mib_s":%s},"seqread_128k":{"iops":%s,"mib_s":%s}},"peer":{"name":"Linux %s nvmet-tcp (bdev backend)","randread_4k_qd32":{"iops":%s,"mib_s":%s},"seqread_128k":{"iops":%s,"mib_s":%s}},"ratios":{"iops_vs_nvmet":%s,"bandwidth_vs_nvmet":%s}}\n' \
-        "$(date -u +%F)" "$(grep -qw kvm-clock /sys/devices/system/clocksource/clocksource0/available_clocksource && echo KVM || echo TCG)" \
-        "$(nproc)" "$(uname -r)" "${SANPORT_COMPARE_HOST:-?}" "$size" "$seconds" "$(fio --version)" \
+    printf '{"scenario":"vm-tcp","date":"%s","machine":"%s","device":"emulated NVMe over a %s image of random data","seconds":%s,"initiator":"Linux nvme-tcp + fio %s io_uring direct=1, 169.254.77.1:4420 in the guest","sanport":{"randread_4k_qd32":{"iops":%s,"mib_s":%s},"seqread_128k":{"iops":%s,"mib_s":%s}},"peer":{"name":"Linux %s nvmet-tcp (bdev backend)","randread_4k_qd32":{"iops":%s,"mib_s":%s},"seqread_128k":{"iops":%s,"mib_s":%s}},"ratios":{"iops_vs_nvmet":%s,"bandwidth_vs_nvmet":%s}}\n' \
+        "$(date -u +%F)" "$(vm_machine)" "$size" "$seconds" "$(fio --version)" \
         ${ours[0]} ${ours[1]} "$(uname -r)" ${peer[0]} ${peer[1]} "$iops_ratio" "$bw_ratio"
 }
 
-# ---- vm-rdma: the Linux NVMe/RDMA initiator against sanport and against nvmet-rdma on SoftRoCE, plus perftest
-vm_rdma_scenario() {
-    [ "$(id -u)" = 0 ] || { say "needs root (QEMU harness)"; exit 1; }
-    local t
-    for t in fio nvme ib_read_bw ib_write_bw; do
-        command -v $t >/dev/null || { say "needs $t (apt-get install fio nvme-cli perftest)"; exit 1; }
-    done
-    sanport_find_jdk && sanport_build_if_needed
-    "$SANPORT_ROOT/tests/vm/prepare.sh" >&2 || { say "tests/vm/prepare.sh failed"; exit 1; }
-    local tmp rc
-    tmp=$(mktemp -d /tmp/sanport-compare-vm-rdma.XXXXXX)
-    vm_tmp=$tmp
-    trap 'rm -rf "$vm_tmp"' EXIT
-    cp -r "$SANPORT_LIB" "$tmp/lib"   # a rebuild on the host while the guest runs must not swap the jars
-    truncate -s "$size" "$tmp/disk.img"   # sparse: the same holes for both targets; the transport is what differs
-    say "booting the guest (tests/vm/run.sh --rdma --nvme, a sparse $size image); $seconds s per fio run after 1 s ramp"
-    set +e
-    "$SANPORT_ROOT/tests/vm/run.sh" --rdma --nvme "$tmp/disk.img" --timeout $((200 + 6 * seconds)) \
-        --env "SANPORT_COMPARE_LIB=$tmp/lib" --env "SANPORT_COMPARE_JAVA=$JAVA_HOME" \
-        --env "SANPORT_COMPARE_HOST=$(nproc) cores, kernel $(uname -r)" \
-        -- "$SANPORT_ROOT/bench/compare.sh vm-rdma-guest --seconds $seconds --size $size" >"$tmp/out" \
-        2> >(grep --line-buffered -v '^Picked up JAVA_TOOL_OPTIONS' >&2)
-    rc=$?
-    set -e
-    wait
-    grep -v '^{' "$tmp/out" >&2 || true
-    [ "$rc" = 0 ] || { say "the guest run failed (tests/vm/run.sh exit $rc)"; exit 1; }
-    grep '^{"scenario":"vm-rdma"' "$tmp/out" | tail -1 | grep . || { say "the guest printed no result"; exit 1; }
-}
-
 vm_rdma_guest() {   # the guest half of vm-rdma (SANPORT_VM_GUEST=1, run.sh --rdma --nvme)
-    [ "${SANPORT_VM_GUEST:-}" = 1 ] || { say "vm-rdma-guest runs inside tests/vm/run.sh only"; exit 2; }
-    local addr=169.254.77.1 back=/dev/nvme0n1 log=/tmp/vm-rdma-target.log
-    local nqn_s=nqn.2026-11.io.sanport:vm-rdma nqn_k=nqn.2026-11.io.sanport:vm-rdma-nvmet
-    local -a names=(randread_4k_qd32 seqread_128k) rws=(randread read) bss=(4k 128k) qds=(32 8)
-    local -a ours=() peer=()
-    local spid="" cfs=/sys/kernel/config/nvmet i pt_secs
-    pt_secs=$(( seconds < 5 ? (seconds < 2 ? 2 : seconds) : 5 ))
     [ -d /sys/class/infiniband/rxe0 ] || { say "no rxe0: run the guest with tests/vm/run.sh --rdma"; exit 1; }
+    local pt_secs mtu
+    pt_secs=$(( seconds < 5 ? (seconds < 2 ? 2 : seconds) : 5 ))
+    mtu=$(ibv_devinfo -d rxe0 2>/dev/null | awk '/active_mtu/ && !f {print $2; f = 1}')
+    vm_guest_compare rdma 1
 
-    rdev=""
-    rdma_connect() {   # rdma_connect NQN: sets rdev to the namespace's block device (no udev: sysfs + mknod)
-        local b n out
-        out=$(nvme connect -t rdma -a "$addr" -s 4420 -n "$1" 2>&1) || { say "nvme connect: $out"; return 1; }
-        for n in $(seq 300); do
-            for b in /sys/block/nvme*n*; do
-                [[ "${b##*/}" =~ ^nvme[0-9]+n[0-9]+$ ]] && [ -r "$b/dev" ] || continue
-                [ "$(cat "$b/device/subsysnqn" 2>/dev/null)" = "$1" ] || continue
-                rdev=/dev/${b##*/}
-                [ -b "$rdev" ] || { IFS=: read -r ma mi <"$b/dev"; mknod "$rdev" b "$ma" "$mi"; }
-                blockdev --getsize64 "$rdev" >/dev/null 2>&1 && return 0
-            done
-            sleep 0.1
-        done
-        return 1
-    }
-    rdma_disconnect() { # rdma_disconnect NQN
-        nvme disconnect -n "$1" >/dev/null
-        local n; for n in $(seq 100); do [ -e "/sys/block/${rdev#/dev/}" ] || break; sleep 0.1; done
-        [ -e "/sys/block/${rdev#/dev/}" ] || rm -f "$rdev"
-    }
-    rdma_fio() {   # rdma_fio who -> fills the array named by $1
-        local -n into=$1
-        # the same untimed warm-up for both targets: the guest's C1-only JIT is still compiling sanport's I/O path
-        say "$1: 3 s warm-up (4k randread QD32, not counted)"
-        fio --name=warmup --filename="$rdev" --rw=randread --bs=4k --iodepth=32 --ioengine=io_uring --direct=1 \
-            --time_based --runtime=3 --norandommap --randrepeat=0 --minimal >/dev/null || { say "warm-up fio failed"; return 1; }
-        for i in 0 1; do
-            say "$1: ${names[$i]} on $rdev (nvme-rdma) ..."
-            into[$i]=$(fio_run "vm-rdma-${names[$i]}" "${rws[$i]}" "${bss[$i]}" "${qds[$i]}" "$rdev")
-            say "$1: ${names[$i]}: ${into[$i]} (IOPS MiB/s)"
-        done
-    }
     perftest_bw() {   # perftest_bw ib_read_bw|ib_write_bw port -> MiB/s average (64 KiB messages, rxe0 GID 1)
         local srv out n
         "$1" -d rxe0 -x 1 -F -s 65536 -D "$pt_secs" -p "$2" >/tmp/vm-rdma-$1-server.log 2>&1 &
@@ -357,52 +319,6 @@ vm_rdma_guest() {   # the guest half of vm-rdma (SANPORT_VM_GUEST=1, run.sh --rd
         wait "$srv" 2>/dev/null || true
         awk '$1 == 65536 && NF >= 5 { v = $4 } END { if (v != "") print v }' <<<"$out"
     }
-    rdma_guest_cleanup() {
-        nvme disconnect -n "$nqn_s" >/dev/null 2>&1; nvme disconnect -n "$nqn_k" >/dev/null 2>&1
-        [ -n "$spid" ] && kill -TERM "$spid" 2>/dev/null
-        rm -f "$cfs/ports/1/subsystems/$nqn_k" 2>/dev/null; rmdir "$cfs/ports/1" 2>/dev/null
-        echo 0 >"$cfs/subsystems/$nqn_k/namespaces/1/enable" 2>/dev/null
-        rmdir "$cfs/subsystems/$nqn_k/namespaces/1" "$cfs/subsystems/$nqn_k" 2>/dev/null
-        true
-    }
-    trap rdma_guest_cleanup EXIT
-    local t0=$SECONDS mtu
-    mtu=$(ibv_devinfo -d rxe0 2>/dev/null | awk '/active_mtu/ && !f {print $2; f = 1}')
-
-    say "(a) sanport export --transport rdma $back on rxe0 $addr:4420 (JVM C1-only under TCG)"
-    "$SANPORT_COMPARE_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "$SANPORT_COMPARE_LIB/*" io.sanport.cli.Main export \
-        --device "$back" --transport rdma --address "$addr" --port 4420 --nqn "$nqn_s" --allow-any-host \
-        --discovery-port 0 >"$log" 2>&1 &
-    spid=$!
-    for i in $(seq 1200); do
-        grep -q '^serving' "$log" && break
-        kill -0 "$spid" 2>/dev/null || { cat "$log" >&2; say "sanport exited"; exit 1; }
-        sleep 0.1
-    done
-    grep -q '^serving' "$log" && grep -q "listening: rdma $addr:4420" "$log" \
-        || { cat "$log" >&2; say "sanport does not serve rdma $addr:4420"; exit 1; }
-    say "sanport serves after $((SECONDS - t0)) s; nvme connect -t rdma"
-    rdma_connect "$nqn_s" || { tail -20 "$log" >&2; say "nvme connect to sanport failed"; exit 1; }
-    rdma_fio ours
-    rdma_disconnect "$nqn_s"
-    kill -TERM "$spid"; wait "$spid" || say "sanport exited $? on SIGTERM"
-    spid=""
-
-    say "(b) kernel nvmet-rdma (configfs) exporting $back on rxe0 $addr:4420"
-    mkdir "$cfs/subsystems/$nqn_k"
-    echo 1 >"$cfs/subsystems/$nqn_k/attr_allow_any_host"
-    mkdir "$cfs/subsystems/$nqn_k/namespaces/1"
-    echo -n "$back" >"$cfs/subsystems/$nqn_k/namespaces/1/device_path"
-    echo 1 >"$cfs/subsystems/$nqn_k/namespaces/1/enable"
-    mkdir "$cfs/ports/1"
-    echo rdma >"$cfs/ports/1/addr_trtype"; echo ipv4 >"$cfs/ports/1/addr_adrfam"
-    echo "$addr" >"$cfs/ports/1/addr_traddr"; echo 4420 >"$cfs/ports/1/addr_trsvcid"
-    ln -s "$cfs/subsystems/$nqn_k" "$cfs/ports/1/subsystems/$nqn_k"
-    rdma_connect "$nqn_k" || { say "nvme connect to nvmet-rdma failed"; exit 1; }
-    rdma_fio peer
-    rdma_disconnect "$nqn_k"
-    rdma_guest_cleanup; trap - EXIT
-
     say "(c) perftest on rxe0 (GID 1, RoCE MTU ${mtu:-?}): 64 KiB messages, $pt_secs s each"
     local rbw wbw
     rbw=$(perftest_bw ib_read_bw 18515); say "ib_read_bw: ${rbw:-failed} MiB/s"
@@ -413,9 +329,8 @@ vm_rdma_guest() {   # the guest half of vm-rdma (SANPORT_VM_GUEST=1, run.sh --rd
     bw_ratio=$(ratio "${ours[1]##* }" "${peer[1]##* }")
     pt_ratio=$(ratio "${ours[1]##* }" "${wbw:-0}")
     say "sanport / nvmet-rdma: IOPS (4k randread QD32) $iops_ratio, bandwidth (128k read QD8) $bw_ratio; sanport 128k read / ib_write_bw $pt_ratio; guest time $((SECONDS - t0)) s"
-    printf '{"scenario":"vm-rdma","date":"%s","machine":"QEMU %s guest, %s vCPUs, kernel %s; host %s","device":"emulated NVMe over a sparse %s image","link":"SoftRoCE rxe0 on a dummy netdev, RoCE MTU %s, initiator and target in the same guest","seconds":%s,"initiator":"Linux nvme-rdma + fio %s io_uring direct=1, 169.254.77.1:4420","sanport":{"randread_4k_qd32":{"iops":%s,"mib_s":%s},"seqread_128k":{"iops":%s,"mib_s":%s}},"peer":{"nvmet_rdma":{"name":"Linux %s nvmet-rdma (bdev backend)","randread_4k_qd32":{"iops":%s,"mib_s":%s},"seqread_128k":{"iops":%s,"mib_s":%s}},"perftest":{"version":"%s","msg_bytes":65536,"seconds":%s,"ib_read_bw_mib_s":%s,"ib_write_bw_mib_s":%s}},"ratios":{"iops_vs_nvmet":%s,"bandwidth_vs_nvmet":%s,"bandwidth_vs_perftest":%s}}\n' \
-        "$(date -u +%F)" "$(grep -qw kvm-clock /sys/devices/system/clocksource/clocksource0/available_clocksource && echo KVM || echo TCG)" \
-        "$(nproc)" "$(uname -r)" "${SANPORT_COMPARE_HOST:-?}" "$size" "${mtu:-?}" "$seconds" "$(fio --version)" \
+    printf '{"scenario":"vm-rdma","date":"%s","machine":"%s","device":"emulated NVMe over a sparse %s image","link":"SoftRoCE rxe0 on a dummy netdev, RoCE MTU %s, initiator and target in the same guest","seconds":%s,"initiator":"Linux nvme-rdma + fio %s io_uring direct=1, 169.254.77.1:4420","sanport":{"randread_4k_qd32":{"iops":%s,"mib_s":%s},"seqread_128k":{"iops":%s,"mib_s":%s}},"peer":{"nvmet_rdma":{"name":"Linux %s nvmet-rdma (bdev backend)","randread_4k_qd32":{"iops":%s,"mib_s":%s},"seqread_128k":{"iops":%s,"mib_s":%s}},"perftest":{"version":"%s","msg_bytes":65536,"seconds":%s,"ib_read_bw_mib_s":%s,"ib_write_bw_mib_s":%s}},"ratios":{"iops_vs_nvmet":%s,"bandwidth_vs_nvmet":%s,"bandwidth_vs_perftest":%s}}\n' \
+        "$(date -u +%F)" "$(vm_machine)" "$size" "${mtu:-?}" "$seconds" "$(fio --version)" \
         ${ours[0]} ${ours[1]} "$(uname -r)" ${peer[0]} ${peer[1]} \
         "$(dpkg-query -W -f '${Version}' perftest 2>/dev/null || echo ?)" "$pt_secs" "${rbw:-null}" "${wbw:-null}" \
         "$iops_ratio" "$bw_ratio" "$pt_ratio"
@@ -424,9 +339,9 @@ vm_rdma_guest() {   # the guest half of vm-rdma (SANPORT_VM_GUEST=1, run.sh --rd
 case $scenario in
     local) local_scenario;;
     tcp) tcp_scenario;;
-    vm-tcp) vm_tcp_scenario;;
+    vm-tcp) vm_scenario vm-tcp random;;
     vm-tcp-guest) vm_tcp_guest;;
-    vm-rdma) vm_rdma_scenario;;
+    vm-rdma) vm_scenario vm-rdma sparse --rdma;;
     vm-rdma-guest) vm_rdma_guest;;
     *) echo "compare.sh: unknown scenario '$scenario' (known: local, tcp, vm-tcp, vm-rdma)" >&2; exit 2;;
 esac
