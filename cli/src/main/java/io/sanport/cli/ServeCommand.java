@@ -2,9 +2,9 @@ package io.sanport.cli;
 
 import io.sanport.iop.IoProcessor;
 import io.sanport.iop.ReactorConfig;
-import io.sanport.target.Target;
-import io.sanport.target.TargetConfig;
-import io.sanport.target.TargetOptions;
+import io.sanport.hostdriver.Target;
+import io.sanport.hostdriver.TargetConfig;
+import io.sanport.hostdriver.TargetOptions;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

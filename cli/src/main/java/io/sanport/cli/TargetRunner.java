@@ -1,8 +1,8 @@
 package io.sanport.cli;
 
-import io.sanport.target.Port;
-import io.sanport.target.Subsystem;
-import io.sanport.target.Target;
+import io.sanport.hostdriver.Port;
+import io.sanport.hostdriver.Subsystem;
+import io.sanport.hostdriver.Target;
 import java.io.PrintStream;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;

@@ -2,9 +2,9 @@ package io.sanport.transport.rdma;
 
 import io.sanport.nvme.IdentifyController;
 import io.sanport.nvme.fabrics.DiscoveryLogEntry;
-import io.sanport.target.Port;
-import io.sanport.target.Target;
-import io.sanport.target.Transport;
+import io.sanport.hostdriver.Port;
+import io.sanport.hostdriver.Target;
+import io.sanport.hostdriver.Transport;
 import java.io.IOException;
 import java.util.Collections;
 import java.util.Map;

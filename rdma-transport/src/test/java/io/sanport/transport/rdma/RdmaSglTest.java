@@ -106,6 +106,6 @@ class RdmaSglTest {
         assertEquals(1, t.trtype());
         assertEquals(516, t.ioccsz());
         assertEquals(0x100005, t.sgls());
-        assertTrue(io.sanport.target.Transports.find("rdma") instanceof RdmaTransport);
+        assertTrue(io.sanport.hostdriver.Transports.find("rdma") instanceof RdmaTransport);
     }
 }

@@ -1,4 +1,4 @@
-package io.sanport.target;
+package io.sanport.hostdriver;
 
 /**
  * The transport side of one queue pair (a TCP connection, an RDMA QP), as the core sees it. Every method runs

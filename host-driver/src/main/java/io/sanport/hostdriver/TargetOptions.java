@@ -1,4 +1,4 @@
-package io.sanport.target;
+package io.sanport.hostdriver;
 
 /**
  * Knobs of a running target that are not part of nvmetcli's format.

@@ -1,4 +1,4 @@
-package io.sanport.target;
+package io.sanport.hostdriver;
 
 import io.sanport.iop.IoRequest;
 import io.sanport.nvme.DsmRange;

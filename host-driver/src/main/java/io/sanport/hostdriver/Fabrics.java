@@ -1,4 +1,4 @@
-package io.sanport.target;
+package io.sanport.hostdriver;
 
 import io.sanport.nvme.Status;
 import io.sanport.nvme.SubmissionQueueEntry;

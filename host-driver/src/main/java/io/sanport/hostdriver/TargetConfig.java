@@ -1,4 +1,4 @@
-package io.sanport.target;
+package io.sanport.hostdriver;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

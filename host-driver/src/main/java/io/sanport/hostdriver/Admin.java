@@ -1,4 +1,4 @@
-package io.sanport.target;
+package io.sanport.hostdriver;
 
 import io.sanport.nvme.AdminOpcode;
 import io.sanport.nvme.ChangedNamespaceList;

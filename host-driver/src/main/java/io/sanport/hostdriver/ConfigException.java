@@ -1,4 +1,4 @@
-package io.sanport.target;
+package io.sanport.hostdriver;
 
 import java.io.IOException;
 
