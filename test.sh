@@ -1,89 +1,146 @@
 #!/usr/bin/env bash
-# sanport's whole test suite, every stage. As root on Debian it first installs what the tests need.
+# sanport's whole test suite, every stage. As root on Debian it first installs what the stages need, from one
+# package list per stage (scripts/packages/*.list).
 #   ./test.sh            all stages
-#   ./test.sh --no-vm    skip the VM stage (a real Linux 6.1 guest under QEMU)
+#   ./test.sh --quick    packages, the Maven build with every JUnit test, the launcher and demo (no fresh
+#                        machine, no benchmark, no VM, no containers)
+#   ./test.sh --no-vm    all but the VM stages (a real Linux 6.1 guest under QEMU)
+# A stage passes when it exits 0 and shows that it ran tests; the last line is "N passed, M failed" (stages).
 set -uo pipefail
 SANPORT_ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
 cd "$SANPORT_ROOT"
 . scripts/lib.sh
 
-run_vm=1
+quick=0 run_vm=1
 for a in "$@"; do
     case $a in
+        --quick) quick=1; run_vm=0;;
         --no-vm) run_vm=0;;
-        -h|--help) sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
-        *) echo "test.sh: unknown option $a" >&2; exit 2;;
+        -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+        *) echo "test.sh: unknown option $a (see ./test.sh --help)" >&2; exit 2;;
     esac
 done
 
-# Debian packages the tests use: the build, liburing for the I/O processor, gcc + -dev headers for the layout
-# probes, losetup, and the peers the benchmarks compare against.
-PACKAGES=(maven gcc libc6-dev liburing2 liburing-dev libnvme-dev util-linux fio)
+# the package lists of the stages that will run
+lists=(runtime build)
+[ $quick = 1 ] || lists+=(fresh bench containers)
+[ $run_vm = 1 ] && lists+=(vm)
 
 declare -a summary=()
 passed=0 failed=0
-stage() { # stage NAME COMMAND...: runs one stage, records PASS/FAIL with its time
-    local name=$1 start=$SECONDS; shift
+logdir=$(mktemp -d "${TMPDIR:-/tmp}/sanport-test.XXXXXX")
+trap 'rm -rf "$logdir"' EXIT
+
+# How many tests a stage's output shows it ran: "N passed, M failed" lines (every script of ours ends with one),
+# Surefire's per-module totals, else PASS lines. 0 means the stage ran no test, which is a failure.
+tests_ran() {
+    awk '
+        match($0, /(^|: )[0-9]+ passed, [0-9]+ failed/) { s = substr($0, RSTART, RLENGTH); sub(/^: /, "", s); split(s, w, " "); n += w[1]; next }
+        /Tests run: [0-9]+, Failures: [0-9]+, Errors: [0-9]+, Skipped: [0-9]+$/ {
+            gsub(/[^0-9 ]/, " "); split($0, w, " "); n += w[1] - w[4]; next }
+        /(^|: )PASS( |$)/ { p++ }
+        END { print (n > 0 ? n : p + 0) }' "$1"
+}
+
+stage() { # stage NAME COMMAND...: runs one stage, records PASS/FAIL with its time and test count
+    local name=$1 start=$SECONDS log=$logdir/stage.$((passed + failed)).log rc n
+    shift
     echo
     echo "=== stage: $name"
-    if "$@"; then
-        summary+=("PASS  $name ($((SECONDS - start)) s)"); passed=$((passed + 1))
+    "$@" 2>&1 | tee "$log"
+    rc=${PIPESTATUS[0]}
+    n=$(tests_ran "$log")
+    if [ "$rc" = 0 ] && [ "$n" -gt 0 ]; then
+        summary+=("PASS  $name ($n tests, $((SECONDS - start)) s)"); passed=$((passed + 1))
+    elif [ "$rc" = 0 ]; then
+        summary+=("FAIL  $name: it ran no test ($((SECONDS - start)) s)"); failed=$((failed + 1))
     else
-        summary+=("FAIL  $name ($((SECONDS - start)) s)"); failed=$((failed + 1))
+        summary+=("FAIL  $name (exit $rc, $n tests passed, $((SECONDS - start)) s)"); failed=$((failed + 1))
     fi
 }
 not_run() { summary+=("NOT RUN  $1: $2"); echo; echo "=== stage: $1 NOT RUN: $2"; }
 
-install_packages() {
-    local missing=() p
-    for p in "${PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
-    done
-    [ ${#missing[@]} = 0 ] && { echo "all present: ${PACKAGES[*]}"; return 0; }
-    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-        echo "missing packages: ${missing[*]} (run as root on Debian to install them, or install them yourself)"
-        return 1
-    fi
-    echo "installing: ${missing[*]}"
-    apt-get -q update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends \
-        "${missing[@]}" >/dev/null
+packages() {
+    sanport_ensure_packages --who test.sh "${lists[@]}" || return 1
+    local n
+    n=$(sanport_packages "${lists[@]}" | wc -l)
+    echo "packages: the lists ${lists[*]} are installed"
+    echo "$n passed, 0 failed"
 }
 
 maven_tests() {
     sanport_find_jdk || return 1
     echo "JDK: $JAVA_HOME"
-    mvn -B verify 2>&1 | grep -v -e 'sun.misc.Unsafe' -e '^WARNING: Please consider' -e '^WARNING: A terminally'
+    local log=$logdir/mvn.log
+    mvn -B verify 2>&1 | grep -v -e 'sun.misc.Unsafe' -e '^WARNING: Please consider' -e '^WARNING: A terminally' \
+        | tee "$log"
     local rc=${PIPESTATUS[0]}
+    # every module of the parent pom must have built and run its tests: a module Maven skipped after another
+    # failed is a failure of its own, named here
+    local want got skipped
+    want=$(sanport_modules | wc -l)
+    got=$(sed -n '/Reactor Summary/,/BUILD/p' "$log" | grep -c ' SUCCESS \[')
+    skipped=$(sed -n '/Reactor Summary/,/BUILD/p' "$log" | awk '/ SKIPPED/ {print $2}' | tr '\n' ' ')
+    [ -n "$skipped" ] && echo "test.sh: modules Maven skipped (their tests never ran): $skipped"
+    if [ "$rc" = 0 ] && [ "$got" -lt "$want" ]; then
+        echo "test.sh: only $got of $want modules succeeded"; rc=1
+    fi
     [ "$rc" = 0 ] && touch "$SANPORT_STAMP"
     return "$rc"
 }
 
 launcher() {
-    demo_home=$(mktemp -d)
-    local home=$demo_home
-    trap 'rm -rf "$demo_home"' RETURN
-    ./sanport --help | grep -q 'demo' || { echo "sanport --help does not list demo"; return 1; }
-    SANPORT_HOME=$home ./sanport demo --seconds 1 || return 1
-    [ -f "$home/default.img" ] || { echo "demo did not create the default image"; return 1; }
-    ./sanport bench local --device ram:64M --seconds 1 --ramp 0 --json | tail -1 | grep -q '"iops"' || return 1
+    local home pass=0
+    home=$(mktemp -d)
+    # shellcheck disable=SC2064
+    trap "rm -rf '$home'" RETURN
+    check() { # check WHAT COMMAND...: one numbered check
+        if "${@:2}"; then echo "PASS $1"; pass=$((pass + 1)); else echo "FAIL $1"; echo "$pass passed, 1 failed"; return 1; fi
+    }
+    check "sanport --help lists demo" bash -c './sanport --help | grep -q demo' || return 1
+    check "sanport demo --seconds 1" env SANPORT_HOME="$home" ./sanport demo --seconds 1 || return 1
+    check "the demo created the default image" test -f "$home/default.img" || return 1
+    check "bench local --json prints iops" bash -c \
+        './sanport bench local --device ram:64M --seconds 1 --ramp 0 --json | tail -1 | grep -q "\"iops\""' || return 1
     # bad input is refused in words, with a non-zero exit
-    local err
-    err=$(./sanport bench local --device /nonexistent/x.img --seconds 1 2>&1) && return 1
-    grep -q 'no such file' <<<"$err" || { echo "unexpected error text: $err"; return 1; }
-    err=$(./sanport bench local --device ram:64M --rw sideways 2>&1) && return 1
-    grep -q 'randread, randwrite, read or write' <<<"$err" || { echo "unexpected error text: $err"; return 1; }
+    check "a missing device is refused in words" bash -c \
+        '! err=$(./sanport bench local --device /nonexistent/x.img --seconds 1 2>&1) && grep -q "no such file" <<<"$err"' || return 1
+    check "a bad --rw is refused in words" bash -c \
+        '! err=$(./sanport bench local --device ram:64M --rw sideways 2>&1) && grep -q "randread, randwrite, read or write" <<<"$err"' || return 1
+    echo "$pass passed, 0 failed"
 }
 
-echo "sanport test suite: $(date -u '+%F %T') UTC, $(nproc) cores, kernel $(uname -r)"
-stage "packages" install_packages
+bench_smoke() {
+    local out
+    out=$(bench/compare.sh local --seconds 1 --size 256M) || return 1
+    echo "$out"
+    # the last line is one JSON object with a ratio per workload
+    if tail -1 <<<"$out" | grep -q '"randread_4k_qd32"'; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; return 1; fi
+}
+
+echo "sanport test suite: $(date -u '+%F %T') UTC, $(nproc) cores, kernel $(uname -r)$([ $quick = 1 ] && echo ', --quick')"
+stage "packages (${lists[*]})" packages
+if [ $quick = 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        stage "fresh machine (debootstrap bookworm: ./sanport demo and ./test.sh --quick in a clean clone)" \
+            tests/fresh/fresh-machine.sh
+    else
+        not_run "fresh machine" "needs root (debootstrap, chroot, mounts)"
+    fi
+fi
 stage "build and JUnit tests (all modules)" maven_tests
 stage "launcher and demo" launcher
-if [ "$(id -u)" = 0 ] && command -v fio >/dev/null; then
-    stage "benchmark script smoke run (bench/compare.sh local, 1 s each)" bench/compare.sh local --seconds 1 --size 256M
-else
-    not_run "benchmark script smoke run" "needs root and fio"
+stage "launcher rebuilds after a change in any module (scratch clone)" tests/launcher/rebuild-watch.sh
+if [ $quick = 0 ]; then
+    if [ "$(id -u)" = 0 ]; then
+        stage "benchmark script smoke run (bench/compare.sh local, 1 s each)" bench_smoke
+    else
+        not_run "benchmark script smoke run" "needs root (loop devices)"
+    fi
 fi
-if [ $run_vm = 0 ]; then
+if [ $quick = 1 ]; then
+    :
+elif [ $run_vm = 0 ]; then
     not_run "VM (Linux 6.1 guest: SoftRoCE, NVMe, kernel NVMe-oF)" "--no-vm given"
 elif [ "$(id -u)" != 0 ] && ! command -v qemu-system-x86_64 >/dev/null; then
     not_run "VM (Linux 6.1 guest: SoftRoCE, NVMe, kernel NVMe-oF)" "no QEMU and not root to install it"
@@ -97,7 +154,9 @@ else
     stage "VM: Linux nvme-rdma initiator against sanport's NVMe/RDMA target (SoftRoCE)" rdma-transport/src/test/vm/interop-rdma.sh
 fi
 
-if [ "$(id -u)" = 0 ] || docker info >/dev/null 2>&1; then
+if [ $quick = 1 ]; then
+    :
+elif [ "$(id -u)" = 0 ] || docker info >/dev/null 2>&1; then
     stage "containers (docker/test.sh: image, Testcontainers, compose)" docker/test.sh
 else
     not_run "containers (image, Testcontainers, compose)" "no Docker engine and not root to start one"
@@ -106,5 +165,5 @@ fi
 echo
 echo "=== summary"
 printf '%s\n' "${summary[@]}"
-echo "stages: $passed passed, $failed failed"
+echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

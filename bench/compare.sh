@@ -58,7 +58,7 @@ sanport_run() { # rw bs qd device -> "iops mib_s"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "null" }'; }
 
 local_scenario() {
-    command -v fio >/dev/null || { say "needs fio (apt-get install fio)"; exit 1; }
+    sanport_ensure_packages --who compare.sh bench || exit 1
     sanport_find_jdk && sanport_build_if_needed
     make_loop_device
     say "device: $dev over $img; $seconds s per run after 1 s ramp; machine: $(nproc) cores, $(uname -r)"
@@ -108,7 +108,7 @@ wait_port() { # port: until something listens on 127.0.0.1:port (10 s)
 
 tcp_scenario() {
     local t
-    for t in fio nbdkit iperf3; do command -v $t >/dev/null || { say "needs $t (apt-get install $t)"; exit 1; }; done
+    sanport_ensure_packages --who compare.sh bench || exit 1
     sanport_find_jdk && sanport_build_if_needed
     make_loop_device
     say "device: $dev over $img; $seconds s per run after 1 s ramp; machine: $(nproc) cores, $(uname -r)"
@@ -163,9 +163,7 @@ vm_scenario() { # vm_scenario KIND IMAGE(random|sparse) RUN.SH-OPTIONS...
     local kind=$1 image=$2; shift 2
     [ "$(id -u)" = 0 ] || { say "needs root (QEMU harness)"; exit 1; }
     local t
-    for t in fio nvme $([ "$kind" = vm-rdma ] && echo ib_read_bw ib_write_bw); do
-        command -v $t >/dev/null || { say "needs $t (apt-get install fio nvme-cli perftest)"; exit 1; }
-    done
+    sanport_ensure_packages --who compare.sh bench vm || exit 1
     sanport_find_jdk && sanport_build_if_needed
     "$SANPORT_ROOT/tests/vm/prepare.sh" >&2 || { say "tests/vm/prepare.sh failed"; exit 1; }
     local tmp rc

@@ -29,8 +29,7 @@ say "JDK $JAVA_HOME"
 # 1. the project's runtime jars
 # (main code only, -Dmaven.test.skip: the image needs no test code, so a test that does not compile elsewhere
 # in the tree does not stop it)
-if [ "${SKIP_BUILD:-0}" != 1 ] && { [ ! -f "$SANPORT_STAMP" ] || \
-        [ -n "$(sanport_sources | xargs -r -d '\n' find 2>/dev/null -newer "$SANPORT_STAMP" -print -quit)" ]; }; then
+if [ "${SKIP_BUILD:-0}" != 1 ] && sanport_needs_build; then
     say "mvn -pl cli -am package -Dmaven.test.skip=true (sources changed since the last build)"
     log=$(mktemp "${TMPDIR:-/tmp}/sanport-build.XXXXXX.log")
     if (cd "$SANPORT_ROOT" && mvn -B -q -pl cli -am package -Dmaven.test.skip=true >"$log" 2>&1); then
@@ -65,6 +64,7 @@ say "jlink --add-modules $MODULES"
 
 # 3. shared libraries: what ldd says the runtime and the dlopen'ed libraries need, plus the loader, each
 # at the path it has here (LD_LIBRARY_PATH in the image covers the multiarch directories).
+sanport_ensure_packages --who docker/build.sh runtime || exit 1
 libs=("liburing.so.2" "libibverbs.so.1" "librdmacm.so.1")
 dlopened=()
 for l in "${libs[@]}"; do

@@ -75,23 +75,14 @@ compose_cmd() {
 }
 engine_up() { command -v docker >/dev/null && timeout 15 docker info >/dev/null 2>&1; }
 
-# 1. a Docker engine
+# 1. a Docker engine (scripts/packages/containers.list: docker.io, docker-compose; installed when root)
+if [ "$(id -u)" = 0 ]; then
+    sanport_ensure_packages --who docker/test.sh containers || { say "FAIL: the container packages are missing"; exit 1; }
+fi
 if engine_up; then
     say "Docker engine answers: $(docker version --format 'server {{.Server.Version}}, API {{.Server.APIVersion}}' 2>/dev/null)"
 else
     [ "$(id -u)" = 0 ] || not_run "no Docker engine answers and not root to start one (start dockerd, or run as root)"
-    if ! command -v dockerd >/dev/null || ! command -v docker >/dev/null; then
-        command -v apt-get >/dev/null || not_run "no Docker engine, and no apt-get to install docker.io"
-        pkgs=(docker.io)
-        compose_cmd >/dev/null || pkgs+=(docker-compose)
-        say "installing ${pkgs[*]} (about a minute)"
-        t=$SECONDS
-        if ! { apt-get -q update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get -q install -y \
-                --no-install-recommends "${pkgs[@]}" >/dev/null; }; then
-            say "FAIL: apt-get install ${pkgs[*]} failed"; exit 1
-        fi
-        say "installed ${pkgs[*]} in $((SECONDS - t)) s"
-    fi
     record_network
     say "starting dockerd (log: $DOCKERD_LOG)"
     dockerd >"$DOCKERD_LOG" 2>&1 &
@@ -146,12 +137,6 @@ done
 [ "$rc" = 0 ] || { say "FAIL: the Testcontainers tests (exit $rc) after $((SECONDS - start)) s"; exit 1; }
 
 # 5. docker/compose.yaml as a user runs it: a target and a client container running 'sanport bench remote'
-if ! compose=$(compose_cmd); then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        say "installing docker-compose"
-        DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends docker-compose >/dev/null
-    fi
-fi
 if compose=$(compose_cmd); then
     t=$SECONDS
     project=sanport-test-$$

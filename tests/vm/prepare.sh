@@ -23,8 +23,10 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${SANPORT_VM_CACHE:-/var/cache/sanport-vm}
-PKGS=(qemu-system-x86 qemu-utils busybox-static cpio kmod iproute2 rdma-core
-      ibverbs-utils ibverbs-providers rdmacm-utils perftest fio nvme-cli xz-utils)
+# the host tools: scripts/packages/vm.list
+SANPORT_ROOT=$(cd "$HERE/../.." && pwd)
+. "$SANPORT_ROOT/scripts/lib.sh"
+mapfile -t PKGS < <(sanport_packages vm)
 # needed before the host root is reachable, i.e. inside the initramfs
 EARLY_MODS=(virtio_pci 9pnet_virtio 9p overlay virtio_console configfs)
 export PATH=$PATH:/usr/sbin:/sbin LC_ALL=C DEBIAN_FRONTEND=noninteractive

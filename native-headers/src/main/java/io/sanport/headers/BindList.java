@@ -12,9 +12,10 @@ import java.util.List;
 
 /**
  * One library's include list (a {@code .bind} file): the headers, and every struct member, constant and
- * function the Java bindings mirror, each with the Java class that holds it.
+ * function the Java bindings mirror, each with the Java class that holds it, and the Debian package whose headers
+ * they come from (named when the probe cannot compile, so a missing install says what to install).
  */
-public record BindList(String name, String library, List<String> links, List<String> headers,
+public record BindList(String name, String debianPackage, String library, List<String> links, List<String> headers,
                        List<Struct> structs, List<Symbol> constants, List<Symbol> functions) {
 
     public record Struct(String cName, String javaClass, List<String> members) {}
@@ -36,6 +37,7 @@ public record BindList(String name, String library, List<String> links, List<Str
 
     static BindList parse(String name, InputStream in) throws IOException {
         String library = null;
+        String debianPackage = null;
         List<String> links = new ArrayList<>();
         List<String> headers = new ArrayList<>();
         List<Struct> structs = new ArrayList<>();
@@ -58,7 +60,7 @@ public record BindList(String name, String library, List<String> links, List<Str
                 continue;
             }
             switch (words[0]) {
-                case "package" -> { }
+                case "package" -> debianPackage = words[1];
                 case "library" -> library = words[1];
                 case "link" -> links.add(words[1]);
                 case "header" -> headers.add(words[1]);
@@ -69,6 +71,6 @@ public record BindList(String name, String library, List<String> links, List<Str
                 default -> throw new IllegalArgumentException(name + ".bind:" + lineNo + ": unknown entry " + words[0]);
             }
         }
-        return new BindList(name, library, links, headers, structs, constants, functions);
+        return new BindList(name, debianPackage, library, links, headers, structs, constants, functions);
     }
 }

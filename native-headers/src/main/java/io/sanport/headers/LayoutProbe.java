@@ -60,8 +60,10 @@ public final class LayoutProbe {
         list.links().forEach(l -> cc.add("-l" + l));
         String compiled = exec(cc, workDir);
         if (compiled != null) {
-            throw new IllegalStateException("the layout probe for " + list.name() + " does not compile (are the -dev "
-                    + "headers installed?):\n" + compiled);
+            String hint = list.debianPackage() == null ? "are the -dev headers installed?"
+                    : "is Debian's " + list.debianPackage() + " installed? scripts/packages/build.list lists it";
+            throw new IllegalStateException("the layout probe for " + list.name() + " does not compile (" + hint
+                    + "):\n" + compiled);
         }
         Path out = workDir.resolve(list.name() + "-probe.out");
         String ran = exec(List.of(exe.toString()), workDir, out);
