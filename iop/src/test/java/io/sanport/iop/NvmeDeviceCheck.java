@@ -291,7 +291,7 @@ public final class NvmeDeviceCheck {
     }
 
     /** The passthrough namespace claiming twice its size, so the reactor lets an out-of-range LBA through. */
-    static final class OversizedView implements NvmeCommandDevice {
+    static final class OversizedView implements BlockDevice {
         private final NvmePassthruDevice dev;
 
         OversizedView(NvmePassthruDevice dev) {
@@ -299,7 +299,8 @@ public final class NvmeDeviceCheck {
         }
 
         @Override public int ringSetupFlags() { return dev.ringSetupFlags(); }
-        @Override public boolean needsOffload(IoRequest r) { return dev.needsOffload(r); }
+        @Override public int commandScratchBytes() { return dev.commandScratchBytes(); }
+        @Override public boolean offloads(IoRequest r) { return dev.offloads(r); }
         @Override public boolean prep(SubmissionQueue sq, IoRequest r, int f, boolean fixed, long scratch, long ud) {
             return dev.prep(sq, r, f, fixed, scratch, ud);
         }
@@ -319,7 +320,6 @@ public final class NvmeDeviceCheck {
         @Override public boolean readOnly() { return dev.readOnly(); }
         @Override public void discard(long offset, long length) throws IOException { dev.discard(offset, length); }
         @Override public void writeZeroes(long offset, long length) throws IOException { dev.writeZeroes(offset, length); }
-        @Override public int fallocateMode(boolean discard) { return -1; }
         @Override public void close() { } // the view does not own the fd
     }
 }
