@@ -61,7 +61,8 @@ final class NvmePassthruDevice extends FdDevice {
     private final boolean fixedBuffers;
     private final String fixedBuffersCause;
 
-    private NvmePassthruDevice(String name, int fd, long size, boolean readOnly, int nsid, int lbaShift, int physical,
+    /** What {@link #open} learned from the controller; tests give it directly to check the SQEs it writes. */
+    NvmePassthruDevice(String name, int fd, long size, boolean readOnly, int nsid, int lbaShift, int physical,
                                int optimal, long maxTransfer, boolean dsm, boolean writeZeroes, boolean writeCache,
                                boolean fixedBuffers, String fixedBuffersCause) {
         super(name, fd, size, true, readOnly);
