@@ -63,8 +63,8 @@ final class NvmePassthruDevice extends FdDevice {
 
     /** What {@link #open} learned from the controller; tests give it directly to check the SQEs it writes. */
     NvmePassthruDevice(String name, int fd, long size, boolean readOnly, int nsid, int lbaShift, int physical,
-                               int optimal, long maxTransfer, boolean dsm, boolean writeZeroes, boolean writeCache,
-                               boolean fixedBuffers, String fixedBuffersCause) {
+                       int optimal, long maxTransfer, boolean dsm, boolean writeZeroes, boolean writeCache,
+                       boolean fixedBuffers, String fixedBuffersCause) {
         super(name, fd, size, true, readOnly);
         this.nsid = nsid;
         this.lbaShift = lbaShift;
