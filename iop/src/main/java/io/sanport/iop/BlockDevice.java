@@ -4,15 +4,17 @@ import java.io.Closeable;
 import java.io.IOException;
 
 /**
- * A device the I/O processor drives: a block device, a regular file or RAM. Opened once by its owner (the
- * {@link IoProcessor}), registered with every reactor's ring, closed once. Geometry is fixed while open.
+ * A device the I/O processor drives: a block device, a regular file, RAM or an NVMe namespace's char device.
+ * Opened once by its owner (the {@link IoProcessor}), registered with every reactor's ring, closed once.
+ * Geometry is fixed while open. Each kind writes its own SQEs ({@link #prep}), so the reactor never asks which
+ * kind it drives.
  */
 public interface BlockDevice extends Closeable {
 
     /** What the user named it by: a path, or "ram:64M". */
     String name();
 
-    /** The provider's kind: "block", "file", "ram". */
+    /** The provider's kind: "block", "file", "ram", "nvme-passthru". */
     String kind();
 
     /** The open file descriptor; the reactors register it and address it by index, not by fd. */
@@ -45,20 +47,48 @@ public interface BlockDevice extends Closeable {
     boolean readOnly();
 
     /**
-     * Deallocates a range (DSM deallocate). Blocking: for devices whose discard is an ioctl, the reactor runs
-     * this on the offload thread. Devices whose discard is a fallocate answer {@link #fallocateMode} instead.
+     * Deallocates a range (DSM deallocate). Blocking: the reactor calls it, on its offload threads, only for a
+     * request the device {@link #offloads}.
      */
     void discard(long offset, long length) throws IOException;
 
     /** Writes zeroes to a range. Blocking, as {@link #discard}. */
     void writeZeroes(long offset, long length) throws IOException;
 
+    // ---------------------------------------------------------------- how a reactor drives it
+
     /**
-     * The fallocate(2) mode that does {@code discard ? discard : write zeroes} on this device, or -1 when it
-     * has to go through the blocking {@link #discard} / {@link #writeZeroes} instead. A mode lets the reactor
-     * use IORING_OP_FALLOCATE, which never blocks its thread.
+     * Setup flags its SQEs need on the ring: IORING_SETUP_SQE128 | IORING_SETUP_CQE32 for NVMe commands. A
+     * reactor sets its ring up with those of all its devices.
      */
-    int fallocateMode(boolean discard);
+    default int ringSetupFlags() {
+        return 0;
+    }
+
+    /** Bytes of native memory each request needs while in flight (an NVMe DSM range), else 0. */
+    default int commandScratchBytes() {
+        return 0;
+    }
+
+    /**
+     * Whether {@code r} (a discard or write zeroes) has no non-blocking form on this device, such as BLKDISCARD
+     * or a range beyond one NVMe command: the reactor then runs {@link #discard} / {@link #writeZeroes} on its
+     * offload threads instead of calling {@link #prep}.
+     */
+    boolean offloads(IoRequest r);
+
+    /**
+     * Writes the SQE that runs {@code r} (already checked against this device's geometry) on registered file
+     * {@code fileIndex}, with {@code userData}. {@code fixed} says the data lies inside registered buffer 0;
+     * {@code scratch} is {@link #commandScratchBytes} of native memory, 16-byte aligned, that belong to the
+     * request until it completes. False when the SQ is full. Reactor thread; allocates nothing.
+     */
+    boolean prep(SubmissionQueue sq, IoRequest r, int fileIndex, boolean fixed, long scratch, long userData);
+
+    /** The request's result from its CQE's {@code res}: bytes transferred (0 for the other ops) or -errno. */
+    default int result(IoRequest r, int res) {
+        return res;
+    }
 
     @Override
     void close() throws IOException;

@@ -111,7 +111,7 @@ final class BlockSpecialDevice extends FdDevice {
     @Override public boolean supportsFua() { return true; } // RWF_DSYNC: FUA where the device has it, else a flush
 
     @Override
-    public int fallocateMode(boolean discard) {
+    int fallocateMode(boolean discard) {
         return discard ? -1 : Libc.FALLOC_FL_ZERO_RANGE | Libc.FALLOC_FL_KEEP_SIZE;
     }
 

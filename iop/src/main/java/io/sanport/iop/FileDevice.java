@@ -110,7 +110,7 @@ final class FileDevice extends FdDevice {
     @Override public boolean supportsWriteZeroes() { return zeroesMode >= 0; }
     @Override public boolean volatileWriteCache() { return true; }
     @Override public boolean supportsFua() { return true; }
-    @Override public int fallocateMode(boolean discard) { return discard ? discardMode : zeroesMode; }
+    @Override int fallocateMode(boolean discard) { return discard ? discardMode : zeroesMode; }
 
     @Override
     public void discard(long offset, long length) throws IOException {

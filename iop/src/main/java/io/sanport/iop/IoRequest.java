@@ -6,9 +6,9 @@ import io.sanport.bindings.Errno;
  * One I/O to a device, preallocated and reused by its owner (one per queue entry), never created per I/O.
  * The owner fills it with one of the set-up methods and hands it to {@link Reactor#submit}; the reactor
  * fills {@link #result()} and calls the callback. A request that finds no ring slot waits in the reactor's
- * queue (linked through {@link #next}); it is never failed for lack of a resource.
+ * park queue, in order with every other kind of ring work; it is never failed for lack of a resource.
  */
-public final class IoRequest {
+public final class IoRequest extends RingWork {
     public static final byte READ = 0;
     public static final byte WRITE = 1;
     public static final byte FLUSH = 2;
@@ -31,8 +31,7 @@ public final class IoRequest {
     int result;
     int nvmeStatus; // from an NVMe passthrough device: SCT<<8|SC with More/DNR above (Linux's nvme_req status)
     Refusal refusal = Refusal.NONE;
-    IoRequest next;
-    long startNanos;
+    BlockEngine engine; // of the reactor it was last submitted to
 
     public IoRequest() {}
 
@@ -101,8 +100,15 @@ public final class IoRequest {
      */
     public int nvmeStatus() { return nvmeStatus; }
 
-    /** Nanosecond timestamp of submission, for latency accounting. */
-    public long startNanos() { return startNanos; }
+    @Override
+    boolean prep(SubmissionQueue sq, long userData) {
+        return engine.prep(this, sq, (int) userData);
+    }
+
+    @Override
+    void complete(int res, int flags) {
+        engine.complete(this, res);
+    }
 
     public static String opName(byte op) {
         return switch (op) {

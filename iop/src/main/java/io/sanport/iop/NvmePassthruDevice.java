@@ -40,7 +40,7 @@ import java.nio.file.Path;
  * kernel refuses it (Linux 6.1 does, see {@link #probeFixedBuffers}) I/O goes from plain user addresses, which
  * the driver pins per command; when even that fails the device is refused with the cause.
  */
-final class NvmePassthruDevice extends FdDevice implements NvmeCommandDevice {
+final class NvmePassthruDevice extends FdDevice {
     static final String KIND = "nvme-passthru";
     static final String PREFIX = KIND + ":";
     /** NLB of Read, Write and Write Zeroes is 16 bits, zero-based. */
@@ -61,9 +61,10 @@ final class NvmePassthruDevice extends FdDevice implements NvmeCommandDevice {
     private final boolean fixedBuffers;
     private final String fixedBuffersCause;
 
-    private NvmePassthruDevice(String name, int fd, long size, boolean readOnly, int nsid, int lbaShift, int physical,
-                               int optimal, long maxTransfer, boolean dsm, boolean writeZeroes, boolean writeCache,
-                               boolean fixedBuffers, String fixedBuffersCause) {
+    /** What {@link #open} learned from the controller; tests give it directly to check the SQEs it writes. */
+    NvmePassthruDevice(String name, int fd, long size, boolean readOnly, int nsid, int lbaShift, int physical,
+                       int optimal, long maxTransfer, boolean dsm, boolean writeZeroes, boolean writeCache,
+                       boolean fixedBuffers, String fixedBuffersCause) {
         super(name, fd, size, true, readOnly);
         this.nsid = nsid;
         this.lbaShift = lbaShift;
@@ -268,15 +269,23 @@ final class NvmePassthruDevice extends FdDevice implements NvmeCommandDevice {
                 + Status.describe(status << Status.SC_SHIFT).replaceFirst(" \\(", ", ");
     }
 
-    // ---------------------------------------------------------------- NvmeCommandDevice
+    // ---------------------------------------------------------------- driven by NVMe commands
 
+    /** nvme_ns_uring_cmd refuses any other ring. */
     @Override
     public int ringSetupFlags() {
         return Liburing.IORING_SETUP_SQE128 | Liburing.IORING_SETUP_CQE32;
     }
 
+    /** A deallocate's DSM range. */
     @Override
-    public boolean needsOffload(IoRequest r) {
+    public int commandScratchBytes() {
+        return (int) DsmRange.SIZE;
+    }
+
+    /** Write zeroes beyond 64Ki blocks, or a discard beyond one DSM range, takes more than one command. */
+    @Override
+    public boolean offloads(IoRequest r) {
         return needsOffload(r, lbaShift);
     }
 
@@ -286,6 +295,7 @@ final class NvmePassthruDevice extends FdDevice implements NvmeCommandDevice {
                 || (r.op == IoRequest.DISCARD && blocks > 0xFFFF_FFFFL);
     }
 
+    /** One NVMe command (Read, Write, Flush, Write Zeroes, DSM) in a 128-byte SQE. */
     @Override
     public boolean prep(SubmissionQueue sq, IoRequest r, int fileIndex, boolean fixed, long scratch, long userData) {
         boolean useFixed = fixed && fixedBuffers;
@@ -310,6 +320,7 @@ final class NvmePassthruDevice extends FdDevice implements NvmeCommandDevice {
         return true;
     }
 
+    /** The CQE's res is the NVMe status, not a byte count. */
     @Override
     public int result(IoRequest r, int res) {
         return translate(r, res);
@@ -337,7 +348,6 @@ final class NvmePassthruDevice extends FdDevice implements NvmeCommandDevice {
     @Override public boolean supportsWriteZeroes() { return writeZeroes; }
     @Override public boolean volatileWriteCache() { return writeCache; }
     @Override public boolean supportsFua() { return true; } // FUA is a bit of every NVMe Write
-    @Override public int fallocateMode(boolean discard) { return -1; }
 
     public int nsid() { return nsid; }
     /** The largest read or write in one command: MDTS, at most Linux's 4 MiB; larger ones fail with EINVAL. */

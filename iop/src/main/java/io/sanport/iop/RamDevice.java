@@ -42,7 +42,7 @@ final class RamDevice extends FdDevice {
     @Override public boolean supportsFua() { return true; }
 
     @Override
-    public int fallocateMode(boolean discard) {
+    int fallocateMode(boolean discard) {
         return Libc.FALLOC_FL_PUNCH_HOLE | Libc.FALLOC_FL_KEEP_SIZE; // tmpfs: a hole is zeroes and frees the page
     }
 

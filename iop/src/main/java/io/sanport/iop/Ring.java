@@ -7,8 +7,6 @@ import io.sanport.bindings.ErrnoException;
 import io.sanport.bindings.libc.Iovec;
 import io.sanport.bindings.uring.IoUring;
 import io.sanport.bindings.uring.IoUringParams;
-import io.sanport.bindings.uring.IoUringProbe;
-import io.sanport.bindings.uring.IoUringProbeOp;
 import io.sanport.bindings.uring.Liburing;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -144,25 +142,6 @@ public final class Ring implements AutoCloseable {
         filesRegistered = true;
     }
 
-    /** Which opcodes this kernel supports (io_uring_get_probe_ring). */
-    public boolean[] supportedOps() {
-        MemorySegment probe = Liburing.io_uring_get_probe_ring(ring);
-        boolean[] ops = new boolean[Liburing.IORING_OP_LAST + 1];
-        if (probe.equals(MemorySegment.NULL)) {
-            return ops;
-        }
-        try {
-            MemorySegment p = probe.reinterpret(IoUringProbe.LAYOUT.byteSize() + 256 * IoUringProbeOp.LAYOUT.byteSize());
-            int n = Math.min(IoUringProbe.ops_len(p), ops.length);
-            for (int i = 0; i < n; i++) {
-                ops[i] = (IoUringProbeOp.flags(IoUringProbe.ops(p, i)) & IoUringProbeOp.IO_URING_OP_SUPPORTED) != 0;
-            }
-            return ops;
-        } finally {
-            Liburing.io_uring_free_probe(probe);
-        }
-    }
-
     /** Unregisters and tears the ring down; the caller has drained it. */
     @Override
     public void close() {
@@ -178,12 +157,4 @@ public final class Ring implements AutoCloseable {
         }
         Liburing.io_uring_queue_exit(ring);
     }
-
-    static String describeFlags(int flags) {
-        StringBuilder b = new StringBuilder();
-        if ((flags & Liburing.IORING_SETUP_SINGLE_ISSUER) != 0) b.append("single-issuer ");
-        if ((flags & Liburing.IORING_SETUP_COOP_TASKRUN) != 0) b.append("coop-taskrun ");
-        return b.toString().strip();
-    }
-
 }

@@ -19,7 +19,6 @@ public final class SubmissionQueue {
 
     private final MemorySegment sq;      // struct io_uring_sq inside struct io_uring
     private final MemorySegment khead;   // the kernel's consumer index
-    private final MemorySegment kflags;
     private final MemorySegment sqes;
     private final int mask;
     private final int entries;
@@ -32,7 +31,6 @@ public final class SubmissionQueue {
         this.entries = IoUringSq.ring_entries(sq);
         this.mask = IoUringSq.ring_mask(sq);
         this.khead = IoUringSq.khead(sq).reinterpret(4);
-        this.kflags = IoUringSq.kflags(sq).reinterpret(4);
         this.sqes = IoUringSq.sqes(sq).reinterpret((long) entries * sqeSize);
         this.tail = IoUringSq.sqe_tail(sq);
         // liburing >= 2.2 maps array[i] = i once at init; do it again so older ones work too
@@ -44,21 +42,6 @@ public final class SubmissionQueue {
 
     public int entries() {
         return entries;
-    }
-
-    /** Entries written but not yet handed to the kernel. */
-    public int pending() {
-        return tail - (int) INT.getAcquire(khead, 0L);
-    }
-
-    /** io_uring_sq_space_left(). */
-    public int spaceLeft() {
-        return entries - (tail - (int) INT.getAcquire(khead, 0L));
-    }
-
-    /** Whether the kernel asked for an enter to run deferred work or flush an overflowed CQ. */
-    boolean needsEnter() {
-        return ((int) INT.getAcquire(kflags, 0L) & (Liburing.IORING_SQ_CQ_OVERFLOW | Liburing.IORING_SQ_TASKRUN)) != 0;
     }
 
     /** Makes the written entries visible to liburing's submit (which stores the kernel tail). */
@@ -186,11 +169,6 @@ public final class SubmissionQueue {
         return prepRw(Liburing.IORING_OP_RECV, 0, fd, addr, len, 0, msgFlags, 0, userData);
     }
 
-    /** io_uring_prep_send() on a socket fd. */
-    public boolean prepSend(int fd, long addr, int len, int msgFlags, long userData) {
-        return prepRw(Liburing.IORING_OP_SEND, 0, fd, addr, len, 0, msgFlags, 0, userData);
-    }
-
     /**
      * io_uring_prep_writev() on a socket fd: one gather write of {@code count} {@code struct iovec}s at
      * {@code iovecs}, so a PDU header, its payload in a registered buffer and its digests leave in one call.
@@ -200,22 +178,9 @@ public final class SubmissionQueue {
         return prepRw(Liburing.IORING_OP_WRITEV, 0, fd, iovecs, count, 0, 0, 0, userData);
     }
 
-    /**
-     * io_uring_prep_send_zc(): the kernel sends from {@code addr} without copying and posts two completions,
-     * the result (with IORING_CQE_F_MORE) and a notification (IORING_CQE_F_NOTIF) when the buffer is free.
-     */
-    public boolean prepSendZc(int fd, long addr, int len, int msgFlags, long userData) {
-        return prepRw(Liburing.IORING_OP_SEND_ZC, 0, fd, addr, len, 0, msgFlags, 0, userData);
-    }
-
     /** io_uring_prep_accept(): {@code addr}/{@code addrLenAddr} may be 0. */
     public boolean prepAccept(int fd, long addr, long addrLenAddr, int flags, long userData) {
         return prepRw(Liburing.IORING_OP_ACCEPT, 0, fd, addr, 0, addrLenAddr, flags, 0, userData);
-    }
-
-    /** io_uring_prep_connect(). */
-    public boolean prepConnect(int fd, long addr, int addrLen, long userData) {
-        return prepRw(Liburing.IORING_OP_CONNECT, 0, fd, addr, 0, addrLen, 0, 0, userData);
     }
 
     /** io_uring_prep_poll_add(). */

@@ -291,35 +291,13 @@ public final class NvmeDeviceCheck {
     }
 
     /** The passthrough namespace claiming twice its size, so the reactor lets an out-of-range LBA through. */
-    static final class OversizedView implements NvmeCommandDevice {
-        private final NvmePassthruDevice dev;
-
+    static final class OversizedView extends ForwardingDevice {
         OversizedView(NvmePassthruDevice dev) {
-            this.dev = dev;
+            super(dev);
         }
 
-        @Override public int ringSetupFlags() { return dev.ringSetupFlags(); }
-        @Override public boolean needsOffload(IoRequest r) { return dev.needsOffload(r); }
-        @Override public boolean prep(SubmissionQueue sq, IoRequest r, int f, boolean fixed, long scratch, long ud) {
-            return dev.prep(sq, r, f, fixed, scratch, ud);
-        }
-        @Override public int result(IoRequest r, int res) { return dev.result(r, res); }
-        @Override public String name() { return dev.name() + " (oversized view)"; }
-        @Override public String kind() { return dev.kind(); }
-        @Override public int fd() { return dev.fd(); }
-        @Override public long size() { return 2 * dev.size(); }
-        @Override public int logicalBlockSize() { return dev.logicalBlockSize(); }
-        @Override public int physicalBlockSize() { return dev.physicalBlockSize(); }
-        @Override public int optimalIoSize() { return dev.optimalIoSize(); }
-        @Override public boolean directIo() { return true; }
-        @Override public boolean supportsDiscard() { return dev.supportsDiscard(); }
-        @Override public boolean supportsWriteZeroes() { return dev.supportsWriteZeroes(); }
-        @Override public boolean volatileWriteCache() { return dev.volatileWriteCache(); }
-        @Override public boolean supportsFua() { return true; }
-        @Override public boolean readOnly() { return dev.readOnly(); }
-        @Override public void discard(long offset, long length) throws IOException { dev.discard(offset, length); }
-        @Override public void writeZeroes(long offset, long length) throws IOException { dev.writeZeroes(offset, length); }
-        @Override public int fallocateMode(boolean discard) { return -1; }
+        @Override public String name() { return inner.name() + " (oversized view)"; }
+        @Override public long size() { return 2 * inner.size(); }
         @Override public void close() { } // the view does not own the fd
     }
 }

@@ -1,0 +1,446 @@
+package io.sanport.iop;
+
+import io.sanport.bindings.Errno;
+import io.sanport.bindings.ErrnoException;
+import io.sanport.bindings.Native;
+import io.sanport.bindings.libc.Libc;
+import io.sanport.bindings.uring.Liburing;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A reactor's event loop: one thread that owns, alone, one io_uring ring, one buffer pool and one confined
+ * arena (SPDK's poll group, Aeron's agent). Other threads talk to it only through {@link #execute}, which wakes
+ * it through an eventfd that its ring always has a read posted on.
+ *
+ * <p>Every {@link RingWork} in flight holds a slot, its user_data. Slots are bounded by the CQ size, so the CQ
+ * never overflows. Work of any kind that finds no free slot or no SQ entry waits in the one park queue, linked
+ * through the work itself, and starts in submission order when a completion frees a slot: nothing is failed for
+ * lack of a resource, and nothing overtakes what waited before it.
+ *
+ * <p>Close quiesces: it stops taking tasks, lets everything parked and in flight complete, then unregisters and
+ * frees the ring, the buffers and the eventfd, in that order.
+ */
+final class EventLoop implements Executor, CompletionQueue.Handler {
+    private static final System.Logger LOG = System.getLogger("sanport.iop");
+    private static final long WAKE = -1L;
+    private static final long CANCEL = -2L;
+
+    /** What else uses the ring, set up on the loop thread once the ring, slots and buffers exist. */
+    @FunctionalInterface
+    interface Setup {
+        void start(EventLoop loop, Ring ring, Arena arena) throws IOException;
+    }
+
+    private final String name;
+    private final ReactorConfig config;
+    private final int requiredSetupFlags;
+    private final Setup setup;
+    private final Thread thread;
+    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean sleeping = new AtomicBoolean();
+    private final CountDownLatch started = new CountDownLatch(1);
+    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    private volatile Throwable startFailure;
+    private volatile boolean closing;
+    private volatile int eventFd = -1;
+
+    // confined to the loop thread from here on
+    private Arena arena;
+    private Ring ring;
+    private SubmissionQueue sq;
+    private CompletionQueue cq;
+    private BufferPool pool;
+    private MemorySegment wakeBuffer;
+    private RingWork[] slots; // by user_data
+    private int[] freeSlots;
+    private int freeTop;
+    private int inflight;
+    private RingWork parkHead;
+    private RingWork parkTail;
+    private int waiting;
+    private RingWork[] deferred = new RingWork[16];
+    private int deferredCount;
+    private long completions;
+    private long parked;
+
+    /**
+     * Starts the loop thread and waits until its ring (with {@code requiredSetupFlags}), buffers and
+     * {@code setup} are ready; throws what stopped them.
+     */
+    EventLoop(String name, ReactorConfig config, int requiredSetupFlags, Setup setup) throws IOException {
+        this.name = name;
+        this.config = config;
+        this.requiredSetupFlags = requiredSetupFlags;
+        this.setup = setup;
+        this.thread = new Thread(this::run, name);
+        thread.setDaemon(true);
+        thread.start();
+        try {
+            started.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while starting " + name, e);
+        }
+        if (startFailure != null) {
+            if (startFailure instanceof IOException io) throw io;
+            if (startFailure instanceof RuntimeException re) throw re;
+            throw new IOException(name + " failed to start", startFailure);
+        }
+    }
+
+    String name() { return name; }
+    ReactorConfig config() { return config; }
+    Thread thread() { return thread; }
+    BufferPool buffers() { return pool; }
+    int capacity() { return slots.length; }
+    int inflight() { return inflight; }
+    int waiting() { return waiting; }
+    long completions() { return completions; }
+    long parked() { return parked; }
+    int ringSetupFlags() { return ring.setupFlags(); }
+    CompletableFuture<Void> terminated() { return terminated; }
+
+    boolean inLoop() {
+        return Thread.currentThread() == thread;
+    }
+
+    // ---------------------------------------------------------------- the loop thread
+
+    private void run() {
+        try {
+            init();
+        } catch (Throwable t) {
+            startFailure = t;
+            teardown();
+            started.countDown();
+            terminated.complete(null);
+            return;
+        }
+        started.countDown();
+        try {
+            loop();
+        } catch (Throwable t) {
+            LOG.log(System.Logger.Level.ERROR, name + " stopped on an unexpected error", t);
+        } finally {
+            teardown();
+            terminated.complete(null);
+        }
+    }
+
+    private void init() throws IOException {
+        arena = Arena.ofConfined();
+        ring = Ring.open(arena, config.ringEntries(), requiredSetupFlags);
+        sq = ring.sq();
+        cq = ring.cq();
+        int capacity = Math.min(cq.entries() - 1, 4 * sq.entries()); // one CQ entry stays for the wake read
+        slots = new RingWork[capacity];
+        freeSlots = new int[capacity];
+        for (int i = 0; i < capacity; i++) {
+            freeSlots[i] = capacity - 1 - i;
+        }
+        freeTop = capacity;
+        MemoryLock.ensure(config.bufferBytes());
+        pool = BufferPool.map(config.bufferSize(), config.bufferCount());
+        ring.registerBuffer(pool.region(), arena);
+        setup.start(this, ring, arena);
+        eventFd = Libc.eventfd(0, Libc.EFD_CLOEXEC);
+        wakeBuffer = arena.allocate(ValueLayout.JAVA_LONG);
+        armWake();
+    }
+
+    private void armWake() {
+        if (!sq.prepReadFd(eventFd, wakeBuffer.address(), 8, WAKE)) {
+            ring.submit();
+            sq.prepReadFd(eventFd, wakeBuffer.address(), 8, WAKE);
+        }
+    }
+
+    private void loop() {
+        while (true) {
+            runTasks();
+            if (closing && inflight == 0 && parkHead == null && deferredCount == 0 && tasks.isEmpty()) {
+                return;
+            }
+            startDeferred();
+            int rc;
+            if (!tasks.isEmpty() || cq.ready() > 0) {
+                rc = ring.submitAndGetEvents();
+            } else {
+                sleeping.set(true);
+                if (!tasks.isEmpty()) {
+                    sleeping.setRelease(false);
+                    rc = ring.submitAndGetEvents();
+                } else {
+                    rc = ring.submitAndWait(1);
+                    sleeping.setRelease(false);
+                }
+            }
+            if (rc < 0 && rc != -Errno.EINTR && rc != -Errno.EAGAIN && rc != -Errno.EBUSY && rc != -Errno.ETIME) {
+                throw new IllegalStateException(name + ": io_uring_submit: " + Errno.describe(-rc));
+            }
+            cq.reap(this);
+            startParked();
+        }
+    }
+
+    private void runTasks() {
+        for (int n = 0; n < 1024; n++) {
+            Runnable task = tasks.poll();
+            if (task == null) {
+                return;
+            }
+            try {
+                task.run();
+            } catch (Throwable t) {
+                LOG.log(System.Logger.Level.ERROR, name + ": a task failed", t);
+            }
+        }
+    }
+
+    /** One CQE, or an offloaded completion posted back as a task. Loop thread. */
+    @Override
+    public void complete(long userData, int res, int flags) {
+        if (userData >= 0) {
+            int slot = (int) userData;
+            RingWork work = slots[slot];
+            if ((flags & Liburing.IORING_CQE_F_MORE) == 0) {
+                release(slot); // before the callback, which may submit again
+            }
+            work.complete(res, flags);
+        } else if (userData == WAKE) {
+            armWake();
+        }
+        // CANCEL and anything else: nothing to do
+    }
+
+    private void release(int slot) {
+        slots[slot] = null;
+        freeSlots[freeTop++] = slot;
+        inflight--;
+        completions++;
+    }
+
+    /**
+     * Starts {@code work}, or parks it behind whatever already waits when no slot or SQ entry is free. Loop
+     * thread only.
+     */
+    void submit(RingWork work) {
+        if (parkHead != null || freeTop == 0 || !start(work)) {
+            park(work);
+        }
+    }
+
+    private void park(RingWork work) {
+        work.next = null;
+        parked++;
+        waiting++;
+        if (parkTail == null) {
+            parkHead = work;
+        } else {
+            parkTail.next = work;
+        }
+        parkTail = work;
+    }
+
+    /** Takes a slot and an SQ entry for {@code work}; false when the SQ is full even after a submit. */
+    private boolean start(RingWork work) {
+        int slot = freeSlots[freeTop - 1];
+        if (!work.prep(sq, slot)) {
+            ring.submit(); // the SQ is full of entries not yet handed over
+            if (!work.prep(sq, slot)) {
+                return false;
+            }
+        }
+        freeTop--;
+        slots[slot] = work;
+        inflight++;
+        return true;
+    }
+
+    /** Starts parked work, oldest first, while slots and SQ entries last. */
+    private void startParked() {
+        while (parkHead != null && freeTop > 0) {
+            RingWork work = parkHead;
+            if (!start(work)) {
+                return;
+            }
+            parkHead = work.next;
+            work.next = null;
+            if (parkHead == null) {
+                parkTail = null;
+            }
+            waiting--;
+        }
+    }
+
+    /**
+     * Cancels {@code work}: in flight, by IORING_OP_ASYNC_CANCEL on its user_data, so a long-lived operation
+     * such as a poll completes with -ECANCELED; parked, by dropping it. Returns whether a completion of
+     * {@code work} is still to come. Loop thread only.
+     */
+    boolean cancel(RingWork work) {
+        for (int slot = 0; slot < slots.length; slot++) {
+            if (slots[slot] == work) {
+                if (!sq.prepCancel(slot, CANCEL)) {
+                    ring.submit();
+                    sq.prepCancel(slot, CANCEL);
+                }
+                return true;
+            }
+        }
+        RingWork prev = null;
+        for (RingWork w = parkHead; w != null; prev = w, w = w.next) {
+            if (w == work) {
+                if (prev == null) parkHead = w.next; else prev.next = w.next;
+                if (parkTail == w) parkTail = prev;
+                w.next = null;
+                waiting--;
+                return false;
+            }
+        }
+        return false;
+    }
+
+    /** Like {@link #submit}, but started at the end of this loop iteration, just before the ring is entered. */
+    void submitDeferred(RingWork work) {
+        if (deferredCount == deferred.length) {
+            deferred = Arrays.copyOf(deferred, deferredCount * 2);
+        }
+        deferred[deferredCount++] = work;
+    }
+
+    private void startDeferred() {
+        for (int i = 0; i < deferredCount; i++) {
+            RingWork work = deferred[i];
+            deferred[i] = null;
+            submit(work);
+        }
+        deferredCount = 0;
+    }
+
+    // ---------------------------------------------------------------- any thread
+
+    /** Runs {@code task} on the loop thread; refused once closing begins, unless from the loop itself. */
+    @Override
+    public void execute(Runnable task) {
+        if (terminated.isDone() || (closing && !inLoop())) {
+            throw new RejectedExecutionException(name + " is " + (terminated.isDone() ? "closed" : "closing"));
+        }
+        tasks.add(task);
+        if (!inLoop()) {
+            if (terminated.isDone() && tasks.remove(task)) {
+                throw new RejectedExecutionException(name + " is closed"); // it drained and exited meanwhile
+            }
+            wake();
+        }
+    }
+
+    /**
+     * Posts the completion of work that ran off the loop (an offloaded blocking call) back to it; accepted while
+     * closing too, since the loop waits for that work's slot.
+     */
+    void post(Runnable completion) {
+        tasks.add(completion);
+        wake();
+    }
+
+    private void wake() {
+        if (sleeping.compareAndSet(true, false)) {
+            synchronized (sleeping) { // teardown closes the eventfd under the same lock: never write a reused fd
+                int fd = eventFd;
+                if (fd < 0) {
+                    return;
+                }
+                try (Arena a = Arena.ofConfined()) {
+                    MemorySegment one = a.allocate(ValueLayout.JAVA_LONG);
+                    one.set(ValueLayout.JAVA_LONG, 0, 1L);
+                    Libc.write(fd, one, a.allocate(Native.CAPTURE_LAYOUT));
+                }
+            }
+        }
+    }
+
+    /**
+     * Quiesces and frees: stops taking tasks from other threads, waits for all parked and in-flight work to
+     * complete (cancelling it after {@code timeout}), then releases the ring, buffers and eventfd.
+     */
+    void close(long timeout, TimeUnit unit) throws IOException {
+        if (inLoop()) {
+            throw new IllegalStateException("a reactor cannot close itself from its own thread");
+        }
+        closing = true;
+        tasks.add(() -> { });
+        sleeping.set(true);
+        wake();
+        try {
+            if (!awaitTermination(timeout, unit)) {
+                tasks.add(() -> {
+                    if (sq.prepCancelAll(CANCEL)) {
+                        ring.submit();
+                    }
+                });
+                sleeping.set(true);
+                wake();
+                if (!awaitTermination(timeout, unit)) {
+                    throw new IOException(name + ": " + inflight + " I/Os still in flight after cancel; leaving it");
+                }
+            }
+            thread.join(unit.toMillis(timeout)); // its last act after freeing everything is to end
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while closing " + name, e);
+        }
+    }
+
+    private boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+        try {
+            terminated.get(timeout, unit);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            return true;
+        }
+    }
+
+    private void teardown() {
+        try {
+            if (ring != null) ring.close();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, name + ": closing the ring", e);
+        }
+        try {
+            if (pool != null) pool.close();
+        } catch (ErrnoException e) {
+            LOG.log(System.Logger.Level.WARNING, name + ": unmapping buffers", e);
+        }
+        synchronized (sleeping) {
+            try {
+                if (eventFd >= 0) Libc.close(eventFd);
+            } catch (ErrnoException e) {
+                LOG.log(System.Logger.Level.WARNING, name + ": closing the eventfd", e);
+            }
+            eventFd = -1;
+        }
+        if (arena != null) arena.close();
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
