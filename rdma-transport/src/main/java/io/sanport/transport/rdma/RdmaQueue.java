@@ -23,6 +23,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
 
 /**
  * One NVMe/RDMA queue = one RC QP on its reactor's CQ and SRQ (nvmet's {@code nvmet_rdma_queue}). Per request
@@ -49,7 +50,7 @@ final class RdmaQueue implements TransportQueue {
     private static final long SGE = IbvSge.SIZE;
     private static final int CQE = (int) CompletionQueueEntry.SIZE;
 
-    final RdmaListener listener;
+    private final Consumer<RdmaQueue> onFreed;
     final RdmaReactor rr;
     final Reactor reactor;
     final Target target;
@@ -61,7 +62,7 @@ final class RdmaQueue implements TransportQueue {
     final int cmQid;
     final int capacity;
     final int sendDepth;
-    private final int readDepth;
+    final int readDepth;
     private final String localAddress;
     private final String peer;
     private final RdmaStats stats;
@@ -105,10 +106,10 @@ final class RdmaQueue implements TransportQueue {
     private long capsules;
 
     /** Made on the reactor thread by the conductor, after rdma_create_qp and before rdma_accept. */
-    RdmaQueue(RdmaListener listener, RdmaReactor rr, Target target, Port port, MemorySegment id, long handle,
+    RdmaQueue(Consumer<RdmaQueue> onFreed, RdmaReactor rr, Target target, Port port, MemorySegment id, long handle,
               MemorySegment qp, int qpNum, int cmQid, int capacity, int sendDepth, int readDepth,
               String localAddress, String peer, RdmaStats stats) throws ErrnoException {
-        this.listener = listener;
+        this.onFreed = onFreed;
         this.rr = rr;
         this.reactor = rr.reactor;
         this.target = target;
@@ -565,7 +566,7 @@ final class RdmaQueue implements TransportQueue {
         rr.unregister(this, slot);
         arena.close();
         LOG.log(System.Logger.Level.DEBUG, () -> this + ": closed after " + capsules + " capsules");
-        listener.destroyLater(this);
+        onFreed.accept(this);
     }
 
     private static String kindName(int kind) {
