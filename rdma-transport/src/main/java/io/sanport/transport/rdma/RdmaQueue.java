@@ -2,7 +2,6 @@ package io.sanport.transport.rdma;
 
 import io.sanport.bindings.Errno;
 import io.sanport.bindings.ErrnoException;
-import io.sanport.bindings.rdmacm.Rdmacm;
 import io.sanport.bindings.verbs.IbvMr;
 import io.sanport.bindings.verbs.IbvQpAttr;
 import io.sanport.bindings.verbs.IbvSendWr;
@@ -143,7 +142,7 @@ final class RdmaQueue implements TransportQueue {
             respSge[t] = sges.asSlice(2 * SGE * t + SGE, SGE);
             response[t] = responses.asSlice((long) CQE * t, CQE);
         }
-        responseMr = Ibverbs.ibv_reg_mr(rr.device.pd, responses, Ibverbs.IBV_ACCESS_LOCAL_WRITE);
+        responseMr = rr.device.control.ibv_reg_mr(rr.device.pd, responses, Ibverbs.IBV_ACCESS_LOCAL_WRITE);
         responseLkey = IbvMr.lkey(responseMr);
         badWr = arena.allocate(ValueLayout.ADDRESS);
         recvOf = new int[capacity];
@@ -156,7 +155,7 @@ final class RdmaQueue implements TransportQueue {
         java.util.Arrays.fill(recvOf, -1);
         slot = rr.register(this);
         if (slot < 0) {
-            Ibverbs.ibv_dereg_mr(responseMr);
+            rr.device.control.ibv_dereg_mr(responseMr);
             arena.close();
             throw new ErrnoException("registering a queue on " + reactor.name(), null, Errno.ENOMEM);
         }
@@ -513,14 +512,14 @@ final class RdmaQueue implements TransportQueue {
         closing = true;
         readHead = readTail = sendHead = sendTail = -1;
         try {
-            Rdmacm.rdma_disconnect(id);
+            rr.device.control.rdma_disconnect(id);
         } catch (ErrnoException e) {
             // not connected (yet, or any more)
         }
         try (Arena a = Arena.ofConfined()) {
             MemorySegment attr = a.allocate(IbvQpAttr.LAYOUT);
             IbvQpAttr.qp_state(attr, Ibverbs.IBV_QPS_ERR);
-            Ibverbs.ibv_modify_qp(qp, attr, Ibverbs.IBV_QP_STATE);
+            rr.device.control.ibv_modify_qp(qp, attr, Ibverbs.IBV_QP_STATE);
         } catch (ErrnoException e) {
             // already in ERR
         }
@@ -559,7 +558,7 @@ final class RdmaQueue implements TransportQueue {
         }
         earlyCount = 0;
         try {
-            Ibverbs.ibv_dereg_mr(responseMr);
+            rr.device.control.ibv_dereg_mr(responseMr);
         } catch (ErrnoException e) {
             LOG.log(System.Logger.Level.WARNING, this + ": " + e.getMessage());
         }
