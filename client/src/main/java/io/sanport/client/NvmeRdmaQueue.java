@@ -23,7 +23,6 @@ import io.sanport.nvme.SglDescriptor;
 import io.sanport.nvme.Status;
 import io.sanport.nvme.SubmissionQueueEntry;
 import io.sanport.nvme.rdma.RdmaCmReject;
-import io.sanport.nvme.rdma.RdmaCmReply;
 import io.sanport.nvme.rdma.RdmaCmRequest;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -106,7 +105,6 @@ public final class NvmeRdmaQueue extends NvmeQueue {
     private int poolLkey;
     private int poolRkey;
     private MemoryRegionCache mrCache;
-    private int crqsize = -1;
 
     // completion thread only (and the opener before it starts)
     private final MemorySegment recvWr;
@@ -239,7 +237,6 @@ public final class NvmeRdmaQueue extends NvmeQueue {
         RdmaConnParam.rnr_retry_count(param, 0, 7);
         Rdmacm.rdma_connect(id, param);
         RdmaCmEvents.Event e = await(Rdmacm.RDMA_CM_EVENT_ESTABLISHED, deadline, "connect");
-        crqsize = RdmaCmReply.crqsizeOf(MemorySegment.ofArray(e.privateData()));
         established = true;
 
         if (verbs.ibv_req_notify_cq(cq, 0) != 0) {
@@ -318,11 +315,6 @@ public final class NvmeRdmaQueue extends NvmeQueue {
     @Override
     long payloadBytesCopied() {
         return payloadBytesCopied.get();
-    }
-
-    /** CRQSIZE the target reported in its accept (-1: none). */
-    int controllerReceiveQueueSize() {
-        return crqsize;
     }
 
     /** ibv_reg_mr calls for callers' buffers so far (the MR cache's misses). */

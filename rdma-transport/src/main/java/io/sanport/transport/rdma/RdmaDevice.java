@@ -16,7 +16,6 @@ import java.util.Map;
  * (nvmet's {@code nvmet_rdma_device}). Made and freed by the conductor.
  */
 final class RdmaDevice {
-    final MemorySegment context;
     final Verbs verbs;
     final ControlVerbs control;
     final MemorySegment pd;
@@ -34,7 +33,6 @@ final class RdmaDevice {
 
     /** {@code control}: {@link ControlVerbs#NATIVE}, or a fake provider's in tests. */
     RdmaDevice(MemorySegment context, RdmaStats stats, ControlVerbs control) throws ErrnoException {
-        this.context = context;
         this.stats = stats;
         this.control = control;
         this.verbs = Verbs.of(context);
