@@ -22,6 +22,8 @@ import io.sanport.nvme.CompletionQueueEntry;
 import io.sanport.nvme.SglDescriptor;
 import io.sanport.nvme.Status;
 import io.sanport.nvme.SubmissionQueueEntry;
+import io.sanport.nvme.rdma.RdmaCmReject;
+import io.sanport.nvme.rdma.RdmaCmRequest;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
@@ -103,7 +105,6 @@ public final class NvmeRdmaQueue extends NvmeQueue {
     private int poolLkey;
     private int poolRkey;
     private MemoryRegionCache mrCache;
-    private int crqsize = -1;
 
     // completion thread only (and the opener before it starts)
     private final MemorySegment recvWr;
@@ -224,8 +225,8 @@ public final class NvmeRdmaQueue extends NvmeQueue {
         Rdmacm.rdma_resolve_route(id, RESOLVE_TIMEOUT_MILLIS);
         await(Rdmacm.RDMA_CM_EVENT_ROUTE_RESOLVED, deadline, "route resolution");
 
-        MemorySegment request = arena.allocate(NvmeRdmaCmData.REQ_SIZE);
-        NvmeRdmaCmData.encodeRequest(request, qid, size, size - 1, 0);
+        MemorySegment request = arena.allocate(RdmaCmRequest.LAYOUT);
+        RdmaCmRequest.set(request, qid, size, size - 1, 0);
         MemorySegment param = arena.allocate(RdmaConnParam.LAYOUT);
         RdmaConnParam.private_data(param, 0, request);
         // as nvme_rdma_route_resolved: we never RDMA READ (initiator depth 0); the target READs our write data
@@ -236,7 +237,6 @@ public final class NvmeRdmaQueue extends NvmeQueue {
         RdmaConnParam.rnr_retry_count(param, 0, 7);
         Rdmacm.rdma_connect(id, param);
         RdmaCmEvents.Event e = await(Rdmacm.RDMA_CM_EVENT_ESTABLISHED, deadline, "connect");
-        crqsize = NvmeRdmaCmData.crqsize(e.privateData());
         established = true;
 
         if (verbs.ibv_req_notify_cq(cq, 0) != 0) {
@@ -267,9 +267,9 @@ public final class NvmeRdmaQueue extends NvmeQueue {
                         + (e.status() == IB_CM_REJ_INVALID_SERVICE_ID ? ", invalid service ID: nothing listens on that port" : "")
                         + ")");
             }
-            int sts = NvmeRdmaCmData.rejectStatus(e.privateData());
+            int sts = RdmaCmReject.stsOf(MemorySegment.ofArray(e.privateData()));
             throw new NvmeTransportException(this + ": connect rejected by the target: NVMe/RDMA status "
-                    + (sts < 0 ? "none" : "0x" + Integer.toHexString(sts)) + ", " + NvmeRdmaCmData.describeReject(sts));
+                    + (sts < 0 ? "none" : "0x" + Integer.toHexString(sts)) + ", " + RdmaCmReject.describe(sts));
         }
         throw new NvmeTransportException(this + ": " + what + " failed: " + e.name() + " (status " + e.status()
                 + (e.status() < 0 ? ", " + Errno.describe(-e.status()) : "") + ")");
@@ -315,11 +315,6 @@ public final class NvmeRdmaQueue extends NvmeQueue {
     @Override
     long payloadBytesCopied() {
         return payloadBytesCopied.get();
-    }
-
-    /** CRQSIZE the target reported in its accept (-1: none). */
-    int controllerReceiveQueueSize() {
-        return crqsize;
     }
 
     /** ibv_reg_mr calls for callers' buffers so far (the MR cache's misses). */

@@ -2,7 +2,6 @@ package io.sanport.transport.rdma;
 
 import io.sanport.bindings.ErrnoException;
 import io.sanport.bindings.verbs.IbvDeviceAttr;
-import io.sanport.bindings.verbs.Ibverbs;
 import io.sanport.bindings.verbs.Verbs;
 import io.sanport.iop.Reactor;
 import java.io.IOException;
@@ -17,8 +16,8 @@ import java.util.Map;
  * (nvmet's {@code nvmet_rdma_device}). Made and freed by the conductor.
  */
 final class RdmaDevice {
-    final MemorySegment context;
     final Verbs verbs;
+    final ControlVerbs control;
     final MemorySegment pd;
     final int maxQpWr;
     final int maxCqe;
@@ -29,12 +28,17 @@ final class RdmaDevice {
     private final Map<Reactor, RdmaReactor> reactors = new IdentityHashMap<>();
 
     RdmaDevice(MemorySegment context, RdmaStats stats) throws ErrnoException {
-        this.context = context;
+        this(context, stats, ControlVerbs.NATIVE);
+    }
+
+    /** {@code control}: {@link ControlVerbs#NATIVE}, or a fake provider's in tests. */
+    RdmaDevice(MemorySegment context, RdmaStats stats, ControlVerbs control) throws ErrnoException {
         this.stats = stats;
+        this.control = control;
         this.verbs = Verbs.of(context);
         try (Arena a = Arena.ofConfined()) {
             MemorySegment attr = a.allocate(IbvDeviceAttr.LAYOUT);
-            Ibverbs.ibv_query_device(verbs.context(), attr);
+            control.ibv_query_device(verbs.context(), attr);
             maxQpWr = IbvDeviceAttr.max_qp_wr(attr);
             maxCqe = IbvDeviceAttr.max_cqe(attr);
             maxSrqWr = IbvDeviceAttr.max_srq_wr(attr);
@@ -42,12 +46,12 @@ final class RdmaDevice {
         }
         String n;
         try {
-            n = Ibverbs.ibv_get_device_name(io.sanport.bindings.verbs.IbvContext.device(verbs.context()));
+            n = control.ibv_get_device_name(verbs.context());
         } catch (RuntimeException e) {
             n = "device";
         }
         this.name = n;
-        this.pd = Ibverbs.ibv_alloc_pd(verbs.context());
+        this.pd = control.ibv_alloc_pd(verbs.context());
     }
 
     /** The resources of {@code reactor} on this device, made on its first connection. */
@@ -69,7 +73,7 @@ final class RdmaDevice {
         reactors.clear();
         if (all) {
             try {
-                Ibverbs.ibv_dealloc_pd(pd);
+                control.ibv_dealloc_pd(pd);
             } catch (ErrnoException e) {
                 System.getLogger("sanport.rdma").log(System.Logger.Level.WARNING, name + ": " + e.getMessage());
                 all = false;

@@ -2,7 +2,6 @@ package io.sanport.transport.rdma;
 
 import io.sanport.bindings.Errno;
 import io.sanport.bindings.ErrnoException;
-import io.sanport.bindings.rdmacm.Rdmacm;
 import io.sanport.bindings.verbs.IbvMr;
 import io.sanport.bindings.verbs.IbvQpAttr;
 import io.sanport.bindings.verbs.IbvSendWr;
@@ -23,6 +22,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
 
 /**
  * One NVMe/RDMA queue = one RC QP on its reactor's CQ and SRQ (nvmet's {@code nvmet_rdma_queue}). Per request
@@ -49,7 +49,7 @@ final class RdmaQueue implements TransportQueue {
     private static final long SGE = IbvSge.SIZE;
     private static final int CQE = (int) CompletionQueueEntry.SIZE;
 
-    final RdmaListener listener;
+    private final Consumer<RdmaQueue> onFreed;
     final RdmaReactor rr;
     final Reactor reactor;
     final Target target;
@@ -61,7 +61,7 @@ final class RdmaQueue implements TransportQueue {
     final int cmQid;
     final int capacity;
     final int sendDepth;
-    private final int readDepth;
+    final int readDepth;
     private final String localAddress;
     private final String peer;
     private final RdmaStats stats;
@@ -105,10 +105,10 @@ final class RdmaQueue implements TransportQueue {
     private long capsules;
 
     /** Made on the reactor thread by the conductor, after rdma_create_qp and before rdma_accept. */
-    RdmaQueue(RdmaListener listener, RdmaReactor rr, Target target, Port port, MemorySegment id, long handle,
+    RdmaQueue(Consumer<RdmaQueue> onFreed, RdmaReactor rr, Target target, Port port, MemorySegment id, long handle,
               MemorySegment qp, int qpNum, int cmQid, int capacity, int sendDepth, int readDepth,
               String localAddress, String peer, RdmaStats stats) throws ErrnoException {
-        this.listener = listener;
+        this.onFreed = onFreed;
         this.rr = rr;
         this.reactor = rr.reactor;
         this.target = target;
@@ -142,7 +142,7 @@ final class RdmaQueue implements TransportQueue {
             respSge[t] = sges.asSlice(2 * SGE * t + SGE, SGE);
             response[t] = responses.asSlice((long) CQE * t, CQE);
         }
-        responseMr = Ibverbs.ibv_reg_mr(rr.device.pd, responses, Ibverbs.IBV_ACCESS_LOCAL_WRITE);
+        responseMr = rr.device.control.ibv_reg_mr(rr.device.pd, responses, Ibverbs.IBV_ACCESS_LOCAL_WRITE);
         responseLkey = IbvMr.lkey(responseMr);
         badWr = arena.allocate(ValueLayout.ADDRESS);
         recvOf = new int[capacity];
@@ -155,7 +155,7 @@ final class RdmaQueue implements TransportQueue {
         java.util.Arrays.fill(recvOf, -1);
         slot = rr.register(this);
         if (slot < 0) {
-            Ibverbs.ibv_dereg_mr(responseMr);
+            rr.device.control.ibv_dereg_mr(responseMr);
             arena.close();
             throw new ErrnoException("registering a queue on " + reactor.name(), null, Errno.ENOMEM);
         }
@@ -512,14 +512,14 @@ final class RdmaQueue implements TransportQueue {
         closing = true;
         readHead = readTail = sendHead = sendTail = -1;
         try {
-            Rdmacm.rdma_disconnect(id);
+            rr.device.control.rdma_disconnect(id);
         } catch (ErrnoException e) {
             // not connected (yet, or any more)
         }
         try (Arena a = Arena.ofConfined()) {
             MemorySegment attr = a.allocate(IbvQpAttr.LAYOUT);
             IbvQpAttr.qp_state(attr, Ibverbs.IBV_QPS_ERR);
-            Ibverbs.ibv_modify_qp(qp, attr, Ibverbs.IBV_QP_STATE);
+            rr.device.control.ibv_modify_qp(qp, attr, Ibverbs.IBV_QP_STATE);
         } catch (ErrnoException e) {
             // already in ERR
         }
@@ -558,14 +558,14 @@ final class RdmaQueue implements TransportQueue {
         }
         earlyCount = 0;
         try {
-            Ibverbs.ibv_dereg_mr(responseMr);
+            rr.device.control.ibv_dereg_mr(responseMr);
         } catch (ErrnoException e) {
             LOG.log(System.Logger.Level.WARNING, this + ": " + e.getMessage());
         }
         rr.unregister(this, slot);
         arena.close();
         LOG.log(System.Logger.Level.DEBUG, () -> this + ": closed after " + capsules + " capsules");
-        listener.destroyLater(this);
+        onFreed.accept(this);
     }
 
     private static String kindName(int kind) {

@@ -99,14 +99,14 @@ final class RdmaReactor {
         this.verbs = device.verbs;
         MemorySegment ch = null, cq = null, srq = null, rmr = null, pmr = null;
         try {
-            ch = Ibverbs.ibv_create_comp_channel(verbs.context()).reinterpret(IbvCompChannel.LAYOUT.byteSize());
+            ch = device.control.ibv_create_comp_channel(verbs.context());
             int cqe = Math.min(CQ_ENTRIES, device.maxCqe);
-            cq = Ibverbs.ibv_create_cq(verbs.context(), cqe, MemorySegment.NULL, ch, 0);
+            cq = device.control.ibv_create_cq(verbs.context(), cqe, ch);
             int depth = Math.min(SRQ_DEPTH, device.maxSrqWr - 1);
             MemorySegment attr = arena.allocate(IbvSrqInitAttr.LAYOUT);
             IbvSrqInitAttr.max_wr(attr, depth);
             IbvSrqInitAttr.max_sge(attr, 1);
-            srq = Ibverbs.ibv_create_srq(device.pd, attr);
+            srq = device.control.ibv_create_srq(device.pd, attr);
             this.srqDepth = depth;
             this.cqBudget = new AtomicInteger(cqe - depth);
             long recvBytes = (long) depth * RdmaTransport.RECV_SIZE;
@@ -162,7 +162,7 @@ final class RdmaReactor {
 
     private MemorySegment register(MemorySegment region, int access, String what) throws IOException {
         try {
-            return Ibverbs.ibv_reg_mr(device.pd, region, access);
+            return device.control.ibv_reg_mr(device.pd, region, access);
         } catch (ErrnoException e) {
             if (e.errno() == Errno.ENOMEM || e.errno() == Errno.EPERM || e.errno() == Errno.EAGAIN) {
                 throw new IOException("registering " + what + " with " + device.name + " (ibv_reg_mr, "
@@ -321,8 +321,8 @@ final class RdmaReactor {
             pollArmed = false;
             if (res >= 0) {
                 try {
-                    Ibverbs.ibv_get_cq_event(channel);
-                    Ibverbs.ibv_ack_cq_events(cq, 1);
+                    device.control.ibv_get_cq_event(channel);
+                    device.control.ibv_ack_cq_events(cq, 1);
                     counters.cqEvents++;
                 } catch (ErrnoException e) {
                     if (e.errno() != Errno.EAGAIN) {
@@ -424,14 +424,14 @@ final class RdmaReactor {
         return true;
     }
 
-    private static void destroyQuietly(MemorySegment channel, MemorySegment cq, MemorySegment srq,
+    private void destroyQuietly(MemorySegment channel, MemorySegment cq, MemorySegment srq,
                                        MemorySegment recvMr, MemorySegment poolMr) {
         try {
-            if (poolMr != null) Ibverbs.ibv_dereg_mr(poolMr);
-            if (recvMr != null) Ibverbs.ibv_dereg_mr(recvMr);
-            if (srq != null) Ibverbs.ibv_destroy_srq(srq);
-            if (cq != null) Ibverbs.ibv_destroy_cq(cq);
-            if (channel != null) Ibverbs.ibv_destroy_comp_channel(channel);
+            if (poolMr != null) device.control.ibv_dereg_mr(poolMr);
+            if (recvMr != null) device.control.ibv_dereg_mr(recvMr);
+            if (srq != null) device.control.ibv_destroy_srq(srq);
+            if (cq != null) device.control.ibv_destroy_cq(cq);
+            if (channel != null) device.control.ibv_destroy_comp_channel(channel);
         } catch (ErrnoException e) {
             LOG.log(System.Logger.Level.WARNING, "freeing RDMA resources: " + e.getMessage());
         }

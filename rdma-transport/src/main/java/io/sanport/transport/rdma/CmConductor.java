@@ -1,0 +1,193 @@
+package io.sanport.transport.rdma;
+
+import io.sanport.bindings.ErrnoException;
+import io.sanport.bindings.libc.SockaddrIn;
+import io.sanport.bindings.rdmacm.RdmaCmEvent;
+import io.sanport.bindings.rdmacm.RdmaCmId;
+import io.sanport.bindings.rdmacm.RdmaConnParam;
+import io.sanport.bindings.rdmacm.Rdmacm;
+import io.sanport.hostdriver.Port;
+import io.sanport.nvme.rdma.RdmaCmReject;
+import io.sanport.nvme.rdma.RdmaCmReply;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * The RDMA CM events of one port and its connections (nvmet's {@code nvmet_rdma_cm_handler}). A CONNECT_REQUEST
+ * is checked ({@link CmConnectRequest}) and refused with an {@code nvme_rdma_cm_rej}, or given a QP by the
+ * {@link QueuePairFactory} and accepted with an {@code nvme_rdma_cm_rep}. ESTABLISHED hands the queue to the core
+ * on its reactor; DISCONNECTED is answered with rdma_disconnect (as nvmet) and the queue torn down there. Once a
+ * queue is quiesced its reactor hands it back and its QP and cm_id are destroyed here, where no event of them
+ * can be in hand. Conductor thread only.
+ */
+final class CmConductor {
+    private static final System.Logger LOG = System.getLogger("sanport.rdma");
+
+    private final Port port;
+    private final RdmaStats stats;
+    private final QueuePairFactory factory;
+    private final RdmaStatsFile statsFile;
+    private final Map<Long, RdmaQueue> queues = new HashMap<>();
+    private long nextHandle = 1;
+    private boolean listening = true;
+
+    CmConductor(Port port, RdmaStats stats, QueuePairFactory factory, RdmaStatsFile statsFile) {
+        this.port = port;
+        this.stats = stats;
+        this.factory = factory;
+        this.statsFile = statsFile;
+    }
+
+    /** No listening id and no queue left: the conductor may stop. */
+    boolean done() {
+        return !listening && queues.isEmpty();
+    }
+
+    /** The listening id is gone: queues the core does not know yet (not established) end here, the core ends the others. */
+    void stopListening() {
+        listening = false;
+        for (RdmaQueue q : queues.values()) {
+            try {
+                q.reactor.execute(() -> {
+                    if (!q.isEstablished()) q.shutdown();
+                });
+            } catch (RejectedExecutionException e) {
+                // its reactor is closing
+            }
+        }
+    }
+
+    /** Copies what it needs out of the event, acknowledges it (rdma_destroy_id waits for that), then acts. */
+    void handle(MemorySegment event) {
+        int type = RdmaCmEvent.event(event);
+        MemorySegment id = RdmaCmEvent.id(event);
+        if (type == Rdmacm.RDMA_CM_EVENT_CONNECT_REQUEST) {
+            MemorySegment pd = RdmaCmEvent.private_data(event);
+            byte[] data = new byte[(int) Math.min(pd.byteSize(), 64)];
+            MemorySegment.copy(pd, ValueLayout.JAVA_BYTE, 0, data, 0, data.length);
+            int initiatorDepth = RdmaConnParam.initiator_depth(event, RdmaCmEvent.PARAM_CONN);
+            int responderResources = RdmaConnParam.responder_resources(event, RdmaCmEvent.PARAM_CONN);
+            ack(event);
+            connectRequest(id, MemorySegment.ofArray(data), initiatorDepth, responderResources);
+            return;
+        }
+        RdmaQueue q = queues.get(RdmaCmId.context(id).address());
+        ack(event);
+        switch (type) {
+            case Rdmacm.RDMA_CM_EVENT_ESTABLISHED -> onReactor(q, q == null ? null : q::established);
+            case Rdmacm.RDMA_CM_EVENT_DISCONNECTED -> {
+                if (q != null) {
+                    try {
+                        Rdmacm.rdma_disconnect(id); // answer the host's DREQ, as nvmet does
+                    } catch (ErrnoException e) {
+                        // we disconnected first
+                    }
+                    onReactor(q, q::cmGone);
+                }
+            }
+            case Rdmacm.RDMA_CM_EVENT_REJECTED, Rdmacm.RDMA_CM_EVENT_CONNECT_ERROR, Rdmacm.RDMA_CM_EVENT_UNREACHABLE,
+                 Rdmacm.RDMA_CM_EVENT_DEVICE_REMOVAL, Rdmacm.RDMA_CM_EVENT_ADDR_CHANGE -> {
+                if (q != null) {
+                    LOG.log(System.Logger.Level.INFO, q + ": " + Rdmacm.rdma_event_str(type));
+                    onReactor(q, q::cmGone);
+                }
+            }
+            default -> { } // TIMEWAIT_EXIT and the like
+        }
+    }
+
+    private void connectRequest(MemorySegment id, MemorySegment data, int initiatorDepth, int responderResources) {
+        String peer = address(RdmaCmId.dst_sin(id));
+        CmConnectRequest req = CmConnectRequest.check(data);
+        if (req.status() != 0) {
+            reject(id, peer, req.status(), "qid " + req.qid() + " hsqsize " + req.hsqsize() + " hrqsize " + req.hrqsize());
+            return;
+        }
+        if (!listening) {
+            reject(id, peer, RdmaCmReject.NO_RSC, "the port is closing");
+            return;
+        }
+        long handle = nextHandle++;
+        RdmaQueue q;
+        try {
+            q = factory.create(id, req, handle, initiatorDepth, responderResources, address(RdmaCmId.src_sin(id)), peer);
+        } catch (QueuePairFactory.Refused e) {
+            reject(id, peer, e.status, e.getMessage());
+            return;
+        }
+        queues.put(handle, q);
+        stats.connections.incrementAndGet();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment rep = arena.allocate(RdmaCmReply.LAYOUT);
+            RdmaCmReply.set(rep, req.hsqsize() + 1);
+            MemorySegment param = arena.allocate(RdmaConnParam.LAYOUT);
+            RdmaConnParam.private_data(param, 0, rep);
+            RdmaConnParam.initiator_depth(param, 0, q.readDepth);
+            RdmaConnParam.responder_resources(param, 0, 0); // the host never RDMA READs from us
+            RdmaConnParam.flow_control(param, 0, 1);
+            RdmaConnParam.rnr_retry_count(param, 0, 7);
+            Rdmacm.rdma_accept(id, param);
+        } catch (ErrnoException e) {
+            LOG.log(System.Logger.Level.WARNING, "accepting queue " + req.qid() + " from " + peer + ": " + e.getMessage());
+            onReactor(q, q::shutdown); // destroyed through the usual path
+        }
+    }
+
+    private void reject(MemorySegment id, String peer, int status, String why) {
+        LOG.log(System.Logger.Level.WARNING, "refusing an NVMe/RDMA connection from " + peer + ": "
+                + RdmaCmReject.describe(status) + " (" + why + ")");
+        stats.rejected.incrementAndGet();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment rej = arena.allocate(RdmaCmReject.LAYOUT);
+            RdmaCmReject.set(rej, status);
+            Rdmacm.rdma_reject(id, rej);
+        } catch (ErrnoException e) {
+            LOG.log(System.Logger.Level.WARNING, "rdma_reject: " + e.getMessage());
+        }
+        try {
+            Rdmacm.rdma_destroy_id(id);
+        } catch (ErrnoException e) {
+            LOG.log(System.Logger.Level.WARNING, "rdma_destroy_id: " + e.getMessage());
+        }
+    }
+
+    /** {@code q} is quiesced: its QP and cm_id go. */
+    void destroy(RdmaQueue q) {
+        factory.destroy(q);
+        queues.remove(q.handle);
+        statsFile.write();
+    }
+
+    private static void onReactor(RdmaQueue q, Runnable task) {
+        if (q == null) {
+            return;
+        }
+        try {
+            q.reactor.execute(task);
+        } catch (RejectedExecutionException e) {
+            // the reactor is closing: the queue goes with it
+        }
+    }
+
+    private static void ack(MemorySegment event) {
+        try {
+            Rdmacm.rdma_ack_cm_event(event);
+        } catch (ErrnoException e) {
+            LOG.log(System.Logger.Level.WARNING, "rdma_ack_cm_event: " + e.getMessage());
+        }
+    }
+
+    private static String address(MemorySegment sin) {
+        byte[] a = SockaddrIn.sin_addr(sin);
+        return (a[0] & 255) + "." + (a[1] & 255) + "." + (a[2] & 255) + "." + (a[3] & 255);
+    }
+
+    @Override
+    public String toString() {
+        return "nvme-rdma CM conductor " + port;
+    }
+}

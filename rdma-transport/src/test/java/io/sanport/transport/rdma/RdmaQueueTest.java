@@ -1,0 +1,343 @@
+package io.sanport.transport.rdma;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sanport.bindings.verbs.Ibverbs;
+import io.sanport.nvme.AdminOpcode;
+import io.sanport.nvme.CompletionQueueEntry;
+import io.sanport.nvme.FeatureId;
+import io.sanport.nvme.IoOpcode;
+import io.sanport.nvme.SglDescriptor;
+import io.sanport.nvme.Status;
+import io.sanport.nvme.SubmissionQueueEntry;
+import io.sanport.nvme.fabrics.ConnectCommand;
+import io.sanport.nvme.fabrics.ConnectData;
+import io.sanport.nvme.fabrics.FabricsCommand;
+import io.sanport.nvme.fabrics.Property;
+import io.sanport.nvme.fabrics.PropertyGetCommand;
+import io.sanport.nvme.fabrics.PropertySetCommand;
+import io.sanport.transport.rdma.FakeVerbsProvider.Host;
+import io.sanport.transport.rdma.FakeVerbsProvider.SendWr;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The target's NVMe/RDMA data path ({@link RdmaQueue} on an {@link RdmaReactor}) over the fake verbs provider:
+ * capsules arrive as RECV completions on the SRQ, data moves by RDMA READ/WRITE against the fake host's
+ * registered memory, completions leave as 16-byte SENDs. Real io_uring reactor, RAM namespace.
+ */
+class RdmaQueueTest {
+    static final int LBA = 512;
+    final Arena arena = Arena.ofShared();
+    RdmaLoopback lo;
+    int cntlid;
+    int nextCid = 1;
+
+    @BeforeEach
+    void start() throws Exception {
+        lo = new RdmaLoopback();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        try {
+            assertEquals(List.of(), lo.verbs.errors(), "the fake provider saw no bad call");
+        } finally {
+            lo.close();
+            arena.close();
+        }
+    }
+
+    // ---------------------------------------------------------------- host side helpers
+
+    MemorySegment sqe(int opcode) {
+        MemorySegment s = arena.allocate(SubmissionQueueEntry.SIZE);
+        SubmissionQueueEntry.opcode(s, opcode);
+        SubmissionQueueEntry.flags(s, SubmissionQueueEntry.PSDT_SGL_MPTR_CONTIG); // NVMe-oF: SGLs only
+        SubmissionQueueEntry.cid(s, nextCid++);
+        return s;
+    }
+
+    /** The capsule: the SQE followed by {@code inCapsule} bytes. */
+    MemorySegment capsule(MemorySegment sqe, MemorySegment inCapsule) {
+        long n = inCapsule == null ? 0 : inCapsule.byteSize();
+        MemorySegment c = arena.allocate(SubmissionQueueEntry.SIZE + n);
+        MemorySegment.copy(sqe, 0, c, 0, SubmissionQueueEntry.SIZE);
+        if (n > 0) {
+            MemorySegment.copy(inCapsule, 0, c, SubmissionQueueEntry.SIZE, n);
+        }
+        return c;
+    }
+
+    static MemorySegment response(Host h) throws InterruptedException {
+        byte[] b = h.response(5, TimeUnit.SECONDS);
+        assertNotNull(b, "no response SEND");
+        assertEquals(CompletionQueueEntry.SIZE, b.length, "a response SEND is exactly one CQE");
+        return MemorySegment.ofArray(b);
+    }
+
+    MemorySegment connectData(int cntlid) {
+        MemorySegment d = arena.allocate(ConnectCommand.DATA_LENGTH);
+        ConnectData.hostUuid(d, UUID.nameUUIDFromBytes(RdmaLoopback.HOSTNQN.getBytes()));
+        ConnectData.cntlid(d, cntlid);
+        ConnectData.subnqn(d, RdmaLoopback.NQN);
+        ConnectData.hostnqn(d, RdmaLoopback.HOSTNQN);
+        return d;
+    }
+
+    MemorySegment connectSqe(int qid, int sqsize) {
+        MemorySegment s = sqe(FabricsCommand.OPCODE);
+        FabricsCommand.fctype(s, FabricsCommand.FCTYPE_CONNECT);
+        ConnectCommand.qid(s, qid);
+        ConnectCommand.sqsize(s, sqsize);
+        return s;
+    }
+
+    /** The admin queue as the Linux host brings it up over RDMA: Connect data by keyed SGL (the target READs it). */
+    RdmaLoopback.Connection admin() throws Exception {
+        RdmaLoopback.Connection c = lo.connect(0, 31);
+        MemorySegment data = connectData(ConnectData.CNTLID_DYNAMIC);
+        int key = c.host().register(data);
+        MemorySegment s = connectSqe(0, 31);
+        SglDescriptor.setKeyed(s, SubmissionQueueEntry.OFFSET_DPTR, data.address(), (int) data.byteSize(), key,
+                SglDescriptor.ID_KEYED);
+        c.host().send(capsule(s, null));
+        MemorySegment cqe = response(c.host());
+        assertEquals(Status.SUCCESS, Status.code(CompletionQueueEntry.status(cqe)),
+                "admin Connect: dw0 0x" + Integer.toHexString(CompletionQueueEntry.dw0(cqe)) + " " + lo.verbs.errors());
+        assertEquals(SubmissionQueueEntry.cid(s), CompletionQueueEntry.cid(cqe));
+        cntlid = CompletionQueueEntry.dw0(cqe) & 0xFFFF;
+        // enable (CC.EN with IOSQES 6, IOCQES 4), wait for CSTS.RDY, ask for I/O queues
+        MemorySegment set = noData(FabricsCommand.OPCODE);
+        FabricsCommand.fctype(set, FabricsCommand.FCTYPE_PROPERTY_SET);
+        PropertySetCommand.ofst(set, Property.CC);
+        PropertySetCommand.value(set, 0x00460001);
+        ok(c.host(), set);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (true) {
+            MemorySegment get = noData(FabricsCommand.OPCODE);
+            FabricsCommand.fctype(get, FabricsCommand.FCTYPE_PROPERTY_GET);
+            PropertyGetCommand.ofst(get, Property.CSTS);
+            if ((ok(c.host(), get) & Property.CSTS_RDY) != 0) {
+                break;
+            }
+            assertTrue(System.nanoTime() < deadline, "CSTS.RDY within 5 s");
+        }
+        MemorySegment queues = noData(AdminOpcode.SET_FEATURES);
+        SubmissionQueueEntry.cdw10(queues, FeatureId.NUM_QUEUES);
+        SubmissionQueueEntry.cdw11(queues, FeatureId.numQueues(3, 3));
+        ok(c.host(), queues);
+        return c;
+    }
+
+    /** A command without data: keyed SGL of length 0 and key 0, as the Linux host sends it. */
+    MemorySegment noData(int opcode) {
+        MemorySegment s = sqe(opcode);
+        SglDescriptor.setKeyed(s, SubmissionQueueEntry.OFFSET_DPTR, 0, 0, 0, SglDescriptor.ID_KEYED);
+        return s;
+    }
+
+    /** Sends {@code sqe} alone, expects success; returns DW0. */
+    static int ok(Host h, MemorySegment sqe) throws InterruptedException {
+        MemorySegment c = MemorySegment.ofArray(new byte[(int) SubmissionQueueEntry.SIZE]);
+        MemorySegment.copy(sqe, 0, c, 0, SubmissionQueueEntry.SIZE);
+        h.send(c);
+        MemorySegment cqe = response(h);
+        assertEquals(Status.SUCCESS, Status.code(CompletionQueueEntry.status(cqe)),
+                "opcode 0x" + Integer.toHexString(SubmissionQueueEntry.opcode(sqe)));
+        assertEquals(SubmissionQueueEntry.cid(sqe), CompletionQueueEntry.cid(cqe));
+        return CompletionQueueEntry.dw0(cqe);
+    }
+
+    /** An I/O queue: Connect data in the capsule (SGL Data Block, Offset subtype). */
+    RdmaLoopback.Connection io(int qid) throws Exception {
+        RdmaLoopback.Connection c = lo.connect(qid, 127);
+        MemorySegment s = connectSqe(qid, 127);
+        SglDescriptor.set(s, SubmissionQueueEntry.OFFSET_DPTR, 0, ConnectCommand.DATA_LENGTH, SglDescriptor.ID_DATA_OFFSET);
+        c.host().send(capsule(s, connectData(cntlid)));
+        MemorySegment cqe = response(c.host());
+        assertEquals(Status.SUCCESS, Status.code(CompletionQueueEntry.status(cqe)), "I/O Connect");
+        return c;
+    }
+
+    MemorySegment rw(int opcode, long slba, int bytes) {
+        MemorySegment s = sqe(opcode);
+        SubmissionQueueEntry.nsid(s, 1);
+        SubmissionQueueEntry.slba(s, slba);
+        SubmissionQueueEntry.nlb(s, bytes / LBA - 1);
+        return s;
+    }
+
+    MemorySegment pattern(int bytes, long seed) {
+        byte[] b = new byte[bytes];
+        new Random(seed).nextBytes(b);
+        MemorySegment m = arena.allocate(bytes, 4096);
+        MemorySegment.copy(b, 0, m, ValueLayout.JAVA_BYTE, 0, bytes);
+        return m;
+    }
+
+    /** A keyed read of {@code bytes} at {@code slba} into fresh host memory; returns what arrived. */
+    MemorySegment keyedRead(Host h, long slba, int bytes, int identifier) throws Exception {
+        MemorySegment into = arena.allocate(bytes, 4096);
+        int key = h.register(into);
+        MemorySegment s = rw(IoOpcode.READ, slba, bytes);
+        SglDescriptor.setKeyed(s, SubmissionQueueEntry.OFFSET_DPTR, into.address(), bytes, key, identifier);
+        h.send(capsule(s, null));
+        MemorySegment cqe = response(h);
+        assertEquals(Status.SUCCESS, Status.code(CompletionQueueEntry.status(cqe)), "read");
+        return into;
+    }
+
+    // ---------------------------------------------------------------- tests
+
+    @Test
+    void connectOverKeyedSglIsReadByRdmaRead() throws Exception {
+        RdmaLoopback.Connection c = admin();
+        List<SendWr> posted = c.host().posted().subList(0, 2); // the Connect's; the bring-up follows
+
+        assertEquals(Ibverbs.IBV_WR_RDMA_READ, posted.get(0).opcode());
+        assertEquals(ConnectCommand.DATA_LENGTH, posted.get(0).length());
+        assertEquals(Ibverbs.IBV_WR_SEND, posted.get(1).opcode());
+        assertTrue(cntlid > 0 && cntlid < 0xFFF0, "cntlid " + cntlid);
+        assertEquals(1, lo.stats.rdmaReads(), "the bring-up after it moves no data");
+        assertEquals(0, lo.stats.keyedBytesCopied());
+    }
+
+    @Test
+    void inCapsuleWriteThenKeyedReadReturnsTheData() throws Exception {
+        admin();
+        Host h = io(1).host();
+        MemorySegment data = pattern(4096, 1);
+        MemorySegment w = rw(IoOpcode.WRITE, 8, 4096);
+        SglDescriptor.set(w, SubmissionQueueEntry.OFFSET_DPTR, 0, 4096, SglDescriptor.ID_DATA_OFFSET);
+        long readsBefore = lo.stats.rdmaReads();
+        h.send(capsule(w, data));
+        MemorySegment cqe = response(h);
+        assertEquals(Status.SUCCESS, Status.code(CompletionQueueEntry.status(cqe)), "in-capsule write");
+        assertEquals(SubmissionQueueEntry.cid(w), CompletionQueueEntry.cid(cqe));
+        assertEquals(1, CompletionQueueEntry.sqid(cqe));
+        assertEquals(readsBefore, lo.stats.rdmaReads(), "in-capsule data needs no RDMA READ");
+        assertTrue(lo.stats.inCapsuleBytesCopied() >= 4096);
+
+        MemorySegment back = keyedRead(h, 8, 4096, SglDescriptor.ID_KEYED);
+        assertEquals(-1, data.mismatch(back));
+    }
+
+    @Test
+    void keyedReadIsAnRdmaWriteChainedWithTheSendWithInvalidate() throws Exception {
+        admin();
+        Host h = io(1).host();
+        int before = h.posted().size();
+        MemorySegment into = keyedRead(h, 0, 8192, SglDescriptor.ID_KEYED_INVALIDATE);
+        List<SendWr> posted = h.posted().subList(before, h.posted().size());
+        assertEquals(2, posted.size(), posted.toString());
+        SendWr write = posted.get(0), send = posted.get(1);
+        assertEquals(Ibverbs.IBV_WR_RDMA_WRITE, write.opcode());
+        assertEquals(into.address(), write.remoteAddr());
+        assertEquals(8192, write.length());
+        assertEquals(Ibverbs.IBV_WR_SEND_WITH_INV, send.opcode(), "0x4F: the completion invalidates the key");
+        assertEquals(write.rkey(), send.invalidateRkey());
+        assertEquals(List.of(write.rkey()), h.invalidated());
+        assertEquals(1, lo.stats.sendsWithInvalidate());
+        assertEquals(0, lo.stats.keyedBytesCopied());
+    }
+
+    @Test
+    void keyedWriteIsAnRdmaReadThenTheCompletion() throws Exception {
+        admin();
+        Host h = io(1).host();
+        MemorySegment data = pattern(16384, 2);
+        int key = h.register(data);
+        MemorySegment w = rw(IoOpcode.WRITE, 64, 16384);
+        SglDescriptor.setKeyed(w, SubmissionQueueEntry.OFFSET_DPTR, data.address(), 16384, key, SglDescriptor.ID_KEYED);
+        int before = h.posted().size();
+        h.send(capsule(w, null));
+        MemorySegment cqe = response(h);
+        assertEquals(Status.SUCCESS, Status.code(CompletionQueueEntry.status(cqe)), "keyed write");
+        List<SendWr> posted = h.posted().subList(before, h.posted().size());
+        assertEquals(2, posted.size(), posted.toString());
+        assertEquals(Ibverbs.IBV_WR_RDMA_READ, posted.get(0).opcode());
+        assertEquals(data.address(), posted.get(0).remoteAddr());
+        assertEquals(key, posted.get(0).rkey());
+        assertEquals(Ibverbs.IBV_WR_SEND, posted.get(1).opcode());
+
+        assertEquals(-1, data.mismatch(keyedRead(h, 64, 16384, SglDescriptor.ID_KEYED)));
+    }
+
+    @Test
+    void aShortCapsuleEndsOnlyItsQueue() throws Exception {
+        RdmaLoopback.Connection admin = admin();
+        RdmaLoopback.Connection bad = io(1);
+        Host good = io(2).host();
+        bad.host().send(arena.allocate(32)); // half an SQE
+        waitFor(() -> lo.freed.contains(bad.queue()), "the bad queue is torn down");
+        assertTrue(bad.host().inError(), "its QP went to ERR");
+        assertEquals(1, lo.stats.protocolErrors());
+        assertNull(bad.host().response(100, TimeUnit.MILLISECONDS), "no completion for garbage");
+        // the other queues go on
+        keyedRead(good, 0, 512, SglDescriptor.ID_KEYED);
+        assertTrue(!admin.host().inError() && !good.inError());
+    }
+
+    @Test
+    void aConnectForAnotherQueueEndsThatQp() throws Exception {
+        admin();
+        RdmaLoopback.Connection c = lo.connect(1, 127);
+        MemorySegment s = connectSqe(2, 127); // the CM request said queue 1
+        SglDescriptor.set(s, SubmissionQueueEntry.OFFSET_DPTR, 0, ConnectCommand.DATA_LENGTH, SglDescriptor.ID_DATA_OFFSET);
+        c.host().send(capsule(s, connectData(cntlid)));
+        waitFor(() -> lo.freed.contains(c.queue()), "the queue is torn down");
+        assertEquals(1, lo.stats.protocolErrors());
+    }
+
+    @Test
+    void aBadSglIsRefusedWithItsStatusAndTheQueueGoesOn() throws Exception {
+        admin();
+        Host h = io(1).host();
+        MemorySegment r = rw(IoOpcode.READ, 0, 4096);
+        SglDescriptor.set(r, SubmissionQueueEntry.OFFSET_DPTR, 0, 4096, SglDescriptor.ID_TCP_TRANSPORT);
+        h.send(capsule(r, null));
+        MemorySegment cqe = response(h);
+        assertEquals(Status.SGL_INVALID_TYPE, Status.code(CompletionQueueEntry.status(cqe)));
+        // in-capsule data shorter than the SGL says
+        MemorySegment w = rw(IoOpcode.WRITE, 0, 4096);
+        SglDescriptor.set(w, SubmissionQueueEntry.OFFSET_DPTR, 0, 4096, SglDescriptor.ID_DATA_OFFSET);
+        h.send(capsule(w, pattern(512, 4)));
+        assertEquals(Status.SGL_INVALID_DATA, Status.code(CompletionQueueEntry.status(response(h))));
+        keyedRead(h, 0, 512, SglDescriptor.ID_KEYED);
+        assertEquals(0, lo.stats.protocolErrors(), "an NVMe error, not a protocol violation (as nvmet)");
+    }
+
+    @Test
+    void receiveBuffersGoBackToTheSrq() throws Exception {
+        int posted = lo.verbs.postedReceives();
+        admin();
+        Host h = io(1).host();
+        for (int i = 0; i < 64; i++) {
+            keyedRead(h, i, 512, SglDescriptor.ID_KEYED);
+        }
+        waitFor(() -> lo.verbs.postedReceives() == posted, "every receive buffer reposted");
+    }
+
+    static void waitFor(java.util.function.BooleanSupplier done, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting until " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+}
