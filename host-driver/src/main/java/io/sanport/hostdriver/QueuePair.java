@@ -23,7 +23,7 @@ public final class QueuePair {
     final Target target;
     final Port port;
     final ReactorContext context;
-    final TransportQueue transport;
+    final RemoteQueue transport;
     private final Arena arena;
     private Request[] slots;
     private int[] free;
@@ -37,7 +37,7 @@ public final class QueuePair {
     private boolean closing;
     private Runnable whenIdle;
 
-    QueuePair(Target target, Port port, ReactorContext context, TransportQueue transport) {
+    QueuePair(Target target, Port port, ReactorContext context, RemoteQueue transport) {
         this.target = target;
         this.port = port;
         this.context = context;

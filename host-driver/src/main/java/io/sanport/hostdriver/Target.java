@@ -214,7 +214,7 @@ public final class Target implements AutoCloseable {
         int maxId = 0;
         for (int i = 0; i < config.ports().size(); i++) {
             TargetConfig.PortConfig pc = config.ports().get(i);
-            Transport transport = Transports.find(pc.trtype());
+            RemoteTransport transport = Transports.find(pc.trtype());
             if (transport == null) {
                 throw new ConfigException(null, "$.ports[" + i + "].addr.trtype", "no " + pc.trtype()
                         + " transport on the class path (found: " + String.join(", ", Transports.types()) + ")");
@@ -267,7 +267,7 @@ public final class Target implements AutoCloseable {
     }
 
     /** A queue pair for a new connection; call on {@code reactor}'s thread, which then owns it. */
-    public QueuePair newQueue(Port port, Reactor reactor, TransportQueue transport) {
+    public QueuePair newQueue(Port port, Reactor reactor, RemoteQueue transport) {
         ReactorContext ctx = byReactor.get(reactor);
         if (ctx == null || !reactor.inReactor()) {
             throw new IllegalStateException("newQueue must run on one of the target's reactors");

@@ -14,7 +14,7 @@ import io.sanport.bindings.verbs.Ibverbs;
 import io.sanport.iop.Reactor;
 import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.Target;
-import io.sanport.hostdriver.Transport;
+import io.sanport.hostdriver.RemoteTransport;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -40,7 +40,7 @@ import java.util.concurrent.TimeUnit;
  * quiesced its reactor hands it back, and the QP and cm_id are destroyed here, where no event of them can be
  * in hand. The conductor waits on the event channel with poll(2) so that it also runs those teardowns.
  */
-final class RdmaListener implements Transport.Listener {
+final class RdmaListener implements RemoteTransport.Listener {
     private static final System.Logger LOG = System.getLogger("sanport.rdma");
     private static final int BACKLOG = 128;
     /** The environment variable naming a file the transport's counters are written to (tests, ops). */

@@ -18,7 +18,7 @@ import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.QueuePair;
 import io.sanport.hostdriver.Request;
 import io.sanport.hostdriver.Target;
-import io.sanport.hostdriver.TransportQueue;
+import io.sanport.hostdriver.RemoteQueue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -40,7 +40,7 @@ import java.util.concurrent.RejectedExecutionException;
  * quiesces the requests ({@link QueuePair#close}); after it, the QP and the cm_id are destroyed by the conductor.
  * Reactor thread only, except {@link #disconnect}.
  */
-final class RdmaQueue implements TransportQueue {
+final class RdmaQueue implements RemoteQueue {
     private static final System.Logger LOG = System.getLogger("sanport.rdma");
     /** Request slots beyond HSQSIZE + 1, as the core's (a completion reaches the host before our SEND completes). */
     static final int SPARE = 4;

@@ -4,7 +4,7 @@ import io.sanport.nvme.IdentifyController;
 import io.sanport.nvme.fabrics.DiscoveryLogEntry;
 import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.Target;
-import io.sanport.hostdriver.Transport;
+import io.sanport.hostdriver.RemoteTransport;
 import java.io.IOException;
 import java.util.Collections;
 import java.util.Map;
@@ -15,7 +15,7 @@ import java.util.WeakHashMap;
  * conductor thread, one CQ + SRQ per reactor polled by that reactor, RDMA READ/WRITE straight between the host
  * and the reactor's registered pool buffers.
  */
-public final class RdmaTransport implements Transport {
+public final class RdmaTransport implements RemoteTransport {
     /** In-capsule data an I/O command may carry: 8 KiB, so IOCCSZ = (64 + 8192) / 16 = 516. */
     static final int IN_CAPSULE_DATA = 8192;
     /** One receive buffer: a 64-byte SQE and the in-capsule data. */

@@ -29,7 +29,7 @@ import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.QueuePair;
 import io.sanport.hostdriver.Request;
 import io.sanport.hostdriver.Target;
-import io.sanport.hostdriver.TransportQueue;
+import io.sanport.hostdriver.RemoteQueue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -54,7 +54,7 @@ import java.util.concurrent.RejectedExecutionException;
  * the jobs queued while a write was in flight leave together in the next {@code writev}. Per-slot headers
  * and iovecs are preallocated: nothing is allocated per I/O.
  */
-final class TcpConnection implements TransportQueue {
+final class TcpConnection implements RemoteQueue {
     private static final System.Logger LOG = System.getLogger("sanport.tcp");
 
     private enum Rx {
@@ -249,7 +249,7 @@ final class TcpConnection implements TransportQueue {
         }
     }
 
-    // ---------------------------------------------------------------- TransportQueue
+    // ---------------------------------------------------------------- RemoteQueue
 
     @Override
     public void install(int entries) {

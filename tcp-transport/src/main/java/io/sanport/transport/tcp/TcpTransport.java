@@ -5,14 +5,14 @@ import io.sanport.nvme.fabrics.DiscoveryLogEntry;
 import io.sanport.nvme.tcp.CapsuleCommand;
 import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.Target;
-import io.sanport.hostdriver.Transport;
+import io.sanport.hostdriver.RemoteTransport;
 import java.io.IOException;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
 
 /** NVMe/TCP, target side (Linux {@code drivers/nvme/target/tcp.c}, SPDK {@code lib/nvmf/tcp.c}). */
-public final class TcpTransport implements Transport {
+public final class TcpTransport implements RemoteTransport {
     /** In-capsule data an I/O command may carry: 8 KiB, so IOCCSZ = (64 + 8192) / 16 = 516. */
     static final int IN_CAPSULE_DATA = 8192;
 

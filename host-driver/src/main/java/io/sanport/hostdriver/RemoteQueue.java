@@ -4,7 +4,7 @@ package io.sanport.hostdriver;
  * The transport side of one queue pair (a TCP connection, an RDMA QP), as the core sees it. Every method runs
  * on the queue's reactor thread, except {@link #disconnect}.
  */
-public interface TransportQueue {
+public interface RemoteQueue {
 
     /**
      * Parses SGL1 of {@code r}: sets its data length and whether the data came in the capsule, or returns the
