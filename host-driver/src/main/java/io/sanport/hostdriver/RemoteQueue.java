@@ -12,7 +12,10 @@ public interface RemoteQueue {
      */
     int mapData(Request r);
 
-    /** Moves the host's data into {@code r}'s buffer (in-capsule, R2T/H2CData, RDMA READ), then calls {@link QueuePair#dataReceived}. */
+    /**
+     * Moves the host's data into {@code r}'s buffer (in-capsule, R2T/H2CData, RDMA READ), then calls
+     * {@link QueuePair#dataReceived}: later from the receive path, or from inside this call when the data is in hand.
+     */
     void receiveData(Request r);
 
     /** Sends the completion of {@code r}, after its data for a successful read (nvmet {@code queue_response}); then calls {@link QueuePair#release}. */

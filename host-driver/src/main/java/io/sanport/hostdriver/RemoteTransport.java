@@ -5,7 +5,8 @@ import java.io.IOException;
 /**
  * A fabrics transport on the target side, found with {@link java.util.ServiceLoader} by {@link #type()}
  * (Linux {@code struct nvmet_fabrics_ops}, SPDK {@code spdk_nvmf_transport_ops}). It listens on ports, turns
- * each new host connection into a {@link QueuePair} of the core through {@link Target#newQueue}, and moves
+ * each new host connection into a {@link QueuePair} of the core through the {@link ConnectionManager}
+ * ({@link Target#nextReactor}, {@link Target#newQueue}), and moves
  * capsules and data for it through a {@link RemoteQueue}.
  */
 public interface RemoteTransport {
