@@ -8,11 +8,13 @@ import java.util.List;
 
 /**
  * One reactor's pool of data buffers and where it is registered: once with the reactor's io_uring ring (the
- * iop registers it; a buffer's index is its fixed-buffer index) and once with each RDMA protection domain a
- * transport brings (its lkey). A transport looks an address up here instead of keeping its own registration.
+ * iop registers the whole region as fixed buffer {@link #RING_BUFFER}) and once with each RDMA protection domain
+ * a transport brings (its lkey). A transport looks an address up here instead of keeping its own registration.
  * The RDMA registration itself is the transport's function ({@link Registrar}), so the core needs no verbs.
  */
 public final class MemoryRegistry {
+    /** The ring's fixed-buffer index of the pool: iop registers the whole region as one buffer. */
+    public static final int RING_BUFFER = 0;
 
     /** Registers a region with one protection domain (rdma-transport: {@code ibv_reg_mr}). */
     @FunctionalInterface
@@ -42,8 +44,13 @@ public final class MemoryRegistry {
         return pool;
     }
 
-    /** The ring's fixed-buffer index of the pool buffer holding {@code address}, or -1 outside the pool. */
-    public int bufferIndex(long address) {
+    /** The ring's fixed-buffer index for {@code address} (READ_FIXED / WRITE_FIXED), or -1 outside the pool. */
+    public int ringBufferIndex(long address) {
+        return address >= base && address < end ? RING_BUFFER : -1;
+    }
+
+    /** The index of the pool buffer holding {@code address} ({@link BufferPool#buffer}), or -1 outside the pool. */
+    public int poolIndex(long address) {
         if (address < base || address >= end) {
             return -1;
         }

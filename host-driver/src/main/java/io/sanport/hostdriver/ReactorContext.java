@@ -62,11 +62,6 @@ final class ReactorContext {
         }
     }
 
-    /** The core is on this reactor's stack: a transport calling into it now must wait for the run queue. */
-    boolean busy() {
-        return depth > 0;
-    }
-
     void enter() {
         depth++;
     }

@@ -31,8 +31,8 @@
  *       returns: no ring round trip.</li>
  *   <li>Local Transport: READY_TO_EXECUTE, EXECUTING: {@code Io.execute} calls
  *       {@link io.sanport.hostdriver.LocalTransport#write}; the ring one fills the slot's reused {@code IoRequest}.</li>
- *   <li>I/O processor: the reactor's ring writes the pool buffer to the device (WRITE_FIXED: the buffer index is
- *       the pool index); its completion maps errno to a status ({@code StatusMapper}) and calls
+ *   <li>I/O processor: the reactor's ring writes the pool buffer to the device (WRITE_FIXED: the whole pool is the ring's
+ *       fixed buffer {@link io.sanport.hostdriver.MemoryRegistry#RING_BUFFER}, registered once); its completion maps errno to a status ({@code StatusMapper}) and calls
  *       {@link io.sanport.hostdriver.Request#ioComplete}.</li>
  *   <li>Core: SMART counters, then COMPLETING: {@link io.sanport.hostdriver.RemoteQueue#sendResponse}.</li>
  *   <li>Remote Transport: {@link io.sanport.hostdriver.Request#fillCompletion} writes the CQE into the slot's
