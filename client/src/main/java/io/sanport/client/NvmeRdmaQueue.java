@@ -22,6 +22,7 @@ import io.sanport.nvme.CompletionQueueEntry;
 import io.sanport.nvme.SglDescriptor;
 import io.sanport.nvme.Status;
 import io.sanport.nvme.SubmissionQueueEntry;
+import io.sanport.nvme.fabrics.Capsule;
 import io.sanport.nvme.rdma.RdmaCmReject;
 import io.sanport.nvme.rdma.RdmaCmRequest;
 import java.io.IOException;
@@ -67,7 +68,7 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
  */
 public final class NvmeRdmaQueue extends NvmeQueue {
     /** Per-slot registered data area: in-capsule writes and bounced small transfers. */
-    static final int SMALL_DATA = 8192;
+    static final int SMALL_DATA = Capsule.IN_CAPSULE_DATA;
     static final int CAPSULE = (int) SubmissionQueueEntry.SIZE + SMALL_DATA;
     private static final int CQE_SIZE = (int) CompletionQueueEntry.SIZE;
     private static final int RESOLVE_TIMEOUT_MILLIS = 3000;

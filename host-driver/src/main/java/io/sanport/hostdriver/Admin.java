@@ -140,7 +140,7 @@ final class Admin {
     static void identifyController(Request r, Controller c, MemorySegment b) {
         Subsystem s = c.subsystem();
         Target t = r.queue.target;
-        Transport transport = r.queue.port.transport();
+        RemoteTransport transport = r.queue.port.transport();
         IdentifyController.sn(b, s.serial());
         IdentifyController.mn(b, s.model());
         IdentifyController.fr(b, FIRMWARE);

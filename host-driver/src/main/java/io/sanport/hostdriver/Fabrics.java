@@ -15,8 +15,6 @@ import java.lang.foreign.MemorySegment;
  * and statuses of Linux nvmet's {@code fabrics-cmd.c}.
  */
 final class Fabrics {
-    private static final System.Logger LOG = System.getLogger("sanport.target");
-
     private Fabrics() {}
 
     /** The only command a queue takes before its Connect is a Connect (nvmet {@code nvmet_parse_connect_cmd}). */
@@ -68,19 +66,20 @@ final class Fabrics {
         q.complete(r);
     }
 
-    private static int failConnect(Request r, int code, int offset, boolean inData) {
+    static int failConnect(Request r, int code, int offset, boolean inData) {
         r.status = code;
         r.errorLocation = offset;
         r.dw0 = ConnectCommand.invalidParameterDw0(offset, inData);
         return code;
     }
 
-    /** Connect (NVMe-oF 1.1 §3.3; nvmet {@code nvmet_execute_admin_connect} / {@code _io_connect}). */
+    /**
+     * Connect (NVMe-oF 1.1 §3.3; nvmet {@code nvmet_execute_admin_connect} / {@code _io_connect}): the command's
+     * own fields here, the admission (subsystem, host, controller) in the {@link ConnectionManager}.
+     */
     private static void connect(Request r) {
         MemorySegment sqe = r.sqe;
-        MemorySegment data = r.data();
         QueuePair q = r.queue;
-        Target target = q.target;
         if (ConnectCommand.recfmt(sqe) != ConnectCommand.RECFMT_0) {
             failConnect(r, Status.CONNECT_FORMAT, (int) ConnectCommand.OFFSET_RECFMT, false);
             return;
@@ -92,70 +91,7 @@ final class Fabrics {
             failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_SQSIZE, false);
             return;
         }
-        String subnqn = ConnectData.subnqn(data);
-        String hostnqn = ConnectData.hostnqn(data);
-        int cntlid = ConnectData.cntlid(data);
-        Subsystem s = target.subsystemFor(subnqn, q.port);
-        if (s == null) {
-            LOG.log(System.Logger.Level.INFO, "connect from " + hostnqn + " to unknown subsystem " + subnqn + " on " + q.port);
-            failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_SUBNQN, true);
-            return;
-        }
-        if (!s.allows(hostnqn)) {
-            LOG.log(System.Logger.Level.INFO, "connect from " + hostnqn + " to " + subnqn + ": host not allowed");
-            failConnect(r, Status.CONNECT_INVALID_HOST, (int) ConnectData.OFFSET_HOSTNQN, true);
-            return;
-        }
-        if (qid == 0) {
-            if (cntlid != ConnectData.CNTLID_DYNAMIC) {
-                failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_CNTLID, true);
-                return;
-            }
-            if (sqsize > Controller.ADMIN_QUEUE_DEPTH - 1) {
-                failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_SQSIZE, false);
-                return;
-            }
-            long kato = ConnectCommand.kato(sqe);
-            if (kato == 0 && s.isDiscovery()) {
-                kato = Controller.DISCOVERY_KATO_MS;
-            }
-            long katoMs = kato;
-            Controller[] created = new Controller[1];
-            int id = s.add(c -> created[0] = new Controller(target, s, c, hostnqn, ConnectData.hostUuid(data), q.port, katoMs));
-            if (id < 0) {
-                failConnect(r, Status.CONNECT_CTRL_BUSY, (int) ConnectData.OFFSET_CNTLID, true);
-                return;
-            }
-            Controller c = created[0];
-            c.install(0, q);
-            q.install(c, 0, sqsize, sqFlowDisabled);
-            r.dw0 = ConnectCommand.successDw0(id);
-            LOG.log(System.Logger.Level.DEBUG, () -> "created " + c + ", KATO " + katoMs + " ms");
-            return;
-        }
-        Controller c = s.find(cntlid, hostnqn);
-        if (c == null) {
-            failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_CNTLID, true);
-            return;
-        }
-        if (c.isDiscovery() || qid > Controller.MAX_IO_QUEUES) {
-            failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_QID, false);
-            return;
-        }
-        if (sqsize > Controller.MQES) {
-            failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_SQSIZE, false);
-            return;
-        }
-        if (!c.ready()) {
-            r.fail(Status.CMD_SEQ_ERROR, (int) ConnectCommand.OFFSET_QID);
-            return;
-        }
-        if (!c.install(qid, q)) {
-            r.fail(Status.CMD_SEQ_ERROR, (int) ConnectCommand.OFFSET_QID);
-            return;
-        }
-        q.install(c, qid, sqsize, sqFlowDisabled);
-        r.dw0 = ConnectCommand.successDw0(c.cntlid());
+        q.target.connections().admit(r, qid, sqsize, sqFlowDisabled);
     }
 
     private static void propertyGet(Request r, Controller c) {

@@ -1,6 +1,5 @@
 package io.sanport.hostdriver;
 
-import io.sanport.iop.IoRequest;
 import io.sanport.nvme.DsmRange;
 import io.sanport.nvme.IoOpcode;
 import io.sanport.nvme.Status;
@@ -8,8 +7,8 @@ import io.sanport.nvme.SubmissionQueueEntry;
 import java.lang.foreign.MemorySegment;
 
 /**
- * NVM I/O commands: Read, Write (FUA), Flush, Write Zeroes, Dataset Management deallocate, each run as an
- * {@link IoRequest} on the reactor that owns the queue (nvmet {@code io-cmd-bdev.c} / {@code io-cmd-file.c}).
+ * NVM I/O commands: Read, Write (FUA), Flush, Write Zeroes, Dataset Management deallocate, each handed to
+ * the reactor's {@link LocalTransport} (nvmet {@code io-cmd-bdev.c} / {@code io-cmd-file.c}).
  * Every check happens before any data moves, so a refused write gets its completion without an R2T.
  */
 final class Io {
@@ -94,33 +93,32 @@ final class Io {
     static void execute(Request r, Controller c) {
         MemorySegment sqe = r.sqe;
         Namespace ns = r.ns;
-        int device = ns.deviceIndex(r.queue.context.processor);
-        IoRequest io = r.io;
-        switch (r.opcode()) {
-            case IoOpcode.READ -> io.read(device, SubmissionQueueEntry.slba(sqe) << ns.lbaShift(), (int) r.dataLength,
-                    r.buffer.address());
-            case IoOpcode.WRITE -> io.write(device, SubmissionQueueEntry.slba(sqe) << ns.lbaShift(), (int) r.dataLength,
-                    r.buffer.address(), SubmissionQueueEntry.fua(sqe));
-            case IoOpcode.FLUSH -> io.flush(device);
-            case IoOpcode.WRITE_ZEROES -> io.writeZeroes(device, SubmissionQueueEntry.slba(sqe) << ns.lbaShift(),
-                    (long) SubmissionQueueEntry.blocks(sqe) << ns.lbaShift());
-            case IoOpcode.DSM -> {
-                if ((SubmissionQueueEntry.cdw11(sqe) & SubmissionQueueEntry.DSM_AD) == 0) {
-                    r.queue.complete(r); // only deallocate does anything; the hints need nothing
-                    return;
-                }
-                r.step = 0;
-                nextRange(r, device);
+        LocalTransport local = r.queue.local;
+        int opcode = r.opcode();
+        if (opcode == IoOpcode.DSM) {
+            if ((SubmissionQueueEntry.cdw11(sqe) & SubmissionQueueEntry.DSM_AD) == 0) {
+                r.queue.complete(r); // only deallocate does anything; the hints need nothing
                 return;
             }
-            default -> throw new IllegalStateException("parse let opcode " + r.opcode() + " through");
+            r.step = 0;
+            nextRange(r);
+            return;
         }
-        r.inDevice = true;
-        r.queue.reactor().submit(io);
+        r.inDevice = true; // before the submit: a refused I/O completes from inside it
+        switch (opcode) {
+            case IoOpcode.READ -> local.read(r, ns, SubmissionQueueEntry.slba(sqe) << ns.lbaShift(), (int) r.dataLength,
+                    r.buffer.address());
+            case IoOpcode.WRITE -> local.write(r, ns, SubmissionQueueEntry.slba(sqe) << ns.lbaShift(), (int) r.dataLength,
+                    r.buffer.address(), SubmissionQueueEntry.fua(sqe));
+            case IoOpcode.FLUSH -> local.flush(r, ns);
+            case IoOpcode.WRITE_ZEROES -> local.writeZeroes(r, ns, SubmissionQueueEntry.slba(sqe) << ns.lbaShift(),
+                    (long) SubmissionQueueEntry.blocks(sqe) << ns.lbaShift());
+            default -> throw new IllegalStateException("parse let opcode " + opcode + " through");
+        }
     }
 
     /** Submits the next non-empty DSM range, or completes the command after the last one. */
-    private static void nextRange(Request r, int device) {
+    private static void nextRange(Request r) {
         int ranges = SubmissionQueueEntry.dsmRanges(r.sqe);
         Namespace ns = r.ns;
         while (r.step < ranges) {
@@ -137,37 +135,36 @@ final class Io {
                 return;
             }
             r.inDevice = true;
-            r.queue.reactor().submit(r.io.discard(device, slba << ns.lbaShift(), blocks << ns.lbaShift()));
+            r.queue.local.discard(r, ns, slba << ns.lbaShift(), blocks << ns.lbaShift());
             return;
         }
         r.queue.complete(r);
     }
 
-    /** The device finished {@code r}'s I/O: status, SMART counters, then the next DSM range or the completion. */
-    static void ioComplete(Request r, Controller c) {
+    /** The device finished {@code r}'s I/O with {@code code}: SMART counters, then the next DSM range or the completion. */
+    static void ioComplete(Request r, Controller c, int code) {
         r.inDevice = false;
-        IoRequest io = r.io;
-        int code = StatusMapper.of(io);
+        int opcode = r.opcode();
         if (code != Status.SUCCESS) {
             r.status = code;
             if (code == Status.LBA_RANGE) {
                 r.errorLocation = (int) SubmissionQueueEntry.OFFSET_SLBA;
             }
         } else if (c != null) {
-            switch (io.op()) {
-                case IoRequest.READ -> {
+            switch (opcode) {
+                case IoOpcode.READ -> {
                     c.readCommands.increment();
-                    c.sectorsRead.add(io.length() >>> 9);
+                    c.sectorsRead.add(r.dataLength >>> 9);
                 }
-                case IoRequest.WRITE -> {
+                case IoOpcode.WRITE -> {
                     c.writeCommands.increment();
-                    c.sectorsWritten.add(io.length() >>> 9);
+                    c.sectorsWritten.add(r.dataLength >>> 9);
                 }
                 default -> { }
             }
         }
-        if (code == Status.SUCCESS && r.opcode() == IoOpcode.DSM && !r.queue.closing()) {
-            nextRange(r, r.ns.deviceIndex(r.queue.context.processor));
+        if (code == Status.SUCCESS && opcode == IoOpcode.DSM && !r.queue.closing()) {
+            nextRange(r);
             return;
         }
         r.queue.complete(r);

@@ -8,14 +8,14 @@ import java.util.List;
  */
 public final class Port {
     private final int portId;
-    private final Transport transport;
+    private final RemoteTransport transport;
     private final String adrfam;
     private final String traddr;
     private final String trsvcid;
     private final List<Subsystem> subsystems;
-    private volatile Transport.Listener listener;
+    private volatile RemoteTransport.Listener listener;
 
-    Port(int portId, Transport transport, String adrfam, String traddr, String trsvcid, List<Subsystem> subsystems) {
+    Port(int portId, RemoteTransport transport, String adrfam, String traddr, String trsvcid, List<Subsystem> subsystems) {
         this.portId = portId;
         this.transport = transport;
         this.adrfam = adrfam;
@@ -25,7 +25,7 @@ public final class Port {
     }
 
     public int portId() { return portId; }
-    public Transport transport() { return transport; }
+    public RemoteTransport transport() { return transport; }
     public String adrfam() { return adrfam; }
     public String traddr() { return traddr; }
     /** The configured service id ("4420", or "0" for an ephemeral port). */
@@ -34,7 +34,7 @@ public final class Port {
 
     /** The port really bound: the configured one, or the ephemeral one the kernel chose for "0". */
     public int boundPort() {
-        Transport.Listener l = listener;
+        RemoteTransport.Listener l = listener;
         return l != null ? l.boundPort() : Integer.parseInt(trsvcid);
     }
 
@@ -47,8 +47,8 @@ public final class Port {
         return subsystems.contains(s);
     }
 
-    void listener(Transport.Listener l) { listener = l; }
-    Transport.Listener listener() { return listener; }
+    void listener(RemoteTransport.Listener l) { listener = l; }
+    RemoteTransport.Listener listener() { return listener; }
 
     @Override
     public String toString() {

@@ -17,13 +17,12 @@ import java.lang.foreign.MemorySegment;
  */
 public final class QueuePair {
     private static final System.Logger LOG = System.getLogger("sanport.target");
-    /** Slots beyond SQSIZE + 1: a completion reaches the host before our send's CQE frees its slot. */
-    static final int SPARE_SLOTS = 4;
 
     final Target target;
     final Port port;
     final ReactorContext context;
-    final TransportQueue transport;
+    final RemoteQueue transport;
+    final LocalTransport local;
     private final Arena arena;
     private Request[] slots;
     private int[] free;
@@ -37,11 +36,12 @@ public final class QueuePair {
     private boolean closing;
     private Runnable whenIdle;
 
-    QueuePair(Target target, Port port, ReactorContext context, TransportQueue transport) {
+    QueuePair(Target target, Port port, ReactorContext context, RemoteQueue transport, LocalTransport local) {
         this.target = target;
         this.port = port;
         this.context = context;
         this.transport = transport;
+        this.local = local;
         this.arena = Arena.ofConfined();
         this.slots = new Request[] {new Request(this, 0, arena.allocate(SubmissionQueueEntry.SIZE, 8))};
         this.free = new int[] {0};
@@ -93,22 +93,49 @@ public final class QueuePair {
         process(r);
     }
 
-    /** The transport has all the host's data for {@code r}. Must be called from a completion, not from receiveData. */
+    /**
+     * The transport has all the host's data for {@code r}: from its receive path, or from inside
+     * {@link RemoteQueue#receiveData} when the data was in hand (in-capsule). Called while the core is on the
+     * stack, {@code r} runs right after the core returns, in order, in the same loop iteration; else now.
+     */
     public void dataReceived(Request r) {
         if (r.state == Request.State.TRANSFERRING_FROM_HOST) {
             r.state = Request.State.READY_TO_EXECUTE;
-            process(r);
+            context.runSoon(r.resume);
         }
+    }
+
+    /**
+     * Runs {@code task} on this reactor now, or, when the core is on the stack (the transport was called from
+     * it), right after the core returns and before the reactor polls again (a paused parser resumes there).
+     */
+    public void runSoon(Runnable task) {
+        context.runSoon(task);
     }
 
     /** The transport failed to move data for {@code r} (data digest error): complete it with {@code code}. */
     public void dataFailed(Request r, int code) {
         r.fail(code, 0xFFFF);
-        complete(r);
+        context.enter();
+        try {
+            complete(r);
+        } finally {
+            context.exit();
+        }
+    }
+
+    /** Advances {@code r} as one core call: transports it calls into queue behind it ({@link #runSoon}). */
+    void process(Request r) {
+        context.enter();
+        try {
+            advance(r);
+        } finally {
+            context.exit();
+        }
     }
 
     /** Advances {@code r} until its state stops changing (SPDK's {@code nvmf_rdma_request_process}). */
-    void process(Request r) {
+    private void advance(Request r) {
         Request.State before;
         do {
             before = r.state;
@@ -203,9 +230,14 @@ public final class QueuePair {
         }
     }
 
-    /** Called by the reactor when {@code r}'s device I/O completes. */
-    void ioComplete(Request r) {
-        Io.ioComplete(r, controller);
+    /** The Local Transport finished {@code r}'s device I/O with {@code status}. */
+    void ioComplete(Request r, int status) {
+        context.enter();
+        try {
+            Io.ioComplete(r, controller, status);
+        } finally {
+            context.exit();
+        }
     }
 
     /** The command is done: log an error, then hand the completion (and data) to the transport. */
@@ -226,6 +258,15 @@ public final class QueuePair {
         if (r.state == Request.State.FREE) {
             return;
         }
+        context.enter();
+        try {
+            free(r);
+        } finally {
+            context.exit();
+        }
+    }
+
+    private void free(Request r) {
         if (r.bufferIndex >= 0) {
             context.pool().release(r.bufferIndex);
             r.bufferIndex = -1;
@@ -240,14 +281,13 @@ public final class QueuePair {
         context.wakeWaiters();
     }
 
-    /** Binds this queue to its controller after a successful Connect and sizes it (nvmet {@code install_queue}). */
-    void install(Controller c, int qid, int sqsize, boolean sqFlowDisabled) {
+    /** Binds this queue to its controller after a successful Connect with {@code entries} slots (the Connection Manager sizes it). */
+    void install(Controller c, int qid, int sqsize, boolean sqFlowDisabled, int entries) {
         this.controller = c;
         this.qid = qid;
         this.sqsize = sqsize;
         this.sqFlowDisabled = sqFlowDisabled;
         this.sqhd = 0;
-        int entries = sqsize + 1 + SPARE_SLOTS;
         Request[] grown = new Request[entries];
         grown[0] = slots[0];
         MemorySegment sqes = arena.allocate(SubmissionQueueEntry.SIZE * (entries - 1), 64);
@@ -286,7 +326,11 @@ public final class QueuePair {
                     context.unpark(r);
                     release(r);
                 }
-                case NEW, TRANSFERRING_FROM_HOST, READY_TO_EXECUTE, TRANSFERRING_TO_HOST, COMPLETING -> release(r);
+                case READY_TO_EXECUTE -> {
+                    context.cancel(r.resume);
+                    release(r);
+                }
+                case NEW, TRANSFERRING_FROM_HOST, TRANSFERRING_TO_HOST, COMPLETING -> release(r);
                 case EXECUTING -> {
                     if (!r.inDevice) {
                         release(r); // a held AER
@@ -305,7 +349,7 @@ public final class QueuePair {
         whenIdle = null;
         if (run != null) {
             arena.close();
-            target.queueGone(this);
+            target.connections().queueGone(this);
             try {
                 run.run();
             } catch (RuntimeException e) {

@@ -1,7 +1,6 @@
 package io.sanport.hostdriver;
 
-import io.sanport.iop.IoCallback;
-import io.sanport.iop.IoRequest;
+import io.sanport.nvme.CompletionQueueEntry;
 import io.sanport.nvme.Status;
 import io.sanport.nvme.SubmissionQueueEntry;
 import java.lang.foreign.MemorySegment;
@@ -10,9 +9,9 @@ import java.lang.foreign.MemorySegment;
  * One command slot of a queue pair, preallocated per queue entry and reused (nvmet's {@code nvmet_req}, SPDK's
  * {@code spdk_nvmf_request}). It carries the SQE, the CQE fields, the status and the field that caused it, and
  * the data buffer from the reactor's pool. Transport-agnostic: the transport keeps its own per-slot state in
- * arrays indexed by {@link #tag()}. Confined to the queue's reactor thread.
+ * arrays indexed by {@link #tag()} (phase 2 gives each transport a command object holding its Request). Confined to the queue's reactor thread.
  */
-public final class Request implements IoCallback {
+public final class Request {
 
     /** Where a request is; {@link QueuePair#process} advances it until the state stops changing. */
     public enum State {
@@ -37,7 +36,7 @@ public final class Request implements IoCallback {
     final QueuePair queue;
     final int tag;
     final MemorySegment sqe;
-    final IoRequest io = new IoRequest(this);
+    Object local;           // the LocalTransport's per-slot state (the ring's IoRequest), made once
     State state = State.FREE;
 
     // the completion
@@ -61,10 +60,13 @@ public final class Request implements IoCallback {
     boolean woken;          // taken off that FIFO: may take a buffer ahead of those still waiting
     boolean inDevice;       // an I/O of this request is on the ring: its buffer stays until it completes
 
+    final Runnable resume;  // continues this request from the reactor's run queue (made once per slot)
+
     Request(QueuePair queue, int tag, MemorySegment sqe) {
         this.queue = queue;
         this.tag = tag;
         this.sqe = sqe;
+        this.resume = () -> queue.process(this);
     }
 
     public QueuePair queue() { return queue; }
@@ -121,10 +123,22 @@ public final class Request implements IoCallback {
         errorLocation = location;
     }
 
-    /** Called by the reactor when this request's I/O completes. */
-    @Override
-    public void ioComplete(IoRequest r) {
-        queue.ioComplete(this);
+    /** Called by the {@link LocalTransport} when this request's block I/O finished with {@code status}. */
+    public void ioComplete(int status) {
+        queue.ioComplete(this, status);
+    }
+
+    /**
+     * Fills the 16-byte completion {@code cqe} for this request: result dwords, SQHD, SQID, CID and the status
+     * word. The one place the target writes a CQE; both transports send what it wrote.
+     */
+    public void fillCompletion(MemorySegment cqe) {
+        CompletionQueueEntry.dw0(cqe, dw0);
+        CompletionQueueEntry.dw1(cqe, dw1);
+        CompletionQueueEntry.sqhd(cqe, queue.sqhd());
+        CompletionQueueEntry.sqid(cqe, Math.max(queue.qid(), 0));
+        CompletionQueueEntry.cid(cqe, cid());
+        CompletionQueueEntry.status(cqe, statusWord());
     }
 
     void reset() {

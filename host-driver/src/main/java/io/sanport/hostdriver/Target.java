@@ -15,18 +15,15 @@ import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The NVMe-oF target: subsystems with their namespaces, ports listening through their transports, the
@@ -46,10 +43,8 @@ public final class Target implements AutoCloseable {
     private final Map<String, Subsystem> subsystems;
     private final List<Port> ports;
     private final List<ReactorContext> reactors;
-    private final Map<Reactor, ReactorContext> byReactor;
+    private final ConnectionManager connections;
     private final List<IoProcessor> processors;
-    private final AtomicInteger nextReactor = new AtomicInteger();
-    private final Set<QueuePair> queues = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService keepAlive;
     private final int maxTransfer;
     private final int mdts;
@@ -60,13 +55,11 @@ public final class Target implements AutoCloseable {
         this.options = options;
         this.processors = List.copyOf(processors);
         List<ReactorContext> contexts = new ArrayList<>();
-        Map<Reactor, ReactorContext> map = new IdentityHashMap<>();
         int smallest = Integer.MAX_VALUE;
         for (int p = 0; p < processors.size(); p++) {
             for (Reactor r : processors.get(p).reactors()) {
                 ReactorContext ctx = new ReactorContext(r, p);
                 contexts.add(ctx);
-                map.put(r, ctx);
                 smallest = Math.min(smallest, r.config().bufferSize());
             }
         }
@@ -74,7 +67,7 @@ public final class Target implements AutoCloseable {
             throw new IllegalArgumentException("a target needs at least one I/O processor with a reactor");
         }
         this.reactors = List.copyOf(contexts);
-        this.byReactor = map;
+        this.connections = new ConnectionManager(this, contexts);
         int transfer = Integer.highestOneBit(smallest);
         if (transfer < 4096) {
             throw new IllegalArgumentException("reactor buffers of " + smallest + " bytes are smaller than 4 KiB");
@@ -214,7 +207,7 @@ public final class Target implements AutoCloseable {
         int maxId = 0;
         for (int i = 0; i < config.ports().size(); i++) {
             TargetConfig.PortConfig pc = config.ports().get(i);
-            Transport transport = Transports.find(pc.trtype());
+            RemoteTransport transport = Transports.find(pc.trtype());
             if (transport == null) {
                 throw new ConfigException(null, "$.ports[" + i + "].addr.trtype", "no " + pc.trtype()
                         + " transport on the class path (found: " + String.join(", ", Transports.types()) + ")");
@@ -256,41 +249,34 @@ public final class Target implements AutoCloseable {
 
     // ---------------------------------------------------------------- for transports
 
+    /** The Connection Manager: reactors, queue pairs, admission, memory registrations. */
+    public ConnectionManager connections() {
+        return connections;
+    }
+
     /** Every reactor of every I/O processor. */
     public List<Reactor> reactors() {
-        return reactors.stream().map(c -> c.reactor).toList();
+        return connections.reactors();
     }
 
-    /** The reactor the next connection goes to: round robin. */
+    /** The reactor the next connection goes to ({@link ConnectionManager#nextReactor}). */
     public Reactor nextReactor() {
-        return reactors.get(Math.floorMod(nextReactor.getAndIncrement(), reactors.size())).reactor;
+        return connections.nextReactor();
     }
 
-    /** A queue pair for a new connection; call on {@code reactor}'s thread, which then owns it. */
-    public QueuePair newQueue(Port port, Reactor reactor, TransportQueue transport) {
-        ReactorContext ctx = byReactor.get(reactor);
-        if (ctx == null || !reactor.inReactor()) {
-            throw new IllegalStateException("newQueue must run on one of the target's reactors");
-        }
-        QueuePair q = new QueuePair(this, port, ctx, transport);
-        queues.add(q);
-        if (closed) {
-            transport.disconnect();
-        }
-        return q;
+    /** A queue pair for a new connection ({@link ConnectionManager#newQueue}); call on {@code reactor}'s thread. */
+    public QueuePair newQueue(Port port, Reactor reactor, RemoteQueue transport) {
+        return connections.newQueue(port, reactor, transport);
     }
 
-    void queueGone(QueuePair q) {
-        queues.remove(q);
+    /** {@code reactor}'s pool registrations ({@link ConnectionManager#memory}). */
+    public MemoryRegistry memory(Reactor reactor) {
+        return connections.memory(reactor);
     }
 
     /** How many requests had to wait for a pool buffer, over all reactors (read racily: for tests and stats). */
     public long bufferWaits() {
-        long n = 0;
-        for (ReactorContext c : reactors) {
-            n += c.waits;
-        }
-        return n;
+        return connections.bufferWaits();
     }
 
     /** The largest data transfer of one command: the pool buffer size, a power of two (MDTS). */
@@ -413,6 +399,7 @@ public final class Target implements AutoCloseable {
                 c.teardown("target shutting down");
             }
         }
+        Set<QueuePair> queues = connections.queues();
         for (QueuePair q : queues) {
             q.disconnect();
         }

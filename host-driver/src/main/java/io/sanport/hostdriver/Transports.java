@@ -5,16 +5,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
 
-/** The {@link Transport}s on the class path, by type; two of one type are refused, as nvmet refuses them. */
+/** The {@link RemoteTransport}s on the class path, by type; two of one type are refused, as nvmet refuses them. */
 public final class Transports {
-    private static final Map<String, Transport> BY_TYPE = load();
+    private static final Map<String, RemoteTransport> BY_TYPE = load();
 
     private Transports() {}
 
-    private static Map<String, Transport> load() {
-        Map<String, Transport> found = new HashMap<>();
-        for (Transport t : ServiceLoader.load(Transport.class, Transports.class.getClassLoader())) {
-            Transport previous = found.putIfAbsent(t.type(), t);
+    private static Map<String, RemoteTransport> load() {
+        Map<String, RemoteTransport> found = new HashMap<>();
+        for (RemoteTransport t : ServiceLoader.load(RemoteTransport.class, Transports.class.getClassLoader())) {
+            RemoteTransport previous = found.putIfAbsent(t.type(), t);
             if (previous != null) {
                 throw new IllegalStateException("two transports of type " + t.type() + ": "
                         + previous.getClass().getName() + " and " + t.getClass().getName());
@@ -24,7 +24,7 @@ public final class Transports {
     }
 
     /** The transport of {@code type}, or null when none is on the class path. */
-    public static Transport find(String type) {
+    public static RemoteTransport find(String type) {
         return BY_TYPE.get(type);
     }
 

@@ -58,7 +58,7 @@ final class RdmaDevice {
     RdmaReactor reactor(Reactor reactor) throws IOException {
         RdmaReactor r = reactors.get(reactor);
         if (r == null) {
-            r = RdmaReactor.create(this, reactor, stats.counters(reactor));
+            r = RdmaReactor.create(this, reactor, stats.counters(reactor), stats.target().memory(reactor));
             reactors.put(reactor, r);
         }
         return r;

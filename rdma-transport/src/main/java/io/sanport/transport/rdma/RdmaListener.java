@@ -9,7 +9,7 @@ import io.sanport.bindings.rdmacm.Rdmacm;
 import io.sanport.bindings.verbs.Ibverbs;
 import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.Target;
-import io.sanport.hostdriver.Transport;
+import io.sanport.hostdriver.RemoteTransport;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -25,7 +25,7 @@ import java.util.concurrent.TimeUnit;
  * that it also runs the tasks reactors hand it (destroying a quiesced queue's QP and cm_id) and writes the stats
  * file. Closing stops the listening only; the thread ends after the last queue and frees the devices.
  */
-final class RdmaListener implements Transport.Listener {
+final class RdmaListener implements RemoteTransport.Listener {
     private static final System.Logger LOG = System.getLogger("sanport.rdma");
     private static final int BACKLOG = 128;
     private static final int POLL_MILLIS = 50;

@@ -11,13 +11,14 @@ import io.sanport.iop.Reactor;
 import io.sanport.nvme.CompletionQueueEntry;
 import io.sanport.nvme.Status;
 import io.sanport.nvme.SubmissionQueueEntry;
+import io.sanport.nvme.fabrics.Capsule;
 import io.sanport.nvme.fabrics.ConnectCommand;
 import io.sanport.nvme.fabrics.FabricsCommand;
 import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.QueuePair;
 import io.sanport.hostdriver.Request;
 import io.sanport.hostdriver.Target;
-import io.sanport.hostdriver.TransportQueue;
+import io.sanport.hostdriver.RemoteQueue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -40,7 +41,7 @@ import java.util.function.Consumer;
  * quiesces the requests ({@link QueuePair#close}); after it, the QP and the cm_id are destroyed by the conductor.
  * Reactor thread only, except {@link #disconnect}.
  */
-final class RdmaQueue implements TransportQueue {
+final class RdmaQueue implements RemoteQueue {
     private static final System.Logger LOG = System.getLogger("sanport.rdma");
     /** Request slots beyond HSQSIZE + 1, as the core's (a completion reaches the host before our SEND completes). */
     static final int SPARE = 4;
@@ -258,7 +259,7 @@ final class RdmaQueue implements TransportQueue {
     @Override
     public int mapData(Request r) {
         int tag = r.tag();
-        int code = sgl.map(r.sqe(), recvLength[tag], RdmaTransport.IN_CAPSULE_DATA, target.maxTransfer());
+        int code = sgl.map(r.sqe(), recvLength[tag], Capsule.IN_CAPSULE_DATA, target.maxTransfer());
         if (code != Status.SUCCESS) {
             return code;
         }
@@ -284,7 +285,7 @@ final class RdmaQueue implements TransportQueue {
             counters.inCapsuleBytesCopied += n;
             recvOf[tag] = -1;
             rr.repost(index);
-            rr.defer(this, tag); // the core takes the data from a completion, never from inside receiveData
+            queue.dataReceived(r); // in hand: the core runs it once it returns, no ring round trip
             return;
         }
         if (readHead >= 0 || sqFree < 1 || readFree < 1) {
@@ -294,14 +295,6 @@ final class RdmaQueue implements TransportQueue {
             return;
         }
         postRead(tag);
-    }
-
-    /** The deferred half of an in-capsule write: the data is in the pool buffer. */
-    void inCapsuleReady(int tag) {
-        if (closing || queue == null) {
-            return;
-        }
-        queue.dataReceived(queue.request(tag));
     }
 
     private void postRead(int tag) {
@@ -354,12 +347,7 @@ final class RdmaQueue implements TransportQueue {
     private void postResponse(Request r) {
         int tag = r.tag();
         MemorySegment cqe = response[tag];
-        CompletionQueueEntry.dw0(cqe, r.dw0());
-        CompletionQueueEntry.dw1(cqe, r.dw1());
-        CompletionQueueEntry.sqhd(cqe, queue.sqhd());
-        CompletionQueueEntry.sqid(cqe, Math.max(queue.qid(), 0));
-        CompletionQueueEntry.cid(cqe, r.cid());
-        CompletionQueueEntry.status(cqe, r.statusWord());
+        r.fillCompletion(cqe);
         IbvSge.set(respSge[tag], 0, cqe.address(), CQE, responseLkey);
         MemorySegment send = sendWr[tag];
         IbvSendWr.wr_id(send, 0, wrId(RdmaReactor.KIND_SEND, tag));

@@ -1,10 +1,11 @@
 package io.sanport.transport.rdma;
 
 import io.sanport.nvme.IdentifyController;
+import io.sanport.nvme.fabrics.Capsule;
 import io.sanport.nvme.fabrics.DiscoveryLogEntry;
 import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.Target;
-import io.sanport.hostdriver.Transport;
+import io.sanport.hostdriver.RemoteTransport;
 import java.io.IOException;
 import java.util.Collections;
 import java.util.Map;
@@ -15,17 +16,15 @@ import java.util.WeakHashMap;
  * conductor thread, one CQ + SRQ per reactor polled by that reactor, RDMA READ/WRITE straight between the host
  * and the reactor's registered pool buffers.
  */
-public final class RdmaTransport implements Transport {
-    /** In-capsule data an I/O command may carry: 8 KiB, so IOCCSZ = (64 + 8192) / 16 = 516. */
-    static final int IN_CAPSULE_DATA = 8192;
+public final class RdmaTransport implements RemoteTransport {
     /** One receive buffer: a 64-byte SQE and the in-capsule data. */
-    static final int RECV_SIZE = 64 + IN_CAPSULE_DATA;
+    static final int RECV_SIZE = Capsule.SIZE;
 
     private static final Map<Target, RdmaStats> STATS = Collections.synchronizedMap(new WeakHashMap<>());
 
     /** The counters of {@code target}'s NVMe/RDMA queues. */
     public static RdmaStats stats(Target target) {
-        return STATS.computeIfAbsent(target, t -> new RdmaStats());
+        return STATS.computeIfAbsent(target, RdmaStats::new);
     }
 
     @Override
@@ -40,7 +39,7 @@ public final class RdmaTransport implements Transport {
 
     @Override
     public int ioccsz() {
-        return RECV_SIZE / 16;
+        return Capsule.IOCCSZ;
     }
 
     /** SGLs supported, keyed data blocks, Address may be an offset (in-capsule data): 0x00100005. */

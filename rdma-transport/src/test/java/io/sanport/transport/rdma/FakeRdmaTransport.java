@@ -2,14 +2,14 @@ package io.sanport.transport.rdma;
 
 import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.Target;
-import io.sanport.hostdriver.Transport;
+import io.sanport.hostdriver.RemoteTransport;
 import io.sanport.nvme.fabrics.DiscoveryLogEntry;
 
 /**
  * The "rdma-fake" port type of the tests: NVMe/RDMA's Identify values, and a listener that listens to nothing;
  * {@link RdmaLoopback} makes its queues over the {@link FakeVerbsProvider} instead of RDMA CM.
  */
-public final class FakeRdmaTransport implements Transport {
+public final class FakeRdmaTransport implements RemoteTransport {
     static final String TYPE = "rdma-fake";
     private final RdmaTransport rdma = new RdmaTransport();
 

@@ -30,7 +30,7 @@ final class RdmaLoopback implements AutoCloseable {
     static final int READ_DEPTH = 16;
 
     final FakeVerbsProvider verbs = new FakeVerbsProvider();
-    final RdmaStats stats = new RdmaStats();
+    final RdmaStats stats;
     final IoProcessor iop;
     final Target target;
     final Port port;
@@ -50,6 +50,7 @@ final class RdmaLoopback implements AutoCloseable {
                                 "namespaces": [ { "nsid": 1, "enable": 1, "device": { "path": "ram:16M" } } ] } ] }
             """.formatted(FakeRdmaTransport.TYPE, NQN, NQN);
         target = Target.start(TargetConfig.parse(json, "rdma-loopback.json"), new TargetOptions(0, 50, 5000), iop);
+        stats = new RdmaStats(target);
         port = target.port(1);
         reactor = target.reactors().get(0);
         device = new RdmaDevice(verbs.context(), stats, verbs);

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 /** SGL1 checks of an RDMA capsule, as nvmet_rdma_map_sgl: every type, subtype, length and offset. */
 class RdmaSglTest {
     private static final long AT = SubmissionQueueEntry.OFFSET_DPTR;
-    private static final int INLINE = RdmaTransport.IN_CAPSULE_DATA;
+    private static final int INLINE = io.sanport.nvme.fabrics.Capsule.IN_CAPSULE_DATA;
     private static final long MAX = 128 * 1024;
     private final MemorySegment sqe = Arena.ofAuto().allocate(64);
     private final RdmaSgl sgl = new RdmaSgl();

@@ -29,7 +29,7 @@ import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.QueuePair;
 import io.sanport.hostdriver.Request;
 import io.sanport.hostdriver.Target;
-import io.sanport.hostdriver.TransportQueue;
+import io.sanport.hostdriver.RemoteQueue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -54,7 +54,7 @@ import java.util.concurrent.RejectedExecutionException;
  * the jobs queued while a write was in flight leave together in the next {@code writev}. Per-slot headers
  * and iovecs are preallocated: nothing is allocated per I/O.
  */
-final class TcpConnection implements TransportQueue {
+final class TcpConnection implements RemoteQueue {
     private static final System.Logger LOG = System.getLogger("sanport.tcp");
 
     private enum Rx {
@@ -148,7 +148,7 @@ final class TcpConnection implements TransportQueue {
     private int stageStart;         // staged bytes not parsed yet: [stageStart, stageEnd)
     private int stageEnd;
     private boolean rxDirect;       // the RECV posted goes straight into rxTarget
-    private boolean resumeQueued;   // the operation posted is a NOP that resumes parsing after a pause
+    private final Runnable resumeTask = this::resume; // parses on after a pause, once the core has returned
     private boolean receiving;
     private boolean inRecvHandler;
     private int pduType;
@@ -249,7 +249,7 @@ final class TcpConnection implements TransportQueue {
         }
     }
 
-    // ---------------------------------------------------------------- TransportQueue
+    // ---------------------------------------------------------------- RemoteQueue
 
     @Override
     public void install(int entries) {
@@ -288,16 +288,15 @@ final class TcpConnection implements TransportQueue {
     @Override
     public void receiveData(Request r) {
         if (r.inCapsuleLength() > 0) {
-            // the capsule's data follows its header: the parser moves it into the buffer, which must not
-            // complete the request from here (QueuePair.dataReceived)
+            // the capsule's data follows its header: the parser moves it into the buffer
             boolean paused = rxState == Rx.PAUSED;
             rxRequest = r;
             rxDataOffset = 0;
             rxDataLength = r.inCapsuleLength();
             expect(Rx.DATA, r.buffer(), 0, rxDataLength);
             if (paused) {
-                resumeQueued = true; // its data and what follows may be staged already: parse from a NOP's completion
-                armRecv();
+                // its data and what follows may be staged already: parse on once the core returns (no NOP)
+                queue.runSoon(resumeTask);
             }
             return;
         }
@@ -327,13 +326,7 @@ final class TcpConnection implements TransportQueue {
         MemorySegment resp = txResponse[tag];
         PduHeader.set(resp, PduHeader.TYPE_CAPSULE_RESP, headerDigest ? PduHeader.FLAG_HDGSTF : 0,
                 CapsuleResponse.HLEN, 0, CapsuleResponse.HLEN + hd);
-        MemorySegment cqe = txCqe[tag];
-        CompletionQueueEntry.dw0(cqe, r.dw0());
-        CompletionQueueEntry.dw1(cqe, r.dw1());
-        CompletionQueueEntry.sqhd(cqe, queue.sqhd());
-        CompletionQueueEntry.sqid(cqe, Math.max(queue.qid(), 0));
-        CompletionQueueEntry.cid(cqe, r.cid());
-        CompletionQueueEntry.status(cqe, r.statusWord());
+        r.fillCompletion(txCqe[tag]);
         if (headerDigest) {
             crc.put(resp, 0, CapsuleResponse.HLEN);
         }
@@ -404,21 +397,19 @@ final class TcpConnection implements TransportQueue {
         if (receiving || inRecvHandler || closing || rxState == Rx.PAUSED || rxState == Rx.STOPPED) {
             return;
         }
-        if (!resumeQueued) {
-            if (stageStart == stageEnd) {
-                stageStart = 0;
-                stageEnd = 0;
-            } else if (stageStart > 0) {
-                MemorySegment.copy(stage, stageStart, stage, 0, stageEnd - stageStart);
-                stageEnd -= stageStart;
-                stageStart = 0;
-            }
-            rxDirect = rxState == Rx.DATA && stageStart == stageEnd && rxWant - rxGot >= DIRECT_MIN;
-            recvs++;
-            stats.recvs++;
-            if (rxDirect) {
-                stats.directRecvs++;
-            }
+        if (stageStart == stageEnd) {
+            stageStart = 0;
+            stageEnd = 0;
+        } else if (stageStart > 0) {
+            MemorySegment.copy(stage, stageStart, stage, 0, stageEnd - stageStart);
+            stageEnd -= stageStart;
+            stageStart = 0;
+        }
+        rxDirect = rxState == Rx.DATA && stageStart == stageEnd && rxWant - rxGot >= DIRECT_MIN;
+        recvs++;
+        stats.recvs++;
+        if (rxDirect) {
+            stats.directRecvs++;
         }
         receiving = true;
         reactor.submit(recvOp);
@@ -427,9 +418,6 @@ final class TcpConnection implements TransportQueue {
     private final class RecvOp extends RingOperation {
         @Override
         protected boolean prep(SubmissionQueue sq, long userData) {
-            if (resumeQueued) {
-                return sq.prepNop(userData);
-            }
             if (rxDirect) {
                 // the data's exact remainder, so nothing of the next PDU lands in the request's buffer
                 return sq.prepRecv(fd, rxTarget.address() + rxOffset + rxGot, rxWant - rxGot, Libc.MSG_WAITALL,
@@ -442,13 +430,10 @@ final class TcpConnection implements TransportQueue {
         protected void complete(int res, int flags) {
             receiving = false;
             if (closing) {
-                resumeQueued = false;
                 finishIfIdle();
                 return;
             }
-            if (resumeQueued) {
-                resumeQueued = false;
-            } else if (res <= 0) {
+            if (res <= 0) {
                 if (res < 0 && res != -Errno.ECANCELED) {
                     LOG.log(System.Logger.Level.DEBUG, () -> this + ": receive failed: " + Errno.describe(-res));
                 }
@@ -471,6 +456,23 @@ final class TcpConnection implements TransportQueue {
             }
             armRecv();
         }
+    }
+
+    /** Parses what is staged after a pause ended (the request's buffer came), then receives on. */
+    private void resume() {
+        if (closing || inRecvHandler || receiving) {
+            return; // closing; or a parse or receive of ours is under way and carries on from the new state
+        }
+        inRecvHandler = true;
+        try {
+            parse();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.ERROR, this + ": receive handler failed", e);
+            shutdown();
+        } finally {
+            inRecvHandler = false;
+        }
+        armRecv();
     }
 
     /**

@@ -9,7 +9,7 @@ import io.sanport.iop.RingOperation;
 import io.sanport.iop.SubmissionQueue;
 import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.Target;
-import io.sanport.hostdriver.Transport;
+import io.sanport.hostdriver.RemoteTransport;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  * A listening socket (socket, SO_REUSEADDR, bind, listen through FFM) whose accepts run on the first reactor's
  * ring; each accepted connection goes to the next reactor, round robin, and lives there until it closes.
  */
-final class TcpListener extends RingOperation implements Transport.Listener {
+final class TcpListener extends RingOperation implements RemoteTransport.Listener {
     private static final System.Logger LOG = System.getLogger("sanport.tcp");
 
     private final TcpTransport transport;

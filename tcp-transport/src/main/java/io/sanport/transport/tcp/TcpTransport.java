@@ -1,20 +1,19 @@
 package io.sanport.transport.tcp;
 
 import io.sanport.nvme.IdentifyController;
+import io.sanport.nvme.fabrics.Capsule;
 import io.sanport.nvme.fabrics.DiscoveryLogEntry;
 import io.sanport.nvme.tcp.CapsuleCommand;
 import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.Target;
-import io.sanport.hostdriver.Transport;
+import io.sanport.hostdriver.RemoteTransport;
 import java.io.IOException;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
 
 /** NVMe/TCP, target side (Linux {@code drivers/nvme/target/tcp.c}, SPDK {@code lib/nvmf/tcp.c}). */
-public final class TcpTransport implements Transport {
-    /** In-capsule data an I/O command may carry: 8 KiB, so IOCCSZ = (64 + 8192) / 16 = 516. */
-    static final int IN_CAPSULE_DATA = 8192;
+public final class TcpTransport implements RemoteTransport {
 
     // one transport serves every target in the JVM: their counters, for as long as each target lives
     private static final Map<Target, TcpStats> STATS = Collections.synchronizedMap(new WeakHashMap<>());
@@ -36,7 +35,7 @@ public final class TcpTransport implements Transport {
 
     @Override
     public int ioccsz() {
-        return (64 + IN_CAPSULE_DATA) / 16;
+        return Capsule.IOCCSZ;
     }
 
     /** SGLs supported, Address may be an offset (in-capsule data): 0x00100001. */
@@ -47,7 +46,7 @@ public final class TcpTransport implements Transport {
 
     /** The largest in-capsule data accepted on any queue: admin and fabrics commands carry up to 8 KiB. */
     static int maxInCapsule() {
-        return Math.max(IN_CAPSULE_DATA, CapsuleCommand.ADMIN_IN_CAPSULE_MAX);
+        return Math.max(Capsule.IN_CAPSULE_DATA, CapsuleCommand.ADMIN_IN_CAPSULE_MAX);
     }
 
     @Override

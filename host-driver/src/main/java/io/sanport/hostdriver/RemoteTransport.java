@@ -5,10 +5,11 @@ import java.io.IOException;
 /**
  * A fabrics transport on the target side, found with {@link java.util.ServiceLoader} by {@link #type()}
  * (Linux {@code struct nvmet_fabrics_ops}, SPDK {@code spdk_nvmf_transport_ops}). It listens on ports, turns
- * each new host connection into a {@link QueuePair} of the core through {@link Target#newQueue}, and moves
- * capsules and data for it through a {@link TransportQueue}.
+ * each new host connection into a {@link QueuePair} of the core through the {@link ConnectionManager}
+ * ({@link Target#nextReactor}, {@link Target#newQueue}), and moves
+ * capsules and data for it through a {@link RemoteQueue}.
  */
-public interface Transport {
+public interface RemoteTransport {
 
     /** The configuration name, as nvmetcli's {@code addr.trtype}: "tcp", "rdma". */
     String type();

@@ -4,7 +4,7 @@ package io.sanport.hostdriver;
  * The transport side of one queue pair (a TCP connection, an RDMA QP), as the core sees it. Every method runs
  * on the queue's reactor thread, except {@link #disconnect}.
  */
-public interface TransportQueue {
+public interface RemoteQueue {
 
     /**
      * Parses SGL1 of {@code r}: sets its data length and whether the data came in the capsule, or returns the
@@ -12,7 +12,10 @@ public interface TransportQueue {
      */
     int mapData(Request r);
 
-    /** Moves the host's data into {@code r}'s buffer (in-capsule, R2T/H2CData, RDMA READ), then calls {@link QueuePair#dataReceived}. */
+    /**
+     * Moves the host's data into {@code r}'s buffer (in-capsule, R2T/H2CData, RDMA READ), then calls
+     * {@link QueuePair#dataReceived}: later from the receive path, or from inside this call when the data is in hand.
+     */
     void receiveData(Request r);
 
     /** Sends the completion of {@code r}, after its data for a successful read (nvmet {@code queue_response}); then calls {@link QueuePair#release}. */

@@ -1,0 +1,175 @@
+package io.sanport.hostdriver;
+
+import io.sanport.iop.Reactor;
+import io.sanport.nvme.fabrics.ConnectCommand;
+import io.sanport.nvme.fabrics.ConnectData;
+import io.sanport.nvme.Status;
+import java.lang.foreign.MemorySegment;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The Connection Manager: creates the direct path between a host's queue and the disk. It binds each new
+ * transport queue to one reactor and creates its {@link QueuePair} there; at the queue's Connect it admits the
+ * host (subsystem reachable on the port, host allowed, controller found or created) and sizes the queue pair
+ * (nvmet {@code nvmet_install_queue}). Fabrics parses the Connect command; the model lives in {@link Target}.
+ */
+public final class ConnectionManager {
+    private static final System.Logger LOG = System.getLogger("sanport.target");
+    /** Slots beyond SQSIZE + 1: a completion reaches the host before our send's CQE frees its slot. */
+    static final int SPARE_SLOTS = 4;
+
+    private final Target target;
+    private final List<ReactorContext> reactors;
+    private final Map<Reactor, ReactorContext> byReactor = new IdentityHashMap<>();
+    private final AtomicInteger nextReactor = new AtomicInteger();
+    private final Set<QueuePair> queues = ConcurrentHashMap.newKeySet();
+
+    ConnectionManager(Target target, List<ReactorContext> reactors) {
+        this.target = target;
+        this.reactors = List.copyOf(reactors);
+        for (ReactorContext c : reactors) {
+            byReactor.put(c.reactor, c);
+        }
+    }
+
+    /** Every reactor of every I/O processor. */
+    public List<Reactor> reactors() {
+        return reactors.stream().map(c -> c.reactor).toList();
+    }
+
+    /** The reactor the next connection goes to: round robin. */
+    public Reactor nextReactor() {
+        return reactors.get(Math.floorMod(nextReactor.getAndIncrement(), reactors.size())).reactor;
+    }
+
+    /** {@code reactor}'s pool registrations (ring buffer index, RDMA lkeys); null for a foreign reactor. */
+    public MemoryRegistry memory(Reactor reactor) {
+        ReactorContext c = byReactor.get(reactor);
+        return c != null ? c.memory : null;
+    }
+
+    /** A queue pair for a new connection; call on {@code reactor}'s thread, which then owns it. */
+    public QueuePair newQueue(Port port, Reactor reactor, RemoteQueue transport) {
+        ReactorContext ctx = byReactor.get(reactor);
+        if (ctx == null || !reactor.inReactor()) {
+            throw new IllegalStateException("newQueue must run on one of the target's reactors");
+        }
+        return newQueue(port, ctx, transport, ctx.local);
+    }
+
+    /** As above with another Local Transport (tests: the in-memory one). */
+    QueuePair newQueue(Port port, ReactorContext ctx, RemoteQueue transport, LocalTransport local) {
+        QueuePair q = new QueuePair(target, port, ctx, transport, local);
+        queues.add(q);
+        if (target.closed()) {
+            transport.disconnect();
+        }
+        return q;
+    }
+
+    ReactorContext context(Reactor reactor) {
+        return byReactor.get(reactor);
+    }
+
+    void queueGone(QueuePair q) {
+        queues.remove(q);
+    }
+
+    /** The queue pairs alive now (shutdown walks them). */
+    Set<QueuePair> queues() {
+        return queues;
+    }
+
+    /** How many requests had to wait for a pool buffer, over all reactors (read racily: for tests and stats). */
+    public long bufferWaits() {
+        long n = 0;
+        for (ReactorContext c : reactors) {
+            n += c.waits;
+        }
+        return n;
+    }
+
+    /**
+     * Admits the Connect {@code r} for queue {@code qid} of {@code sqsize} + 1 entries: on success binds the
+     * queue to its controller and sizes it; else sets the Connect's status (and DW0 for an invalid parameter).
+     */
+    void admit(Request r, int qid, int sqsize, boolean sqFlowDisabled) {
+        MemorySegment sqe = r.sqe;
+        MemorySegment data = r.data();
+        QueuePair q = r.queue;
+        String subnqn = ConnectData.subnqn(data);
+        String hostnqn = ConnectData.hostnqn(data);
+        int cntlid = ConnectData.cntlid(data);
+        Subsystem s = target.subsystemFor(subnqn, q.port);
+        if (s == null) {
+            LOG.log(System.Logger.Level.INFO, "connect from " + hostnqn + " to unknown subsystem " + subnqn + " on " + q.port);
+            Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_SUBNQN, true);
+            return;
+        }
+        if (!s.allows(hostnqn)) {
+            LOG.log(System.Logger.Level.INFO, "connect from " + hostnqn + " to " + subnqn + ": host not allowed");
+            Fabrics.failConnect(r, Status.CONNECT_INVALID_HOST, (int) ConnectData.OFFSET_HOSTNQN, true);
+            return;
+        }
+        if (qid == 0) {
+            if (cntlid != ConnectData.CNTLID_DYNAMIC) {
+                Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_CNTLID, true);
+                return;
+            }
+            if (sqsize > Controller.ADMIN_QUEUE_DEPTH - 1) {
+                Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_SQSIZE, false);
+                return;
+            }
+            long kato = ConnectCommand.kato(sqe);
+            if (kato == 0 && s.isDiscovery()) {
+                kato = Controller.DISCOVERY_KATO_MS;
+            }
+            long katoMs = kato;
+            Controller[] created = new Controller[1];
+            int id = s.add(c -> created[0] = new Controller(target, s, c, hostnqn, ConnectData.hostUuid(data), q.port, katoMs));
+            if (id < 0) {
+                Fabrics.failConnect(r, Status.CONNECT_CTRL_BUSY, (int) ConnectData.OFFSET_CNTLID, true);
+                return;
+            }
+            Controller c = created[0];
+            c.install(0, q);
+            size(q, c, 0, sqsize, sqFlowDisabled);
+            r.dw0 = ConnectCommand.successDw0(id);
+            LOG.log(System.Logger.Level.DEBUG, () -> "created " + c + ", KATO " + katoMs + " ms");
+            return;
+        }
+        Controller c = s.find(cntlid, hostnqn);
+        if (c == null) {
+            Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_CNTLID, true);
+            return;
+        }
+        if (c.isDiscovery() || qid > Controller.MAX_IO_QUEUES) {
+            Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_QID, false);
+            return;
+        }
+        if (sqsize > Controller.MQES) {
+            Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_SQSIZE, false);
+            return;
+        }
+        if (!c.ready()) {
+            r.fail(Status.CMD_SEQ_ERROR, (int) ConnectCommand.OFFSET_QID);
+            return;
+        }
+        if (!c.install(qid, q)) {
+            r.fail(Status.CMD_SEQ_ERROR, (int) ConnectCommand.OFFSET_QID);
+            return;
+        }
+        size(q, c, qid, sqsize, sqFlowDisabled);
+        r.dw0 = ConnectCommand.successDw0(c.cntlid());
+    }
+
+    /** Binds {@code q} to {@code c} as queue {@code qid} and gives it SQSIZE + 1 + spare request slots. */
+    private static void size(QueuePair q, Controller c, int qid, int sqsize, boolean sqFlowDisabled) {
+        q.install(c, qid, sqsize, sqFlowDisabled, sqsize + 1 + SPARE_SLOTS);
+    }
+}
