@@ -134,8 +134,9 @@ check "./sanport demo --seconds 1" "./sanport demo --seconds 1"
 check "./test.sh --quick" "./test.sh --quick"
 if [ "$fail" != 0 ]; then
     # what the failures said was missing, in one line (every check names the Debian package it lacked)
-    missing=$(grep -oE "(is Debian's|install Debian's|missing Debian packages[^:]*:) [a-z0-9.+-]+( [a-z0-9.+-]+)*" \
-        "$run/checks.log" | awk '{print $NF}' | sort -u | tr '\n' ' ')
+    missing=$({ grep -oE "(is|install) Debian's [a-z0-9.+-]+" "$run/checks.log" | awk '{print $3}'
+                grep -oE "missing Debian packages[^:]*: [a-z0-9 .+-]+" "$run/checks.log" | sed 's/.*: //' | tr ' ' '\n'
+              } | sed '/^$/d' | sort -u | tr '\n' ' ')
     [ -n "$missing" ] && say "the new machine lacked: $missing"
 fi
 echo "$pass passed, $fail failed"
