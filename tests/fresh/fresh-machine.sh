@@ -130,6 +130,9 @@ check "the new machine lacks what sanport needs at run time (so the next check p
     "! dpkg-query -W -f='\${db:Status-Status}\n' $(sanport_packages runtime | tr '\n' ' ') 2>/dev/null | grep -qx installed"
 check "java on PATH is not the JDK sanport needs (a new machine has JDK 17)" \
     "! java -version 2>&1 | grep -q 'version \"2[2-9]'"
+check "as another user, ./sanport installs nothing and prints the one command that would" \
+    "out=\$(setpriv --reuid=65534 --regid=65534 --clear-groups ./sanport info 2>&1); rc=\$?; echo \"\$out\";
+     [ \$rc != 0 ] && grep -q 'install them with:  sudo apt-get install -y --no-install-recommends liburing2' <<<\"\$out\""
 check "./sanport demo --seconds 1" "./sanport demo --seconds 1"
 check "./test.sh --quick" "./test.sh --quick"
 if [ "$fail" != 0 ]; then
