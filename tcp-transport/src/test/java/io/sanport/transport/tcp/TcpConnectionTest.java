@@ -19,6 +19,7 @@ import io.sanport.nvme.tcp.CapsuleResponse;
 import io.sanport.nvme.tcp.H2CData;
 import io.sanport.nvme.tcp.PduHeader;
 import io.sanport.nvme.tcp.R2T;
+import io.sanport.nvme.tcp.TermReq;
 import io.sanport.hostdriver.Target;
 import io.sanport.hostdriver.TargetConfig;
 import io.sanport.hostdriver.TargetOptions;
@@ -267,6 +268,59 @@ class TcpConnectionTest {
         MemorySegment.copy(MemorySegment.ofArray(data), 0, p, H2CData.HLEN + 4, data.length);
         h.crc.put(p, H2CData.HLEN + 4, data.length);
         return p.toArray(ValueLayout.JAVA_BYTE);
+    }
+
+    /**
+     * H2CData fills only a command that sent its R2T and is still waiting for data, from where its data stands;
+     * anything else gets a C2HTermReq naming the field, and ends that connection.
+     */
+    @Test
+    void h2cDataOnlyAnswersAnOutstandingR2T() throws Exception {
+        byte[] data = new byte[2 * BLOCK];
+        // no command behind this TTAG has asked for data
+        try (RawHost admin = admin(); RawHost io = ioQueue(admin, false, false)) {
+            io.h2cData(5, 1, data, 0, BLOCK);
+            assertTerminated(io, TermReq.FES_INVALID_HEADER_FIELD, H2CData.OFFSET_TTAG);
+        }
+        // the R2T came, but the data does not start where the command's data stands (0)
+        try (RawHost admin = admin(); RawHost io = ioQueue(admin, false, false)) {
+            int ttag = r2tWrite(io, 7, data.length);
+            io.h2cData(7, ttag, data, BLOCK, BLOCK);
+            assertTerminated(io, TermReq.FES_PDU_SEQUENCE_ERROR, H2CData.OFFSET_DATAO);
+        }
+        // all of the data is in: the command waits for no more
+        try (RawHost admin = admin(); RawHost io = ioQueue(admin, false, false)) {
+            int ttag = r2tWrite(io, 9, data.length);
+            io.h2cData(9, ttag, data, 0, data.length);
+            io.h2cData(9, ttag, data, 0, BLOCK);
+            assertTerminated(io, TermReq.FES_INVALID_HEADER_FIELD, H2CData.OFFSET_TTAG);
+        }
+    }
+
+    /** Sends a write of {@code length} bytes by R2T and returns the TTAG of the R2T that answers it. */
+    static int r2tWrite(RawHost io, int cid, int length) throws IOException {
+        MemorySegment s = RawHost.sqe(IoOpcode.WRITE);
+        SubmissionQueueEntry.cid(s, cid);
+        SubmissionQueueEntry.nsid(s, 1);
+        SubmissionQueueEntry.nlb(s, length / LBA - 1);
+        SglDescriptor.set(s, SubmissionQueueEntry.OFFSET_DPTR, 0, length, SglDescriptor.ID_TCP_TRANSPORT);
+        io.send(io.capsule(s, null));
+        MemorySegment r2t = io.readPdu();
+        assertEquals(PduHeader.TYPE_R2T, PduHeader.type(r2t));
+        assertEquals(cid, R2T.cccid(r2t));
+        assertEquals(length, R2T.r2tl(r2t));
+        return R2T.ttag(r2t);
+    }
+
+    /** The next PDU other than a CapsuleResp is a C2HTermReq with {@code fes} at {@code fei}. */
+    static void assertTerminated(RawHost io, int fes, long fei) throws IOException {
+        MemorySegment term = io.readPdu();
+        while (PduHeader.type(term) == PduHeader.TYPE_CAPSULE_RESP) {
+            term = io.readPdu();
+        }
+        assertEquals(PduHeader.TYPE_C2H_TERM_REQ, PduHeader.type(term));
+        assertEquals(fes, TermReq.fes(term));
+        assertEquals(fei, TermReq.fei(term));
     }
 
     /**
