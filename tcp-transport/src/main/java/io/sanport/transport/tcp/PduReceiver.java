@@ -79,7 +79,6 @@ final class PduReceiver extends RingOperation {
 
     // the PDU being parsed
     private int type;
-    private int flags;
     private int hlen;
     private long plen;
     private TcpCommand command;     // whose data is being received
@@ -279,7 +278,7 @@ final class PduReceiver extends RingOperation {
     /** The common header: type, flags, HLEN, PDO and PLEN are checked before the rest is read. */
     private void common() {
         type = PduHeader.type(pdu);
-        flags = PduHeader.flags(pdu);
+        int flags = PduHeader.flags(pdu);
         hlen = PduHeader.hlen(pdu);
         int pdo = PduHeader.pdo(pdu);
         plen = PduHeader.plen(pdu);
