@@ -19,24 +19,28 @@
  *       queue's Connect, Fabrics parses the command and {@code ConnectionManager.admit} checks subsystem and host,
  *       finds the controller and sizes the queue pair (SQSIZE + 1 + spare slots; the transport grows with it).</li>
  *   <li>Remote Transport: a RECV on the reactor's ring brings the CapsuleCmd PDU (SQE + 4 KiB in-capsule data,
- *       within {@code Capsule.IN_CAPSULE_DATA}); {@code TcpConnection} takes a {@link io.sanport.hostdriver.Request}
- *       slot ({@link io.sanport.hostdriver.QueuePair#acquire}), copies the SQE in and calls
+ *       within {@code Capsule.IN_CAPSULE_DATA}) into the connection's staging buffer; its {@code PduReceiver}
+ *       checks the header, takes a {@link io.sanport.hostdriver.Request} slot
+ *       ({@link io.sanport.hostdriver.QueuePair#acquire}), copies the SQE in, hands the slot's {@code TcpCommand}
+ *       (nvmet's {@code nvmet_tcp_cmd}, holding that Request) to the core and calls
  *       {@link io.sanport.hostdriver.QueuePair#start}.</li>
  *   <li>Core: NEW: flags, SGL1 ({@link io.sanport.hostdriver.RemoteQueue#mapData}), namespace and LBA range are
  *       checked before any data moves; NEED_BUFFER: a buffer from the reactor's pool (or the reactor's FIFO until
  *       one is released); TRANSFERRING_FROM_HOST: {@link io.sanport.hostdriver.RemoteQueue#receiveData}.</li>
- *   <li>Remote Transport: the PDU parser copies the 4 KiB from its staging buffer into the pool buffer (large data
- *       is received straight into it) and calls {@link io.sanport.hostdriver.QueuePair#dataReceived}. A parser that
- *       paused for a buffer resumes through {@link io.sanport.hostdriver.QueuePair#runSoon}, right after the core
- *       returns: no ring round trip.</li>
+ *   <li>Remote Transport: {@code receiveData} goes to the request's {@code TcpCommand}: its in-capsule data is next
+ *       in the stream, so the {@code PduReceiver}, on return from {@code start}, copies the 4 KiB from its staging
+ *       buffer into the pool buffer (large data comes by R2T + H2CData, received straight into it) and the command
+ *       calls {@link io.sanport.hostdriver.QueuePair#dataReceived}. A receiver that paused for a buffer resumes
+ *       through {@link io.sanport.hostdriver.QueuePair#runSoon}, right after the core returns: no ring round trip.</li>
  *   <li>Local Transport: READY_TO_EXECUTE, EXECUTING: {@code Io.execute} calls
  *       {@link io.sanport.hostdriver.LocalTransport#write}; the ring one fills the slot's reused {@code IoRequest}.</li>
  *   <li>I/O processor: the reactor's ring writes the pool buffer to the device (WRITE_FIXED: the whole pool is the ring's
  *       fixed buffer {@link io.sanport.hostdriver.MemoryRegistry#RING_BUFFER}, registered once); its completion maps errno to a status ({@code StatusMapper}) and calls
  *       {@link io.sanport.hostdriver.Request#ioComplete}.</li>
  *   <li>Core: SMART counters, then COMPLETING: {@link io.sanport.hostdriver.RemoteQueue#sendResponse}.</li>
- *   <li>Remote Transport: {@link io.sanport.hostdriver.Request#fillCompletion} writes the CQE into the slot's
- *       CapsuleResp PDU, sent by a send on the ring; its completion calls
+ *   <li>Remote Transport: the {@code TcpCommand} has {@link io.sanport.hostdriver.Request#fillCompletion} write the
+ *       CQE into its CapsuleResp PDU and joins the connection's {@code SendQueue}; one writev, prepared at the end of
+ *       the loop round, gathers every PDU queued in it; its completion calls
  *       {@link io.sanport.hostdriver.QueuePair#release}: the buffer goes back to the pool and wakes the next waiter.</li>
  * </ol>
  *

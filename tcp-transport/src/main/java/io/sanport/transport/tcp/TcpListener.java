@@ -25,7 +25,6 @@ import java.util.concurrent.TimeUnit;
 final class TcpListener extends RingOperation implements RemoteTransport.Listener {
     private static final System.Logger LOG = System.getLogger("sanport.tcp");
 
-    private final TcpTransport transport;
     private final Port port;
     private final Target target;
     private final Reactor acceptor;
@@ -34,8 +33,7 @@ final class TcpListener extends RingOperation implements RemoteTransport.Listene
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closing;
 
-    private TcpListener(TcpTransport transport, Port port, Target target, int fd, int boundPort) {
-        this.transport = transport;
+    private TcpListener(Port port, Target target, int fd, int boundPort) {
         this.port = port;
         this.target = target;
         this.acceptor = target.reactors().getFirst();
@@ -43,7 +41,7 @@ final class TcpListener extends RingOperation implements RemoteTransport.Listene
         this.boundPort = boundPort;
     }
 
-    static TcpListener open(TcpTransport transport, Port port, Target target) throws IOException {
+    static TcpListener open(Port port, Target target) throws IOException {
         if (!port.adrfam().equals("ipv4")) {
             throw new IOException("NVMe/TCP over " + port.adrfam() + " is not supported yet; use an IPv4 address");
         }
@@ -57,7 +55,7 @@ final class TcpListener extends RingOperation implements RemoteTransport.Listene
             Libc.bind(fd, addr, port.traddr() + ":" + port.trsvcid());
             Libc.listen(fd, Libc.SOMAXCONN, port);
             Libc.getsockname(fd, addr);
-            TcpListener l = new TcpListener(transport, port, target, fd, SockaddrIn.sin_port(addr));
+            TcpListener l = new TcpListener(port, target, fd, SockaddrIn.sin_port(addr));
             l.acceptor.execute(() -> l.acceptor.submit(l));
             return l;
         } catch (IOException | RuntimeException e) {
@@ -93,7 +91,7 @@ final class TcpListener extends RingOperation implements RemoteTransport.Listene
             int conn = res;
             Reactor r = target.nextReactor();
             try {
-                r.execute(() -> TcpConnection.start(transport, target, port, r, conn));
+                r.execute(() -> TcpConnection.start(target, port, r, conn));
             } catch (RejectedExecutionException e) {
                 closeQuietly(conn);
             }

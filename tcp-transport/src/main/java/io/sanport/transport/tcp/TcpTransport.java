@@ -51,6 +51,6 @@ public final class TcpTransport implements RemoteTransport {
 
     @Override
     public Listener listen(Port port, Target target) throws IOException {
-        return TcpListener.open(this, port, target);
+        return TcpListener.open(port, target);
     }
 }

@@ -19,6 +19,7 @@ import io.sanport.nvme.tcp.CapsuleResponse;
 import io.sanport.nvme.tcp.H2CData;
 import io.sanport.nvme.tcp.PduHeader;
 import io.sanport.nvme.tcp.R2T;
+import io.sanport.nvme.tcp.TermReq;
 import io.sanport.hostdriver.Target;
 import io.sanport.hostdriver.TargetConfig;
 import io.sanport.hostdriver.TargetOptions;
@@ -41,7 +42,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The receive path of {@link TcpConnection}: PDUs parsed out of one staging buffer however the stream is cut
+ * The receive path of a connection ({@link PduReceiver}): PDUs parsed out of one staging buffer however the stream is cut
  * (many in one segment, a header split at every byte, in-capsule data half staged), large data received
  * straight into the request's buffer, and no heap allocation on the reactor thread per I/O. One reactor, so
  * every connection and its counters live on one thread.
@@ -270,6 +271,59 @@ class TcpConnectionTest {
     }
 
     /**
+     * H2CData fills only a command that sent its R2T and is still waiting for data, from where its data stands;
+     * anything else gets a C2HTermReq naming the field, and ends that connection.
+     */
+    @Test
+    void h2cDataOnlyAnswersAnOutstandingR2T() throws Exception {
+        byte[] data = new byte[2 * BLOCK];
+        // no command behind this TTAG has asked for data
+        try (RawHost admin = admin(); RawHost io = ioQueue(admin, false, false)) {
+            io.h2cData(5, 1, data, 0, BLOCK);
+            assertTerminated(io, TermReq.FES_INVALID_HEADER_FIELD, H2CData.OFFSET_TTAG);
+        }
+        // the R2T came, but the data does not start where the command's data stands (0)
+        try (RawHost admin = admin(); RawHost io = ioQueue(admin, false, false)) {
+            int ttag = r2tWrite(io, 7, data.length);
+            io.h2cData(7, ttag, data, BLOCK, BLOCK);
+            assertTerminated(io, TermReq.FES_PDU_SEQUENCE_ERROR, H2CData.OFFSET_DATAO);
+        }
+        // all of the data is in: the command waits for no more
+        try (RawHost admin = admin(); RawHost io = ioQueue(admin, false, false)) {
+            int ttag = r2tWrite(io, 9, data.length);
+            io.h2cData(9, ttag, data, 0, data.length);
+            io.h2cData(9, ttag, data, 0, BLOCK);
+            assertTerminated(io, TermReq.FES_INVALID_HEADER_FIELD, H2CData.OFFSET_TTAG);
+        }
+    }
+
+    /** Sends a write of {@code length} bytes by R2T and returns the TTAG of the R2T that answers it. */
+    static int r2tWrite(RawHost io, int cid, int length) throws IOException {
+        MemorySegment s = RawHost.sqe(IoOpcode.WRITE);
+        SubmissionQueueEntry.cid(s, cid);
+        SubmissionQueueEntry.nsid(s, 1);
+        SubmissionQueueEntry.nlb(s, length / LBA - 1);
+        SglDescriptor.set(s, SubmissionQueueEntry.OFFSET_DPTR, 0, length, SglDescriptor.ID_TCP_TRANSPORT);
+        io.send(io.capsule(s, null));
+        MemorySegment r2t = io.readPdu();
+        assertEquals(PduHeader.TYPE_R2T, PduHeader.type(r2t));
+        assertEquals(cid, R2T.cccid(r2t));
+        assertEquals(length, R2T.r2tl(r2t));
+        return R2T.ttag(r2t);
+    }
+
+    /** The next PDU other than a CapsuleResp is a C2HTermReq with {@code fes} at {@code fei}. */
+    static void assertTerminated(RawHost io, int fes, long fei) throws IOException {
+        MemorySegment term = io.readPdu();
+        while (PduHeader.type(term) == PduHeader.TYPE_CAPSULE_RESP) {
+            term = io.readPdu();
+        }
+        assertEquals(PduHeader.TYPE_C2H_TERM_REQ, PduHeader.type(term));
+        assertEquals(fes, TermReq.fes(term));
+        assertEquals(fei, TermReq.fei(term));
+    }
+
+    /**
      * 100k 4 KiB reads at queue depth 32 through one I/O queue: after warm-up the reactor thread (receive,
      * parse, READ_FIXED, writev) allocates (almost) nothing per I/O, like iop's HotPathAllocationTest.
      */
@@ -299,6 +353,108 @@ class TcpConnectionTest {
                     (double) (stats.sends() - sends) / commands);
             assertTrue(before > 0 && after >= before, "the allocation counter must work: " + before + ", " + after);
             assertTrue(perIo < 1.0, "the reactor thread allocated " + (after - before) + " bytes for " + n + " reads");
+        }
+    }
+
+    /**
+     * 40k writes at queue depth 32, half 4 KiB in-capsule, half 32 KiB by R2T + H2CData: after warm-up the
+     * reactor thread (parse, R2T, data into pool buffers, WRITE_FIXED, writev) allocates (almost) nothing per I/O.
+     */
+    @Test
+    void writesAllocateNothingOnTheReactorThread() throws Exception {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        threads.setThreadAllocatedMemoryEnabled(true);
+        long tid = target.reactors().getFirst().thread().threadId();
+        try (RawHost admin = admin(); RawHost io = ioQueue(admin, false, false)) {
+            WriteLoop loop = new WriteLoop(io, 32);
+            loop.run(10_000);
+            long before = threads.getThreadAllocatedBytes(tid);
+            int n = 40_000;
+            loop.run(n);
+            long after = threads.getThreadAllocatedBytes(tid);
+            double perIo = (double) (after - before) / n;
+            System.out.printf("%d writes: reactor thread allocated %d bytes (%.4f per I/O)%n", n, after - before, perIo);
+            assertTrue(perIo < 1.0, "the reactor thread allocated " + (after - before) + " bytes for " + n + " writes");
+        }
+    }
+
+    /** A closed loop of writes: even slots 4 KiB in-capsule, odd slots 32 KiB answered R2T by one H2CData each. */
+    static final class WriteLoop {
+        static final int LARGE = 8 * BLOCK;
+        final int depth;
+        final byte[][] capsules;
+        final byte[][] h2c;
+        final OutputStream out;
+        final DataInputStream in;
+        final byte[] pdu = new byte[64];
+
+        WriteLoop(RawHost io, int depth) throws IOException {
+            this.depth = depth;
+            this.capsules = new byte[depth][];
+            this.h2c = new byte[depth][];
+            byte[] data = new byte[LARGE];
+            new Random(11).nextBytes(data);
+            for (int i = 0; i < depth; i++) {
+                long slba = (long) i * (LARGE / LBA);
+                if (i % 2 == 0) {
+                    capsules[i] = writeCapsule(io, i, slba, Arrays.copyOf(data, BLOCK));
+                    continue;
+                }
+                MemorySegment s = RawHost.sqe(IoOpcode.WRITE);
+                SubmissionQueueEntry.cid(s, i);
+                SubmissionQueueEntry.nsid(s, 1);
+                SubmissionQueueEntry.slba(s, slba);
+                SubmissionQueueEntry.nlb(s, LARGE / LBA - 1);
+                SglDescriptor.set(s, SubmissionQueueEntry.OFFSET_DPTR, 0, LARGE, SglDescriptor.ID_TCP_TRANSPORT);
+                capsules[i] = io.capsule(s, null);
+                MemorySegment p = MemorySegment.ofArray(new byte[H2CData.HLEN + LARGE]);
+                PduHeader.set(p, PduHeader.TYPE_H2C_DATA, PduHeader.FLAG_LAST_PDU, H2CData.HLEN, H2CData.HLEN,
+                        H2CData.HLEN + LARGE);
+                H2CData.cccid(p, i);
+                H2CData.datao(p, 0);
+                H2CData.datal(p, LARGE);
+                MemorySegment.copy(MemorySegment.ofArray(data), 0, p, H2CData.HLEN, LARGE);
+                h2c[i] = p.toArray(ValueLayout.JAVA_BYTE);
+            }
+            this.out = new BufferedOutputStream(io.out, 64 * 1024);
+            this.in = new DataInputStream(new BufferedInputStream(io.in, 64 * 1024));
+        }
+
+        void run(int count) throws IOException {
+            int issued = 0;
+            for (int i = 0; i < depth; i++) {
+                out.write(capsules[i]);
+                issued++;
+            }
+            out.flush();
+            int completed = 0;
+            while (completed < count) {
+                in.readFully(pdu, 0, 8);
+                int type = pdu[0] & 0xFF;
+                int plen = MemorySegment.ofArray(pdu).get(Wire.U32, PduHeader.OFFSET_PLEN);
+                in.readFully(pdu, 8, plen - 8);
+                MemorySegment p = MemorySegment.ofArray(pdu);
+                if (type == PduHeader.TYPE_R2T) {
+                    int cid = R2T.cccid(p);
+                    assertEquals(LARGE, R2T.r2tl(p));
+                    H2CData.ttag(MemorySegment.ofArray(h2c[cid]), R2T.ttag(p));
+                    out.write(h2c[cid]);
+                    out.flush();
+                    continue;
+                }
+                assertEquals(PduHeader.TYPE_CAPSULE_RESP, type);
+                MemorySegment cqe = p.asSlice(CapsuleResponse.OFFSET_CQE, 16);
+                assertTrue(Status.isSuccess(CompletionQueueEntry.status(cqe)), "write failed");
+                completed++;
+                if (issued < count) {
+                    out.write(capsules[CompletionQueueEntry.cid(cqe)]);
+                    issued++;
+                }
+                if (in.available() == 0) {
+                    out.flush();
+                }
+            }
+            out.flush();
         }
     }
 
