@@ -50,10 +50,10 @@ final class RdmaLoopback implements AutoCloseable {
                                 "namespaces": [ { "nsid": 1, "enable": 1, "device": { "path": "ram:16M" } } ] } ] }
             """.formatted(FakeRdmaTransport.TYPE, NQN, NQN);
         target = Target.start(TargetConfig.parse(json, "rdma-loopback.json"), new TargetOptions(0, 50, 5000), iop);
-        stats = new RdmaStats(target);
+        stats = new RdmaStats();
         port = target.port(1);
         reactor = target.reactors().get(0);
-        device = new RdmaDevice(verbs.context(), stats, verbs);
+        device = new RdmaDevice(verbs.context(), stats, target::memory, verbs);
         rr = device.reactor(reactor);
     }
 
