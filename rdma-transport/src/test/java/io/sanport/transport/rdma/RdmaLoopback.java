@@ -62,9 +62,14 @@ final class RdmaLoopback implements AutoCloseable {
 
     /** A QP for queue {@code qid} of {@code hsqsize + 1} entries (the nvme_rdma_cm_req values), connected. */
     Connection connect(int qid, int hsqsize) throws Exception {
+        return connect(qid, hsqsize, 2 * (hsqsize + 1 + RdmaQueue.SPARE) + 2); // as QueuePairFactory sizes it
+    }
+
+    /** The same with a send queue of {@code sendDepth} WRs (what the device granted), to run short of credits. */
+    Connection connect(int qid, int hsqsize, int sendDepth) throws Exception {
         FakeVerbsProvider.Host host = verbs.connect(rr.cq, rr.srq);
+        host.limits(sendDepth, READ_DEPTH);
         int capacity = hsqsize + 1 + RdmaQueue.SPARE;
-        int sendDepth = 2 * capacity + 2;
         if (!rr.reserve(sendDepth)) {
             throw new IllegalStateException("CQ budget");
         }
