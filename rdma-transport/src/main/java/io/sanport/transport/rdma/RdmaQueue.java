@@ -140,10 +140,15 @@ final class RdmaQueue implements RemoteQueue {
             shutdown();
             return;
         }
-        for (int i = 0; i < earlyCount && !closing; i++) {
-            received(early[i], earlyLength[i]);
+        int n = earlyCount;
+        earlyCount = 0; // each is started or given back here, once (free() may run inside the loop)
+        for (int i = 0; i < n; i++) {
+            if (closing) {
+                rr.repost(early[i]); // an earlier one ended the queue
+            } else {
+                command(early[i], earlyLength[i]);
+            }
         }
-        earlyCount = 0;
     }
 
     boolean isEstablished() {
@@ -180,6 +185,11 @@ final class RdmaQueue implements RemoteQueue {
             earlyLength[earlyCount++] = length;
             return;
         }
+        command(index, length);
+    }
+
+    /** Starts the command whose capsule is in receive buffer {@code index}: a core slot, its RdmaCommand, the SQE. */
+    private void command(int index, int length) {
         Request r = queue.acquire();
         if (r == null || r.tag() >= commands.length) {
             if (r != null) queue.release(r);

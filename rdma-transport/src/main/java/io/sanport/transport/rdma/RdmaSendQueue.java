@@ -21,8 +21,6 @@ final class RdmaSendQueue {
     private final int poolLkey;
     private final RdmaStats.Counters counters;
     private final MemorySegment badWr;
-    final int depth;
-    final int readDepth;
     private int free;
     private int readFree;
     private int outstanding;
@@ -36,8 +34,6 @@ final class RdmaSendQueue {
         this.poolLkey = rr.poolLkey;
         this.counters = rr.counters;
         this.badWr = arena.allocate(ValueLayout.ADDRESS);
-        this.depth = depth;
-        this.readDepth = readDepth;
         this.free = depth;
         this.readFree = readDepth;
     }
