@@ -67,6 +67,13 @@ final class RdmaLoopback implements AutoCloseable {
 
     /** The same with a send queue of {@code sendDepth} WRs (what the device granted), to run short of credits. */
     Connection connect(int qid, int hsqsize, int sendDepth) throws Exception {
+        Connection c = accept(qid, hsqsize, sendDepth);
+        establish(c.queue());
+        return c;
+    }
+
+    /** A QP and its queue as after rdma_accept, before RDMA CM says ESTABLISHED: capsules wait for {@link #establish}. */
+    Connection accept(int qid, int hsqsize, int sendDepth) throws Exception {
         FakeVerbsProvider.Host host = verbs.connect(rr.cq, rr.srq);
         host.limits(sendDepth, READ_DEPTH);
         int capacity = hsqsize + 1 + RdmaQueue.SPARE;
@@ -82,11 +89,15 @@ final class RdmaLoopback implements AutoCloseable {
                 throw new IllegalStateException(e);
             }
         }).get(5, TimeUnit.SECONDS);
+        return new Connection(host, q);
+    }
+
+    /** RDMA CM's ESTABLISHED for {@code q}, on its reactor (as the conductor hands it over). */
+    void establish(RdmaQueue q) throws Exception {
         reactor.call(r -> {
             q.established();
             return null;
         }).get(5, TimeUnit.SECONDS);
-        return new Connection(host, q);
     }
 
     @Override

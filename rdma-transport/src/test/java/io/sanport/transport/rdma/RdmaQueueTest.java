@@ -419,6 +419,43 @@ class RdmaQueueTest {
         assertEquals(depth, h.maxInFlight(), "the send queue filled up and never overflowed");
     }
 
+    @Test
+    void capsulesBeforeEstablishedRunAtEstablished() throws Exception {
+        int posted = lo.verbs.postedReceives();
+        admin();
+        waitFor(() -> lo.verbs.postedReceives() == posted, "the bring-up's receive buffers reposted");
+        RdmaLoopback.Connection c = lo.accept(1, 127, 2 * (127 + 1 + RdmaQueue.SPARE) + 2);
+        MemorySegment s = connectSqe(1, 127);
+        SglDescriptor.set(s, SubmissionQueueEntry.OFFSET_DPTR, 0, ConnectCommand.DATA_LENGTH, SglDescriptor.ID_DATA_OFFSET);
+        c.host().send(capsule(s, connectData(cntlid))); // the host's SEND may beat ESTABLISHED to the target
+        assertNull(c.host().response(100, TimeUnit.MILLISECONDS), "nothing runs before ESTABLISHED");
+        lo.establish(c.queue());
+        assertEquals(Status.SUCCESS, Status.code(CompletionQueueEntry.status(response(c.host()))), "I/O Connect");
+        keyedRead(c.host(), 0, 512, SglDescriptor.ID_KEYED);
+        waitFor(() -> lo.verbs.postedReceives() == posted, "every receive buffer reposted");
+    }
+
+    @Test
+    void anEarlyCapsuleThatEndsTheQueueGivesEachReceiveBufferBackOnce() throws Exception {
+        int posted = lo.verbs.postedReceives();
+        admin();
+        waitFor(() -> lo.verbs.postedReceives() == posted, "the bring-up's receive buffers reposted");
+        RdmaLoopback.Connection c = lo.accept(1, 127, 2 * (127 + 1 + RdmaQueue.SPARE) + 2);
+        MemorySegment lie = connectSqe(2, 127); // the CM request said queue 1
+        SglDescriptor.set(lie, SubmissionQueueEntry.OFFSET_DPTR, 0, ConnectCommand.DATA_LENGTH, SglDescriptor.ID_DATA_OFFSET);
+        MemorySegment honest = connectSqe(1, 127);
+        SglDescriptor.set(honest, SubmissionQueueEntry.OFFSET_DPTR, 0, ConnectCommand.DATA_LENGTH, SglDescriptor.ID_DATA_OFFSET);
+        c.host().sendAll(List.of(capsule(lie, connectData(cntlid)), capsule(honest, connectData(cntlid)),
+                capsule(noData(AdminOpcode.KEEP_ALIVE), null)));
+        waitFor(() -> lo.verbs.postedReceives() == posted - 3, "the three capsules held until ESTABLISHED");
+        lo.establish(c.queue());
+        waitFor(() -> lo.freed.contains(c.queue()), "the queue is torn down");
+        assertEquals(1, lo.stats.protocolErrors());
+        waitFor(() -> lo.verbs.postedReceives() == posted, "every receive buffer reposted");
+        Thread.sleep(50);
+        assertEquals(posted, lo.verbs.postedReceives(), "and none twice");
+    }
+
     static void waitFor(java.util.function.BooleanSupplier done, String what) throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (!done.getAsBoolean()) {
