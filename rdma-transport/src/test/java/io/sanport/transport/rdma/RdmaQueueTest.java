@@ -263,6 +263,22 @@ class RdmaQueueTest {
     }
 
     @Test
+    void aCommandRefusedBeforeItsSglIsReadInvalidatesNothing() throws Exception {
+        admin();
+        Host h = io(1).host();
+        keyedRead(h, 0, 512, SglDescriptor.ID_KEYED_INVALIDATE); // its slot answered with SEND_WITH_INVALIDATE
+        MemorySegment fused = rw(IoOpcode.READ, 0, 512);
+        SubmissionQueueEntry.flags(fused, SubmissionQueueEntry.PSDT_SGL_MPTR_CONTIG | SubmissionQueueEntry.FUSE_FIRST);
+        SglDescriptor.setKeyed(fused, SubmissionQueueEntry.OFFSET_DPTR, 0x1000, 512, 0x77, SglDescriptor.ID_KEYED_INVALIDATE);
+        int before = h.posted().size();
+        h.send(capsule(fused, null));
+        assertEquals(Status.INVALID_FIELD, Status.code(CompletionQueueEntry.status(response(h))));
+        List<SendWr> posted = h.posted().subList(before, h.posted().size());
+        assertEquals(1, posted.size(), posted.toString());
+        assertEquals(Ibverbs.IBV_WR_SEND, posted.get(0).opcode(), "refused at the flags: SGL1 never mapped, no key to invalidate");
+    }
+
+    @Test
     void keyedWriteIsAnRdmaReadThenTheCompletion() throws Exception {
         admin();
         Host h = io(1).host();
