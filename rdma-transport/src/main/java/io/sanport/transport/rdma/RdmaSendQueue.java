@@ -115,6 +115,15 @@ final class RdmaSendQueue {
         int posted = c.responseWrCount();
         MemorySegment first = c.responseWrs(owner.wrId(RdmaReactor.KIND_SEND, c.tag),
                 owner.wrId(RdmaReactor.KIND_WRITE, c.tag), poolLkey);
+        // counted before the post: the host may see the response (and a test read the counters) before it returns
+        counters.sends++;
+        if (posted == 2) {
+            counters.rdmaWrites++;
+            counters.rdmaWriteBytes += c.request.dataLength();
+        }
+        if (c.sgl.invalidate) {
+            counters.sendsWithInvalidate++;
+        }
         int rc = verbs.ibv_post_send(qp, first, badWr);
         if (rc != 0) {
             // the WRITE before a failed SEND went: its completion (a flush) is still to come
@@ -127,13 +136,5 @@ final class RdmaSendQueue {
         }
         free -= posted;
         outstanding += posted;
-        counters.sends++;
-        if (posted == 2) {
-            counters.rdmaWrites++;
-            counters.rdmaWriteBytes += c.request.dataLength();
-        }
-        if (c.sgl.invalidate) {
-            counters.sendsWithInvalidate++;
-        }
     }
 }
