@@ -51,17 +51,21 @@
  *       {@link io.sanport.hostdriver.MemoryRegistry#registerPool} (the transport lends the {@code ibv_reg_mr}
  *       call); at ESTABLISHED the QP gets its queue pair; Connect is admitted and sized as on TCP.</li>
  *   <li>Remote Transport: the reactor's ring polls the completion channel; a RECV work completion holds the
- *       capsule in a shared receive buffer; {@code RdmaQueue} acquires a slot, copies the SQE, calls
- *       {@code start}.</li>
+ *       capsule in a shared receive buffer; {@code RdmaQueue} acquires a slot, binds it to the slot's
+ *       {@code RdmaCommand} (nvmet's {@code nvmet_rdma_rsp}: the receive buffer, SGL1 as mapped, its work requests
+ *       and response buffer, all made when the queue was), copies the SQE, calls {@code start}.</li>
  *   <li>Core: as on TCP, up to {@code receiveData}.</li>
  *   <li>Remote Transport: the 4 KiB are in hand: they are copied from the receive buffer into the pool buffer,
  *       the receive buffer is reposted, and {@code dataReceived} is called from inside {@code receiveData}; the
  *       core, still on the stack, queues the request on the reactor's run queue and runs it when its call returns
- *       (a keyed write would be an RDMA READ into the pool buffer with the registry's lkey instead, and its work
- *       completion would call {@code dataReceived}).</li>
+ *       (a keyed write would be an RDMA READ into the pool buffer with the registry's lkey instead, posted by the
+ *       queue's {@code RdmaSendQueue} when a send-queue credit and a READ credit are free, else parked in its FIFO
+ *       until they are; its work completion would call {@code dataReceived}).</li>
  *   <li>Local Transport and I/O processor: as on TCP.</li>
- *   <li>Remote Transport: {@code fillCompletion} writes the CQE into the slot's registered response buffer, an
- *       {@code ibv_post_send} SEND carries it; the SEND's work completion calls {@code release}.</li>
+ *   <li>Remote Transport: {@code fillCompletion} writes the CQE into the command's registered response buffer;
+ *       {@code RdmaSendQueue} posts the SEND that carries it (for a read, behind the RDMA WRITE of the data in one
+ *       {@code ibv_post_send} chain; SEND_WITH_INVALIDATE when the host's descriptor asked), or parks it until
+ *       send-queue credits come back; the SEND's work completion calls {@code release}.</li>
  * </ol>
  * Every step of one request runs on its queue's reactor thread.
  */

@@ -64,7 +64,7 @@ final class QueuePairFactory {
         RdmaReactor rr;
         try {
             if (device == null) {
-                device = new RdmaDevice(context, stats);
+                device = new RdmaDevice(context, stats, target::memory, ControlVerbs.NATIVE);
                 devices.put(context.address(), device);
             }
             rr = device.reactor(reactor);

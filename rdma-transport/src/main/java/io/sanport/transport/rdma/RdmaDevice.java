@@ -3,12 +3,14 @@ package io.sanport.transport.rdma;
 import io.sanport.bindings.ErrnoException;
 import io.sanport.bindings.verbs.IbvDeviceAttr;
 import io.sanport.bindings.verbs.Verbs;
+import io.sanport.hostdriver.MemoryRegistry;
 import io.sanport.iop.Reactor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * One RDMA device context as RDMA CM hands it out ({@code rdma_cm_id->verbs}; librdmacm owns the context): its
@@ -25,15 +27,17 @@ final class RdmaDevice {
     final int maxQpInitRdAtom;
     final String name;
     private final RdmaStats stats;
+    private final Function<Reactor, MemoryRegistry> memory;
     private final Map<Reactor, RdmaReactor> reactors = new IdentityHashMap<>();
 
-    RdmaDevice(MemorySegment context, RdmaStats stats) throws ErrnoException {
-        this(context, stats, ControlVerbs.NATIVE);
-    }
-
-    /** {@code control}: {@link ControlVerbs#NATIVE}, or a fake provider's in tests. */
-    RdmaDevice(MemorySegment context, RdmaStats stats, ControlVerbs control) throws ErrnoException {
+    /**
+     * {@code memory}: each reactor's pool registry (the target's {@code memory(reactor)}), where the pool is
+     * registered with this device's PD; {@code control}: {@link ControlVerbs#NATIVE}, or a fake provider's in tests.
+     */
+    RdmaDevice(MemorySegment context, RdmaStats stats, Function<Reactor, MemoryRegistry> memory, ControlVerbs control)
+            throws ErrnoException {
         this.stats = stats;
+        this.memory = memory;
         this.control = control;
         this.verbs = Verbs.of(context);
         try (Arena a = Arena.ofConfined()) {
@@ -58,7 +62,7 @@ final class RdmaDevice {
     RdmaReactor reactor(Reactor reactor) throws IOException {
         RdmaReactor r = reactors.get(reactor);
         if (r == null) {
-            r = RdmaReactor.create(this, reactor, stats.counters(reactor), stats.target().memory(reactor));
+            r = RdmaReactor.create(this, reactor, stats.counters(reactor), memory.apply(reactor));
             reactors.put(reactor, r);
         }
         return r;

@@ -4,11 +4,8 @@ import io.sanport.bindings.Errno;
 import io.sanport.bindings.ErrnoException;
 import io.sanport.bindings.verbs.IbvMr;
 import io.sanport.bindings.verbs.IbvQpAttr;
-import io.sanport.bindings.verbs.IbvSendWr;
-import io.sanport.bindings.verbs.IbvSge;
 import io.sanport.bindings.verbs.Ibverbs;
 import io.sanport.iop.Reactor;
-import io.sanport.nvme.CompletionQueueEntry;
 import io.sanport.nvme.Status;
 import io.sanport.nvme.SubmissionQueueEntry;
 import io.sanport.nvme.fabrics.Capsule;
@@ -21,21 +18,18 @@ import io.sanport.hostdriver.Target;
 import io.sanport.hostdriver.RemoteQueue;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
 /**
- * One NVMe/RDMA queue = one RC QP on its reactor's CQ and SRQ (nvmet's {@code nvmet_rdma_queue}). Per request
- * slot it keeps the keyed SGL (address, key, invalidate), the receive buffer it holds, two send WRs (data +
- * response) with their SGEs and a 16-byte response buffer, all preallocated for HSQSIZE + 1 + spare slots when
- * the host connects: nothing is allocated per I/O.
+ * One NVMe/RDMA queue = one RC QP on its reactor's CQ and SRQ (nvmet's {@code nvmet_rdma_queue}): the queue's
+ * life from the CM request to the QP's destruction, its receives, and the {@link RemoteQueue} the core drives.
+ * Per request slot an {@link RdmaCommand} (nvmet's {@code nvmet_rdma_rsp}) holds the core's {@link Request} and
+ * all RDMA state of it, made for HSQSIZE + 1 + spare slots when the host connects: nothing is allocated per I/O.
  *
- * <p>Data: in-capsule data is copied from the receive buffer into the request's pool buffer (counted); keyed
- * data moves by RDMA READ into the pool buffer (host writes) and by RDMA WRITE from it, chained in one
- * {@code ibv_post_send} with the SEND of the completion (host reads). The completion goes as
- * SEND_WITH_INVALIDATE(key) when the host asked (keyed SGL subtype 0xF). Send-queue and RDMA READ credits
- * (initiator depth) are counted; a request that finds none waits in a FIFO, it is never failed.
+ * <p>Data: in-capsule data is copied from the receive buffer into the request's pool buffer (counted) and handed
+ * to the core at once; keyed data moves by RDMA READ and WRITE between the host and the pool buffer, posted by
+ * the QP's {@link RdmaSendQueue}, which counts the credits and parks what finds none.
  *
  * <p>Teardown: the QP goes to ERR (rdma_disconnect, as nvmet), every posted WR comes back flushed, then the core
  * quiesces the requests ({@link QueuePair#close}); after it, the QP and the cm_id are destroyed by the conductor.
@@ -46,9 +40,6 @@ final class RdmaQueue implements RemoteQueue {
     /** Request slots beyond HSQSIZE + 1, as the core's (a completion reaches the host before our SEND completes). */
     static final int SPARE = 4;
     private static final int EARLY_MAX = 8;
-    private static final long WR = IbvSendWr.SIZE;
-    private static final long SGE = IbvSge.SIZE;
-    private static final int CQE = (int) CompletionQueueEntry.SIZE;
 
     private final Consumer<RdmaQueue> onFreed;
     final RdmaReactor rr;
@@ -69,33 +60,13 @@ final class RdmaQueue implements RemoteQueue {
     private final RdmaStats.Counters counters;
 
     private final Arena arena = Arena.ofConfined();
-    private final MemorySegment wrs;
-    private final MemorySegment[] dataWr;
-    private final MemorySegment[] sendWr;
-    private final MemorySegment[] dataSge;
-    private final MemorySegment[] respSge;
-    private final MemorySegment[] response;
     private final MemorySegment responseMr;
-    private final int responseLkey;
-    private final MemorySegment badWr;
-    private final RdmaSgl sgl = new RdmaSgl();
-
-    // per request slot
-    private final int[] recvOf;
-    private final int[] recvLength;
-    private final int[] inOffset;
-    private final long[] remoteAddress;
-    private final int[] rkey;
-    private final boolean[] invalidate;
-    private final int[] waitNext;
+    /** By tag: the core's slot {@code t} travels in {@code commands[t]}. */
+    private final RdmaCommand[] commands;
+    private final RdmaSendQueue sq;
 
     private int slot = -1;
     private QueuePair queue;
-    private int sqFree;
-    private int readFree;
-    private int outstanding;      // WRs posted, completion not seen yet
-    private int readHead = -1, readTail = -1;
-    private int sendHead = -1, sendTail = -1;
     private final int[] early = new int[EARLY_MAX];
     private final int[] earlyLength = new int[EARLY_MAX];
     private int earlyCount;
@@ -126,34 +97,21 @@ final class RdmaQueue implements RemoteQueue {
         this.peer = peer;
         this.stats = stats;
         this.counters = rr.counters;
-        this.sqFree = sendDepth;
-        this.readFree = readDepth;
-        wrs = arena.allocate(2 * WR * capacity, 8);
-        MemorySegment sges = arena.allocate(2 * SGE * capacity, 8);
-        MemorySegment responses = arena.allocate((long) CQE * capacity, 64);
-        dataWr = new MemorySegment[capacity];
-        sendWr = new MemorySegment[capacity];
-        dataSge = new MemorySegment[capacity];
-        respSge = new MemorySegment[capacity];
-        response = new MemorySegment[capacity];
-        for (int t = 0; t < capacity; t++) {
-            dataWr[t] = wrs.asSlice(2 * WR * t, WR);
-            sendWr[t] = wrs.asSlice(2 * WR * t + WR, WR);
-            dataSge[t] = sges.asSlice(2 * SGE * t, SGE);
-            respSge[t] = sges.asSlice(2 * SGE * t + SGE, SGE);
-            response[t] = responses.asSlice((long) CQE * t, CQE);
+        MemorySegment wrs = arena.allocate(RdmaCommand.WRS_SIZE * capacity, 8);
+        MemorySegment responses = arena.allocate((long) RdmaCommand.RESPONSE_SIZE * capacity, 64);
+        try {
+            responseMr = rr.device.control.ibv_reg_mr(rr.device.pd, responses, Ibverbs.IBV_ACCESS_LOCAL_WRITE);
+        } catch (ErrnoException | RuntimeException e) {
+            arena.close();
+            throw e;
         }
-        responseMr = rr.device.control.ibv_reg_mr(rr.device.pd, responses, Ibverbs.IBV_ACCESS_LOCAL_WRITE);
-        responseLkey = IbvMr.lkey(responseMr);
-        badWr = arena.allocate(ValueLayout.ADDRESS);
-        recvOf = new int[capacity];
-        recvLength = new int[capacity];
-        inOffset = new int[capacity];
-        remoteAddress = new long[capacity];
-        rkey = new int[capacity];
-        invalidate = new boolean[capacity];
-        waitNext = new int[capacity];
-        java.util.Arrays.fill(recvOf, -1);
+        int responseLkey = IbvMr.lkey(responseMr);
+        commands = new RdmaCommand[capacity];
+        for (int t = 0; t < capacity; t++) {
+            commands[t] = new RdmaCommand(t, wrs.asSlice(RdmaCommand.WRS_SIZE * t, RdmaCommand.WRS_SIZE),
+                    responses.asSlice((long) RdmaCommand.RESPONSE_SIZE * t, RdmaCommand.RESPONSE_SIZE), responseLkey);
+        }
+        sq = new RdmaSendQueue(this, rr, qp, sendDepth, readDepth, arena);
         slot = rr.register(this);
         if (slot < 0) {
             rr.device.control.ibv_dereg_mr(responseMr);
@@ -162,7 +120,8 @@ final class RdmaQueue implements RemoteQueue {
         }
     }
 
-    private long wrId(int kind, int tag) {
+    /** wr_id of this queue's WR of {@code kind} for command {@code tag} ({@link RdmaReactor} dispatches on it). */
+    long wrId(int kind, int tag) {
         return (long) kind << 56 | (long) slot << 32 | (tag & 0xFFFFFFFFL);
     }
 
@@ -181,10 +140,15 @@ final class RdmaQueue implements RemoteQueue {
             shutdown();
             return;
         }
-        for (int i = 0; i < earlyCount && !closing; i++) {
-            received(early[i], earlyLength[i]);
+        int n = earlyCount;
+        earlyCount = 0; // each is started or given back here, once (free() may run inside the loop)
+        for (int i = 0; i < n; i++) {
+            if (closing) {
+                rr.repost(early[i]); // an earlier one ended the queue
+            } else {
+                command(early[i], earlyLength[i]);
+            }
         }
-        earlyCount = 0;
     }
 
     boolean isEstablished() {
@@ -221,13 +185,18 @@ final class RdmaQueue implements RemoteQueue {
             earlyLength[earlyCount++] = length;
             return;
         }
+        command(index, length);
+    }
+
+    /** Starts the command whose capsule is in receive buffer {@code index}: a core slot, its RdmaCommand, the SQE. */
+    private void command(int index, int length) {
         Request r = queue.acquire();
-        if (r == null) {
+        if (r == null || r.tag() >= commands.length) {
+            if (r != null) queue.release(r);
             rr.repost(index);
             protocolError("more commands outstanding than the queue holds (" + queue.capacity() + ")");
             return;
         }
-        int tag = r.tag();
         MemorySegment.copy(rr.recvBuffer(index), 0, r.sqe(), 0, SubmissionQueueEntry.SIZE);
         if (queue.qid() < 0 && r.opcode() == FabricsCommand.OPCODE
                 && FabricsCommand.fctype(r.sqe()) == FabricsCommand.FCTYPE_CONNECT
@@ -238,37 +207,35 @@ final class RdmaQueue implements RemoteQueue {
             protocolError("Connect for queue " + ConnectCommand.qid(r.sqe()) + " on the QP of queue " + cmQid);
             return;
         }
+        RdmaCommand c = commands[r.tag()];
         int extra = length - (int) SubmissionQueueEntry.SIZE;
-        recvLength[tag] = extra;
-        invalidate[tag] = false;
-        if (extra > 0) {
-            recvOf[tag] = index;
-        } else {
-            recvOf[tag] = -1;
+        c.bind(r, extra > 0 ? index : -1, extra);
+        if (extra == 0) {
             rr.repost(index);
         }
         queue.start(r);
-        if (recvOf[tag] >= 0 && r.inCapsuleLength() == 0 && r.queue() == queue && !closing
-                && r.state() != Request.State.FREE) {
+        if (c.recvIndex >= 0 && r.inCapsuleLength() == 0 && !closing && r.state() != Request.State.FREE) {
             // the capsule carried bytes the SGL does not use: give the buffer back now
-            rr.repost(recvOf[tag]);
-            recvOf[tag] = -1;
+            repost(c);
+        }
+    }
+
+    private void repost(RdmaCommand c) {
+        if (c.recvIndex >= 0) {
+            rr.repost(c.recvIndex);
+            c.recvIndex = -1;
         }
     }
 
     @Override
     public int mapData(Request r) {
-        int tag = r.tag();
-        int code = sgl.map(r.sqe(), recvLength[tag], Capsule.IN_CAPSULE_DATA, target.maxTransfer());
+        RdmaSgl sgl = commands[r.tag()].sgl;
+        int code = sgl.map(r.sqe(), commands[r.tag()].inCapsuleBytes, Capsule.IN_CAPSULE_DATA, target.maxTransfer());
         if (code != Status.SUCCESS) {
             return code;
         }
         r.dataLength(sgl.length);
         r.inCapsuleLength(sgl.inCapsuleLength);
-        inOffset[tag] = sgl.inCapsuleOffset;
-        remoteAddress[tag] = sgl.remoteAddress;
-        rkey[tag] = sgl.key;
-        invalidate[tag] = sgl.invalidate;
         return Status.SUCCESS;
     }
 
@@ -277,145 +244,46 @@ final class RdmaQueue implements RemoteQueue {
         if (closing) {
             return; // the core releases it when the queue closes
         }
-        int tag = r.tag();
-        if (r.inCapsuleLength() > 0) {
-            int index = recvOf[tag];
-            int n = r.inCapsuleLength();
-            MemorySegment.copy(rr.recvBuffer(index), SubmissionQueueEntry.SIZE + inOffset[tag], r.buffer(), 0, n);
+        RdmaCommand c = commands[r.tag()];
+        int n = r.inCapsuleLength();
+        if (n > 0) {
+            MemorySegment.copy(rr.recvBuffer(c.recvIndex), SubmissionQueueEntry.SIZE + c.sgl.inCapsuleOffset,
+                    r.buffer(), 0, n);
             counters.inCapsuleBytesCopied += n;
-            recvOf[tag] = -1;
-            rr.repost(index);
+            repost(c);
             queue.dataReceived(r); // in hand: the core runs it once it returns, no ring round trip
             return;
         }
-        if (readHead >= 0 || sqFree < 1 || readFree < 1) {
-            counters.parkedForCredits++;
-            readTail = park(readHead, readTail, tag);
-            if (readHead < 0) readHead = tag;
-            return;
-        }
-        postRead(tag);
+        sq.read(c);
     }
-
-    private void postRead(int tag) {
-        Request r = queue.request(tag);
-        int length = (int) r.dataLength();
-        IbvSge.set(dataSge[tag], 0, r.buffer().address(), length, rr.poolLkey);
-        MemorySegment wr = dataWr[tag];
-        IbvSendWr.wr_id(wr, 0, wrId(RdmaReactor.KIND_READ, tag));
-        IbvSendWr.next(wr, 0, MemorySegment.NULL);
-        IbvSendWr.sg_list(wr, 0, dataSge[tag], 1);
-        IbvSendWr.opcode(wr, 0, Ibverbs.IBV_WR_RDMA_READ);
-        IbvSendWr.send_flags(wr, 0, Ibverbs.IBV_SEND_SIGNALED);
-        IbvSendWr.rdma(wr, 0, remoteAddress[tag], rkey[tag]);
-        int rc = rr.verbs.ibv_post_send(qp, wr, badWr);
-        if (rc != 0) {
-            LOG.log(System.Logger.Level.WARNING, this + ": posting an RDMA READ: " + Errno.describe(Math.abs(rc)));
-            shutdown();
-            return;
-        }
-        sqFree--;
-        readFree--;
-        outstanding++;
-        counters.rdmaReads++;
-        counters.rdmaReadBytes += length;
-    }
-
-    // ---------------------------------------------------------------- send
 
     @Override
     public void sendResponse(Request r) {
-        int tag = r.tag();
-        if (recvOf[tag] >= 0) {
-            rr.repost(recvOf[tag]);
-            recvOf[tag] = -1;
-        }
+        RdmaCommand c = commands[r.tag()];
+        repost(c);
         if (closing) {
             queue.release(r);
             return;
         }
-        int need = r.sendsData() ? 2 : 1;
-        if (sendHead >= 0 || sqFree < need) {
-            counters.parkedForCredits++;
-            sendTail = park(sendHead, sendTail, tag);
-            if (sendHead < 0) sendHead = tag;
-            return;
-        }
-        postResponse(r);
-    }
-
-    private void postResponse(Request r) {
-        int tag = r.tag();
-        MemorySegment cqe = response[tag];
-        r.fillCompletion(cqe);
-        IbvSge.set(respSge[tag], 0, cqe.address(), CQE, responseLkey);
-        MemorySegment send = sendWr[tag];
-        IbvSendWr.wr_id(send, 0, wrId(RdmaReactor.KIND_SEND, tag));
-        IbvSendWr.next(send, 0, MemorySegment.NULL);
-        IbvSendWr.sg_list(send, 0, respSge[tag], 1);
-        IbvSendWr.send_flags(send, 0, Ibverbs.IBV_SEND_SIGNALED);
-        if (invalidate[tag]) {
-            // only for a 0x4F descriptor, with its own key: anything else makes the L6.1 host reset (nvmeof.md §6.5)
-            IbvSendWr.opcode(send, 0, Ibverbs.IBV_WR_SEND_WITH_INV);
-            IbvSendWr.invalidate_rkey(send, 0, rkey[tag]);
-            counters.sendsWithInvalidate++;
-        } else {
-            IbvSendWr.opcode(send, 0, Ibverbs.IBV_WR_SEND);
-            IbvSendWr.invalidate_rkey(send, 0, 0);
-        }
-        MemorySegment first = send;
-        int posted = 1;
-        if (r.sendsData()) {
-            int length = (int) r.dataLength();
-            IbvSge.set(dataSge[tag], 0, r.buffer().address(), length, rr.poolLkey);
-            MemorySegment data = dataWr[tag];
-            IbvSendWr.wr_id(data, 0, wrId(RdmaReactor.KIND_WRITE, tag));
-            IbvSendWr.next(data, 0, send); // RC ordering: the host sees the data before the completion
-            IbvSendWr.sg_list(data, 0, dataSge[tag], 1);
-            IbvSendWr.opcode(data, 0, Ibverbs.IBV_WR_RDMA_WRITE);
-            IbvSendWr.send_flags(data, 0, Ibverbs.IBV_SEND_SIGNALED);
-            IbvSendWr.rdma(data, 0, remoteAddress[tag], rkey[tag]);
-            first = data;
-            posted = 2;
-            counters.rdmaWrites++;
-            counters.rdmaWriteBytes += length;
-        }
-        int rc = rr.verbs.ibv_post_send(qp, first, badWr);
-        if (rc != 0) {
-            // a WR before the failed one may have gone: count it so the drain waits for its flush
-            if (posted == 2 && badWr.get(ValueLayout.ADDRESS, 0).address() == send.address()) {
-                sqFree--;
-                outstanding++;
-            }
-            LOG.log(System.Logger.Level.WARNING, this + ": posting a response: " + Errno.describe(Math.abs(rc)));
-            shutdown();
-            return;
-        }
-        sqFree -= posted;
-        outstanding += posted;
-        counters.sends++;
+        sq.respond(c);
     }
 
     /** A send-queue WR completed (or was flushed). */
     void sendCompleted(int kind, int tag, int status, int vendorErr) {
-        outstanding--;
-        sqFree++;
-        if (kind == RdmaReactor.KIND_READ) {
-            readFree++;
-        }
+        sq.completed(kind);
         if (status != Ibverbs.IBV_WC_SUCCESS) {
             if (status != Ibverbs.IBV_WC_WR_FLUSH_ERR && !closing) {
                 LOG.log(System.Logger.Level.WARNING, this + ": " + kindName(kind) + " failed: "
                         + Ibverbs.ibv_wc_status_str(status) + " (vendor_err 0x" + Integer.toHexString(vendorErr) + ")");
             }
             shutdown(); // the QP is in error: nothing more moves on it
-            if (outstanding == 0) {
+            if (sq.outstanding() == 0) {
                 finishClose();
             }
             return;
         }
         if (!closing && queue != null) {
-            Request r = queue.request(tag);
+            Request r = commands[tag].request;
             switch (kind) {
                 case RdmaReactor.KIND_READ -> {
                     if (r.state() == Request.State.TRANSFERRING_FROM_HOST) {
@@ -425,39 +293,17 @@ final class RdmaQueue implements RemoteQueue {
                 case RdmaReactor.KIND_SEND -> queue.release(r);
                 default -> { } // the WRITE: its SEND completes the request
             }
-            resume();
+            sq.resume();
         }
-        if (closing && outstanding == 0) {
+        if (closing && sq.outstanding() == 0) {
             finishClose();
         }
     }
 
-    /** Starts parked requests while credits last: responses first (they free slots), then RDMA READs. */
-    private void resume() {
-        while (sendHead >= 0 && !closing) {
-            Request r = queue.request(sendHead);
-            if (sqFree < (r.sendsData() ? 2 : 1)) {
-                break;
-            }
-            int tag = sendHead;
-            sendHead = waitNext[tag];
-            if (sendHead < 0) sendTail = -1;
-            postResponse(r);
-        }
-        while (readHead >= 0 && !closing && sqFree >= 1 && readFree >= 1) {
-            int tag = readHead;
-            readHead = waitNext[tag];
-            if (readHead < 0) readTail = -1;
-            postRead(tag);
-        }
-    }
-
-    private int park(int head, int tail, int tag) {
-        waitNext[tag] = -1;
-        if (tail >= 0) {
-            waitNext[tail] = tag;
-        }
-        return tag;
+    /** {@code ibv_post_send} refused a WR: the QP cannot go on. */
+    void postFailed(String what, int rc) {
+        LOG.log(System.Logger.Level.WARNING, this + ": posting " + what + ": " + Errno.describe(Math.abs(rc)));
+        shutdown();
     }
 
     @Override
@@ -498,7 +344,7 @@ final class RdmaQueue implements RemoteQueue {
             return;
         }
         closing = true;
-        readHead = readTail = sendHead = sendTail = -1;
+        sq.clear();
         try {
             rr.device.control.rdma_disconnect(id);
         } catch (ErrnoException e) {
@@ -511,7 +357,7 @@ final class RdmaQueue implements RemoteQueue {
         } catch (ErrnoException e) {
             // already in ERR
         }
-        if (outstanding == 0) {
+        if (sq.outstanding() == 0) {
             finishClose();
         }
     }
@@ -535,11 +381,8 @@ final class RdmaQueue implements RemoteQueue {
             return;
         }
         freed = true;
-        for (int t = 0; t < capacity; t++) {
-            if (recvOf[t] >= 0) {
-                rr.repost(recvOf[t]);
-                recvOf[t] = -1;
-            }
+        for (RdmaCommand c : commands) {
+            repost(c);
         }
         for (int i = 0; i < earlyCount; i++) {
             rr.repost(early[i]);

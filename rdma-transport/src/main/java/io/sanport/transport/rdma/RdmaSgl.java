@@ -9,7 +9,7 @@ import java.lang.foreign.MemorySegment;
  * SGL1 of a command capsule received over RDMA, checked as nvmet's {@code nvmet_rdma_map_sgl} does (Linux
  * {@code drivers/nvme/target/rdma.c}): a Data Block with the Offset subtype (in-capsule data) or a Keyed Data
  * Block with the Address or Invalidate Key subtype; anything else is refused with the status nvmet uses.
- * One instance per queue, reused: {@link #map} fills the fields, nothing is allocated.
+ * One instance per {@link RdmaCommand}, reused: {@link #map} fills the fields, nothing is allocated.
  */
 final class RdmaSgl {
     private static final long AT = SubmissionQueueEntry.OFFSET_DPTR;
@@ -22,18 +22,23 @@ final class RdmaSgl {
     int key;              // keyed: the host's rkey
     boolean invalidate;   // keyed, subtype 0xF, length > 0: answer with SEND_WITH_INVALIDATE(key)
 
-    /**
-     * Checks SGL1 of {@code sqe}; {@code received} is how many bytes followed the SQE in the capsule,
-     * {@code maxInCapsule} what IOCCSZ allows, {@code maxTransfer} the largest buffer a command may use.
-     * Returns {@link Status#SUCCESS} or the status code (without DNR; the core adds it).
-     */
-    int map(MemorySegment sqe, int received, int maxInCapsule, long maxTransfer) {
+    /** Forgets the last map(): no data, nothing to invalidate. */
+    void clear() {
         length = 0;
         inCapsuleLength = 0;
         inCapsuleOffset = 0;
         remoteAddress = 0;
         key = 0;
         invalidate = false;
+    }
+
+    /**
+     * Checks SGL1 of {@code sqe}; {@code received} is how many bytes followed the SQE in the capsule,
+     * {@code maxInCapsule} what IOCCSZ allows, {@code maxTransfer} the largest buffer a command may use.
+     * Returns {@link Status#SUCCESS} or the status code (without DNR; the core adds it).
+     */
+    int map(MemorySegment sqe, int received, int maxInCapsule, long maxTransfer) {
+        clear();
         int id = SglDescriptor.identifier(sqe, AT);
         switch (SglDescriptor.type(id)) {
             case SglDescriptor.TYPE_DATA_BLOCK -> {

@@ -1,6 +1,5 @@
 package io.sanport.transport.rdma;
 
-import io.sanport.hostdriver.Target;
 import io.sanport.iop.Reactor;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -29,18 +28,7 @@ public final class RdmaStats {
         long parkedForCredits;      // requests that waited for send-queue or RDMA READ credits
     }
 
-    // weak: RdmaTransport keeps us in a WeakHashMap keyed by the target
-    private final java.lang.ref.WeakReference<Target> target;
     private final Map<Reactor, Counters> byReactor = new ConcurrentHashMap<>();
-
-    RdmaStats(Target target) {
-        this.target = new java.lang.ref.WeakReference<>(target);
-    }
-
-    /** The target these counters belong to (alive while its transports run). */
-    Target target() {
-        return target.get();
-    }
     final AtomicLong connections = new AtomicLong();
     final AtomicLong rejected = new AtomicLong();
     final AtomicLong protocolErrors = new AtomicLong();

@@ -24,7 +24,7 @@ public final class RdmaTransport implements RemoteTransport {
 
     /** The counters of {@code target}'s NVMe/RDMA queues. */
     public static RdmaStats stats(Target target) {
-        return STATS.computeIfAbsent(target, RdmaStats::new);
+        return STATS.computeIfAbsent(target, t -> new RdmaStats());
     }
 
     @Override

@@ -50,7 +50,9 @@ import java.util.concurrent.TimeUnit;
  *       RDMA READ copies from a {@link Host#register registered} host region into the target's buffer, RDMA WRITE
  *       the other way, SEND/SEND_WITH_INV delivers its bytes to {@link Host#responses}; then a signaled WR
  *       completes. A bad rkey or range completes with IBV_WC_REM_ACCESS_ERR, a QP in ERR flushes
- *       (IBV_WC_WR_FLUSH_ERR), as on a real RC QP;</li>
+ *       (IBV_WC_WR_FLUSH_ERR), as on a real RC QP; a WR counts against the QP's {@link Host#limits} from its
+ *       post until the target polls its completion: a post on a full send queue fails with ENOMEM, an RDMA READ
+ *       beyond the READ depth is recorded as an error;</li>
  *   <li>the completion channel is an eventfd: a completion on an armed CQ ({@code ibv_req_notify_cq}) makes it
  *       readable, so the reactor's POLL_ADD fires exactly as for a real channel.</li>
  * </ul>
@@ -155,10 +157,51 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
         private final List<SendWr> posted = new ArrayList<>();
         private final List<Integer> invalidated = new ArrayList<>();
         private boolean error;
+        private int inFlight, maxInFlight;          // send-queue WRs whose completion the target has not polled
+        private int readsInFlight, maxReadsInFlight; // of which RDMA READs
+        private int sendQueueDepth = Integer.MAX_VALUE;
+        private int readDepth = Integer.MAX_VALUE;
 
         private Host(MemorySegment qp) {
             this.qp = qp;
             this.qpNum = IbvQp.qp_num(qp);
+        }
+
+        /**
+         * Host SENDs of {@code capsules}, all landed before the target can poll any: its next drain sees them
+         * together (up to its poll batch), as a burst from a real host would arrive.
+         */
+        void sendAll(List<MemorySegment> capsules) {
+            synchronized (FakeVerbsProvider.this) {
+                for (MemorySegment c : capsules) {
+                    send(c);
+                }
+            }
+        }
+
+        /**
+         * The QP's limits as the target set them up: {@code max_send_wr} (a post beyond it fails with ENOMEM, as
+         * a real provider's) and the RDMA READ depth accepted (more READs outstanding is a target bug: recorded).
+         */
+        void limits(int sendQueueDepth, int readDepth) {
+            synchronized (FakeVerbsProvider.this) {
+                this.sendQueueDepth = sendQueueDepth;
+                this.readDepth = readDepth;
+            }
+        }
+
+        /** The most send-queue WRs the target had posted on this QP and not yet seen complete (its SQ credits). */
+        int maxInFlight() {
+            synchronized (FakeVerbsProvider.this) {
+                return maxInFlight;
+            }
+        }
+
+        /** The most RDMA READs the target had outstanding on this QP at once (what the host's IRD must cover). */
+        int maxReadsInFlight() {
+            synchronized (FakeVerbsProvider.this) {
+                return maxReadsInFlight;
+            }
         }
 
         /** A host SEND of {@code capsule}: into the next posted receive buffer, completed with IBV_WC_RECV. */
@@ -302,12 +345,25 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
                             numSge > 0 ? IbvSge.lkey(sge, 0) : 0,
                             IbvSendWr.rdma_remote_addr(wr, 0), IbvSendWr.rdma_rkey(wr, 0),
                             wr.get(JAVA_INT, IbvSendWr.INVALIDATE_RKEY));
+                    if (h.inFlight >= h.sendQueueDepth) {
+                        errors.add("QP " + h.qpNum + ": a WR posted on a full send queue (" + h.sendQueueDepth + ")");
+                        badWr.reinterpret(ADDRESS.byteSize()).set(ADDRESS, 0, wr);
+                        return Errno.ENOMEM;
+                    }
+                    if (w.opcode() == Ibverbs.IBV_WR_RDMA_READ && h.readsInFlight >= h.readDepth) {
+                        errors.add("QP " + h.qpNum + ": more RDMA READs outstanding than the depth granted ("
+                                + h.readDepth + ")");
+                    }
                     h.posted.add(w);
                     int status = h.execute(w);
                     if (status != Ibverbs.IBV_WC_SUCCESS && status != Ibverbs.IBV_WC_WR_FLUSH_ERR) {
                         h.error = true; // an RC QP goes to ERR on a failed WR
                     }
                     if (w.signaled() || status != Ibverbs.IBV_WC_SUCCESS) {
+                        h.maxInFlight = Math.max(h.maxInFlight, ++h.inFlight);
+                        if (w.opcode() == Ibverbs.IBV_WR_RDMA_READ) {
+                            h.maxReadsInFlight = Math.max(h.maxReadsInFlight, ++h.readsInFlight);
+                        }
                         complete(IbvQp.send_cq(h.qp), new Wc(w.wrId(), status, wcOpcode(w.opcode()), w.length(),
                                 h.qpNum, 0));
                     }
@@ -348,6 +404,13 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
                 int i = 0;
                 for (; i < n && !c.entries.isEmpty(); i++) {
                     Wc w = c.entries.poll();
+                    if (w.opcode() != Ibverbs.IBV_WC_RECV) {
+                        Host h = byQpNum(w.qpNum());
+                        if (h != null) {
+                            h.inFlight--;
+                            if (w.opcode() == Ibverbs.IBV_WC_RDMA_READ) h.readsInFlight--;
+                        }
+                    }
                     MemorySegment e = wcs.asSlice(i * IbvWc.SIZE, IbvWc.SIZE);
                     e.fill((byte) 0);
                     e.set(JAVA_LONG, IbvWc.WR_ID, w.wrId());
@@ -379,6 +442,13 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
         } catch (Throwable t) {
             return fail("req_notify_cq", t);
         }
+    }
+
+    private Host byQpNum(int qpNum) {
+        for (Host h : byQp.values()) {
+            if (h.qpNum == qpNum) return h;
+        }
+        return null;
     }
 
     private synchronized int fail(String op, Throwable t) {

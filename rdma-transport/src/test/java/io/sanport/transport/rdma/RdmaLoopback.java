@@ -50,10 +50,10 @@ final class RdmaLoopback implements AutoCloseable {
                                 "namespaces": [ { "nsid": 1, "enable": 1, "device": { "path": "ram:16M" } } ] } ] }
             """.formatted(FakeRdmaTransport.TYPE, NQN, NQN);
         target = Target.start(TargetConfig.parse(json, "rdma-loopback.json"), new TargetOptions(0, 50, 5000), iop);
-        stats = new RdmaStats(target);
+        stats = new RdmaStats();
         port = target.port(1);
         reactor = target.reactors().get(0);
-        device = new RdmaDevice(verbs.context(), stats, verbs);
+        device = new RdmaDevice(verbs.context(), stats, target::memory, verbs);
         rr = device.reactor(reactor);
     }
 
@@ -62,9 +62,21 @@ final class RdmaLoopback implements AutoCloseable {
 
     /** A QP for queue {@code qid} of {@code hsqsize + 1} entries (the nvme_rdma_cm_req values), connected. */
     Connection connect(int qid, int hsqsize) throws Exception {
+        return connect(qid, hsqsize, 2 * (hsqsize + 1 + RdmaQueue.SPARE) + 2); // as QueuePairFactory sizes it
+    }
+
+    /** The same with a send queue of {@code sendDepth} WRs (what the device granted), to run short of credits. */
+    Connection connect(int qid, int hsqsize, int sendDepth) throws Exception {
+        Connection c = accept(qid, hsqsize, sendDepth);
+        establish(c.queue());
+        return c;
+    }
+
+    /** A QP and its queue as after rdma_accept, before RDMA CM says ESTABLISHED: capsules wait for {@link #establish}. */
+    Connection accept(int qid, int hsqsize, int sendDepth) throws Exception {
         FakeVerbsProvider.Host host = verbs.connect(rr.cq, rr.srq);
+        host.limits(sendDepth, READ_DEPTH);
         int capacity = hsqsize + 1 + RdmaQueue.SPARE;
-        int sendDepth = 2 * capacity + 2;
         if (!rr.reserve(sendDepth)) {
             throw new IllegalStateException("CQ budget");
         }
@@ -77,11 +89,15 @@ final class RdmaLoopback implements AutoCloseable {
                 throw new IllegalStateException(e);
             }
         }).get(5, TimeUnit.SECONDS);
+        return new Connection(host, q);
+    }
+
+    /** RDMA CM's ESTABLISHED for {@code q}, on its reactor (as the conductor hands it over). */
+    void establish(RdmaQueue q) throws Exception {
         reactor.call(r -> {
             q.established();
             return null;
         }).get(5, TimeUnit.SECONDS);
-        return new Connection(host, q);
     }
 
     @Override

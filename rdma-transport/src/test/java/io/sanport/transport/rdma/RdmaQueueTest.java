@@ -25,8 +25,11 @@ import io.sanport.transport.rdma.FakeVerbsProvider.SendWr;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -163,7 +166,12 @@ class RdmaQueueTest {
 
     /** An I/O queue: Connect data in the capsule (SGL Data Block, Offset subtype). */
     RdmaLoopback.Connection io(int qid) throws Exception {
-        RdmaLoopback.Connection c = lo.connect(qid, 127);
+        return io(qid, 2 * (127 + 1 + RdmaQueue.SPARE) + 2);
+    }
+
+    /** The same over a send queue of {@code sendDepth} WRs. */
+    RdmaLoopback.Connection io(int qid, int sendDepth) throws Exception {
+        RdmaLoopback.Connection c = lo.connect(qid, 127, sendDepth);
         MemorySegment s = connectSqe(qid, 127);
         SglDescriptor.set(s, SubmissionQueueEntry.OFFSET_DPTR, 0, ConnectCommand.DATA_LENGTH, SglDescriptor.ID_DATA_OFFSET);
         c.host().send(capsule(s, connectData(cntlid)));
@@ -255,6 +263,22 @@ class RdmaQueueTest {
     }
 
     @Test
+    void aCommandRefusedBeforeItsSglIsReadInvalidatesNothing() throws Exception {
+        admin();
+        Host h = io(1).host();
+        keyedRead(h, 0, 512, SglDescriptor.ID_KEYED_INVALIDATE); // its slot answered with SEND_WITH_INVALIDATE
+        MemorySegment fused = rw(IoOpcode.READ, 0, 512);
+        SubmissionQueueEntry.flags(fused, SubmissionQueueEntry.PSDT_SGL_MPTR_CONTIG | SubmissionQueueEntry.FUSE_FIRST);
+        SglDescriptor.setKeyed(fused, SubmissionQueueEntry.OFFSET_DPTR, 0x1000, 512, 0x77, SglDescriptor.ID_KEYED_INVALIDATE);
+        int before = h.posted().size();
+        h.send(capsule(fused, null));
+        assertEquals(Status.INVALID_FIELD, Status.code(CompletionQueueEntry.status(response(h))));
+        List<SendWr> posted = h.posted().subList(before, h.posted().size());
+        assertEquals(1, posted.size(), posted.toString());
+        assertEquals(Ibverbs.IBV_WR_SEND, posted.get(0).opcode(), "refused at the flags: SGL1 never mapped, no key to invalidate");
+    }
+
+    @Test
     void keyedWriteIsAnRdmaReadThenTheCompletion() throws Exception {
         admin();
         Host h = io(1).host();
@@ -329,6 +353,123 @@ class RdmaQueueTest {
             keyedRead(h, i, 512, SglDescriptor.ID_KEYED);
         }
         waitFor(() -> lo.verbs.postedReceives() == posted, "every receive buffer reposted");
+    }
+
+    /** A keyed write of {@code data} to {@code slba}, not sent: its capsule; {@code cids} gets its CID. */
+    MemorySegment keyedWriteCapsule(Host h, long slba, MemorySegment data, Set<Integer> cids) {
+        int key = h.register(data);
+        MemorySegment w = rw(IoOpcode.WRITE, slba, (int) data.byteSize());
+        SglDescriptor.setKeyed(w, SubmissionQueueEntry.OFFSET_DPTR, data.address(), (int) data.byteSize(), key,
+                SglDescriptor.ID_KEYED);
+        cids.add(SubmissionQueueEntry.cid(w));
+        return capsule(w, null);
+    }
+
+    /** Takes {@code cids.size()} responses, each a success for one of {@code cids}, in any order. */
+    static void allSucceed(Host h, Set<Integer> cids) throws InterruptedException {
+        for (int n = cids.size(); n > 0; n--) {
+            MemorySegment cqe = response(h);
+            assertEquals(Status.SUCCESS, Status.code(CompletionQueueEntry.status(cqe)));
+            assertTrue(cids.remove(CompletionQueueEntry.cid(cqe)), "one response per command");
+        }
+    }
+
+    @Test
+    void moreKeyedWritesThanTheReadDepthWaitForReadCredits() throws Exception {
+        admin();
+        Host h = io(1).host();
+        int n = RdmaLoopback.READ_DEPTH + 8; // within the reactor's 32 pool buffers
+        List<MemorySegment> data = new ArrayList<>();
+        List<MemorySegment> capsules = new ArrayList<>();
+        Set<Integer> cids = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+            data.add(pattern(4096, 100 + i));
+            capsules.add(keyedWriteCapsule(h, 8L * i, data.get(i), cids));
+        }
+        long parked = lo.stats.parkedForCredits();
+        h.sendAll(capsules); // one drain takes them all: READ_DEPTH READs go out, the rest wait
+
+        allSucceed(h, cids);
+        assertEquals(RdmaLoopback.READ_DEPTH, h.maxReadsInFlight(), "every READ credit used, none exceeded");
+        assertTrue(lo.stats.parkedForCredits() - parked >= n - RdmaLoopback.READ_DEPTH,
+                "parked " + (lo.stats.parkedForCredits() - parked));
+        for (int i = 0; i < n; i++) {
+            assertEquals(-1, data.get(i).mismatch(keyedRead(h, 8L * i, 4096, SglDescriptor.ID_KEYED)), "write " + i);
+        }
+    }
+
+    @Test
+    void aShortSendQueueParksReadsAndResponsesUntilCreditsReturn() throws Exception {
+        admin();
+        int depth = 3; // one WRITE + SEND chain and one more WR
+        Host h = io(1, depth).host();
+        int n = 12;
+        List<MemorySegment> data = new ArrayList<>();
+        List<MemorySegment> capsules = new ArrayList<>();
+        Set<Integer> cids = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+            data.add(pattern(512, 200 + i));
+            capsules.add(keyedWriteCapsule(h, 300 + i, data.get(i), cids));
+        }
+        long parked = lo.stats.parkedForCredits();
+        h.sendAll(capsules);
+        allSucceed(h, cids);
+        assertTrue(lo.stats.parkedForCredits() - parked >= n - depth, "keyed writes waited for send-queue credits");
+
+        // keyed reads: each response is an RDMA WRITE chained with its SEND, two credits at once
+        List<MemorySegment> into = new ArrayList<>();
+        capsules.clear();
+        for (int i = 0; i < n; i++) {
+            into.add(arena.allocate(512, 4096));
+            MemorySegment r = rw(IoOpcode.READ, 300 + i, 512);
+            SglDescriptor.setKeyed(r, SubmissionQueueEntry.OFFSET_DPTR, into.get(i).address(), 512,
+                    h.register(into.get(i)), SglDescriptor.ID_KEYED);
+            cids.add(SubmissionQueueEntry.cid(r));
+            capsules.add(capsule(r, null));
+        }
+        h.sendAll(capsules);
+        allSucceed(h, cids);
+        for (int i = 0; i < n; i++) {
+            assertEquals(-1, data.get(i).mismatch(into.get(i)), "read " + i);
+        }
+        assertEquals(depth, h.maxInFlight(), "the send queue filled up and never overflowed");
+    }
+
+    @Test
+    void capsulesBeforeEstablishedRunAtEstablished() throws Exception {
+        int posted = lo.verbs.postedReceives();
+        admin();
+        waitFor(() -> lo.verbs.postedReceives() == posted, "the bring-up's receive buffers reposted");
+        RdmaLoopback.Connection c = lo.accept(1, 127, 2 * (127 + 1 + RdmaQueue.SPARE) + 2);
+        MemorySegment s = connectSqe(1, 127);
+        SglDescriptor.set(s, SubmissionQueueEntry.OFFSET_DPTR, 0, ConnectCommand.DATA_LENGTH, SglDescriptor.ID_DATA_OFFSET);
+        c.host().send(capsule(s, connectData(cntlid))); // the host's SEND may beat ESTABLISHED to the target
+        assertNull(c.host().response(100, TimeUnit.MILLISECONDS), "nothing runs before ESTABLISHED");
+        lo.establish(c.queue());
+        assertEquals(Status.SUCCESS, Status.code(CompletionQueueEntry.status(response(c.host()))), "I/O Connect");
+        keyedRead(c.host(), 0, 512, SglDescriptor.ID_KEYED);
+        waitFor(() -> lo.verbs.postedReceives() == posted, "every receive buffer reposted");
+    }
+
+    @Test
+    void anEarlyCapsuleThatEndsTheQueueGivesEachReceiveBufferBackOnce() throws Exception {
+        int posted = lo.verbs.postedReceives();
+        admin();
+        waitFor(() -> lo.verbs.postedReceives() == posted, "the bring-up's receive buffers reposted");
+        RdmaLoopback.Connection c = lo.accept(1, 127, 2 * (127 + 1 + RdmaQueue.SPARE) + 2);
+        MemorySegment lie = connectSqe(2, 127); // the CM request said queue 1
+        SglDescriptor.set(lie, SubmissionQueueEntry.OFFSET_DPTR, 0, ConnectCommand.DATA_LENGTH, SglDescriptor.ID_DATA_OFFSET);
+        MemorySegment honest = connectSqe(1, 127);
+        SglDescriptor.set(honest, SubmissionQueueEntry.OFFSET_DPTR, 0, ConnectCommand.DATA_LENGTH, SglDescriptor.ID_DATA_OFFSET);
+        c.host().sendAll(List.of(capsule(lie, connectData(cntlid)), capsule(honest, connectData(cntlid)),
+                capsule(noData(AdminOpcode.KEEP_ALIVE), null)));
+        waitFor(() -> lo.verbs.postedReceives() == posted - 3, "the three capsules held until ESTABLISHED");
+        lo.establish(c.queue());
+        waitFor(() -> lo.freed.contains(c.queue()), "the queue is torn down");
+        assertEquals(1, lo.stats.protocolErrors());
+        waitFor(() -> lo.verbs.postedReceives() == posted, "every receive buffer reposted");
+        Thread.sleep(50);
+        assertEquals(posted, lo.verbs.postedReceives(), "and none twice");
     }
 
     static void waitFor(java.util.function.BooleanSupplier done, String what) throws InterruptedException {
