@@ -39,8 +39,15 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The transport contract: what every Remote Transport does the same way, proved on the wire against a real
- * target (real core, io_uring reactor, RAM namespace). A transport module's test extends this class and
- * returns its {@link ContractTransport} from {@link #open()}; each case gets a fresh target.
+ * target (real core, io_uring reactor, RAM namespace). Each case gets a fresh target.
+ *
+ * <p>Plugging a transport in: its module depends on {@code sanport-host-driver} with type {@code test-jar},
+ * scope {@code test}; one test class extends this one and returns from {@link #open()} a
+ * {@link ContractTransport} that starts a target shaped as {@link ContractTransport#config} says (a port of the
+ * transport's type) and opens host-side connections in its framing: SGL1 and capsule layout, how host data
+ * moves, what a framing error is, when the target has ended a connection. A case the transport truly cannot
+ * do says why through the adapter ({@link ContractTransport#digestsUnsupported()}) and is reported skipped.
+ * Runs now: {@code LoopContractTest} (host-driver), {@code TcpContractTest}, {@code RdmaContractTest}.
  */
 public abstract class TransportContract {
     protected static final int LBA = 512;
