@@ -259,6 +259,7 @@ class LoopStateMachineTest {
             }
         }, "every buffer waits for host data, the rest wait for a buffer");
         assertEquals(null, io.next(50), "nothing completes while the host holds its data");
+        assertTrue(loop.target.bufferWaits() >= n - buffers, "the rest waited for a pool buffer");
         io.connection.releaseTransfers();
         for (int i = 0; i < n; i++) {
             Completion c = io.next(TIMEOUT_MS);

@@ -286,7 +286,11 @@ public abstract class TransportContract {
         identify(ctrl.admin(), IdentifyCns.CTRL, 0);
     }
 
-    /** More commands in flight than the reactor has pool buffers: they wait for one, and all complete. */
+    /**
+     * More commands in flight than the reactor has pool buffers: all complete, the reads with their data. Whether
+     * some had to wait for a buffer depends on how fast the host sends (a synchronous fake fabric may let each
+     * finish first); LoopStateMachineTest makes them wait for certain.
+     */
     @Test
     void moreCommandsInFlightThanPoolBuffers() throws Exception {
         Controller ctrl = controller();
@@ -295,7 +299,6 @@ public abstract class TransportContract {
         int buffers = target.reactors().getFirst().buffers().capacity();
         int n = 2 * buffers;
         assertTrue(n <= IO_SQSIZE && (long) n * MDTS_BYTES <= NAMESPACE_BYTES, n + " commands");
-        long waits = target.bufferWaits();
         List<byte[]> data = new ArrayList<>();
         Map<Integer, Integer> index = new HashMap<>();
         for (int i = 0; i < n; i++) {
@@ -317,7 +320,6 @@ public abstract class TransportContract {
             assertEquals(Status.SUCCESS, c.code(), c.toString());
             assertArrayEquals(data.get(index.get(c.cid())), c.data(), "read " + index.get(c.cid()));
         }
-        assertTrue(target.bufferWaits() > waits, "some commands waited for a buffer");
     }
 
     /** The host drops an I/O queue with I/O in flight: the target lets it finish and takes new connections. */
