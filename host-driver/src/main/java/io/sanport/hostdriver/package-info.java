@@ -2,7 +2,8 @@
  * The host driver: the NVMe-oF target core between the fabric and the disks, in the four parts of the design.
  * <ul>
  *   <li><b>Remote Transport</b> ({@link io.sanport.hostdriver.RemoteTransport}, {@link io.sanport.hostdriver.RemoteQueue}):
- *       NVMe/TCP and NVMe/RDMA, found with ServiceLoader; they move capsules and data.</li>
+ *       NVMe/TCP and NVMe/RDMA, found with ServiceLoader; they move capsules and data. {@link
+ *       io.sanport.hostdriver.LoopTransport} ("loop") is the in-process one: a host in the same JVM, no fabric.</li>
  *   <li><b>Connection Manager</b> ({@link io.sanport.hostdriver.ConnectionManager}): binds each new queue to one reactor,
  *       creates its {@link io.sanport.hostdriver.QueuePair}, admits the host at Connect and sizes the queue; the
  *       {@link io.sanport.hostdriver.MemoryRegistry} records each reactor's pool: fixed buffers of its ring, lkey per

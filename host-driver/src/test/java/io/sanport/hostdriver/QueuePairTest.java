@@ -22,7 +22,6 @@ import io.sanport.nvme.fabrics.ConnectData;
 import io.sanport.nvme.fabrics.FabricsCommand;
 import io.sanport.nvme.fabrics.Property;
 import io.sanport.nvme.fabrics.PropertySetCommand;
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -85,7 +84,7 @@ class QueuePairTest {
     }
 
     /** The Remote Transport side of one queue, played by the test: SGL1 as NVMe/TCP maps it, data in hand. */
-    static final class LoopQueue implements RemoteQueue {
+    static final class ScriptedQueue implements RemoteQueue {
         record Completion(int status, int dw0, int cid, int sqid, byte[] data) {}
 
         QueuePair queue;
@@ -162,14 +161,6 @@ class QueuePairTest {
         }
     }
 
-    static final class LoopTransport implements RemoteTransport {
-        @Override public String type() { return "loop"; }
-        @Override public int trtype() { return 254; }
-        @Override public int ioccsz() { return Capsule.IOCCSZ; }
-        @Override public int sgls() { return IdentifyController.SGLS_SUPPORTED | IdentifyController.SGLS_OFFSET; }
-        @Override public Listener listen(Port port, Target target) throws IOException { throw new IOException("loop"); }
-    }
-
     /** One host, one memory disk: queues made on the reactor with the in-memory Local Transport. */
     final class Host {
         final MemoryLocalTransport local;
@@ -179,15 +170,15 @@ class QueuePairTest {
             local = new MemoryLocalTransport(disk, synchronous);
         }
 
-        LoopQueue newQueue() {
-            LoopQueue t = new LoopQueue();
+        ScriptedQueue newQueue() {
+            ScriptedQueue t = new ScriptedQueue();
             ReactorContext ctx = target.connections().context(reactor);
             t.queue = target.connections().newQueue(port, ctx, t, local);
             return t;
         }
 
         /** Sends one command (SQE filled by {@code sqe}, {@code data} host-to-controller), runs until its completion. */
-        LoopQueue.Completion run(LoopQueue t, Consumer<MemorySegment> sqe, byte[] data, boolean inCapsule) {
+        ScriptedQueue.Completion run(ScriptedQueue t, Consumer<MemorySegment> sqe, byte[] data, boolean inCapsule) {
             int before = t.completions.size();
             int id = send(t, sqe, data, inCapsule);
             for (int i = 0; i < 8 && t.completions.size() == before; i++) {
@@ -195,13 +186,13 @@ class QueuePairTest {
                 local.step();
             }
             assertEquals(before + 1, t.completions.size(), "one completion for cid " + id);
-            LoopQueue.Completion c = t.completions.getLast();
+            ScriptedQueue.Completion c = t.completions.getLast();
             assertEquals(id, c.cid());
             return c;
         }
 
         /** Starts one command and returns its CID, without running the device. */
-        int send(LoopQueue t, Consumer<MemorySegment> sqe, byte[] data, boolean inCapsule) {
+        int send(ScriptedQueue t, Consumer<MemorySegment> sqe, byte[] data, boolean inCapsule) {
             Request r = t.queue.acquire();
             assertNotNull(r, "a free slot");
             MemorySegment s = r.sqe();
@@ -219,7 +210,7 @@ class QueuePairTest {
             return id;
         }
 
-        LoopQueue.Completion connect(LoopQueue t, int qid, int cntlid, String subnqn) {
+        ScriptedQueue.Completion connect(ScriptedQueue t, int qid, int cntlid, String subnqn) {
             byte[] d = new byte[(int) ConnectData.SIZE];
             MemorySegment cd = MemorySegment.ofArray(d);
             ConnectData.hostUuid(cd, UUID.nameUUIDFromBytes(HOST.getBytes()));
@@ -237,19 +228,19 @@ class QueuePairTest {
         }
 
         /** Admin queue, CC.EN = 1, one I/O queue: returns the I/O queue. */
-        LoopQueue connected() {
-            LoopQueue admin = newQueue();
-            LoopQueue.Completion c = connect(admin, 0, ConnectData.CNTLID_DYNAMIC, NQN);
+        ScriptedQueue connected() {
+            ScriptedQueue admin = newQueue();
+            ScriptedQueue.Completion c = connect(admin, 0, ConnectData.CNTLID_DYNAMIC, NQN);
             assertEquals(Status.SUCCESS, c.status());
             int cntlid = c.dw0() & 0xFFFF;
             enable(admin);
-            LoopQueue io = newQueue();
+            ScriptedQueue io = newQueue();
             assertEquals(Status.SUCCESS, connect(io, 1, cntlid, NQN).status());
             return io;
         }
 
         /** Property Set CC.EN = 1 (IOSQES 6, IOCQES 4): the controller becomes ready. */
-        void enable(LoopQueue admin) {
+        void enable(ScriptedQueue admin) {
             assertEquals(Status.SUCCESS, run(admin, s -> {
                 PropertySetCommand.opcode(s, FabricsCommand.OPCODE);
                 PropertySetCommand.fctype(s, FabricsCommand.FCTYPE_PROPERTY_SET);
@@ -282,15 +273,15 @@ class QueuePairTest {
     void adminConnectSizesTheQueueAndIdentifyReturnsTheController() throws Exception {
         onReactor(() -> {
             Host h = new Host(false);
-            LoopQueue admin = h.newQueue();
+            ScriptedQueue admin = h.newQueue();
             assertEquals(1, admin.queue.capacity(), "one slot, for the Connect, before the Connect");
-            LoopQueue.Completion c = h.connect(admin, 0, ConnectData.CNTLID_DYNAMIC, NQN);
+            ScriptedQueue.Completion c = h.connect(admin, 0, ConnectData.CNTLID_DYNAMIC, NQN);
             assertEquals(Status.SUCCESS, c.status());
             assertEquals(0, admin.queue.qid());
             assertEquals(32 + ConnectionManager.SPARE_SLOTS, admin.queue.capacity());
             assertEquals(admin.queue.capacity(), admin.entries, "the transport was sized with the queue");
             h.enable(admin);
-            LoopQueue.Completion id = h.run(admin, s -> {
+            ScriptedQueue.Completion id = h.run(admin, s -> {
                 SubmissionQueueEntry.opcode(s, AdminOpcode.IDENTIFY);
                 SubmissionQueueEntry.cdw10(s, 1); // CNS 1: controller
                 transport(s, 4096);
@@ -308,18 +299,18 @@ class QueuePairTest {
     void writesThenReadsOfSeveralSizes(boolean synchronous) throws Exception {
         onReactor(() -> {
             Host h = new Host(synchronous);
-            LoopQueue io = h.connected();
+            ScriptedQueue io = h.connected();
             Random random = new Random(42);
             long slba = 8;
             for (int bytes : new int[] {512, 4096, Capsule.IN_CAPSULE_DATA, 65536, 128 * 1024}) {
                 byte[] data = new byte[bytes];
                 random.nextBytes(data);
                 boolean capsule = bytes <= Capsule.IN_CAPSULE_DATA;
-                LoopQueue.Completion w = h.run(io, rw(IoOpcode.WRITE, 1, slba, bytes, capsule), data, capsule);
+                ScriptedQueue.Completion w = h.run(io, rw(IoOpcode.WRITE, 1, slba, bytes, capsule), data, capsule);
                 assertEquals(Status.SUCCESS, w.status(), bytes + "-byte write");
                 assertEquals(1, w.sqid());
                 assertArrayEquals(data, disk.asSlice(slba * LBA, bytes).toArray(ValueLayout.JAVA_BYTE));
-                LoopQueue.Completion r = h.run(io, rw(IoOpcode.READ, 1, slba, bytes, false), null, false);
+                ScriptedQueue.Completion r = h.run(io, rw(IoOpcode.READ, 1, slba, bytes, false), null, false);
                 assertEquals(Status.SUCCESS, r.status(), bytes + "-byte read");
                 assertArrayEquals(data, r.data());
                 slba += bytes / LBA;
@@ -334,14 +325,14 @@ class QueuePairTest {
     void badCapsulesCompleteWithTheirStatusAndMoveNoData() throws Exception {
         onReactor(() -> {
             Host h = new Host(false);
-            LoopQueue fresh = h.newQueue();
+            ScriptedQueue fresh = h.newQueue();
             // before its Connect a queue takes nothing else
             assertEquals(Status.INVALID_OPCODE, h.run(fresh, s -> SubmissionQueueEntry.opcode(s, AdminOpcode.IDENTIFY),
                     null, false).status());
             assertEquals(Status.CONNECT_INVALID_PARAM,
                     h.connect(fresh, 0, ConnectData.CNTLID_DYNAMIC, "nqn.2024-01.io.sanport:nobody").status());
 
-            LoopQueue io = h.connected();
+            ScriptedQueue io = h.connected();
             long submitted = h.local.submitted;
             assertEquals(Status.INVALID_NS, h.run(io, rw(IoOpcode.READ, 9, 0, 4096, false), null, false).status());
             assertEquals(Status.LBA_RANGE, h.run(io, rw(IoOpcode.READ, 1, (16 << 20) / LBA, 4096, false), null, false)
@@ -376,7 +367,7 @@ class QueuePairTest {
     void inCapsuleWritesThatWaitedForABufferRunInOrderFromTheRunQueue() throws Exception {
         onReactor(() -> {
             Host h = new Host(false);
-            LoopQueue io = h.connected();
+            ScriptedQueue io = h.connected();
             io.completions.clear(); // the Connect's
             int buffers = reactor.buffers().capacity();
             int n = io.queue.capacity(); // SQSIZE + 1 + spare > the 32 pool buffers of this reactor
@@ -394,7 +385,7 @@ class QueuePairTest {
                 h.local.step();
             }
             assertEquals(n, io.completions.size());
-            assertEquals(cids, io.completions.stream().map(LoopQueue.Completion::cid).toList(), "completed in order");
+            assertEquals(cids, io.completions.stream().map(ScriptedQueue.Completion::cid).toList(), "completed in order");
             for (int i = 0; i < n; i++) {
                 assertEquals(Status.SUCCESS, io.completions.get(i).status());
                 assertArrayEquals(data[i], disk.asSlice(8L * i * LBA, 4096).toArray(ValueLayout.JAVA_BYTE));
