@@ -8,8 +8,9 @@ import java.lang.foreign.MemorySegment;
 /**
  * One command slot of a queue pair, preallocated per queue entry and reused (nvmet's {@code nvmet_req}, SPDK's
  * {@code spdk_nvmf_request}). It carries the SQE, the CQE fields, the status and the field that caused it, and
- * the data buffer from the reactor's pool. Transport-agnostic: the transport keeps its own per-slot state in
- * arrays indexed by {@link #tag()} (phase 2 gives each transport a command object holding its Request). Confined to the queue's reactor thread.
+ * the data buffer from the reactor's pool. Transport-agnostic: each transport wraps it in a command object of its
+ * own that holds the wire state (TcpCommand, RdmaCommand, as nvmet's {@code nvmet_tcp_cmd} / {@code nvmet_rdma_rsp}
+ * hold an {@code nvmet_req}). Confined to the queue's reactor thread.
  */
 public final class Request {
 
@@ -51,7 +52,6 @@ public final class Request {
     boolean hostToController;
     int bufferIndex = -1;
     MemorySegment buffer;   // the whole registered pool buffer (preallocated segment), or null without data
-    long transferred;       // bytes moved so far (H2C or C2H), for the transport
 
     // execution
     Namespace ns;
@@ -109,8 +109,6 @@ public final class Request {
     /** The data as a segment of exactly {@link #dataLength()} bytes (control path: it allocates a slice). */
     public MemorySegment data() { return buffer.asSlice(0, dataLength); }
 
-    public long transferred() { return transferred; }
-    public void transferred(long v) { transferred = v; }
 
     /** Whether the completion goes after data to the host: a successful command that returns data. */
     public boolean sendsData() {
@@ -150,7 +148,6 @@ public final class Request {
         inCapsuleLength = 0;
         hostToController = false;
         buffer = null;
-        transferred = 0;
         ns = null;
         step = 0;
         nextWaiting = null;
