@@ -23,6 +23,9 @@ public interface RemoteTransport {
     /** Identify Controller SGLS bits the host needs to see for this transport. */
     int sgls();
 
+    /** Whether the transport has a well-known port of its own for discovery (NVMe/TCP: 8009), so the target adds one. */
+    default boolean dedicatedDiscoveryPort() { return false; }
+
     /** Starts listening on {@code port} and hands every new queue to {@code target} (nvmet {@code add_port}). */
     Listener listen(Port port, Target target) throws IOException;
 

@@ -220,7 +220,7 @@ public final class Target implements AutoCloseable {
             String want = Integer.toString(options.discoveryPort());
             List<Port> extra = new ArrayList<>();
             for (Port p : list) {
-                if (!p.transport().type().equals("tcp")) {
+                if (!p.transport().dedicatedDiscoveryPort()) {
                     continue;
                 }
                 boolean has = list.stream().anyMatch(o -> o.transport() == p.transport()

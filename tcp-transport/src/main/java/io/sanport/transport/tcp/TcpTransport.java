@@ -44,6 +44,12 @@ public final class TcpTransport implements RemoteTransport {
         return IdentifyController.SGLS_SUPPORTED | IdentifyController.SGLS_OFFSET;
     }
 
+    /** NVMe/TCP has its own discovery port, 8009 (TP 8000). */
+    @Override
+    public boolean dedicatedDiscoveryPort() {
+        return true;
+    }
+
     /** The largest in-capsule data accepted on any queue: admin and fabrics commands carry up to 8 KiB. */
     static int maxInCapsule() {
         return Math.max(Capsule.IN_CAPSULE_DATA, CapsuleCommand.ADMIN_IN_CAPSULE_MAX);
