@@ -54,7 +54,8 @@ if [ "${1:-}" = --in-guest ]; then
     local rc=$?
     grep -v '^Picked up' "$out" | sed 's/^/     /'
     if [ $rc = 0 ]; then ok "$name: rw-test over RDMA, $queues I/O queues ($(awk "BEGIN{printf \"%.1f\", $EPOCHREALTIME - $t}") s)"
-    else ko "$name: rw-test over RDMA (exit $rc)"; fi
+    else ko "$name: rw-test over RDMA (exit $rc)"
+         [ -n "$spid" ] && tail -n 25 "$LOG" | sed 's/^/  target| /'; fi
   }
 
   # ---- a) kernel nvmet-rdma
@@ -108,6 +109,7 @@ if [ "${1:-}" = --in-guest ]; then
     if [ $rc = 0 ] && grep -qi stopped "$LOG"; then ok "b5 SIGTERM: sanport exits 0 and says stopped"
     else ko "b5 SIGTERM: exit $rc"; tail -n 15 "$LOG" | sed 's/^/  | /'; fi
     # the target dies under load: the host's I/O must end in a transport error, not hang
+    LOG=$WORK/target-b6.log
     if start_sanport; then
       cout=$WORK/until-failure.out
       "${JAVA[@]}" io.sanport.client.ClientMain until-failure --transport rdma --addr $ADDR --port 4421 --nqn $SNQN \
