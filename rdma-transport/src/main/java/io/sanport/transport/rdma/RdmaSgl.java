@@ -35,6 +35,7 @@ final class RdmaSgl {
     /**
      * Checks SGL1 of {@code sqe}; {@code received} is how many bytes followed the SQE in the capsule,
      * {@code maxInCapsule} what IOCCSZ allows, {@code maxTransfer} the largest buffer a command may use.
+     * Every range check is written as {@code len > max - off} with {@code off <= max} checked first.
      * Returns {@link Status#SUCCESS} or the status code (without DNR; the core adds it).
      */
     int map(MemorySegment sqe, int received, int maxInCapsule, long maxTransfer) {
@@ -45,12 +46,13 @@ final class RdmaSgl {
                 if (SglDescriptor.subtype(id) != SglDescriptor.SUBTYPE_OFFSET) {
                     return Status.INVALID_FIELD;
                 }
+                // off is the host's u64, len a u32: compared without adding them, so nothing wraps
                 long off = SglDescriptor.address(sqe, AT);
                 long len = SglDescriptor.length(sqe, AT);
-                if (off < 0 || off + len > maxInCapsule) {
+                if (Long.compareUnsigned(off, maxInCapsule) > 0 || len > maxInCapsule - off) {
                     return Status.SGL_INVALID_OFFSET;
                 }
-                if (off + len > received) {
+                if (off > received || len > received - off) {
                     return Status.SGL_INVALID_DATA; // the capsule is shorter than its SGL says
                 }
                 length = len;

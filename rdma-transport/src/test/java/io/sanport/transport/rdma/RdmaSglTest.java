@@ -90,6 +90,23 @@ class RdmaSglTest {
     }
 
     @Test
+    void inCapsuleRangesNearTheTopOfTheAddressSpaceDoNotWrap() {
+        inCapsule(0x7FFF_FFFF_FFFF_FC00L, 1024);   // off + len = 2^63: negative as a long
+        assertEquals(Status.SGL_INVALID_OFFSET, sgl.map(sqe, 1, INLINE, MAX));
+        inCapsule((1L << 63) - 64, 8192);          // would start 64 bytes before the data: the SQE, then stale bytes
+        assertEquals(Status.SGL_INVALID_OFFSET, sgl.map(sqe, 0, INLINE, MAX));
+        inCapsule(-1L, 2);                         // off + len wraps to 1
+        assertEquals(Status.SGL_INVALID_OFFSET, sgl.map(sqe, INLINE, INLINE, MAX));
+        inCapsule(16, 0xFFFF_FFFFL);               // the largest length
+        assertEquals(Status.SGL_INVALID_OFFSET, sgl.map(sqe, INLINE, INLINE, MAX));
+        inCapsule(INLINE - 16, 16);                // the last 16 bytes: fine when they came
+        assertEquals(Status.SUCCESS, sgl.map(sqe, INLINE, INLINE, MAX));
+        inCapsule(100, 16);                        // within IOCCSZ but past what the capsule carried
+        assertEquals(Status.SGL_INVALID_DATA, sgl.map(sqe, 64, INLINE, MAX));
+        assertEquals(Status.SGL_INVALID_DATA, sgl.map(sqe, 0, INLINE, MAX)); // no bytes after the SQE at all
+    }
+
+    @Test
     void otherTypesAreRefused() {
         SglDescriptor.set(sqe, AT, 0, 4096, SglDescriptor.ID_TCP_TRANSPORT);
         assertEquals(Status.SGL_INVALID_TYPE, sgl.map(sqe, 0, INLINE, MAX));

@@ -1,0 +1,72 @@
+package io.sanport.transport.rdma;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sanport.nvme.CompletionQueueEntry;
+import io.sanport.nvme.IoOpcode;
+import io.sanport.nvme.SglDescriptor;
+import io.sanport.nvme.Status;
+import io.sanport.nvme.SubmissionQueueEntry;
+import io.sanport.nvme.fabrics.ConnectCommand;
+import io.sanport.transport.rdma.FakeVerbsProvider.Host;
+import java.lang.foreign.MemorySegment;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a hostile or broken host on the fabric can do to the NVMe/RDMA target ([harden]), over the fake verbs
+ * provider: every case ends with the target answering with the right status or ending that one queue, and the
+ * other queues on the same reactor still serving I/O.
+ */
+class RdmaHardeningTest extends RdmaHostSide {
+
+    /** The next response on {@code h}: its status code (without DNR). */
+    static int status(Host h) throws InterruptedException {
+        return Status.code(CompletionQueueEntry.status(response(h)));
+    }
+
+    // ---------------------------------------------------------------- in-capsule SGL ranges
+
+    @Test
+    void aConnectWhoseInCapsuleRangeWrapsIsRefusedAndTheReactorLives() throws Exception {
+        RdmaLoopback.Connection admin = admin();
+        Host good = io(1).host();
+        RdmaLoopback.Connection c = lo.connect(2, 127);
+        MemorySegment s = connectSqe(2, 127);
+        SglDescriptor.set(s, SubmissionQueueEntry.OFFSET_DPTR, 0x7FFF_FFFF_FFFF_FC00L, ConnectCommand.DATA_LENGTH,
+                SglDescriptor.ID_DATA_OFFSET);
+        c.host().send(capsule(s, arena.allocate(1))); // 65 bytes: one after the SQE
+        assertEquals(Status.SGL_INVALID_OFFSET, status(c.host()));
+
+        MemorySegment bare = connectSqe(2, 127); // 64 bytes: no receive buffer is kept for its data
+        SglDescriptor.set(bare, SubmissionQueueEntry.OFFSET_DPTR, 0x7FFF_FFFF_FFFF_FC00L, ConnectCommand.DATA_LENGTH,
+                SglDescriptor.ID_DATA_OFFSET);
+        c.host().send(capsule(bare, null));
+        assertEquals(Status.SGL_INVALID_OFFSET, status(c.host()));
+
+        keyedRead(good, 0, 512, SglDescriptor.ID_KEYED);
+        assertTrue(!admin.host().inError() && !good.inError() && !c.host().inError());
+        assertEquals(0, lo.stats.protocolErrors(), "an NVMe error, not a framing error");
+    }
+
+    @Test
+    void aWriteWhoseInCapsuleRangeStartsBeforeTheDataWritesNothing() throws Exception {
+        admin();
+        Host victim = io(1).host();
+        Host attacker = io(2).host();
+        // another host's in-capsule write leaves its bytes in a shared receive buffer
+        MemorySegment secret = pattern(8192, 42);
+        MemorySegment w = rw(IoOpcode.WRITE, 100, 8192);
+        SglDescriptor.set(w, SubmissionQueueEntry.OFFSET_DPTR, 0, 8192, SglDescriptor.ID_DATA_OFFSET);
+        victim.send(capsule(w, secret));
+        assertEquals(Status.SUCCESS, status(victim));
+
+        MemorySegment steal = rw(IoOpcode.WRITE, 200, 8192);
+        SglDescriptor.set(steal, SubmissionQueueEntry.OFFSET_DPTR, (1L << 63) - 64, 8192, SglDescriptor.ID_DATA_OFFSET);
+        attacker.send(capsule(steal, null));
+        assertEquals(Status.SGL_INVALID_OFFSET, status(attacker));
+        MemorySegment stored = keyedRead(attacker, 200, 8192, SglDescriptor.ID_KEYED);
+        assertEquals(-1, stored.mismatch(arena.allocate(8192)), "the namespace still holds zeroes");
+        assertEquals(-1, secret.mismatch(keyedRead(victim, 100, 8192, SglDescriptor.ID_KEYED)));
+    }
+}
