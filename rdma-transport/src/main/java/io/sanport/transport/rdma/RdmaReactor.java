@@ -54,12 +54,11 @@ final class RdmaReactor {
     static final int CQ_ENTRIES = Integer.getInteger("sanport.rdma.cqEntries", 16384);
     private static final int POLLIN = 1;
     /**
-     * Access of the pool MR. REMOTE_READ | REMOTE_WRITE let a host reach every pool buffer with the pool's rkey;
-     * only LOCAL_WRITE is needed (we post the RDMA READs and WRITEs): kept as is in this phase, a later issue
-     * narrows it.
+     * Access of the pool MR: local only. The target posts every RDMA READ (into the pool: LOCAL_WRITE) and WRITE
+     * itself, as nvmet does with the device's local DMA lkey; REMOTE_READ/WRITE would let any QP on the PD that
+     * guesses the rkey read or overwrite other hosts' in-flight data.
      */
-    static final int POOL_ACCESS = Ibverbs.IBV_ACCESS_LOCAL_WRITE | Ibverbs.IBV_ACCESS_REMOTE_READ
-            | Ibverbs.IBV_ACCESS_REMOTE_WRITE;
+    static final int POOL_ACCESS = Ibverbs.IBV_ACCESS_LOCAL_WRITE;
 
     final RdmaDevice device;
     final Reactor reactor;

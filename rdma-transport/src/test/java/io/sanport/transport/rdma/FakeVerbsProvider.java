@@ -64,6 +64,9 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
     static final int MAX_CQE = 1 << 16;
     static final int MAX_SRQ_WR = 4096;
     static final int MAX_QP_INIT_RD_ATOM = 16;
+    /** What a host registers its I/O buffers with: the target reads and writes them. */
+    static final int HOST_ACCESS = Ibverbs.IBV_ACCESS_LOCAL_WRITE | Ibverbs.IBV_ACCESS_REMOTE_READ
+            | Ibverbs.IBV_ACCESS_REMOTE_WRITE;
     private static final FunctionDescriptor POST = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
     private static final MethodHandle READ = Native.downcall(Native.LIBC, "read",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
@@ -91,6 +94,7 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
     private final Map<Long, Cq> cqs = new HashMap<>();
     private final Map<Long, ArrayDeque<RecvWr>> srqs = new HashMap<>();
     private final Map<Integer, MemorySegment> regions = new HashMap<>(); // key (lkey = rkey) -> memory
+    private final Map<Integer, Integer> access = new HashMap<>();         // key -> IBV_ACCESS_* it was registered with
     private final Map<Long, Host> byQp = new HashMap<>();
     private final List<Integer> channelFds = new ArrayList<>();
     private final List<String> errors = new ArrayList<>();
@@ -227,6 +231,7 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
             synchronized (FakeVerbsProvider.this) {
                 int key = nextKey++;
                 regions.put(key, region);
+                access.put(key, HOST_ACCESS);
                 return key;
             }
         }
@@ -266,9 +271,16 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
             if (local == null) {
                 return Ibverbs.IBV_WC_LOC_PROT_ERR;
             }
+            if (wr.opcode() == Ibverbs.IBV_WR_RDMA_READ
+                    && (access.getOrDefault(wr.lkey(), 0) & Ibverbs.IBV_ACCESS_LOCAL_WRITE) == 0) {
+                errors.add("QP " + qpNum + ": an RDMA READ into an MR without LOCAL_WRITE");
+                return Ibverbs.IBV_WC_LOC_PROT_ERR;
+            }
             switch (wr.opcode()) {
                 case Ibverbs.IBV_WR_RDMA_READ, Ibverbs.IBV_WR_RDMA_WRITE -> {
-                    MemorySegment remote = remoteMemory(wr.remoteAddr(), wr.length(), wr.rkey());
+                    MemorySegment remote = remoteMemory(wr.remoteAddr(), wr.length(), wr.rkey(),
+                            wr.opcode() == Ibverbs.IBV_WR_RDMA_READ ? Ibverbs.IBV_ACCESS_REMOTE_READ
+                                    : Ibverbs.IBV_ACCESS_REMOTE_WRITE);
                     if (remote == null) {
                         return Ibverbs.IBV_WC_REM_ACCESS_ERR;
                     }
@@ -304,9 +316,11 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
         return r.asSlice(addr - r.address(), length);
     }
 
-    private MemorySegment remoteMemory(long addr, int length, int rkey) {
+    /** The MR of {@code rkey} as a remote peer may reach it with {@code needed} (IBV_ACCESS_REMOTE_*), or null. */
+    private MemorySegment remoteMemory(long addr, long length, int rkey, int needed) {
         MemorySegment r = regions.get(rkey);
-        if (r == null || addr < r.address() || addr + length > r.address() + r.byteSize()) {
+        if (r == null || (access.getOrDefault(rkey, 0) & needed) != needed
+                || addr < r.address() || addr + length > r.address() + r.byteSize()) {
             return null;
         }
         return r.asSlice(addr - r.address(), length);
@@ -565,12 +579,33 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
         mr.set(JAVA_INT, IbvMr.LKEY, key);
         mr.set(JAVA_INT, IbvMr.RKEY, key);
         regions.put(key, region);
+        this.access.put(key, access);
         return mr;
     }
 
     @Override
     public synchronized void ibv_dereg_mr(MemorySegment mr) {
         regions.remove(IbvMr.lkey(mr));
+        access.remove(IbvMr.lkey(mr));
+    }
+
+    /** The access flags the target registered {@code region} with (exactly that region), or -1 if it did not. */
+    synchronized int access(MemorySegment region) {
+        for (Map.Entry<Integer, MemorySegment> e : regions.entrySet()) {
+            MemorySegment r = e.getValue();
+            if (r.address() == region.address() && r.byteSize() == region.byteSize() && access.containsKey(e.getKey())) {
+                return access.get(e.getKey());
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * Whether any QP on the PD that knows (or guesses) {@code rkey} could RDMA READ or WRITE ({@code needed}:
+     * IBV_ACCESS_REMOTE_READ / _WRITE) {@code length} bytes at {@code addr}: what the MR's access flags allow.
+     */
+    synchronized boolean remotelyAccessible(int rkey, long addr, long length, int needed) {
+        return remoteMemory(addr, length, rkey, needed) != null;
     }
 
     /** Only the move to ERR the target makes: every WR posted after it flushes. */

@@ -1,8 +1,10 @@
 package io.sanport.transport.rdma;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sanport.bindings.verbs.Ibverbs;
 import io.sanport.nvme.CompletionQueueEntry;
 import io.sanport.nvme.IoOpcode;
 import io.sanport.nvme.SglDescriptor;
@@ -68,5 +70,28 @@ class RdmaHardeningTest extends RdmaHostSide {
         MemorySegment stored = keyedRead(attacker, 200, 8192, SglDescriptor.ID_KEYED);
         assertEquals(-1, stored.mismatch(arena.allocate(8192)), "the namespace still holds zeroes");
         assertEquals(-1, secret.mismatch(keyedRead(victim, 100, 8192, SglDescriptor.ID_KEYED)));
+    }
+
+    // ---------------------------------------------------------------- memory regions
+
+    @Test
+    void thePoolIsRegisteredForLocalAccessOnly() throws Exception {
+        admin();
+        Host h = io(1).host();
+        MemorySegment pool = lo.target.memory(lo.reactor).pool().region();
+        assertEquals(Ibverbs.IBV_ACCESS_LOCAL_WRITE, lo.verbs.access(pool),
+                "the target posts every RDMA READ and WRITE itself: no host needs the pool's rkey");
+        assertFalse(lo.verbs.remotelyAccessible(lo.rr.poolLkey, pool.address(), 4096, Ibverbs.IBV_ACCESS_REMOTE_READ),
+                "a QP guessing the key reads nobody's in-flight data");
+        assertFalse(lo.verbs.remotelyAccessible(lo.rr.poolLkey, pool.address(), 4096, Ibverbs.IBV_ACCESS_REMOTE_WRITE),
+                "nor overwrites it");
+        // the target still moves data both ways through the pool with its local key
+        MemorySegment data = pattern(65536, 7);
+        MemorySegment w = rw(IoOpcode.WRITE, 512, 65536);
+        SglDescriptor.setKeyed(w, SubmissionQueueEntry.OFFSET_DPTR, data.address(), 65536, h.register(data),
+                SglDescriptor.ID_KEYED);
+        h.send(capsule(w, null));
+        assertEquals(Status.SUCCESS, status(h));
+        assertEquals(-1, data.mismatch(keyedRead(h, 512, 65536, SglDescriptor.ID_KEYED)));
     }
 }
