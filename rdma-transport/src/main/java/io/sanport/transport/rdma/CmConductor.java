@@ -52,9 +52,9 @@ final class CmConductor {
         listening = false;
         for (RdmaQueue q : queues.values()) {
             try {
-                q.reactor.execute(() -> {
+                q.reactor.execute(() -> q.run(() -> {
                     if (!q.isEstablished()) q.shutdown();
-                });
+                }));
             } catch (RejectedExecutionException e) {
                 // its reactor is closing
             }
@@ -77,6 +77,17 @@ final class CmConductor {
         }
         RdmaQueue q = queues.get(RdmaCmId.context(id).address());
         ack(event);
+        try {
+            connectionEvent(type, id, q);
+        } catch (RuntimeException e) {
+            // the CM thread serves every connection of the port: one event that fails ends its queue only
+            LOG.log(System.Logger.Level.WARNING, (q != null ? q.toString() : "an NVMe/RDMA connection") + ": "
+                    + Rdmacm.rdma_event_str(type) + " failed; disconnecting", e);
+            onReactor(q, q == null ? null : q::shutdown);
+        }
+    }
+
+    private void connectionEvent(int type, MemorySegment id, RdmaQueue q) {
         switch (type) {
             case Rdmacm.RDMA_CM_EVENT_ESTABLISHED -> onReactor(q, q == null ? null : q::established);
             case Rdmacm.RDMA_CM_EVENT_DISCONNECTED -> {
@@ -131,8 +142,8 @@ final class CmConductor {
             RdmaConnParam.flow_control(param, 0, 1);
             RdmaConnParam.rnr_retry_count(param, 0, 7);
             Rdmacm.rdma_accept(id, param);
-        } catch (ErrnoException e) {
-            LOG.log(System.Logger.Level.WARNING, "accepting queue " + req.qid() + " from " + peer + ": " + e.getMessage());
+        } catch (ErrnoException | RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "accepting queue " + req.qid() + " from " + peer + ": " + e);
             onReactor(q, q::shutdown); // destroyed through the usual path
         }
     }
@@ -157,17 +168,21 @@ final class CmConductor {
 
     /** {@code q} is quiesced: its QP and cm_id go. */
     void destroy(RdmaQueue q) {
-        factory.destroy(q);
-        queues.remove(q.handle);
-        statsFile.write();
+        try {
+            factory.destroy(q);
+        } finally {
+            queues.remove(q.handle); // forgotten whatever happened, or the conductor never ends
+            statsFile.write();
+        }
     }
 
+    /** Runs {@code task} on {@code q}'s reactor; what it throws ends {@code q} only. */
     private static void onReactor(RdmaQueue q, Runnable task) {
         if (q == null) {
             return;
         }
         try {
-            q.reactor.execute(task);
+            q.reactor.execute(() -> q.run(task));
         } catch (RejectedExecutionException e) {
             // the reactor is closing: the queue goes with it
         }

@@ -126,7 +126,11 @@ final class RdmaListener implements RemoteTransport.Listener {
             while (true) {
                 statsFile.tick();
                 for (Runnable t; (t = tasks.poll()) != null; ) {
-                    t.run();
+                    try {
+                        t.run();
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.ERROR, "an RDMA CM task on " + port + " failed", e);
+                    }
                 }
                 if (closing && listening) {
                     stopListening();

@@ -35,7 +35,7 @@ import java.util.function.Consumer;
  * quiesces the requests ({@link QueuePair#close}); after it, the QP and the cm_id are destroyed by the conductor.
  * Reactor thread only, except {@link #disconnect}.
  */
-final class RdmaQueue implements RemoteQueue {
+final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
     private static final System.Logger LOG = System.getLogger("sanport.rdma");
     /** Request slots beyond HSQSIZE + 1, as the core's (a completion reaches the host before our SEND completes). */
     static final int SPARE = 4;
@@ -146,7 +146,11 @@ final class RdmaQueue implements RemoteQueue {
             if (closing) {
                 rr.repost(early[i]); // an earlier one ended the queue
             } else {
-                command(early[i], earlyLength[i]);
+                try {
+                    command(early[i], earlyLength[i]); // owns the buffer from the call on, also when it throws
+                } catch (RuntimeException e) {
+                    fault(e);
+                }
             }
         }
     }
@@ -162,8 +166,14 @@ final class RdmaQueue implements RemoteQueue {
 
     // ---------------------------------------------------------------- receive
 
+    @Override
+    public int qpNum() {
+        return qpNum;
+    }
+
     /** A capsule arrived in receive buffer {@code index} ({@code length} bytes). */
-    void received(int index, int length) {
+    @Override
+    public void received(int index, int length) {
         capsules++;
         counters.capsules++;
         if (closing) {
@@ -188,7 +198,10 @@ final class RdmaQueue implements RemoteQueue {
         command(index, length);
     }
 
-    /** Starts the command whose capsule is in receive buffer {@code index}: a core slot, its RdmaCommand, the SQE. */
+    /**
+     * Starts the command whose capsule is in receive buffer {@code index}: a core slot, its RdmaCommand, the SQE.
+     * The command holds the buffer from the start, so a teardown gives it back whatever happens after.
+     */
     private void command(int index, int length) {
         Request r = queue.acquire();
         if (r == null || r.tag() >= commands.length) {
@@ -197,21 +210,21 @@ final class RdmaQueue implements RemoteQueue {
             protocolError("more commands outstanding than the queue holds (" + queue.capacity() + ")");
             return;
         }
+        RdmaCommand c = commands[r.tag()];
+        int extra = length - (int) SubmissionQueueEntry.SIZE;
+        c.bind(r, index, extra);
         MemorySegment.copy(rr.recvBuffer(index), 0, r.sqe(), 0, SubmissionQueueEntry.SIZE);
         if (queue.qid() < 0 && r.opcode() == FabricsCommand.OPCODE
                 && FabricsCommand.fctype(r.sqe()) == FabricsCommand.FCTYPE_CONNECT
                 && ConnectCommand.qid(r.sqe()) != cmQid) {
             // the QP was sized for the queue the RDMA CM request named: a Connect for another one is a lie
+            repost(c);
             queue.release(r);
-            rr.repost(index);
             protocolError("Connect for queue " + ConnectCommand.qid(r.sqe()) + " on the QP of queue " + cmQid);
             return;
         }
-        RdmaCommand c = commands[r.tag()];
-        int extra = length - (int) SubmissionQueueEntry.SIZE;
-        c.bind(r, extra > 0 ? index : -1, extra);
         if (extra == 0) {
-            rr.repost(index);
+            repost(c);
         }
         queue.start(r);
         if (c.recvIndex >= 0 && r.inCapsuleLength() == 0 && !closing && r.state() != Request.State.FREE) {
@@ -269,7 +282,8 @@ final class RdmaQueue implements RemoteQueue {
     }
 
     /** A send-queue WR completed (or was flushed). */
-    void sendCompleted(int kind, int tag, int status, int vendorErr) {
+    @Override
+    public void sendCompleted(int kind, int tag, int status, int vendorErr) {
         sq.completed(kind);
         if (status != Ibverbs.IBV_WC_SUCCESS) {
             if (status != Ibverbs.IBV_WC_WR_FLUSH_ERR && !closing) {
@@ -326,9 +340,29 @@ final class RdmaQueue implements RemoteQueue {
     @Override
     public void disconnect() {
         try {
-            reactor.execute(this::shutdown);
+            reactor.execute(() -> run(this::shutdown));
         } catch (RejectedExecutionException e) {
             // the reactor is gone, and everything with it
+        }
+    }
+
+    /**
+     * Handling this queue's completion or task threw: only this queue ends (QP to ERR, disconnect), logged with
+     * its peer; what it holds goes back through the usual teardown.
+     */
+    @Override
+    public void fault(RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, this + ": failed, disconnecting this queue", e);
+        stats.queueFaults.incrementAndGet();
+        shutdown();
+    }
+
+    /** Runs {@code task} (a CM event, a disconnect) for this queue on its reactor: what it throws ends this queue only. */
+    void run(Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException e) {
+            fault(e);
         }
     }
 

@@ -40,6 +40,23 @@ import java.util.concurrent.atomic.AtomicInteger;
 final class RdmaReactor {
     private static final System.Logger LOG = System.getLogger("sanport.rdma");
 
+    /**
+     * What the reactor hands one QP's work completions to: an {@link RdmaQueue}. A call that throws ends that
+     * QP only ({@link #fault}); the reactor and every other QP on it go on. Reactor thread.
+     */
+    interface Endpoint {
+        int qpNum();
+
+        /** A capsule of {@code length} bytes in receive buffer {@code index}: the endpoint owns the buffer now. */
+        void received(int index, int length);
+
+        /** A send-queue WR of {@code kind} for command {@code tag} completed (or was flushed). */
+        void sendCompleted(int kind, int tag, int status, int vendorErr);
+
+        /** A call above threw {@code e}: end this QP (to ERR, disconnect) and give back what it holds. */
+        void fault(RuntimeException e);
+    }
+
     /** wr_id = kind << 56 | queue slot << 32 | tag (sends) or receive buffer index (receives). */
     static final int KIND_RECV = 1;
     static final int KIND_READ = 2;
@@ -83,11 +100,11 @@ final class RdmaReactor {
     private final AtomicInteger cqBudget;
 
     // reactor thread
-    private final RdmaQueue[] queues = new RdmaQueue[MAX_QUEUES];
+    private final Endpoint[] queues = new Endpoint[MAX_QUEUES];
     private final int[] freeSlots = new int[MAX_QUEUES];
     private int freeTop;
     private int live;                 // queues whose QP is not drained yet: the channel poll stays posted for them
-    private RdmaQueue lastHit;
+    private Endpoint lastHit;
     private final int[] reposts;
     private int repostCount;
     private boolean draining;
@@ -207,7 +224,7 @@ final class RdmaReactor {
     // ---------------------------------------------------------------- reactor thread
 
     /** Takes {@code q} in: a slot for its wr_ids, and the channel poll is posted if it was not. */
-    int register(RdmaQueue q) {
+    int register(Endpoint q) {
         if (freeTop == 0) {
             return -1;
         }
@@ -226,7 +243,7 @@ final class RdmaReactor {
     }
 
     /** {@code q}'s QP is drained: no completion of it will come; the poll may stop with the last such queue. */
-    void drained(RdmaQueue q) {
+    void drained(Endpoint q) {
         live--;
         if (live == 0 && pollArmed && !reactor.cancel(poll)) {
             pollArmed = false; // it never reached the ring
@@ -234,7 +251,7 @@ final class RdmaReactor {
         updateIdle();
     }
 
-    void unregister(RdmaQueue q, int slot) {
+    void unregister(Endpoint q, int slot) {
         if (slot >= 0 && queues[slot] == q) {
             queues[slot] = null;
             freeSlots[freeTop++] = slot;
@@ -342,31 +359,53 @@ final class RdmaReactor {
                 repost(index);
                 return;
             }
-            RdmaQueue q = byQpNum(IbvWc.qp_num(wc, at));
+            Endpoint q = byQpNum(IbvWc.qp_num(wc, at));
             if (q == null) {
                 repost(index); // a QP already gone
                 return;
             }
-            q.received(index, IbvWc.byte_len(wc, at));
+            try {
+                q.received(index, IbvWc.byte_len(wc, at));
+            } catch (RuntimeException e) {
+                fault(q, e);
+            }
             return;
         }
         int slot = (int) (wrId >>> 32) & 0xFFFF;
-        RdmaQueue q = slot < MAX_QUEUES ? queues[slot] : null;
+        Endpoint q = slot < MAX_QUEUES ? queues[slot] : null;
         if (q == null) {
             LOG.log(System.Logger.Level.WARNING, reactor.name() + ": completion for no queue (wr_id 0x"
                     + Long.toHexString(wrId) + ")");
             return;
         }
-        q.sendCompleted(kind, (int) wrId, status, IbvWc.vendor_err(wc, at));
+        try {
+            q.sendCompleted(kind, (int) wrId, status, IbvWc.vendor_err(wc, at));
+        } catch (RuntimeException e) {
+            fault(q, e);
+        }
     }
 
-    private RdmaQueue byQpNum(int qpNum) {
-        RdmaQueue q = lastHit;
-        if (q != null && q.qpNum == qpNum) {
+    /**
+     * {@code q} threw while handling one of its completions (wire input it did not expect, a bug): it ends alone
+     * and the drain goes on with the next completion. Nothing thrown for one QP may reach the ring's loop, which
+     * would take every queue of this reactor with it.
+     */
+    private void fault(Endpoint q, RuntimeException e) {
+        try {
+            q.fault(e);
+        } catch (RuntimeException again) {
+            again.addSuppressed(e);
+            LOG.log(System.Logger.Level.ERROR, reactor.name() + ": ending " + q + " after a failure failed too", again);
+        }
+    }
+
+    private Endpoint byQpNum(int qpNum) {
+        Endpoint q = lastHit;
+        if (q != null && q.qpNum() == qpNum) {
             return q;
         }
-        for (RdmaQueue c : queues) {
-            if (c != null && c.qpNum == qpNum) {
+        for (Endpoint c : queues) {
+            if (c != null && c.qpNum() == qpNum) {
                 lastHit = c;
                 return c;
             }

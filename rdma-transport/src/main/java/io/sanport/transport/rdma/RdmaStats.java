@@ -32,6 +32,7 @@ public final class RdmaStats {
     final AtomicLong connections = new AtomicLong();
     final AtomicLong rejected = new AtomicLong();
     final AtomicLong protocolErrors = new AtomicLong();
+    final AtomicLong queueFaults = new AtomicLong();
 
     Counters counters(Reactor reactor) {
         return byReactor.computeIfAbsent(reactor, r -> new Counters());
@@ -61,10 +62,13 @@ public final class RdmaStats {
     public long rejected() { return rejected.get(); }
     /** Queues ended for a protocol violation. */
     public long protocolErrors() { return protocolErrors.get(); }
+    /** Queues ended because handling their input threw (a bug, logged with the peer); the reactor went on. */
+    public long queueFaults() { return queueFaults.get(); }
 
     @Override
     public String toString() {
         return "connections=" + connections() + " rejected=" + rejected() + " protocol_errors=" + protocolErrors()
+                + " queue_faults=" + queueFaults()
                 + " capsules=" + capsules() + " rdma_reads=" + rdmaReads() + " rdma_read_bytes=" + rdmaReadBytes()
                 + " rdma_writes=" + rdmaWrites() + " rdma_write_bytes=" + rdmaWriteBytes() + " sends=" + sends()
                 + " sends_with_invalidate=" + sendsWithInvalidate() + " keyed_bytes_copied=" + keyedBytesCopied()

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sanport.bindings.verbs.Ibverbs;
+import io.sanport.nvme.AdminOpcode;
 import io.sanport.nvme.CompletionQueueEntry;
 import io.sanport.nvme.IoOpcode;
 import io.sanport.nvme.SglDescriptor;
@@ -13,6 +14,8 @@ import io.sanport.nvme.SubmissionQueueEntry;
 import io.sanport.nvme.fabrics.ConnectCommand;
 import io.sanport.transport.rdma.FakeVerbsProvider.Host;
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -93,5 +96,64 @@ class RdmaHardeningTest extends RdmaHostSide {
         h.send(capsule(w, null));
         assertEquals(Status.SUCCESS, status(h));
         assertEquals(-1, data.mismatch(keyedRead(h, 512, 65536, SglDescriptor.ID_KEYED)));
+    }
+
+    // ---------------------------------------------------------------- fault isolation
+
+    /** A QP whose every receive throws, as a bug in one queue's handling would: it can only end itself. */
+    static final class ThrowingEndpoint implements RdmaReactor.Endpoint {
+        final RdmaReactor rr;
+        final int qpNum;
+        final AtomicInteger faults = new AtomicInteger();
+        int slot = -1;
+
+        ThrowingEndpoint(RdmaReactor rr, int qpNum) {
+            this.rr = rr;
+            this.qpNum = qpNum;
+        }
+
+        @Override public int qpNum() { return qpNum; }
+
+        @Override
+        public void received(int index, int length) {
+            rr.repost(index); // what it owns goes back before it fails
+            throw new IllegalStateException("injected: a handler bug");
+        }
+
+        @Override
+        public void sendCompleted(int kind, int tag, int status, int vendorErr) {
+            throw new IllegalStateException("injected: a handler bug");
+        }
+
+        @Override
+        public void fault(RuntimeException e) {
+            faults.incrementAndGet();
+            rr.drained(this);
+            rr.unregister(this, slot);
+        }
+    }
+
+    @Test
+    void aHandlerThatThrowsEndsItsQpOnlyAndTheReactorGoesOn() throws Exception {
+        int posted = lo.verbs.postedReceives();
+        RdmaLoopback.Connection admin = admin();
+        Host good = io(1).host();
+        Host rogue = lo.verbs.connect(lo.rr.cq, lo.rr.srq);
+        ThrowingEndpoint bad = new ThrowingEndpoint(lo.rr, rogue.qpNum);
+        lo.reactor.call(r -> bad.slot = lo.rr.register(bad)).get(5, TimeUnit.SECONDS);
+        rogue.send(capsule(noData(AdminOpcode.KEEP_ALIVE), null));
+        waitFor(() -> bad.faults.get() == 1, "the throwing handler is ended");
+        for (int i = 0; i < 8; i++) {
+            assertEquals(-1, arena.allocate(512).mismatch(keyedRead(good, i, 512, SglDescriptor.ID_KEYED)));
+        }
+        assertEquals(Status.SUCCESS, status(sendNoData(admin.host(), AdminOpcode.KEEP_ALIVE)));
+        assertEquals(1, bad.faults.get(), "ended once");
+        waitFor(() -> lo.verbs.postedReceives() == posted, "every receive buffer reposted");
+    }
+
+    /** Sends a command without data on {@code h}; returns {@code h} for the response. */
+    Host sendNoData(Host h, int opcode) {
+        h.send(capsule(noData(opcode), null));
+        return h;
     }
 }
