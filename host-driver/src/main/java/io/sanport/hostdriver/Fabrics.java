@@ -87,7 +87,7 @@ final class Fabrics {
         int qid = ConnectCommand.qid(sqe);
         int sqsize = ConnectCommand.sqsize(sqe);
         boolean sqFlowDisabled = (ConnectCommand.cattr(sqe) & ConnectCommand.CATTR_DISABLE_SQFLOW) != 0;
-        if (sqsize == 0) {
+        if (sqsize == 0 || sqsize + 1 > q.transport.maxQueueSize()) {
             failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_SQSIZE, false);
             return;
         }

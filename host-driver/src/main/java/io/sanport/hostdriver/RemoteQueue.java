@@ -21,6 +21,15 @@ public interface RemoteQueue {
     /** Sends the completion of {@code r}, after its data for a successful read (nvmet {@code queue_response}); then calls {@link QueuePair#release}. */
     void sendResponse(Request r);
 
+    /**
+     * The largest queue (SQSIZE + 1) a Connect on this queue may ask for: what the transport sized its own
+     * resources by before the Connect (NVMe/RDMA: HSQSIZE + 1 of the RDMA CM request). A deeper Connect is refused
+     * with Connect Invalid Parameters on SQSIZE. Unbounded by default (the core's own limits apply).
+     */
+    default int maxQueueSize() {
+        return Integer.MAX_VALUE;
+    }
+
     /** After a successful Connect: makes room for {@code entries} requests; slot 0 (the Connect) stays (nvmet {@code install_queue}). */
     void install(int entries);
 

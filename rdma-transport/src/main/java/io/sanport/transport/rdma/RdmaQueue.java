@@ -320,13 +320,17 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
         shutdown();
     }
 
+    /** HSQSIZE + 1 from the RDMA CM request: the commands and send queue were sized for it at accept. */
+    @Override
+    public int maxQueueSize() {
+        return capacity - SPARE;
+    }
+
     @Override
     public void install(int entries) {
         if (entries > capacity) {
-            // the Connect asks for more than HSQSIZE in the CM request promised: our buffers are sized by that
-            String what = "Connect SQSIZE + 1 + " + SPARE + " = " + entries + " slots exceed HSQSIZE + 1 + " + SPARE
-                    + " = " + capacity + " from the RDMA CM request";
-            reactor.execute(() -> protocolError(what)); // not from inside the core's Connect
+            // the core refuses a Connect deeper than maxQueueSize(): reaching here is a bug, not wire input
+            throw new IllegalStateException(this + ": " + entries + " slots installed on a queue built for " + capacity);
         }
     }
 

@@ -14,6 +14,10 @@ import io.sanport.nvme.SubmissionQueueEntry;
 import io.sanport.nvme.fabrics.ConnectCommand;
 import io.sanport.transport.rdma.FakeVerbsProvider.Host;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -155,5 +159,61 @@ class RdmaHardeningTest extends RdmaHostSide {
     Host sendNoData(Host h, int opcode) {
         h.send(capsule(noData(opcode), null));
         return h;
+    }
+
+    // ---------------------------------------------------------------- Connect against the RDMA CM request
+
+    @Test
+    void aConnectForADeeperQueueThanTheCmRequestIsRefusedAtOnce() throws Exception {
+        admin();
+        RdmaLoopback.Connection c = lo.connect(1, 31); // RDMA CM: HSQSIZE 31, the QP's buffers sized for 32
+        MemorySegment deeper = connectSqe(1, 127);
+        SglDescriptor.set(deeper, SubmissionQueueEntry.OFFSET_DPTR, 0, ConnectCommand.DATA_LENGTH,
+                SglDescriptor.ID_DATA_OFFSET);
+        c.host().send(capsule(deeper, connectData(cntlid)));
+        MemorySegment cqe = response(c.host());
+        assertEquals(Status.CONNECT_INVALID_PARAM, Status.code(CompletionQueueEntry.status(cqe)));
+        assertEquals(ConnectCommand.invalidParameterDw0((int) ConnectCommand.OFFSET_SQSIZE, false),
+                CompletionQueueEntry.dw0(cqe), "IPO points at SQSIZE");
+        assertFalse(c.host().inError(), "an NVMe error: the host may try again");
+
+        // the same QP with the SQSIZE it asked RDMA CM for, then the whole queue at once
+        MemorySegment honest = connectSqe(1, 31);
+        SglDescriptor.set(honest, SubmissionQueueEntry.OFFSET_DPTR, 0, ConnectCommand.DATA_LENGTH,
+                SglDescriptor.ID_DATA_OFFSET);
+        c.host().send(capsule(honest, connectData(cntlid)));
+        assertEquals(Status.SUCCESS, status(c.host()));
+        Set<Integer> cids = new HashSet<>();
+        List<MemorySegment> capsules = new ArrayList<>();
+        for (int i = 0; i < 31; i++) {
+            capsules.add(keyedWriteCapsule(c.host(), i, pattern(512, i), cids));
+        }
+        c.host().sendAll(capsules);
+        allSucceed(c.host(), cids);
+        assertEquals(0, lo.stats.protocolErrors());
+        assertEquals(0, lo.stats.queueFaults());
+    }
+
+    @Test
+    void capsulesBehindARefusedConnectNeverRunBeyondTheQueue() throws Exception {
+        admin();
+        RdmaLoopback.Connection c = lo.connect(1, 31);
+        MemorySegment deeper = connectSqe(1, 127);
+        SglDescriptor.set(deeper, SubmissionQueueEntry.OFFSET_DPTR, 0, ConnectCommand.DATA_LENGTH,
+                SglDescriptor.ID_DATA_OFFSET);
+        List<MemorySegment> burst = new ArrayList<>();
+        burst.add(capsule(deeper, connectData(cntlid)));
+        for (int i = 0; i < 40; i++) { // more than the 36 slots the QP was built with
+            burst.add(keyedWriteCapsule(c.host(), i, pattern(512, i), new HashSet<>()));
+        }
+        c.host().sendAll(burst); // one drain: all of them before the Connect's response
+        assertEquals(Status.CONNECT_INVALID_PARAM, status(c.host()));
+        waitFor(() -> lo.freed.contains(c.queue()), "the queue is ended: commands on a queue without a controller");
+        for (byte[] b; (b = c.host().response(50, TimeUnit.MILLISECONDS)) != null; ) {
+            assertFalse(Status.code(CompletionQueueEntry.status(MemorySegment.ofArray(b))) == Status.SUCCESS,
+                    "nothing ran on the refused queue");
+        }
+        assertEquals(1, lo.stats.protocolErrors());
+        assertEquals(0, lo.stats.queueFaults(), "no tag beyond the QP's commands");
     }
 }
