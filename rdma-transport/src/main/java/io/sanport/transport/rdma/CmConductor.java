@@ -32,14 +32,22 @@ final class CmConductor {
     private final QueuePairFactory factory;
     private final RdmaStatsFile statsFile;
     private final Map<Long, RdmaQueue> queues = new HashMap<>();
+    private final PendingQueues pending;
     private long nextHandle = 1;
     private boolean listening = true;
 
-    CmConductor(Port port, RdmaStats stats, QueuePairFactory factory, RdmaStatsFile statsFile) {
+    CmConductor(Port port, RdmaStats stats, QueuePairFactory factory, RdmaStatsFile statsFile,
+                PendingQueues.Limits limits) {
+        this.pending = new PendingQueues(limits);
         this.port = port;
         this.stats = stats;
         this.factory = factory;
         this.statsFile = statsFile;
+    }
+
+    /** The conductor's clock (every poll timeout at least): queues without a Connect past their timeout go. */
+    void tick(long now) {
+        pending.expire(now);
     }
 
     /** No listening id and no queue left: the conductor may stop. */
@@ -122,6 +130,11 @@ final class CmConductor {
             reject(id, peer, RdmaCmReject.NO_RSC, "the port is closing");
             return;
         }
+        if (!pending.admits(peer)) {
+            reject(id, peer, RdmaCmReject.NO_RSC, pending.pending(peer) + " queues from this address have not sent"
+                    + " their Connect yet (limit " + pending.limits().maxPendingPerHost() + ")");
+            return;
+        }
         long handle = nextHandle++;
         RdmaQueue q;
         try {
@@ -131,6 +144,7 @@ final class CmConductor {
             return;
         }
         queues.put(handle, q);
+        pending.add(q, System.nanoTime());
         stats.connections.incrementAndGet();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment rep = arena.allocate(RdmaCmReply.LAYOUT);
@@ -171,6 +185,7 @@ final class CmConductor {
         try {
             factory.destroy(q);
         } finally {
+            pending.remove(q);
             queues.remove(q.handle); // forgotten whatever happened, or the conductor never ends
             statsFile.write();
         }

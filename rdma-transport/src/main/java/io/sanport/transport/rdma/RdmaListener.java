@@ -53,7 +53,7 @@ final class RdmaListener implements RemoteTransport.Listener {
         this.boundPort = boundPort;
         this.statsFile = RdmaStatsFile.fromEnvironment(stats);
         this.factory = new QueuePairFactory(target, port, stats, q -> tasks.add(() -> conductor().destroy(q)));
-        this.conductor = new CmConductor(port, stats, factory, statsFile);
+        this.conductor = new CmConductor(port, stats, factory, statsFile, PendingQueues.Limits.fromSystemProperties());
         this.thread = new Thread(this::run, "sanport-rdma-cm-" + boundPort);
         thread.setDaemon(true);
     }
@@ -125,6 +125,7 @@ final class RdmaListener implements RemoteTransport.Listener {
             MemorySegment pollfd = arena.allocate(8, 4);
             while (true) {
                 statsFile.tick();
+                conductor.tick(System.nanoTime());
                 for (Runnable t; (t = tasks.poll()) != null; ) {
                     try {
                         t.run();

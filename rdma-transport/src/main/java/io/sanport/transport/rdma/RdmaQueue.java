@@ -71,6 +71,8 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
     private final int[] earlyLength = new int[EARLY_MAX];
     private int earlyCount;
     private boolean established;
+    /** The host's fabrics Connect succeeded (read by the conductor's Connect timeout). */
+    private volatile boolean connected;
     private boolean closing;
     private boolean drained;
     private boolean freed;
@@ -157,6 +159,26 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
 
     boolean isEstablished() {
         return established;
+    }
+
+    /** Whether the host's fabrics Connect on this queue succeeded; any thread. */
+    boolean connected() {
+        return connected;
+    }
+
+    String peer() {
+        return peer;
+    }
+
+    /** The conductor's Connect timeout ({@link PendingQueues}) passed: end the queue unless its Connect came. */
+    void connectTimedOut(long timeoutMillis) {
+        if (connected || closing) {
+            return;
+        }
+        LOG.log(System.Logger.Level.INFO, this + ": no fabrics Connect within " + timeoutMillis
+                + " ms of the RDMA connection; disconnecting");
+        stats.connectTimeouts.incrementAndGet();
+        shutdown();
     }
 
     /** The connection is gone (DISCONNECTED, an error event) or must go. */
@@ -332,6 +354,7 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
             // the core refuses a Connect deeper than maxQueueSize(): reaching here is a bug, not wire input
             throw new IllegalStateException(this + ": " + entries + " slots installed on a queue built for " + capacity);
         }
+        connected = true; // the core installs a queue on a successful Connect only
     }
 
     @Override

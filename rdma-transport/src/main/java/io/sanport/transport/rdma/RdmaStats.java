@@ -33,6 +33,7 @@ public final class RdmaStats {
     final AtomicLong rejected = new AtomicLong();
     final AtomicLong protocolErrors = new AtomicLong();
     final AtomicLong queueFaults = new AtomicLong();
+    final AtomicLong connectTimeouts = new AtomicLong();
 
     Counters counters(Reactor reactor) {
         return byReactor.computeIfAbsent(reactor, r -> new Counters());
@@ -64,11 +65,13 @@ public final class RdmaStats {
     public long protocolErrors() { return protocolErrors.get(); }
     /** Queues ended because handling their input threw (a bug, logged with the peer); the reactor went on. */
     public long queueFaults() { return queueFaults.get(); }
+    /** Queues ended because their host sent no fabrics Connect within the Connect timeout. */
+    public long connectTimeouts() { return connectTimeouts.get(); }
 
     @Override
     public String toString() {
         return "connections=" + connections() + " rejected=" + rejected() + " protocol_errors=" + protocolErrors()
-                + " queue_faults=" + queueFaults()
+                + " queue_faults=" + queueFaults() + " connect_timeouts=" + connectTimeouts()
                 + " capsules=" + capsules() + " rdma_reads=" + rdmaReads() + " rdma_read_bytes=" + rdmaReadBytes()
                 + " rdma_writes=" + rdmaWrites() + " rdma_write_bytes=" + rdmaWriteBytes() + " sends=" + sends()
                 + " sends_with_invalidate=" + sendsWithInvalidate() + " keyed_bytes_copied=" + keyedBytesCopied()

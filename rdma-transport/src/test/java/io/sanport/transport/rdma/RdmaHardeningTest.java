@@ -216,4 +216,81 @@ class RdmaHardeningTest extends RdmaHostSide {
         assertEquals(1, lo.stats.protocolErrors());
         assertEquals(0, lo.stats.queueFaults(), "no tag beyond the QP's commands");
     }
+
+    // ---------------------------------------------------------------- queues that never send a Connect
+
+    /** Send-queue (and CQ) entries a queue of {@code hsqsize} takes, as QueuePairFactory sizes it. */
+    static int sendDepth(int hsqsize) {
+        return 2 * (hsqsize + 1 + RdmaQueue.SPARE) + 2;
+    }
+
+    /** CM connects that never send a Connect, deep ones first, until the reactor's CQ has no room for any queue. */
+    List<RdmaLoopback.Connection> exhaustTheCq() throws Exception {
+        List<RdmaLoopback.Connection> idle = new ArrayList<>();
+        for (int hsqsize : new int[] {1023, 127, 31}) {
+            while (lo.rr.reserve(sendDepth(hsqsize))) {
+                lo.rr.unreserve(sendDepth(hsqsize));
+                idle.add(lo.connect(1, hsqsize));
+            }
+        }
+        return idle;
+    }
+
+    @Test
+    void queuesThatNeverConnectAreEndedAndGiveTheirCqEntriesBack() throws Exception {
+        long timeoutMs = 300;
+        PendingQueues pending = new PendingQueues(new PendingQueues.Limits(timeoutMs, 1000));
+        lo.pending = pending;
+        List<RdmaLoopback.Connection> idle = exhaustTheCq();
+        assertTrue(idle.size() >= 8, idle.size() + " idle queues");
+        assertFalse(lo.rr.reserve(sendDepth(31)), "a real host's admin queue would now get NO_RSC");
+
+        long start = System.nanoTime();
+        waitFor(() -> {
+            pending.expire(System.nanoTime());
+            return idle.stream().allMatch(c -> lo.freed.contains(c.queue()));
+        }, "every queue without a Connect is ended");
+        assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(timeoutMs) - TimeUnit.MILLISECONDS.toNanos(50),
+                "not before the Connect timeout");
+        assertTrue(idle.stream().allMatch(c -> c.host().inError()), "their QPs went to ERR");
+        assertEquals(idle.size(), lo.stats.connectTimeouts());
+        assertEquals(0, pending.pending(RdmaLoopback.PEER));
+
+        // a real host gets in, and its connected queues outlive the timeout
+        RdmaLoopback.Connection admin = admin();
+        Host h = io(1).host();
+        Thread.sleep(timeoutMs + 50);
+        assertEquals(0, pending.expire(System.nanoTime()), "connected queues are not pending");
+        keyedRead(h, 0, 512, SglDescriptor.ID_KEYED);
+        assertFalse(admin.host().inError() || h.inError());
+        assertEquals(idle.size(), lo.stats.connectTimeouts());
+    }
+
+    @Test
+    void oneAddressMayHoldOnlySoManyQueuesWithoutAConnect() throws Exception {
+        PendingQueues pending = new PendingQueues(new PendingQueues.Limits(60_000, 3));
+        lo.pending = pending;
+        admin();
+        pending.expire(System.nanoTime()); // the admin queue is connected: no longer pending
+        assertTrue(pending.admits(RdmaLoopback.PEER));
+        RdmaLoopback.Connection a = lo.connect(1, 127);
+        RdmaLoopback.Connection b = lo.connect(2, 127);
+        lo.connect(3, 127);
+        assertEquals(3, pending.pending(RdmaLoopback.PEER));
+        assertFalse(pending.admits(RdmaLoopback.PEER), "a fourth CM connect from this address is refused");
+        assertTrue(pending.admits("192.0.2.7"), "other addresses are not");
+
+        // one connects: room again
+        MemorySegment s = connectSqe(1, 127);
+        SglDescriptor.set(s, SubmissionQueueEntry.OFFSET_DPTR, 0, ConnectCommand.DATA_LENGTH, SglDescriptor.ID_DATA_OFFSET);
+        a.host().send(capsule(s, connectData(cntlid)));
+        assertEquals(Status.SUCCESS, status(a.host()));
+        pending.expire(System.nanoTime());
+        assertEquals(2, pending.pending(RdmaLoopback.PEER));
+        assertTrue(pending.admits(RdmaLoopback.PEER));
+        // one goes away without a Connect: it no longer counts once destroyed
+        b.queue().disconnect();
+        waitFor(() -> lo.freed.contains(b.queue()), "the queue is torn down");
+        assertEquals(1, pending.pending(RdmaLoopback.PEER));
+    }
 }

@@ -28,6 +28,8 @@ final class RdmaLoopback implements AutoCloseable {
     static final ReactorConfig SMALL = new ReactorConfig(64, 128 * 1024, 32);
     /** The RDMA READ depth the fake host grants (what RDMA CM would report as initiator_depth). */
     static final int READ_DEPTH = 16;
+    /** The host address every fake QP comes from. */
+    static final String PEER = "127.0.0.2";
 
     final FakeVerbsProvider verbs = new FakeVerbsProvider();
     final RdmaStats stats;
@@ -39,6 +41,8 @@ final class RdmaLoopback implements AutoCloseable {
     final RdmaReactor rr;
     /** Queues their reactor handed back after quiescing (what the conductor would destroy). */
     final Queue<RdmaQueue> freed = new ConcurrentLinkedQueue<>();
+    /** When set, every accepted queue is tracked here until it is destroyed, as the conductor does. */
+    volatile PendingQueues pending;
     private long nextHandle = 1;
 
     RdmaLoopback() throws IOException {
@@ -81,14 +85,24 @@ final class RdmaLoopback implements AutoCloseable {
             throw new IllegalStateException("CQ budget");
         }
         long handle = nextHandle++;
+        PendingQueues p = pending;
+        // what the conductor does with a quiesced queue: its CQ entries come back, it is no longer pending
+        java.util.function.Consumer<RdmaQueue> destroy = q -> {
+            rr.unreserve(q.sendDepth);
+            if (p != null) p.remove(q);
+            freed.add(q);
+        };
         RdmaQueue q = reactor.call(r -> {
             try {
-                return new RdmaQueue(freed::add, rr, target, port, MemorySegment.NULL, handle, IbvQp.of(host.qp),
-                        host.qpNum, qid, capacity, sendDepth, READ_DEPTH, "127.0.0.1", "127.0.0.2", stats);
+                return new RdmaQueue(destroy, rr, target, port, MemorySegment.NULL, handle, IbvQp.of(host.qp),
+                        host.qpNum, qid, capacity, sendDepth, READ_DEPTH, "127.0.0.1", PEER, stats);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
         }).get(5, TimeUnit.SECONDS);
+        if (p != null) {
+            p.add(q, System.nanoTime());
+        }
         return new Connection(host, q);
     }
 
