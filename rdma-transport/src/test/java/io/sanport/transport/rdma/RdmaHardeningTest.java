@@ -293,4 +293,69 @@ class RdmaHardeningTest extends RdmaHostSide {
         waitFor(() -> lo.freed.contains(b.queue()), "the queue is torn down");
         assertEquals(1, pending.pending(RdmaLoopback.PEER));
     }
+
+    // ---------------------------------------------------------------- pool buffers come back
+
+    /** Waits until the reactor's pool has every buffer free (a response may reach the host before its slot is). */
+    void everyPoolBufferBack() throws InterruptedException {
+        waitFor(() -> {
+            try {
+                return lo.reactor.call(r -> {
+                    var pool = lo.target.memory(lo.reactor).pool();
+                    return pool.available() == pool.capacity();
+                }).get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, "every pool buffer is back");
+    }
+
+    @Test
+    void aQueueWhoseRdmaReadFailsGivesBackEveryPoolBuffer() throws Exception {
+        int posted = lo.verbs.postedReceives();
+        admin();
+        Host good = io(1).host();
+        RdmaLoopback.Connection bad = io(2);
+        List<MemorySegment> capsules = new ArrayList<>();
+        for (int i = 0; i < 24; i++) { // keyed writes whose key the host never registered: the READs fail
+            MemorySegment w = rw(IoOpcode.WRITE, 8L * i, 4096);
+            SglDescriptor.setKeyed(w, SubmissionQueueEntry.OFFSET_DPTR, 0x10_0000L * (i + 1), 4096, 0xBAD0 + i,
+                    SglDescriptor.ID_KEYED);
+            capsules.add(capsule(w, null));
+        }
+        bad.host().sendAll(capsules);
+        waitFor(() -> lo.freed.contains(bad.queue()), "the queue in error is torn down");
+        everyPoolBufferBack();
+        keyedRead(good, 0, 4096, SglDescriptor.ID_KEYED);
+        waitFor(() -> lo.verbs.postedReceives() == posted, "every receive buffer reposted");
+    }
+
+    @Test
+    void aQueueThatDisconnectsWithCommandsInEveryStateGivesBackEveryPoolBuffer() throws Exception {
+        int posted = lo.verbs.postedReceives();
+        admin();
+        Host good = io(1).host();
+        RdmaLoopback.Connection leaving = io(2);
+        int free = RdmaLoopback.SMALL.bufferCount();
+        int size = RdmaLoopback.SMALL.bufferSize();
+        List<MemorySegment> capsules = new ArrayList<>();
+        // more large writes than the reactor has pool buffers (some park for a buffer, some for READ credits),
+        // then reads: device I/O and RDMA WRITEs in flight when the host goes
+        for (int i = 0; i < free + 8; i++) {
+            capsules.add(keyedWriteCapsule(leaving.host(), (long) i * (size / LBA), pattern(size, i), new HashSet<>()));
+        }
+        for (int i = 0; i < 16; i++) {
+            MemorySegment into = arena.allocate(size, 4096);
+            MemorySegment r = rw(IoOpcode.READ, (long) i * (size / LBA), size);
+            SglDescriptor.setKeyed(r, SubmissionQueueEntry.OFFSET_DPTR, into.address(), size,
+                    leaving.host().register(into), SglDescriptor.ID_KEYED);
+            capsules.add(capsule(r, null));
+        }
+        leaving.host().sendAll(capsules);
+        leaving.queue().disconnect();
+        waitFor(() -> lo.freed.contains(leaving.queue()), "the queue is torn down");
+        everyPoolBufferBack();
+        keyedRead(good, 0, 4096, SglDescriptor.ID_KEYED);
+        waitFor(() -> lo.verbs.postedReceives() == posted, "every receive buffer reposted");
+    }
 }
