@@ -300,8 +300,14 @@ final class Admin {
                 r.fail(Status.INVALID_FIELD, (int) SubmissionQueueEntry.OFFSET_CDW10);
                 return;
             }
-            if (offset < log.byteSize()) {
-                long n = Math.min(b.byteSize(), log.byteSize() - offset);
+            // LPO is unsigned 64-bit: past the end is Invalid Field, and the length is computed as size - offset
+            long size = log.byteSize();
+            if (Long.compareUnsigned(offset, size) > 0) {
+                r.fail(Status.INVALID_FIELD, (int) SubmissionQueueEntry.OFFSET_CDW12);
+                return;
+            }
+            long n = Math.min(b.byteSize(), size - offset);
+            if (n > 0) {
                 MemorySegment.copy(log, offset, b, 0, n);
             }
         }

@@ -62,7 +62,7 @@ public final class Controller {
 
     // guarded by this
     private final ArrayDeque<Integer> events = new ArrayDeque<>();
-    private final TreeSet<Integer> changedNamespaces = new TreeSet<>();
+    private final TreeSet<Integer> changedNamespaces = new TreeSet<>(Integer::compareUnsigned);
     private boolean namespaceEventMasked;
     private final List<long[]> errorLog = new ArrayList<>();
     private long errorCount;

@@ -49,6 +49,6 @@ public final class Namespace {
 
     @Override
     public String toString() {
-        return "namespace " + nsid + " (" + device.name() + ")";
+        return "namespace " + Integer.toUnsignedString(nsid) + " (" + device.name() + ")";
     }
 }

@@ -41,7 +41,9 @@ public final class Subsystem {
         this.model = model;
         this.allowAnyHost = allowAnyHost;
         this.allowedHosts = Set.copyOf(allowedHosts);
-        this.namespaces = Collections.unmodifiableNavigableMap(new TreeMap<>(namespaces));
+        TreeMap<Integer, Namespace> byNsid = new TreeMap<>(Integer::compareUnsigned); // NSIDs are unsigned 32-bit
+        byNsid.putAll(namespaces);
+        this.namespaces = Collections.unmodifiableNavigableMap(byNsid);
     }
 
     public String nqn() { return nqn; }
@@ -57,7 +59,7 @@ public final class Subsystem {
         return type == Type.DISCOVERY || allowAnyHost || allowedHosts.contains(hostnqn);
     }
 
-    /** Every namespace configured, enabled or not, by NSID. */
+    /** Every namespace configured, enabled or not, by NSID in unsigned order. */
     public NavigableMap<Integer, Namespace> namespaces() { return namespaces; }
 
     /** The enabled namespace {@code nsid}, or null. */
@@ -78,7 +80,7 @@ public final class Subsystem {
     public void setNamespaceEnabled(int nsid, boolean enabled) {
         Namespace ns = namespaces.get(nsid);
         if (ns == null) {
-            throw new IllegalArgumentException(nqn + " has no namespace " + nsid);
+            throw new IllegalArgumentException(nqn + " has no namespace " + Integer.toUnsignedString(nsid));
         }
         if (ns.enabled() == enabled) {
             return;

@@ -166,7 +166,7 @@ public final class Target implements AutoCloseable {
                             + device.logicalBlockSize() + " bytes; NVMe-oF hosts take 512..4096");
                 }
                 UUID uuid = nc.uuid() != null ? nc.uuid()
-                        : UUID.nameUUIDFromBytes((sc.nqn() + "/" + nc.nsid()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                        : UUID.nameUUIDFromBytes((sc.nqn() + "/" + Integer.toUnsignedString(nc.nsid())).getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 byte[] nguid;
                 if (nc.nguid() != null) {
                     nguid = TargetConfig.nguidBytes(nc.nguid());

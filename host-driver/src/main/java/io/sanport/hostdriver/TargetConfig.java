@@ -166,7 +166,7 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             for (int j = 0; j < s.namespaces().size(); j++) {
                 if (!nsids.add(s.namespaces().get(j).nsid())) {
                     throw new ConfigException(null, at + ".namespaces[" + j + "].nsid",
-                            "duplicate nsid " + s.namespaces().get(j).nsid());
+                            "duplicate nsid " + Integer.toUnsignedString(s.namespaces().get(j).nsid()));
                 }
             }
         }

@@ -231,7 +231,7 @@ class QueuePairTest {
                 ConnectCommand.fctype(s, FabricsCommand.FCTYPE_CONNECT);
                 ConnectCommand.qid(s, qid);
                 ConnectCommand.sqsize(s, 31);
-                ConnectCommand.kato(s, 0);
+                ConnectCommand.kato(s, 15_000); // I/O controllers need a keep-alive; a discovery one takes it too
                 inCapsule(s, d.length);
             }, d, true);
         }
