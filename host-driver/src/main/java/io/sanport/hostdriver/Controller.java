@@ -175,7 +175,11 @@ public final class Controller {
         }
         subsystem.remove(this);
         for (QueuePair q : live) {
-            q.disconnect();
+            try {
+                q.disconnect();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, this + ": disconnecting " + q, e); // the others still go
+            }
         }
     }
 
@@ -296,7 +300,7 @@ public final class Controller {
             Request r = aers[--aerCount];
             aers[aerCount] = null;
             r.dw0 = event;
-            r.queue.complete(r);
+            r.queue.completeHeld(r);
         }
     }
 

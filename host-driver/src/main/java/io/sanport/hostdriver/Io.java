@@ -163,7 +163,7 @@ final class Io {
                 default -> { }
             }
         }
-        if (code == Status.SUCCESS && opcode == IoOpcode.DSM && !r.queue.closing()) {
+        if (code == Status.SUCCESS && opcode == IoOpcode.DSM && !r.queue.ending()) {
             nextRange(r);
             return;
         }

@@ -29,7 +29,7 @@ final class CoreFixture implements AutoCloseable {
     final QueuePairTest core = new QueuePairTest();
 
     CoreFixture() throws Exception {
-        this(TargetOptions.DEFAULT.withDiscoveryPort(0));
+        this(new TargetOptions(0, 50, 5000));
     }
 
     CoreFixture(TargetOptions options) throws Exception {
