@@ -237,8 +237,13 @@ final class Admin {
                 }
             }
             case FeatureId.KATO -> {
-                c.katoMs(Integer.toUnsignedLong(cdw11));
-                r.dw0 = cdw11;
+                long kato = Controller.boundKato(Integer.toUnsignedLong(cdw11), c.isDiscovery(), r.queue.target.options());
+                if (kato < 0) {
+                    r.fail(Status.KEEP_ALIVE_INVALID, (int) SubmissionQueueEntry.OFFSET_CDW11);
+                } else {
+                    c.katoMs(kato);
+                    r.dw0 = (int) kato;
+                }
             }
             case FeatureId.ASYNC_EVENT -> {
                 if ((cdw11 & ~c.oaes()) != 0) {

@@ -125,11 +125,12 @@ public final class ConnectionManager {
                 Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_SQSIZE, false);
                 return;
             }
-            long kato = ConnectCommand.kato(sqe);
-            if (kato == 0 && s.isDiscovery()) {
-                kato = Controller.DISCOVERY_KATO_MS;
+            long katoMs = Controller.boundKato(ConnectCommand.kato(sqe), s.isDiscovery(), target.options());
+            if (katoMs < 0) {
+                LOG.log(System.Logger.Level.INFO, "connect from " + hostnqn + " to " + subnqn + ": KATO 0 refused (keep-alive is required)");
+                Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_KATO, false);
+                return;
             }
-            long katoMs = kato;
             Controller[] created = new Controller[1];
             int id = s.add(c -> created[0] = new Controller(target, s, c, hostnqn, ConnectData.hostUuid(data), q.port, katoMs));
             if (id < 0) {

@@ -31,8 +31,6 @@ public final class Controller {
     public static final int MAX_IO_QUEUES = 128;
     /** Identify KAS: keep-alive granularity in 100 ms units. */
     public static final int KAS = 10;
-    /** nvmet's keep-alive for a discovery controller whose host asked for none (KATO 0). */
-    public static final long DISCOVERY_KATO_MS = 120_000;
     /** Identify AERL + 1. */
     public static final int AER_LIMIT = 4;
     /** Identify ELPE + 1. */
@@ -127,6 +125,19 @@ public final class Controller {
         }
         queues[qid] = q;
         return true;
+    }
+
+    /**
+     * The keep-alive timeout a controller runs with when its host asks for {@code requested} ms (Connect or Set
+     * Features KATO), or -1 when refused: an I/O controller may not turn keep-alive off (KATO 0), or a host that
+     * went silent would hold its queues and buffers forever; a discovery one asking for none gets the discovery
+     * default. Every KATO is bounded by the target's maximum.
+     */
+    static long boundKato(long requested, boolean discovery, TargetOptions options) {
+        if (requested == 0) {
+            return discovery ? options.discoveryKatoMillis() : -1;
+        }
+        return Math.min(requested, options.maxKatoMillis());
     }
 
     /** Any command on any queue: the keep-alive timer restarts (lenient: the host need not advertise TBKAS). */

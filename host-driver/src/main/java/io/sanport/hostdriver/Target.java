@@ -279,6 +279,10 @@ public final class Target implements AutoCloseable {
         return connections.bufferWaits();
     }
 
+    public TargetOptions options() {
+        return options;
+    }
+
     /** The largest data transfer of one command: the pool buffer size, a power of two (MDTS). */
     public int maxTransfer() {
         return maxTransfer;
