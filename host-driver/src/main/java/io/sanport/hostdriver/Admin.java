@@ -190,8 +190,8 @@ final class Admin {
         IdentifyNamespace.nlbaf(b, 0);
         IdentifyNamespace.flbas(b, 0);
         IdentifyNamespace.nmic(b, IdentifyNamespace.NMIC_SHARED);
-        if (ns.device().supportsDiscard() || ns.device().supportsWriteZeroes()) {
-            IdentifyNamespace.dlfeat(b, IdentifyNamespace.DLFEAT_READ_ZEROES);
+        if (ns.device().supportsDiscard() && ns.device().deallocateReadsZeroes()) {
+            IdentifyNamespace.dlfeat(b, IdentifyNamespace.DLFEAT_READ_ZEROES); // only where the device kind guarantees it
         }
         int pbs = Math.max(ns.device().physicalBlockSize(), 1 << ns.lbaShift()) >> ns.lbaShift();
         if (pbs > 1) {

@@ -1,6 +1,5 @@
 package io.sanport.hostdriver;
 
-import io.sanport.iop.IoRequest;
 import io.sanport.nvme.AsyncEvent;
 import io.sanport.nvme.IdentifyController;
 import io.sanport.nvme.Status;
@@ -57,6 +56,8 @@ public final class Controller {
     // admin queue reactor only
     private final Request[] aers = new Request[AER_LIMIT];
     private int aerCount;
+    private List<Namespace> shutdownFlushes; // what CC.SHN flushes, one at a time through the Property Set request
+    private boolean shutdownFailed;
 
     // guarded by this
     private final ArrayDeque<Integer> events = new ArrayDeque<>();
@@ -196,8 +197,11 @@ public final class Controller {
 
     // ---------------------------------------------------------------- CC / CSTS (admin queue reactor)
 
-    /** Property Set CC, as nvmet's {@code nvmet_update_cc}: enable, disable, shutdown. */
-    void updateCc(int value, QueuePair admin) {
+    /**
+     * Property Set CC, as nvmet's {@code nvmet_update_cc}: enable, disable, shutdown. True when {@code r}
+     * completes later, after the shutdown's flushes.
+     */
+    boolean updateCc(int value, Request r) {
         int old = cc;
         cc = value;
         boolean en = (value & Property.CC_EN) != 0;
@@ -213,36 +217,65 @@ public final class Controller {
         }
         int shn = value & Property.CC_SHN_MASK;
         int oldShn = old & Property.CC_SHN_MASK;
-        if (shn != 0 && oldShn == 0) {
-            csts = csts & ~(Property.CSTS_RDY | Property.CSTS_SHST_MASK) | Property.CSTS_SHST_OCCURRING;
-            flushAll(admin, () -> {
-                csts = csts & ~Property.CSTS_SHST_MASK | Property.CSTS_SHST_COMPLETE;
-                cc = 0;
-            });
-        }
         if (shn == 0 && oldShn != 0) {
             csts &= ~Property.CSTS_SHST_MASK;
         }
+        if (shn != 0 && oldShn == 0) {
+            csts = csts & ~(Property.CSTS_RDY | Property.CSTS_SHST_MASK) | Property.CSTS_SHST_OCCURRING;
+            List<Namespace> nss = new ArrayList<>(subsystem.namespaces().values());
+            nss.removeIf(n -> !n.enabled() || n.readOnly());
+            shutdownFlushes = nss;
+            shutdownFailed = false;
+            r.step = 0;
+            return nextShutdownFlush(r);
+        }
+        return false;
     }
 
-    /** Flushes every namespace on {@code q}'s reactor, then runs {@code done} there (shutdown: CSTS.SHST). */
-    void flushAll(QueuePair q, Runnable done) {
-        List<Namespace> nss = new ArrayList<>(subsystem.namespaces().values());
-        nss.removeIf(n -> !n.enabled() || n.readOnly());
-        if (nss.isEmpty()) {
-            done.run();
-            return;
+    /**
+     * Flushes the next namespace through the admin queue's Local Transport, or, after the last, reports the
+     * shutdown: complete, or CSTS.CFS when a flush failed (SHST then never says complete, so the host does not
+     * take it for a clean shutdown). True while a flush is on its way.
+     */
+    private boolean nextShutdownFlush(Request r) {
+        if (r.step < shutdownFlushes.size() && !r.queue.ending()) {
+            Namespace ns = shutdownFlushes.get(r.step++);
+            r.ns = ns;
+            r.inDevice = true;
+            r.queue.local.flush(r, ns);
+            return true;
         }
-        int[] left = {nss.size()};
-        for (Namespace ns : nss) {
-            IoRequest io = new IoRequest(r -> {
-                if (!r.succeeded()) {
-                    LOG.log(System.Logger.Level.WARNING, "flush at shutdown: " + r.describe(ns.device()));
-                }
-                if (--left[0] == 0) done.run();
-            });
-            q.reactor().submit(io.flush(ns.deviceIndex(q.context.processor)));
+        boolean flushed = r.step > 0;
+        shutdownFlushes = null;
+        r.ns = null;
+        if (shutdownFailed) {
+            csts |= Property.CSTS_CFS;
+            LOG.log(System.Logger.Level.ERROR, this + ": shutdown flush failed, CSTS.CFS set: the shutdown is not clean");
+        } else {
+            csts = csts & ~Property.CSTS_SHST_MASK | Property.CSTS_SHST_COMPLETE;
+            cc = 0;
         }
+        if (flushed) {
+            r.queue.complete(r);
+        }
+        return flushed;
+    }
+
+    /** A shutdown flush of {@code r.ns} finished with {@code status} (admin queue reactor). */
+    void shutdownFlushed(Request r, int status) {
+        r.inDevice = false;
+        if (status != Status.SUCCESS) {
+            shutdownFailed = true;
+            Namespace ns = r.ns;
+            String what = "the flush at shutdown failed on " + ns.device().name() + " ("
+                    + Status.describe(Status.word(status, true)) + ")";
+            if (ns.failWrites(what)) {
+                LOG.log(System.Logger.Level.ERROR, ns + " of " + subsystem + ": " + what + "; writes acknowledged"
+                        + " before it may not be on the device. Refusing writes and flushes to it until the namespace"
+                        + " is disabled and enabled again");
+            }
+        }
+        nextShutdownFlush(r);
     }
 
     // ---------------------------------------------------------------- asynchronous events
@@ -335,7 +368,7 @@ public final class Controller {
         if (errorLog.size() == ERROR_LOG_ENTRIES) {
             errorLog.removeLast();
         }
-        errorLog.addFirst(new long[] {errorCount, qid, r.cid(), Status.word(r.status), r.errorLocation, lba, nsid});
+        errorLog.addFirst(new long[] {errorCount, qid, r.cid(), r.statusWord(), r.errorLocation, lba, nsid});
         if (Status.sct(Status.word(r.status)) == Status.SCT_MEDIA) {
             mediaErrors.increment();
         }

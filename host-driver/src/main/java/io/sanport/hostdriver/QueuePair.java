@@ -269,7 +269,11 @@ public final class QueuePair {
     void ioComplete(Request r, int status) {
         context.enter();
         try {
-            Io.ioComplete(r, controller, status);
+            if (qid == 0) {
+                controller.shutdownFlushed(r, status); // the admin queue's only device I/O
+            } else {
+                Io.ioComplete(r, controller, status);
+            }
         } catch (RuntimeException e) {
             fault(r, e);
         } finally {

@@ -86,7 +86,7 @@ class QueuePairTest {
 
     /** The Remote Transport side of one queue, played by the test: SGL1 as NVMe/TCP maps it, data in hand. */
     static final class LoopQueue implements RemoteQueue {
-        record Completion(int status, int dw0, int cid, int sqid, byte[] data) {}
+        record Completion(int status, int dw0, int cid, int sqid, byte[] data, int word) {}
 
         QueuePair queue;
         final Map<Integer, byte[]> hostData = new HashMap<>(); // by tag: what the host sends for it
@@ -137,7 +137,7 @@ class QueuePairTest {
             assertEquals(r.statusWord(), CompletionQueueEntry.status(cqe));
             byte[] data = r.sendsData() ? r.data().toArray(ValueLayout.JAVA_BYTE) : null;
             completions.add(new Completion(r.status(), CompletionQueueEntry.dw0(cqe), CompletionQueueEntry.cid(cqe),
-                    CompletionQueueEntry.sqid(cqe), data));
+                    CompletionQueueEntry.sqid(cqe), data, CompletionQueueEntry.status(cqe)));
             queue.release(r);
         }
 
