@@ -151,6 +151,36 @@ class FaultIsolationTest {
         });
     }
 
+    /** The same on the real ring: the read's completion comes from the reactor loop's CQ reaping, where an
+     *  exception used to stop the reactor for every queue on it. */
+    @Test
+    void anExceptionOnTheRingsCompletionPathLeavesTheReactorRunning() throws Exception {
+        ThrowingQueue t = new ThrowingQueue();
+        QueuePairTest.Host[] host = new QueuePairTest.Host[1];
+        QueuePairTest.LoopQueue[] good = new QueuePairTest.LoopQueue[1];
+        f.onReactor(() -> {
+            QueuePairTest.Host h = host[0] = f.host();
+            good[0] = h.connected();
+            ReactorContext ctx = f.target().connections().context(f.core.reactor);
+            queue(h, t, t.inner, ctx.local); // the io_uring Local Transport
+            assertEquals(Status.SUCCESS, h.connect(t.inner, 2, good[0].queue.controller().cntlid(), QueuePairTest.NQN)
+                    .status());
+            t.throwOnSend = true;
+            h.send(t.inner, rw(IoOpcode.READ, 1, 0, 4096, false), null, false);
+            return null;
+        });
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (!f.core.reactor.call(r -> t.inner.disconnected).get(5, java.util.concurrent.TimeUnit.SECONDS)) {
+            assertTrue(System.nanoTime() < deadline, "the faulty queue is ended");
+            Thread.sleep(5);
+        }
+        assertFalse(f.core.reactor.terminated().isDone(), "the reactor runs on");
+        f.onReactor(() -> {
+            assertWorks(host[0], good[0], 320);
+            return null;
+        });
+    }
+
     @Test
     void anAsyncEventWhoseSendThrowsEndsThatAdminQueue() throws Exception {
         ThrowingQueue t = new ThrowingQueue();
