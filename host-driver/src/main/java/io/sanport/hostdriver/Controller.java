@@ -222,6 +222,9 @@ public final class Controller {
         }
         if (shn != 0 && oldShn == 0) {
             csts = csts & ~(Property.CSTS_RDY | Property.CSTS_SHST_MASK) | Property.CSTS_SHST_OCCURRING;
+            if (shutdownFlushes != null) {
+                return false; // SHN cleared and set again while the first shutdown flushes: that one reports
+            }
             List<Namespace> nss = new ArrayList<>(subsystem.namespaces().values());
             nss.removeIf(n -> !n.enabled() || n.readOnly());
             shutdownFlushes = nss;
@@ -246,12 +249,13 @@ public final class Controller {
             return true;
         }
         boolean flushed = r.step > 0;
+        boolean cut = r.step < shutdownFlushes.size(); // the admin queue went first: not every namespace was flushed
         shutdownFlushes = null;
         r.ns = null;
         if (shutdownFailed) {
             csts |= Property.CSTS_CFS;
             LOG.log(System.Logger.Level.ERROR, this + ": shutdown flush failed, CSTS.CFS set: the shutdown is not clean");
-        } else {
+        } else if (!cut) {
             csts = csts & ~Property.CSTS_SHST_MASK | Property.CSTS_SHST_COMPLETE;
             cc = 0;
         }
