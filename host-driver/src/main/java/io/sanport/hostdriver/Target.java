@@ -52,7 +52,7 @@ public final class Target implements AutoCloseable {
     private AutoCloseable owned;
 
     private Target(TargetConfig config, TargetOptions options, List<IoProcessor> processors) throws IOException {
-        this.options = options;
+        this.options = config.limits().applyTo(options); // the config file's knobs win
         this.processors = List.copyOf(processors);
         List<ReactorContext> contexts = new ArrayList<>();
         int smallest = Integer.MAX_VALUE;

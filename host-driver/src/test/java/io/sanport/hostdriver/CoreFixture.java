@@ -37,12 +37,17 @@ final class CoreFixture implements AutoCloseable {
     }
 
     CoreFixture(int reactors, TargetOptions options) throws Exception {
+        this(reactors, options, "");
+    }
+
+    /** {@code topLevel}: more members of the config's top-level object, each followed by a comma. */
+    CoreFixture(int reactors, TargetOptions options, String topLevel) throws Exception {
         String json = """
-            { "ports": [],
+            { "ports": [], %s
               "subsystems": [ { "nqn": "%s", "attr": { "allow_any_host": "1", "serial": "SANPORTCORE1" },
                                 "namespaces": [ { "nsid": 1, "enable": 1, "device": { "path": "ram:16M" } },
                                                 { "nsid": %d, "enable": 1, "device": { "path": "ram:16M" } } ] } ] }
-            """.formatted(QueuePairTest.NQN, Integer.toUnsignedLong(HIGH_NSID));
+            """.formatted(topLevel, QueuePairTest.NQN, Integer.toUnsignedLong(HIGH_NSID));
         core.iop = IoProcessor.start(reactors, new ReactorConfig(64, 128 * 1024, 32), List.of(BlockDevices.open("ram:16M")));
         core.target = Target.start(TargetConfig.parse(json, "core.json"), options, core.iop);
         core.reactor = core.target.reactors().getFirst();

@@ -1,6 +1,7 @@
 package io.sanport.hostdriver;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.sanport.nvme.FeatureId;
 import io.sanport.nvme.Nqn;
@@ -55,6 +56,31 @@ class KeepAliveBoundsTest {
                 QueuePairTest.LoopQueue disc = CoreFixture.admin(h, Nqn.DISCOVERY, 1_000);
                 assertEquals(Status.SUCCESS, CoreFixture.setFeature(h, disc, FeatureId.KATO, 0).status());
                 assertEquals(120_000, CoreFixture.kato(h, disc), "KATO 0 on discovery: the discovery default");
+                return null;
+            });
+        }
+    }
+
+    @Test
+    void theBoundsComeFromTheConfigFilesSanportSection() throws Exception {
+        TargetConfig c = TargetConfig.parse("""
+            { "subsystems": [], "sanport": { "max_kato_ms": 60000, "discovery_kato_ms": "30000" } }
+            """, "limits.json");
+        TargetOptions o = c.limits().applyTo(TargetOptions.DEFAULT);
+        assertEquals(60_000, o.maxKatoMillis());
+        assertEquals(30_000, o.discoveryKatoMillis());
+        assertEquals(TargetOptions.DEFAULT, TargetConfig.parse("{}", "empty.json").limits().applyTo(TargetOptions.DEFAULT));
+        ConfigException e = assertThrows(ConfigException.class, () -> TargetConfig.parse(
+                "{ \"sanport\": { \"max_kato_ms\": 1000, \"discovery_kato_ms\": 30000 } }", "bad.json"));
+        assertEquals("$.sanport", e.path());
+        assertThrows(ConfigException.class, () -> TargetConfig.parse("{ \"sanport\": { \"max_kato_ms\": 0 } }", "zero.json"));
+
+        try (CoreFixture f = new CoreFixture(1, new TargetOptions(0, 50, 5000),
+                "\"sanport\": { \"max_kato_ms\": 45000 },")) {
+            assertEquals(45_000, f.target().options().maxKatoMillis(), "the file's bound wins over the default");
+            f.onReactor(() -> {
+                QueuePairTest.Host h = f.host();
+                assertEquals(45_000, CoreFixture.kato(h, CoreFixture.admin(h, Nqn.DISCOVERY, 0xFFFFFFFFL)));
                 return null;
             });
         }
