@@ -152,7 +152,7 @@ public final class QueuePair {
      */
     void fault(Request r, RuntimeException e) {
         if (r != null) {
-            r.inDevice = false; // what threw was the submit: no I/O of r is on the ring
+            r.inDevice = false; // no I/O of r is on the ring: its submit threw, or its completion was being handled
         }
         if (failed || closing) {
             LOG.log(System.Logger.Level.DEBUG, () -> this + ": another failure while it goes", e);
