@@ -27,12 +27,12 @@ sanport_find_jdk
 say "JDK $JAVA_HOME"
 
 # 1. the project's runtime jars
-# (main code only, -Dmaven.test.skip: the image needs no test code, so a test that does not compile elsewhere
-# in the tree does not stop it)
+# (-DskipTests, not -Dmaven.test.skip: the transports' tests depend on host-driver's contract test-jar, which
+# Maven resolves even when it compiles no test)
 if [ "${SKIP_BUILD:-0}" != 1 ] && sanport_needs_build; then
-    say "mvn -pl cli -am package -Dmaven.test.skip=true (sources changed since the last build)"
+    say "mvn -pl cli -am package -DskipTests (sources changed since the last build)"
     log=$(mktemp "${TMPDIR:-/tmp}/sanport-build.XXXXXX.log")
-    if (cd "$SANPORT_ROOT" && mvn -B -q -pl cli -am package -Dmaven.test.skip=true >"$log" 2>&1); then
+    if (cd "$SANPORT_ROOT" && mvn -B -q -pl cli -am package -DskipTests >"$log" 2>&1); then
         touch "$SANPORT_STAMP"; rm -f "$log"
     else
         say "the build failed; its log ($log):"; grep -v 'Unsafe\|^WARNING: Please consider' "$log" | tail -40

@@ -119,8 +119,8 @@ sanport_find_jdk || exit 1
 mvn_filter() {
     grep -v -e 'sun.misc.Unsafe' -e '^WARNING: Please consider' -e '^WARNING: A terminally' -e 'WARNING: .*Unsafe'
 }
-say "mvn -B -q -pl testcontainers -am install -Dmaven.test.skip=true (JDK $JAVA_HOME)"
-mvn -B -q -Dstyle.color=never -pl testcontainers -am install -Dmaven.test.skip=true 2>&1 | mvn_filter | tail -40
+say "mvn -B -q -pl testcontainers -am install -DskipTests (JDK $JAVA_HOME)"
+mvn -B -q -Dstyle.color=never -pl testcontainers -am install -DskipTests 2>&1 | mvn_filter | tail -40
 if [ "${PIPESTATUS[0]}" != 0 ]; then say "FAIL: the modules did not build"; exit 1; fi
 say "mvn -B -pl testcontainers verify"
 mvn -B -pl testcontainers verify 2>&1 | mvn_filter | grep -E -e 'Tests run|FAIL|ERROR|BUILD'

@@ -50,7 +50,7 @@ if [ "${1:-}" = --in-guest ]; then
     local name=$1 port=$2 nqn=$3 queues=$4; shift 4
     local t=$EPOCHREALTIME out=$WORK/$name.out
     "${JAVA[@]}" io.sanport.client.ClientMain rw-test --transport rdma --addr $ADDR --port "$port" --nqn "$nqn" \
-        --queues "$queues" --discover-port "$port" --kato 1000 "$@" >"$out" 2>&1
+        --queues "$queues" --discover-port "$port" --kato 3000 "$@" >"$out" 2>&1
     local rc=$?
     grep -v '^Picked up' "$out" | sed 's/^/     /'
     if [ $rc = 0 ]; then ok "$name: rw-test over RDMA, $queues I/O queues ($(awk "BEGIN{printf \"%.1f\", $EPOCHREALTIME - $t}") s)"

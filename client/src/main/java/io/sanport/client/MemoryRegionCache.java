@@ -59,7 +59,6 @@ final class MemoryRegionCache {
     private final MemorySegment pd;
     private final List<Region> regions = new ArrayList<>();
     private long clock;
-    private long registrations;
 
     MemoryRegionCache(MemorySegment pd) {
         this.pd = pd;
@@ -85,7 +84,6 @@ final class MemoryRegionCache {
         long base = a & -PAGE;
         long end = (a + n + PAGE - 1) & -PAGE;
         MemorySegment mr = Ibverbs.ibv_reg_mr(pd, MemorySegment.ofAddress(base).reinterpret(end - base), ACCESS);
-        registrations++;
         Region r = new Region(base, end - base, data.scope(), mr);
         r.users = 1;
         r.lastUse = ++clock;
@@ -96,15 +94,6 @@ final class MemoryRegionCache {
 
     synchronized void release(Region r) {
         r.users--;
-    }
-
-    /** ibv_reg_mr calls so far, for tests and stats. */
-    synchronized long registrations() {
-        return registrations;
-    }
-
-    synchronized int size() {
-        return regions.size();
     }
 
     private void trim() {

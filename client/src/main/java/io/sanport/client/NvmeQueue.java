@@ -1,14 +1,17 @@
 package io.sanport.client;
 
 import io.sanport.nvme.Status;
+import io.sanport.nvme.SubmissionQueueEntry;
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * The host side of one NVMe-oF queue pair, whatever carries it: what {@link RemoteController} needs from a
@@ -195,6 +198,28 @@ abstract sealed class NvmeQueue implements AutoCloseable permits NvmeTcpQueue, N
             throw new NvmeException(name, status, (int) result);
         }
         return result;
+    }
+
+    /**
+     * Builds a command ({@code fill} writes its SQE; the slot's CID is kept), attaches {@code data} if any, and
+     * executes it: the admin commands, Connects and Property Get/Set, which are not worth a prepared form.
+     *
+     * @return CQE DW1:DW0
+     */
+    final long execute(String name, Consumer<MemorySegment> fill, MemorySegment data, boolean toController,
+                       long timeoutMillis) throws IOException {
+        CommandSlot slot = acquire(name);
+        try {
+            fill.accept(slot.sqe);
+            SubmissionQueueEntry.cid(slot.sqe, slot.cid);
+            if (data != null) {
+                slot.data(data, toController);
+            }
+        } catch (RuntimeException e) {
+            cancel(slot);
+            throw e;
+        }
+        return execute(slot, timeoutMillis);
     }
 
     /**

@@ -1,12 +1,10 @@
 package io.sanport.client;
 
 import io.sanport.nvme.AdminOpcode;
-import io.sanport.nvme.DsmRange;
 import io.sanport.nvme.FeatureId;
 import io.sanport.nvme.IdentifyCns;
 import io.sanport.nvme.IdentifyController;
 import io.sanport.nvme.IdentifyNamespace;
-import io.sanport.nvme.IoOpcode;
 import io.sanport.nvme.Nqn;
 import io.sanport.nvme.Status;
 import io.sanport.nvme.SubmissionQueueEntry;
@@ -14,20 +12,13 @@ import io.sanport.nvme.fabrics.ConnectCommand;
 import io.sanport.nvme.fabrics.ConnectData;
 import io.sanport.nvme.fabrics.FabricsCommand;
 import io.sanport.nvme.fabrics.Property;
-import io.sanport.nvme.fabrics.PropertyGetCommand;
-import io.sanport.nvme.fabrics.PropertySetCommand;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import static io.sanport.nvme.Wire.U32;
@@ -38,31 +29,25 @@ import static io.sanport.nvme.Wire.U32;
  * admin Connect (QID 0, CNTLID FFFFh) → Property Get CAP → Set CC.EN → poll CSTS.RDY → Property Get VS →
  * Identify Controller → Set Features Number of Queues → all I/O transports, then their Connects with the CNTLID.
  * <p>
- * I/O goes through {@link RemoteNamespace}. Commands are spread over the I/O queues round-robin. A Keep Alive
- * goes out on the admin queue every KATO/2; if one is still unanswered after KATO the association is failed.
- * {@link #close} is the orderly disconnect: I/O queues closed, CC.SHN = normal, wait for CSTS.SHST = complete,
- * admin queue closed.
+ * The parts: the admin queue and its {@link ControllerRegisters} (Property Get/Set, enable, shutdown), the
+ * {@link IoQueues} that {@link RemoteNamespace}s send I/O over (round-robin), and the {@link KeepAlive} (every
+ * KATO/2 on the admin queue; one unanswered after KATO fails the association). {@link #close} is the orderly
+ * disconnect: I/O queues closed, CC.SHN = normal, wait for CSTS.SHST = complete, admin queue closed.
  */
 public final class RemoteController implements AutoCloseable {
     /** Linux admin queue: 32 entries (SQSIZE 31). */
     public static final int ADMIN_QUEUE_SIZE = 32;
-    private static final int SHUTDOWN_TIMEOUT_MILLIS = 5_000;
 
     private final InetSocketAddress address;
     private final String subnqn;
     private final ConnectOptions options;
     private final NvmeQueue admin;
-    private final List<NvmeQueue> ioQueues = new ArrayList<>();
-    private final AtomicInteger next = new AtomicInteger();
+    private final ControllerRegisters registers;
+    private final IoQueues io;
+    private final KeepAlive keepAlive;
     private int cntlid;
-    private long cap;
-    private int vs;
-    private int cc;
     private final MemorySegment identify = Arena.ofAuto().allocate(IdentifyCns.DATA_SIZE, 4096);
     private int ioQueueSize;
-    private ScheduledExecutorService keepAliveTimer;
-    private volatile long keepAliveSentNanos;
-    private volatile boolean keepAliveOutstanding;
     private volatile boolean closed;
 
     private RemoteController(InetSocketAddress address, String subnqn, ConnectOptions options, NvmeQueue admin) {
@@ -70,6 +55,9 @@ public final class RemoteController implements AutoCloseable {
         this.subnqn = subnqn;
         this.options = options;
         this.admin = admin;
+        this.registers = new ControllerRegisters(this, admin, options.timeoutMillis());
+        this.io = new IoQueues(this, options.timeoutMillis());
+        this.keepAlive = new KeepAlive(this, admin, io, options.katoMillis());
     }
 
     /** Connects to the I/O (or, with {@code ioQueues} 0, discovery) controller {@code subnqn} at {@code host:port}. */
@@ -100,17 +88,7 @@ public final class RemoteController implements AutoCloseable {
     private void initialize() throws IOException {
         boolean discovery = Nqn.isDiscovery(subnqn);
         cntlid = fabricsConnect(admin, ADMIN_QUEUE_SIZE - 1, options.katoMillis(), ConnectData.CNTLID_DYNAMIC);
-
-        cap = propertyGet(Property.CAP, true);
-        if (Property.capMpsmin(cap) != 0) {
-            throw new IOException(this + ": CAP.MPSMIN " + Property.capMpsmin(cap) + " needs pages above 4 KiB; unsupported");
-        }
-        cc = Property.CC_CSS_NVM | 6 << Property.CC_IOSQES_SHIFT | 4 << Property.CC_IOCQES_SHIFT;
-        propertySet(Property.CC, cc);
-        cc |= Property.CC_EN;
-        propertySet(Property.CC, cc);
-        waitReady();
-        vs = (int) propertyGet(Property.VS, false);
+        registers.enable();
 
         adminExecute("Identify Controller", sqe -> {
             SubmissionQueueEntry.opcode(sqe, AdminOpcode.IDENTIFY);
@@ -144,7 +122,7 @@ public final class RemoteController implements AutoCloseable {
             }, null, false);
             int count = Math.min(wanted, Math.min(granted & 0xFFFF, granted >>> 16) + 1);
             int maxcmd = IdentifyController.maxcmd(identify);
-            ioQueueSize = Math.min(options.queueSize(), Property.capMqes(cap) + 1);
+            ioQueueSize = Math.min(options.queueSize(), Property.capMqes(registers.cap()) + 1);
             if (maxcmd > 0) {
                 ioQueueSize = Math.min(ioQueueSize, maxcmd);
             }
@@ -152,37 +130,14 @@ public final class RemoteController implements AutoCloseable {
             // all transports first, then the Connects, as the Linux host does
             for (int qid = 1; qid <= count; qid++) {
                 NvmeQueue q = openQueue(address, qid, ioQueueSize, options);
-                ioQueues.add(q);
+                io.add(q);
             }
-            for (NvmeQueue q : ioQueues) {
+            for (NvmeQueue q : io.queues()) {
                 fabricsConnect(q, ioQueueSize - 1, 0, cntlid);
                 q.inCapsuleMax(Math.max(0, inCapsule));
             }
         }
         startKeepAlive();
-    }
-
-    private void waitReady() throws IOException {
-        long timeoutNanos = TimeUnit.MILLISECONDS.toNanos((Property.capTo(cap) + 1) * 500L);
-        long start = System.nanoTime();
-        while (true) {
-            int csts = (int) propertyGet(Property.CSTS, false);
-            if (csts == Property.CSTS_GONE) {
-                throw new IOException(this + ": CSTS reads FFFFFFFFh, the controller is gone");
-            }
-            if ((csts & Property.CSTS_CFS) != 0) {
-                throw new IOException(this + ": controller fatal status (CSTS 0x" + Integer.toHexString(csts)
-                        + ") after CC 0x" + Integer.toHexString(cc));
-            }
-            if ((csts & Property.CSTS_RDY) != 0) {
-                return;
-            }
-            if (System.nanoTime() - start > timeoutNanos) {
-                throw new IOException(this + ": CSTS.RDY not set within CAP.TO ("
-                        + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms)");
-            }
-            sleep(1);
-        }
     }
 
     private int fabricsConnect(NvmeQueue q, int sqsize, int kato, int wantCntlid) throws IOException {
@@ -191,7 +146,7 @@ public final class RemoteController implements AutoCloseable {
         ConnectData.cntlid(data, wantCntlid);
         ConnectData.subnqn(data, subnqn);
         ConnectData.hostnqn(data, options.hostNqn());
-        long dw0 = execute(q, "Connect (qid " + q.qid() + ")", sqe -> {
+        long dw0 = q.execute("Connect (qid " + q.qid() + ")", sqe -> {
             FabricsCommand.opcode(sqe, FabricsCommand.OPCODE);
             FabricsCommand.fctype(sqe, FabricsCommand.FCTYPE_CONNECT);
             ConnectCommand.recfmt(sqe, ConnectCommand.RECFMT_0);
@@ -200,7 +155,7 @@ public final class RemoteController implements AutoCloseable {
             ConnectCommand.kato(sqe, kato);
             // as the Linux host with disable_sqflow: admin and I/O queues alike
             ConnectCommand.cattr(sqe, options.disableSqFlow() ? ConnectCommand.CATTR_DISABLE_SQFLOW : 0);
-        }, data, true);
+        }, data, true, options.timeoutMillis());
         if ((dw0 & (ConnectCommand.AUTHREQ_ATR | ConnectCommand.AUTHREQ_ASCR)) != 0) {
             throw new IOException(this + ": the controller requires in-band authentication (DH-HMAC-CHAP), "
                     + "which this host does not implement");
@@ -208,27 +163,20 @@ public final class RemoteController implements AutoCloseable {
         return (int) dw0 & 0xFFFF;
     }
 
+    private void startKeepAlive() {
+        keepAlive.start("nvme-keepalive-" + address.getHostString() + "-c" + cntlid);
+    }
+
     // ---- admin commands ----
 
     /** Property Get (fabrics); {@code eightBytes} for CAP. */
     public long propertyGet(int offset, boolean eightBytes) throws IOException {
-        return adminExecute("Property Get 0x" + Integer.toHexString(offset), sqe -> {
-            FabricsCommand.opcode(sqe, FabricsCommand.OPCODE);
-            FabricsCommand.fctype(sqe, FabricsCommand.FCTYPE_PROPERTY_GET);
-            PropertyGetCommand.attrib(sqe, eightBytes ? PropertyGetCommand.ATTRIB_SIZE_8 : PropertyGetCommand.ATTRIB_SIZE_4);
-            PropertyGetCommand.ofst(sqe, offset);
-        }, null, false);
+        return registers.get(offset, eightBytes);
     }
 
     /** Property Set of a 4-byte property (only CC is writable). */
     public void propertySet(int offset, int value) throws IOException {
-        adminExecute("Property Set 0x" + Integer.toHexString(offset), sqe -> {
-            FabricsCommand.opcode(sqe, FabricsCommand.OPCODE);
-            FabricsCommand.fctype(sqe, FabricsCommand.FCTYPE_PROPERTY_SET);
-            PropertySetCommand.attrib(sqe, PropertyGetCommand.ATTRIB_SIZE_4);
-            PropertySetCommand.ofst(sqe, offset);
-            PropertySetCommand.value(sqe, Integer.toUnsignedLong(value));
-        }, null, false);
+        registers.set(offset, value);
     }
 
     /** Identify (4096 bytes) into a new buffer. */
@@ -299,69 +247,12 @@ public final class RemoteController implements AutoCloseable {
     }
 
     long adminExecute(String name, Consumer<MemorySegment> fill, MemorySegment data, boolean toController) throws IOException {
-        return execute(admin, name, fill, data, toController);
+        return admin.execute(name, fill, data, toController, options.timeoutMillis());
     }
 
-    private long execute(NvmeQueue q, String name, Consumer<MemorySegment> fill, MemorySegment data,
-                         boolean toController) throws IOException {
-        CommandSlot slot = q.acquire(name);
-        try {
-            fill.accept(slot.sqe);
-            SubmissionQueueEntry.cid(slot.sqe, slot.cid);
-            if (data != null) {
-                slot.data(data, toController);
-            }
-        } catch (RuntimeException e) {
-            q.cancel(slot);
-            throw e;
-        }
-        return q.execute(slot, options.timeoutMillis());
-    }
-
-    // ---- I/O (used by RemoteNamespace) ----
-
-    private NvmeQueue ioQueue() throws NvmeTransportException {
-        int n = ioQueues.size();
-        if (n == 0) {
-            throw new IllegalStateException(this + " has no I/O queues");
-        }
-        NvmeQueue q = ioQueues.get(Math.floorMod(next.getAndIncrement(), n));
-        NvmeTransportException failed = q.failure();
-        if (failed != null) {
-            throw new NvmeTransportException(failed.getMessage(), failed);
-        }
-        return q;
-    }
-
-    private CommandSlot prepareIo(NvmeQueue q, String name, int opcode, int nsid, long slba, int cdw12,
-                                  MemorySegment data, boolean toController) throws IOException {
-        CommandSlot slot = q.acquire(name);
-        try {
-            MemorySegment sqe = slot.sqe;
-            SubmissionQueueEntry.opcode(sqe, opcode);
-            SubmissionQueueEntry.nsid(sqe, nsid);
-            SubmissionQueueEntry.slba(sqe, slba);
-            SubmissionQueueEntry.cdw12(sqe, cdw12);
-            if (data != null) {
-                slot.data(data, toController);
-            }
-            return slot;
-        } catch (RuntimeException e) {
-            q.cancel(slot);
-            throw e;
-        }
-    }
-
-    void submitIo(String name, int opcode, int nsid, long slba, int cdw12, MemorySegment data, boolean toController,
-                  IoCallback callback) throws IOException {
-        NvmeQueue q = ioQueue();
-        q.submit(prepareIo(q, name, opcode, nsid, slba, cdw12, data, toController), callback);
-    }
-
-    long executeIo(String name, int opcode, int nsid, long slba, int cdw12, MemorySegment data, boolean toController)
-            throws IOException {
-        NvmeQueue q = ioQueue();
-        return q.execute(prepareIo(q, name, opcode, nsid, slba, cdw12, data, toController), options.timeoutMillis());
+    /** The I/O queues, for {@link RemoteNamespace}. */
+    IoQueues io() {
+        return io;
     }
 
     /** A CompletableFuture completion: NvmeException for a status, the transport failure as is. */
@@ -377,69 +268,11 @@ public final class RemoteController implements AutoCloseable {
         };
     }
 
-    /** Dataset Management with the Deallocate attribute over {@code ranges} (pairs of slba, blocks). */
-    void deallocate(int nsid, long[] ranges) throws IOException {
-        int n = ranges.length / 2;
-        if (n < 1 || n > DsmRange.MAX_RANGES || ranges.length % 2 != 0) {
-            throw new IllegalArgumentException("1.." + DsmRange.MAX_RANGES + " (slba, blocks) pairs expected");
-        }
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment list = arena.allocate(DsmRange.SIZE * n, 16);
-            for (int i = 0; i < n; i++) {
-                MemorySegment r = list.asSlice(i * DsmRange.SIZE, DsmRange.SIZE);
-                DsmRange.slba(r, ranges[2 * i]);
-                DsmRange.nlb(r, ranges[2 * i + 1]);
-            }
-            NvmeQueue q = ioQueue();
-            CommandSlot slot = prepareIo(q, "Dataset Management (deallocate)", IoOpcode.DSM, nsid, 0, 0, list, true);
-            SubmissionQueueEntry.cdw10(slot.sqe, n - 1);
-            SubmissionQueueEntry.cdw11(slot.sqe, SubmissionQueueEntry.DSM_AD);
-            q.execute(slot, options.timeoutMillis());
-        }
-    }
-
-    // ---- keep-alive ----
-
-    private void startKeepAlive() {
-        int kato = options.katoMillis();
-        if (kato == 0) {
-            return;
-        }
-        keepAliveTimer = Executors.newSingleThreadScheduledExecutor(r ->
-                Thread.ofPlatform().daemon().name("nvme-keepalive-" + address.getHostString() + "-c" + cntlid).unstarted(r));
-        long period = Math.max(1, kato / 2);
-        keepAliveTimer.scheduleAtFixedRate(this::keepAlive, period, period, TimeUnit.MILLISECONDS);
-    }
-
-    private void keepAlive() {
-        if (closed || admin.isFailed()) {
-            return;
-        }
-        if (keepAliveOutstanding) {
-            if (System.nanoTime() - keepAliveSentNanos > TimeUnit.MILLISECONDS.toNanos(options.katoMillis())) {
-                // the association is dead: end every queue, as the Linux host's error recovery does
-                NvmeTransportException dead = new NvmeTransportException(this + ": Keep Alive unanswered for more than KATO ("
-                        + options.katoMillis() + " ms)");
-                admin.fail(dead);
-                ioQueues.forEach(q -> q.fail(dead));
-            }
-            return;
-        }
-        CommandSlot slot = admin.tryAcquire("Keep Alive");
-        if (slot == null) {
-            return;
-        }
-        SubmissionQueueEntry.opcode(slot.sqe, AdminOpcode.KEEP_ALIVE);
-        keepAliveSentNanos = System.nanoTime();
-        keepAliveOutstanding = true;
-        admin.submit(slot, (status, result, failure) -> keepAliveOutstanding = false);
-    }
-
     // ---- identity ----
 
     public int cntlid() { return cntlid; }
-    public long cap() { return cap; }
-    public int version() { return vs; }
+    public long cap() { return registers.cap(); }
+    public int version() { return registers.version(); }
     /** A copy-free view of the Identify Controller data read at connect. */
     public MemorySegment identifyData() { return identify.asReadOnly(); }
     /** The SUBNQN the controller reports (Identify offset 768). */
@@ -448,7 +281,7 @@ public final class RemoteController implements AutoCloseable {
     public String serial() { return IdentifyController.sn(identify); }
     public String model() { return IdentifyController.mn(identify); }
     public String firmware() { return IdentifyController.fr(identify); }
-    public int ioQueueCount() { return ioQueues.size(); }
+    public int ioQueueCount() { return io.count(); }
     public int ioQueueSize() { return ioQueueSize; }
     public int oncs() { return IdentifyController.oncs(identify); }
     /**
@@ -456,11 +289,7 @@ public final class RemoteController implements AutoCloseable {
      * the socket straight into the callers' buffers.
      */
     public long payloadBytesCopied() {
-        long n = admin.payloadBytesCopied();
-        for (NvmeQueue q : ioQueues) {
-            n += q.payloadBytesCopied();
-        }
-        return n;
+        return admin.payloadBytesCopied() + io.payloadBytesCopied();
     }
 
     public boolean volatileWriteCache() { return (IdentifyController.vwc(identify) & IdentifyController.VWC_PRESENT) != 0; }
@@ -495,14 +324,12 @@ public final class RemoteController implements AutoCloseable {
             return;
         }
         closed = true;
-        stopKeepAlive();
-        for (NvmeQueue q : ioQueues) {
-            q.close();
-        }
+        keepAlive.stop();
+        io.close();
         IOException failed = null;
         if (!admin.isFailed()) {
             try {
-                shutdown();
+                registers.shutdown();
             } catch (IOException e) {
                 failed = e;
             }
@@ -513,45 +340,12 @@ public final class RemoteController implements AutoCloseable {
         }
     }
 
-    private void shutdown() throws IOException {
-        propertySet(Property.CC, cc & ~Property.CC_SHN_MASK | Property.CC_SHN_NORMAL);
-        long start = System.nanoTime();
-        while (true) {
-            int csts = (int) propertyGet(Property.CSTS, false);
-            if ((csts & Property.CSTS_SHST_MASK) == Property.CSTS_SHST_COMPLETE) {
-                return;
-            }
-            if (System.nanoTime() - start > TimeUnit.MILLISECONDS.toNanos(SHUTDOWN_TIMEOUT_MILLIS)) {
-                throw new IOException(this + ": shutdown not complete after " + SHUTDOWN_TIMEOUT_MILLIS
-                        + " ms (CSTS 0x" + Integer.toHexString(csts) + ")");
-            }
-            sleep(10);
-        }
-    }
-
     /** Closes every connection without the shutdown handshake (error path). */
     private void abort() {
         closed = true;
-        stopKeepAlive();
-        for (NvmeQueue q : ioQueues) {
-            q.close();
-        }
+        keepAlive.stop();
+        io.close();
         admin.close();
-    }
-
-    private void stopKeepAlive() {
-        if (keepAliveTimer != null) {
-            keepAliveTimer.shutdownNow();
-        }
-    }
-
-    private static void sleep(long millis) throws InterruptedIOException {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted");
-        }
     }
 
     @Override

@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class RemoteNamespace {
     private final RemoteController controller;
+    private final IoQueues io;
     private final int nsid;
     private final long blocks;
     private final long capacityBlocks;
@@ -25,6 +26,7 @@ public final class RemoteNamespace {
 
     RemoteNamespace(RemoteController controller, int nsid, MemorySegment identify) {
         this.controller = controller;
+        this.io = controller.io();
         this.nsid = nsid;
         this.blocks = IdentifyNamespace.nsze(identify);
         this.capacityBlocks = IdentifyNamespace.ncap(identify);
@@ -75,11 +77,11 @@ public final class RemoteNamespace {
     // ---- callback forms: no allocation ----
 
     public void read(long lba, MemorySegment buffer, IoCallback callback) throws IOException {
-        controller.submitIo("Read", IoOpcode.READ, nsid, lba, nlb(lba, buffer.byteSize()), buffer, false, callback);
+        io.submit("Read", IoOpcode.READ, nsid, lba, nlb(lba, buffer.byteSize()), buffer, false, callback);
     }
 
     public void write(long lba, MemorySegment buffer, IoCallback callback) throws IOException {
-        controller.submitIo("Write", IoOpcode.WRITE, nsid, lba, nlb(lba, buffer.byteSize()), buffer, true, callback);
+        io.submit("Write", IoOpcode.WRITE, nsid, lba, nlb(lba, buffer.byteSize()), buffer, true, callback);
     }
 
     // ---- CompletableFuture forms ----
@@ -99,13 +101,13 @@ public final class RemoteNamespace {
     // ---- blocking forms ----
 
     public void read(long lba, MemorySegment buffer) throws IOException {
-        controller.executeIo("Read", IoOpcode.READ, nsid, lba, nlb(lba, buffer.byteSize()), buffer, false);
+        io.execute("Read", IoOpcode.READ, nsid, lba, nlb(lba, buffer.byteSize()), buffer, false);
     }
 
     /** @param fua force unit access: the data is on stable media when this returns */
     public void write(long lba, MemorySegment buffer, boolean fua) throws IOException {
         int cdw12 = nlb(lba, buffer.byteSize()) | (fua ? SubmissionQueueEntry.CDW12_FUA : 0);
-        controller.executeIo("Write", IoOpcode.WRITE, nsid, lba, cdw12, buffer, true);
+        io.execute("Write", IoOpcode.WRITE, nsid, lba, cdw12, buffer, true);
     }
 
     public void write(long lba, MemorySegment buffer) throws IOException {
@@ -114,7 +116,7 @@ public final class RemoteNamespace {
 
     /** Flush the volatile write cache (a no-op success when there is none). */
     public void flush() throws IOException {
-        controller.executeIo("Flush", IoOpcode.FLUSH, nsid, 0, 0, null, false);
+        io.execute("Flush", IoOpcode.FLUSH, nsid, 0, 0, null, false);
     }
 
     /** Write Zeroes over {@code count} blocks (at most 65536 per command; larger ranges are split). */
@@ -124,7 +126,7 @@ public final class RemoteNamespace {
             if (lba < 0 || lba + n > blocks) {
                 throw new IllegalArgumentException("blocks " + lba + "+" + n + " beyond the namespace's " + blocks);
             }
-            controller.executeIo("Write Zeroes", IoOpcode.WRITE_ZEROES, nsid, lba, (int) (n - 1), null, false);
+            io.execute("Write Zeroes", IoOpcode.WRITE_ZEROES, nsid, lba, (int) (n - 1), null, false);
             lba += n;
             count -= n;
         }
@@ -135,7 +137,7 @@ public final class RemoteNamespace {
         if (lba < 0 || count < 1 || lba + count > blocks || count > 0xFFFF_FFFFL) {
             throw new IllegalArgumentException("blocks " + lba + "+" + count + " invalid for the namespace's " + blocks);
         }
-        controller.deallocate(nsid, new long[] {lba, count});
+        io.deallocate(nsid, new long[] {lba, count});
     }
 
     /** A block-aligned buffer for this namespace from {@code arena}. */

@@ -190,8 +190,8 @@ final class Admin {
         IdentifyNamespace.nlbaf(b, 0);
         IdentifyNamespace.flbas(b, 0);
         IdentifyNamespace.nmic(b, IdentifyNamespace.NMIC_SHARED);
-        if (ns.device().supportsDiscard() || ns.device().supportsWriteZeroes()) {
-            IdentifyNamespace.dlfeat(b, IdentifyNamespace.DLFEAT_READ_ZEROES);
+        if (ns.device().supportsDiscard() && ns.device().deallocateReadsZeroes()) {
+            IdentifyNamespace.dlfeat(b, IdentifyNamespace.DLFEAT_READ_ZEROES); // only where the device kind guarantees it
         }
         int pbs = Math.max(ns.device().physicalBlockSize(), 1 << ns.lbaShift()) >> ns.lbaShift();
         if (pbs > 1) {
@@ -237,8 +237,13 @@ final class Admin {
                 }
             }
             case FeatureId.KATO -> {
-                c.katoMs(Integer.toUnsignedLong(cdw11));
-                r.dw0 = cdw11;
+                long kato = Controller.boundKato(Integer.toUnsignedLong(cdw11), c.isDiscovery(), r.queue.target.options());
+                if (kato < 0) {
+                    r.fail(Status.KEEP_ALIVE_INVALID, (int) SubmissionQueueEntry.OFFSET_CDW11);
+                } else {
+                    c.katoMs(kato);
+                    r.dw0 = (int) kato;
+                }
             }
             case FeatureId.ASYNC_EVENT -> {
                 if ((cdw11 & ~c.oaes()) != 0) {
@@ -300,8 +305,14 @@ final class Admin {
                 r.fail(Status.INVALID_FIELD, (int) SubmissionQueueEntry.OFFSET_CDW10);
                 return;
             }
-            if (offset < log.byteSize()) {
-                long n = Math.min(b.byteSize(), log.byteSize() - offset);
+            // LPO is unsigned 64-bit: past the end is Invalid Field, and the length is computed as size - offset
+            long size = log.byteSize();
+            if (Long.compareUnsigned(offset, size) > 0) {
+                r.fail(Status.INVALID_FIELD, (int) SubmissionQueueEntry.OFFSET_CDW12);
+                return;
+            }
+            long n = Math.min(b.byteSize(), size - offset);
+            if (n > 0) {
                 MemorySegment.copy(log, offset, b, 0, n);
             }
         }

@@ -3,12 +3,19 @@ package io.sanport.hostdriver;
 import io.sanport.iop.Reactor;
 import io.sanport.nvme.fabrics.ConnectCommand;
 import io.sanport.nvme.fabrics.ConnectData;
+import io.sanport.nvme.Nqn;
 import io.sanport.nvme.Status;
+import io.sanport.nvme.Wire;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -102,8 +109,20 @@ public final class ConnectionManager {
         MemorySegment sqe = r.sqe;
         MemorySegment data = r.data();
         QueuePair q = r.queue;
-        String subnqn = ConnectData.subnqn(data);
-        String hostnqn = ConnectData.hostnqn(data);
+        // both names reach logs and the model: well-formed NQNs or nothing (never a raw byte of the wire)
+        String subnqn = nqnField(data, ConnectData.OFFSET_SUBNQN);
+        if (subnqn == null) {
+            LOG.log(System.Logger.Level.INFO, "connect on " + q.port + " with a malformed subsystem NQN refused");
+            Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_SUBNQN, true);
+            return;
+        }
+        String hostnqn = nqnField(data, ConnectData.OFFSET_HOSTNQN);
+        if (hostnqn == null) {
+            LOG.log(System.Logger.Level.INFO, "connect to " + subnqn + " on " + q.port + " with a malformed host NQN refused");
+            Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_HOSTNQN, true);
+            return;
+        }
+        UUID hostid = ConnectData.hostUuid(data);
         int cntlid = ConnectData.cntlid(data);
         Subsystem s = target.subsystemFor(subnqn, q.port);
         if (s == null) {
@@ -125,13 +144,14 @@ public final class ConnectionManager {
                 Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_SQSIZE, false);
                 return;
             }
-            long kato = ConnectCommand.kato(sqe);
-            if (kato == 0 && s.isDiscovery()) {
-                kato = Controller.DISCOVERY_KATO_MS;
+            long katoMs = Controller.boundKato(ConnectCommand.kato(sqe), s.isDiscovery(), target.options());
+            if (katoMs < 0) {
+                LOG.log(System.Logger.Level.INFO, "connect from " + hostnqn + " to " + subnqn + ": KATO 0 refused (keep-alive is required)");
+                Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_KATO, false);
+                return;
             }
-            long katoMs = kato;
             Controller[] created = new Controller[1];
-            int id = s.add(c -> created[0] = new Controller(target, s, c, hostnqn, ConnectData.hostUuid(data), q.port, katoMs));
+            int id = s.add(c -> created[0] = new Controller(target, s, c, hostnqn, hostid, q.port, katoMs));
             if (id < 0) {
                 Fabrics.failConnect(r, Status.CONNECT_CTRL_BUSY, (int) ConnectData.OFFSET_CNTLID, true);
                 return;
@@ -143,7 +163,13 @@ public final class ConnectionManager {
             LOG.log(System.Logger.Level.DEBUG, () -> "created " + c + ", KATO " + katoMs + " ms");
             return;
         }
-        Controller c = s.find(cntlid, hostnqn);
+        Controller c = s.find(cntlid);
+        if (c != null && (!c.hostnqn().equals(hostnqn) || !c.hostid().equals(hostid))) {
+            // answered as an unknown CNTLID: a probe learns nothing about other hosts' controllers
+            LOG.log(System.Logger.Level.INFO, "I/O queue connect from " + hostnqn + " (host id " + hostid + ") to "
+                    + c + " (host id " + c.hostid() + ") refused: another host's controller");
+            c = null;
+        }
         if (c == null) {
             Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_CNTLID, true);
             return;
@@ -166,6 +192,38 @@ public final class ConnectionManager {
         }
         size(q, c, qid, sqsize, sqFlowDisabled);
         r.dw0 = ConnectCommand.successDw0(c.cntlid());
+    }
+
+    /**
+     * The NQN in the 256-byte Connect data field at {@code offset}, or null when it is not one: NUL-terminated
+     * within the field, 1..223 bytes of UTF-8 (NVMe Base 2.0 §4.5) without control characters, in NQN form.
+     */
+    static String nqnField(MemorySegment data, long offset) {
+        int length = -1;
+        for (int i = 0; i < Nqn.FIELD_SIZE; i++) {
+            if (data.get(Wire.U8, offset + i) == 0) {
+                length = i;
+                break;
+            }
+        }
+        if (length <= 0 || length > Nqn.MAX_LENGTH) {
+            return null;
+        }
+        byte[] bytes = new byte[length];
+        MemorySegment.copy(data, Wire.U8, offset, bytes, 0, length);
+        String nqn;
+        try {
+            nqn = StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
+        if (nqn.codePoints().anyMatch(Character::isISOControl)) {
+            return null; // C0, DEL and C1: newlines and escapes must not reach a log
+        }
+        return Nqn.isValid(nqn) ? nqn : null;
     }
 
     /** Binds {@code q} to {@code c} as queue {@code qid} and gives it SQSIZE + 1 + spare request slots. */

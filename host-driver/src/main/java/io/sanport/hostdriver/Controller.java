@@ -1,6 +1,5 @@
 package io.sanport.hostdriver;
 
-import io.sanport.iop.IoRequest;
 import io.sanport.nvme.AsyncEvent;
 import io.sanport.nvme.IdentifyController;
 import io.sanport.nvme.Status;
@@ -31,8 +30,6 @@ public final class Controller {
     public static final int MAX_IO_QUEUES = 128;
     /** Identify KAS: keep-alive granularity in 100 ms units. */
     public static final int KAS = 10;
-    /** nvmet's keep-alive for a discovery controller whose host asked for none (KATO 0). */
-    public static final long DISCOVERY_KATO_MS = 120_000;
     /** Identify AERL + 1. */
     public static final int AER_LIMIT = 4;
     /** Identify ELPE + 1. */
@@ -59,10 +56,12 @@ public final class Controller {
     // admin queue reactor only
     private final Request[] aers = new Request[AER_LIMIT];
     private int aerCount;
+    private List<Namespace> shutdownFlushes; // what CC.SHN flushes, one at a time through the Property Set request
+    private boolean shutdownFailed;
 
     // guarded by this
     private final ArrayDeque<Integer> events = new ArrayDeque<>();
-    private final TreeSet<Integer> changedNamespaces = new TreeSet<>();
+    private final TreeSet<Integer> changedNamespaces = new TreeSet<>(Integer::compareUnsigned);
     private boolean namespaceEventMasked;
     private final List<long[]> errorLog = new ArrayList<>();
     private long errorCount;
@@ -129,6 +128,19 @@ public final class Controller {
         return true;
     }
 
+    /**
+     * The keep-alive timeout a controller runs with when its host asks for {@code requested} ms (Connect or Set
+     * Features KATO), or -1 when refused: an I/O controller may not turn keep-alive off (KATO 0), or a host that
+     * went silent would hold its queues and buffers forever; a discovery one asking for none gets the discovery
+     * default. Every KATO is bounded by the target's maximum.
+     */
+    static long boundKato(long requested, boolean discovery, TargetOptions options) {
+        if (requested == 0) {
+            return discovery ? options.discoveryKatoMillis() : -1;
+        }
+        return Math.min(requested, options.maxKatoMillis());
+    }
+
     /** Any command on any queue: the keep-alive timer restarts (lenient: the host need not advertise TBKAS). */
     void activity() {
         lastActivity = System.nanoTime();
@@ -175,14 +187,21 @@ public final class Controller {
         }
         subsystem.remove(this);
         for (QueuePair q : live) {
-            q.disconnect();
+            try {
+                q.disconnect();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, this + ": disconnecting " + q, e); // the others still go
+            }
         }
     }
 
     // ---------------------------------------------------------------- CC / CSTS (admin queue reactor)
 
-    /** Property Set CC, as nvmet's {@code nvmet_update_cc}: enable, disable, shutdown. */
-    void updateCc(int value, QueuePair admin) {
+    /**
+     * Property Set CC, as nvmet's {@code nvmet_update_cc}: enable, disable, shutdown. True when {@code r}
+     * completes later, after the shutdown's flushes.
+     */
+    boolean updateCc(int value, Request r) {
         int old = cc;
         cc = value;
         boolean en = (value & Property.CC_EN) != 0;
@@ -198,36 +217,69 @@ public final class Controller {
         }
         int shn = value & Property.CC_SHN_MASK;
         int oldShn = old & Property.CC_SHN_MASK;
-        if (shn != 0 && oldShn == 0) {
-            csts = csts & ~(Property.CSTS_RDY | Property.CSTS_SHST_MASK) | Property.CSTS_SHST_OCCURRING;
-            flushAll(admin, () -> {
-                csts = csts & ~Property.CSTS_SHST_MASK | Property.CSTS_SHST_COMPLETE;
-                cc = 0;
-            });
-        }
         if (shn == 0 && oldShn != 0) {
             csts &= ~Property.CSTS_SHST_MASK;
         }
+        if (shn != 0 && oldShn == 0) {
+            csts = csts & ~(Property.CSTS_RDY | Property.CSTS_SHST_MASK) | Property.CSTS_SHST_OCCURRING;
+            if (shutdownFlushes != null) {
+                return false; // SHN cleared and set again while the first shutdown flushes: that one reports
+            }
+            List<Namespace> nss = new ArrayList<>(subsystem.namespaces().values());
+            nss.removeIf(n -> !n.enabled() || n.readOnly());
+            shutdownFlushes = nss;
+            shutdownFailed = false;
+            r.step = 0;
+            return nextShutdownFlush(r);
+        }
+        return false;
     }
 
-    /** Flushes every namespace on {@code q}'s reactor, then runs {@code done} there (shutdown: CSTS.SHST). */
-    void flushAll(QueuePair q, Runnable done) {
-        List<Namespace> nss = new ArrayList<>(subsystem.namespaces().values());
-        nss.removeIf(n -> !n.enabled() || n.readOnly());
-        if (nss.isEmpty()) {
-            done.run();
-            return;
+    /**
+     * Flushes the next namespace through the admin queue's Local Transport, or, after the last, reports the
+     * shutdown: complete, or CSTS.CFS when a flush failed (SHST then never says complete, so the host does not
+     * take it for a clean shutdown). True while a flush is on its way.
+     */
+    private boolean nextShutdownFlush(Request r) {
+        if (r.step < shutdownFlushes.size() && !r.queue.ending()) {
+            Namespace ns = shutdownFlushes.get(r.step++);
+            r.ns = ns;
+            r.inDevice = true;
+            r.queue.local.flush(r, ns);
+            return true;
         }
-        int[] left = {nss.size()};
-        for (Namespace ns : nss) {
-            IoRequest io = new IoRequest(r -> {
-                if (!r.succeeded()) {
-                    LOG.log(System.Logger.Level.WARNING, "flush at shutdown: " + r.describe(ns.device()));
-                }
-                if (--left[0] == 0) done.run();
-            });
-            q.reactor().submit(io.flush(ns.deviceIndex(q.context.processor)));
+        boolean flushed = r.step > 0;
+        boolean cut = r.step < shutdownFlushes.size(); // the admin queue went first: not every namespace was flushed
+        shutdownFlushes = null;
+        r.ns = null;
+        if (shutdownFailed) {
+            csts |= Property.CSTS_CFS;
+            LOG.log(System.Logger.Level.ERROR, this + ": shutdown flush failed, CSTS.CFS set: the shutdown is not clean");
+        } else if (!cut) {
+            csts = csts & ~Property.CSTS_SHST_MASK | Property.CSTS_SHST_COMPLETE;
+            cc = 0;
         }
+        if (flushed) {
+            r.queue.complete(r);
+        }
+        return flushed;
+    }
+
+    /** A shutdown flush of {@code r.ns} finished with {@code status} (admin queue reactor). */
+    void shutdownFlushed(Request r, int status) {
+        r.inDevice = false;
+        if (status != Status.SUCCESS) {
+            shutdownFailed = true;
+            Namespace ns = r.ns;
+            String what = "the flush at shutdown failed on " + ns.device().name() + " ("
+                    + Status.describe(Status.word(status, true)) + ")";
+            if (ns.failWrites(what)) {
+                LOG.log(System.Logger.Level.ERROR, ns + " of " + subsystem + ": " + what + "; writes acknowledged"
+                        + " before it may not be on the device. Refusing writes and flushes to it until the namespace"
+                        + " is disabled and enabled again");
+            }
+        }
+        nextShutdownFlush(r);
     }
 
     // ---------------------------------------------------------------- asynchronous events
@@ -296,7 +348,7 @@ public final class Controller {
             Request r = aers[--aerCount];
             aers[aerCount] = null;
             r.dw0 = event;
-            r.queue.complete(r);
+            r.queue.completeHeld(r);
         }
     }
 
@@ -320,7 +372,7 @@ public final class Controller {
         if (errorLog.size() == ERROR_LOG_ENTRIES) {
             errorLog.removeLast();
         }
-        errorLog.addFirst(new long[] {errorCount, qid, r.cid(), Status.word(r.status), r.errorLocation, lba, nsid});
+        errorLog.addFirst(new long[] {errorCount, qid, r.cid(), r.statusWord(), r.errorLocation, lba, nsid});
         if (Status.sct(Status.word(r.status)) == Status.SCT_MEDIA) {
             mediaErrors.increment();
         }

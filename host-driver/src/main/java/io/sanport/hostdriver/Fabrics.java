@@ -60,7 +60,11 @@ final class Fabrics {
         switch (FabricsCommand.fctype(r.sqe)) {
             case FabricsCommand.FCTYPE_CONNECT -> connect(r);
             case FabricsCommand.FCTYPE_PROPERTY_GET -> propertyGet(r, q.controller());
-            case FabricsCommand.FCTYPE_PROPERTY_SET -> propertySet(r, q.controller());
+            case FabricsCommand.FCTYPE_PROPERTY_SET -> {
+                if (propertySet(r, q.controller())) {
+                    return; // a shutdown: completes after its flushes
+                }
+            }
             default -> r.fail(Status.INVALID_OPCODE, (int) FabricsCommand.OFFSET_FCTYPE);
         }
         q.complete(r);
@@ -120,13 +124,14 @@ final class Fabrics {
         r.dw1 = (int) (value >>> 32);
     }
 
-    private static void propertySet(Request r, Controller c) {
+    /** True when {@code r} completes later (CC.SHN flushes first). */
+    private static boolean propertySet(Request r, Controller c) {
         MemorySegment sqe = r.sqe;
         boolean eight = (PropertySetCommand.attrib(sqe) & PropertyGetCommand.ATTRIB_SIZE_MASK) == PropertyGetCommand.ATTRIB_SIZE_8;
         if (eight || PropertySetCommand.ofst(sqe) != Property.CC) {
             r.fail(Status.INVALID_FIELD, (int) PropertySetCommand.OFFSET_OFST);
-            return;
+            return false;
         }
-        c.updateCc((int) PropertySetCommand.value(sqe), r.queue);
+        return c.updateCc((int) PropertySetCommand.value(sqe), r);
     }
 }

@@ -12,11 +12,29 @@ import java.lang.foreign.MemorySegment;
  * Every check happens before any data moves, so a refused write gets its completion without an R2T.
  */
 final class Io {
+    private static final System.Logger LOG = System.getLogger("sanport.target");
     private static final int DSM_MAX_LENGTH = DsmRange.MAX_RANGES * (int) DsmRange.SIZE;
 
     private Io() {}
 
     static int parse(Request r, Controller c) {
+        int code = check(r, c);
+        if (code == Status.SUCCESS && writes(r.opcode()) && r.ns.writeFailure() != null) {
+            // a flush failed: acknowledged writes may be lost, and a later flush could succeed and hide it (Linux
+            // reports a writeback error once), so nothing that writes or flushes may succeed until re-enabled
+            r.dnr = true;
+            r.errorLocation = (int) SubmissionQueueEntry.OFFSET_NSID;
+            return Status.WRITE_FAULT;
+        }
+        return code;
+    }
+
+    private static boolean writes(int opcode) {
+        return opcode == IoOpcode.WRITE || opcode == IoOpcode.FLUSH || opcode == IoOpcode.WRITE_ZEROES
+                || opcode == IoOpcode.DSM;
+    }
+
+    private static int check(Request r, Controller c) {
         MemorySegment sqe = r.sqe;
         int opcode = r.opcode();
         Namespace ns = c.subsystem().namespace(SubmissionQueueEntry.nsid(sqe));
@@ -141,6 +159,28 @@ final class Io {
         r.queue.complete(r);
     }
 
+    /** Whether a failed flush or FUA write with {@code code} may have lost acknowledged data (EIO, ENOSPC, media). */
+    static boolean lostData(int code) {
+        return code == Status.WRITE_FAULT || code == Status.CAP_EXCEEDED || code == Status.INTERNAL
+                || Status.sct(Status.word(code)) == Status.SCT_MEDIA;
+    }
+
+    /**
+     * A flush or FUA write failed: the host must not retry it into a success (DNR), and the namespace refuses
+     * writes and flushes from now on; said once, in words, naming the device.
+     */
+    private static void durabilityLost(Request r, Controller c, int code) {
+        r.dnr = true;
+        Namespace ns = r.ns;
+        String what = (r.opcode() == IoOpcode.FLUSH ? "a flush" : "a FUA write") + " failed on " + ns.device().name()
+                + " (" + Status.describe(Status.word(code, true)) + ")";
+        if (ns.failWrites(what)) {
+            LOG.log(System.Logger.Level.ERROR, ns + (c != null ? " of " + c.subsystem() : "") + ": " + what
+                    + "; writes acknowledged before it may not be on the device. Refusing writes and flushes to it"
+                    + " until the namespace is disabled and enabled again");
+        }
+    }
+
     /** The device finished {@code r}'s I/O with {@code code}: SMART counters, then the next DSM range or the completion. */
     static void ioComplete(Request r, Controller c, int code) {
         r.inDevice = false;
@@ -149,6 +189,9 @@ final class Io {
             r.status = code;
             if (code == Status.LBA_RANGE) {
                 r.errorLocation = (int) SubmissionQueueEntry.OFFSET_SLBA;
+            }
+            if ((opcode == IoOpcode.FLUSH || opcode == IoOpcode.WRITE && SubmissionQueueEntry.fua(r.sqe)) && lostData(code)) {
+                durabilityLost(r, c, code);
             }
         } else if (c != null) {
             switch (opcode) {
@@ -163,7 +206,7 @@ final class Io {
                 default -> { }
             }
         }
-        if (code == Status.SUCCESS && opcode == IoOpcode.DSM && !r.queue.closing()) {
+        if (code == Status.SUCCESS && opcode == IoOpcode.DSM && !r.queue.ending()) {
             nextRange(r);
             return;
         }

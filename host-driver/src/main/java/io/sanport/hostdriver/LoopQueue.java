@@ -100,10 +100,11 @@ final class LoopQueue implements RemoteQueue {
                 }
                 long off = SglDescriptor.address(sqe, AT);
                 long len = SglDescriptor.length(sqe, AT);
-                if (off < 0 || off + len > Capsule.IN_CAPSULE_DATA) {
+                // overflow-safe: Address is the host's 64-bit value, off + len may wrap
+                if (off < 0 || len > Capsule.IN_CAPSULE_DATA || off > Capsule.IN_CAPSULE_DATA - len) {
                     return Status.SGL_INVALID_OFFSET;
                 }
-                if (off + len > received) {
+                if (len > received - off) {
                     return Status.SGL_INVALID_DATA; // the capsule is shorter than its SGL says
                 }
                 c.inCapsuleOffset = (int) off;

@@ -2,6 +2,7 @@ package io.sanport.hostdriver;
 
 import io.sanport.iop.BlockDevice;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * One namespace of a subsystem, backed by a device the I/O processors drive. The device has the same index in
@@ -15,6 +16,8 @@ public final class Namespace {
     private final int[] deviceIndex; // by I/O processor ordinal
     private final int lbaShift;
     private volatile boolean enabled;
+    // why writes are refused: a flush or FUA write failed, so acknowledged data may be lost; null while fine
+    private final AtomicReference<String> writeFailure = new AtomicReference<>();
 
     Namespace(int nsid, UUID uuid, byte[] nguid, BlockDevice device, int[] deviceIndex, boolean enabled) {
         this.nsid = nsid;
@@ -45,10 +48,23 @@ public final class Namespace {
 
     public boolean enabled() { return enabled; }
 
-    void enabled(boolean v) { enabled = v; }
+    void enabled(boolean v) {
+        if (v && !enabled) {
+            writeFailure.set(null); // the administrator re-enabled it: a fresh start
+        }
+        enabled = v;
+    }
+
+    /** Why writes and flushes are refused (a flush failed), or null. */
+    public String writeFailure() { return writeFailure.get(); }
+
+    /** Records that durability was lost; true the first time only (the caller logs it once). */
+    boolean failWrites(String why) {
+        return writeFailure.compareAndSet(null, why);
+    }
 
     @Override
     public String toString() {
-        return "namespace " + nsid + " (" + device.name() + ")";
+        return "namespace " + Integer.toUnsignedString(nsid) + " (" + device.name() + ")";
     }
 }

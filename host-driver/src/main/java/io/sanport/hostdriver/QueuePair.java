@@ -34,6 +34,7 @@ public final class QueuePair {
     private boolean sqFlowDisabled;
     private Controller controller;
     private boolean closing;
+    private boolean failed; // an exception escaped the core on this queue: its transport is told to disconnect
     private Runnable whenIdle;
 
     QueuePair(Target target, Port port, ReactorContext context, RemoteQueue transport, LocalTransport local) {
@@ -61,6 +62,9 @@ public final class QueuePair {
     public Request request(int tag) { return slots[tag]; }
     public boolean closing() { return closing; }
 
+    /** Whether this queue is going: closed by its transport, or failed and waiting for that. */
+    boolean ending() { return closing || failed; }
+
     /** SQHD for the next CQE: 0xFFFF when the host disabled SQ flow control at Connect. */
     public int sqhd() {
         return sqFlowDisabled ? CompletionQueueEntry.SQHD_DISABLED : sqhd;
@@ -71,7 +75,7 @@ public final class QueuePair {
 
     /** A free slot for a new SQE, or null when the host has more commands outstanding than its queue holds. */
     public Request acquire() {
-        if (freeTop == 0 || closing) {
+        if (freeTop == 0 || closing || failed) {
             return null;
         }
         Request r = slots[free[--freeTop]];
@@ -101,7 +105,7 @@ public final class QueuePair {
     public void dataReceived(Request r) {
         if (r.state == Request.State.TRANSFERRING_FROM_HOST) {
             r.state = Request.State.READY_TO_EXECUTE;
-            context.runSoon(r.resume);
+            context.runSoon(this, r.resume);
         }
     }
 
@@ -110,7 +114,7 @@ public final class QueuePair {
      * it), right after the core returns and before the reactor polls again (a paused parser resumes there).
      */
     public void runSoon(Runnable task) {
-        context.runSoon(task);
+        context.runSoon(this, task);
     }
 
     /** The transport failed to move data for {@code r} (data digest error): complete it with {@code code}. */
@@ -119,6 +123,8 @@ public final class QueuePair {
         context.enter();
         try {
             complete(r);
+        } catch (RuntimeException e) {
+            fault(r, e);
         } finally {
             context.exit();
         }
@@ -128,9 +134,38 @@ public final class QueuePair {
     void process(Request r) {
         context.enter();
         try {
-            advance(r);
+            if (!failed) {
+                advance(r);
+            }
+        } catch (RuntimeException e) {
+            fault(r, e);
         } finally {
             context.exit();
+        }
+    }
+
+    /**
+     * An exception escaped the core while it handled {@code r} (null: a task of this queue): a bug or a state
+     * no check foresaw. It ends this queue only, as a protocol error would (nvmet's {@code nvmet_tcp_fatal_error}):
+     * the transport disconnects and later closes the queue, which frees what is left. Never rethrown: the
+     * reactor serves every other queue on it.
+     */
+    void fault(Request r, RuntimeException e) {
+        if (r != null) {
+            r.inDevice = false; // no I/O of r is on the ring: its submit threw, or its completion was being handled
+        }
+        if (failed || closing) {
+            LOG.log(System.Logger.Level.DEBUG, () -> this + ": another failure while it goes", e);
+            return;
+        }
+        failed = true;
+        LOG.log(System.Logger.Level.ERROR, this + " of host " + (controller != null ? controller.hostnqn() : "(before Connect)")
+                + " via " + transport + ": " + (r != null ? r : "a queued task") + " threw; ending this queue only", e);
+        try {
+            transport.disconnect();
+        } catch (RuntimeException again) {
+            LOG.log(System.Logger.Level.ERROR, this + ": its transport failed to disconnect; closing the queue here", again);
+            close(() -> { });
         }
     }
 
@@ -234,7 +269,13 @@ public final class QueuePair {
     void ioComplete(Request r, int status) {
         context.enter();
         try {
-            Io.ioComplete(r, controller, status);
+            if (qid == 0) {
+                controller.shutdownFlushed(r, status); // the admin queue's only device I/O
+            } else {
+                Io.ioComplete(r, controller, status);
+            }
+        } catch (RuntimeException e) {
+            fault(r, e);
         } finally {
             context.exit();
         }
@@ -246,7 +287,7 @@ public final class QueuePair {
             controller.logError(r, qid);
         }
         r.state = r.sendsData() ? Request.State.TRANSFERRING_TO_HOST : Request.State.COMPLETING;
-        if (closing) {
+        if (closing || failed) {
             release(r);
             return;
         }
@@ -261,6 +302,20 @@ public final class QueuePair {
         context.enter();
         try {
             free(r);
+        } catch (RuntimeException e) {
+            fault(null, e);
+        } finally {
+            context.exit();
+        }
+    }
+
+    /** Completes a request held outside any core call (an AER an event completes), guarded like every entry. */
+    void completeHeld(Request r) {
+        context.enter();
+        try {
+            complete(r);
+        } catch (RuntimeException e) {
+            fault(r, e);
         } finally {
             context.exit();
         }
@@ -318,7 +373,11 @@ public final class QueuePair {
         this.whenIdle = whenIdle;
         Controller c = controller;
         if (c != null) {
-            c.queueClosed(this);
+            try {
+                c.queueClosed(this);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, this + ": tearing its controller down", e);
+            }
         }
         for (Request r : slots) {
             switch (r.state) {

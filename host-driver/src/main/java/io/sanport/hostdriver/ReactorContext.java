@@ -2,7 +2,6 @@ package io.sanport.hostdriver;
 
 import io.sanport.iop.BufferPool;
 import io.sanport.iop.Reactor;
-import java.util.ArrayDeque;
 
 /**
  * What the target keeps per reactor: which I/O processor it belongs to, its {@link LocalTransport}, its
@@ -17,8 +16,12 @@ final class ReactorContext {
     private Request head;
     private Request tail;
     long waits; // how many requests ever waited for a buffer
-    // run queue: what a transport handed the core while the core was on the stack, run once it returns
-    private final ArrayDeque<Runnable> runQueue = new ArrayDeque<>(256);
+    // run queue: what a transport handed the core while the core was on the stack, run once it returns; a ring
+    // of tasks and the queue each belongs to (an exception in a task ends that queue)
+    private Runnable[] tasks = new Runnable[256];
+    private QueuePair[] owners = new QueuePair[256];
+    private int first;
+    private int count;
     private int depth;
     private boolean draining;
 
@@ -76,27 +79,71 @@ final class ReactorContext {
         }
         draining = true;
         try {
-            Runnable task;
-            while ((task = runQueue.pollFirst()) != null) {
-                task.run();
+            while (count > 0) {
+                Runnable task = tasks[first];
+                QueuePair owner = owners[first];
+                tasks[first] = null;
+                owners[first] = null;
+                first = (first + 1) & (tasks.length - 1);
+                count--;
+                run(owner, task);
             }
         } finally {
             draining = false;
         }
     }
 
-    /** Runs {@code task} now when the core is not on the stack, else right after it returns. */
-    void runSoon(Runnable task) {
+    /** Runs {@code owner}'s {@code task} now when the core is not on the stack, else right after it returns. */
+    void runSoon(QueuePair owner, Runnable task) {
         if (depth == 0) {
-            task.run();
-        } else {
-            runQueue.addLast(task);
+            run(owner, task);
+            return;
         }
+        if (count == tasks.length) {
+            grow();
+        }
+        int at = (first + count) & (tasks.length - 1);
+        tasks[at] = task;
+        owners[at] = owner;
+        count++;
+    }
+
+    /** A task that throws ends its own queue, never the reactor. */
+    private static void run(QueuePair owner, Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException e) {
+            owner.fault(null, e);
+        }
+    }
+
+    private void grow() {
+        Runnable[] t = new Runnable[tasks.length * 2];
+        QueuePair[] o = new QueuePair[t.length];
+        for (int i = 0; i < count; i++) {
+            t[i] = tasks[(first + i) & (tasks.length - 1)];
+            o[i] = owners[(first + i) & (tasks.length - 1)];
+        }
+        tasks = t;
+        owners = o;
+        first = 0;
     }
 
     /** Forgets {@code task} (its queue is closing). */
     void cancel(Runnable task) {
-        runQueue.removeFirstOccurrence(task);
+        int mask = tasks.length - 1;
+        for (int i = 0; i < count; i++) {
+            if (tasks[(first + i) & mask] == task) {
+                for (int j = i; j < count - 1; j++) {
+                    tasks[(first + j) & mask] = tasks[(first + j + 1) & mask];
+                    owners[(first + j) & mask] = owners[(first + j + 1) & mask];
+                }
+                tasks[(first + count - 1) & mask] = null;
+                owners[(first + count - 1) & mask] = null;
+                count--;
+                return;
+            }
+        }
     }
 
     /** Restarts waiting requests while buffers last; each takes its buffer in {@link QueuePair#process}. */

@@ -42,6 +42,7 @@ public final class Request {
 
     // the completion
     int status;          // SCT<<8 | SC (Status constants)
+    boolean dnr;         // Do Not Retry even where the code alone would allow a retry (a failed flush)
     int errorLocation;   // byte offset in the SQE (or Connect data) of the offending field, 0xFFFF if none
     int dw0;
     int dw1;
@@ -86,7 +87,7 @@ public final class Request {
     public int status() { return status; }
 
     /** The CQE status word: the code, with DNR when a retry cannot help. */
-    public int statusWord() { return Status.word(status); }
+    public int statusWord() { return Status.word(status, dnr || !Status.retryable(status)); }
 
     public int dw0() { return dw0; }
     public int dw1() { return dw1; }
@@ -141,6 +142,7 @@ public final class Request {
 
     void reset() {
         status = 0;
+        dnr = false;
         errorLocation = 0xFFFF;
         dw0 = 0;
         dw1 = 0;

@@ -1,6 +1,7 @@
 package io.sanport.hostdriver;
 
 import io.sanport.nvme.Nqn;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.Collections;
@@ -31,7 +32,7 @@ public final class Subsystem {
     private final NavigableMap<Integer, Namespace> namespaces;
     private final List<Controller> controllers = new ArrayList<>();
     private final BitSet cntlids = new BitSet();
-    private int nextCntlid = CNTLID_MIN;
+    private final SecureRandom random = new SecureRandom(); // CNTLIDs a host on the network cannot predict
 
     Subsystem(String nqn, Type type, String serial, String model, boolean allowAnyHost, Set<String> allowedHosts,
               Map<Integer, Namespace> namespaces) {
@@ -41,7 +42,9 @@ public final class Subsystem {
         this.model = model;
         this.allowAnyHost = allowAnyHost;
         this.allowedHosts = Set.copyOf(allowedHosts);
-        this.namespaces = Collections.unmodifiableNavigableMap(new TreeMap<>(namespaces));
+        TreeMap<Integer, Namespace> byNsid = new TreeMap<>(Integer::compareUnsigned); // NSIDs are unsigned 32-bit
+        byNsid.putAll(namespaces);
+        this.namespaces = Collections.unmodifiableNavigableMap(byNsid);
     }
 
     public String nqn() { return nqn; }
@@ -57,7 +60,7 @@ public final class Subsystem {
         return type == Type.DISCOVERY || allowAnyHost || allowedHosts.contains(hostnqn);
     }
 
-    /** Every namespace configured, enabled or not, by NSID. */
+    /** Every namespace configured, enabled or not, by NSID in unsigned order. */
     public NavigableMap<Integer, Namespace> namespaces() { return namespaces; }
 
     /** The enabled namespace {@code nsid}, or null. */
@@ -78,7 +81,7 @@ public final class Subsystem {
     public void setNamespaceEnabled(int nsid, boolean enabled) {
         Namespace ns = namespaces.get(nsid);
         if (ns == null) {
-            throw new IllegalArgumentException(nqn + " has no namespace " + nsid);
+            throw new IllegalArgumentException(nqn + " has no namespace " + Integer.toUnsignedString(nsid));
         }
         if (ns.enabled() == enabled) {
             return;
@@ -93,9 +96,12 @@ public final class Subsystem {
         return List.copyOf(controllers);
     }
 
-    /** Allocates the lowest free CNTLID at or after the last one, wrapping (nvmet's ida); -1 when all are taken. */
+    /**
+     * Allocates a free CNTLID in 1..FFEFh from a random place, wrapping: a host cannot guess another host's
+     * controller from its own, and an ID just freed is rarely handed out again at once. -1 when all are taken.
+     */
     synchronized int add(java.util.function.IntFunction<Controller> create) {
-        int id = cntlids.nextClearBit(nextCntlid);
+        int id = cntlids.nextClearBit(CNTLID_MIN + random.nextInt(CNTLID_MAX - CNTLID_MIN + 1));
         if (id > CNTLID_MAX) {
             id = cntlids.nextClearBit(CNTLID_MIN);
             if (id > CNTLID_MAX) {
@@ -103,7 +109,6 @@ public final class Subsystem {
             }
         }
         cntlids.set(id);
-        nextCntlid = id + 1 > CNTLID_MAX ? CNTLID_MIN : id + 1;
         controllers.add(create.apply(id));
         return id;
     }
@@ -114,10 +119,10 @@ public final class Subsystem {
         }
     }
 
-    /** The live controller {@code cntlid} of {@code hostnqn}, for an I/O queue Connect; null if none. */
-    synchronized Controller find(int cntlid, String hostnqn) {
+    /** The live controller {@code cntlid}, for an I/O queue Connect (which then checks its host); null if none. */
+    synchronized Controller find(int cntlid) {
         for (Controller c : controllers) {
-            if (c.cntlid() == cntlid && c.hostnqn().equals(hostnqn) && !c.dead()) {
+            if (c.cntlid() == cntlid && !c.dead()) {
                 return c;
             }
         }

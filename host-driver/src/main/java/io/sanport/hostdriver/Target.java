@@ -52,7 +52,7 @@ public final class Target implements AutoCloseable {
     private AutoCloseable owned;
 
     private Target(TargetConfig config, TargetOptions options, List<IoProcessor> processors) throws IOException {
-        this.options = options;
+        this.options = config.limits().applyTo(options); // the config file's knobs win
         this.processors = List.copyOf(processors);
         List<ReactorContext> contexts = new ArrayList<>();
         int smallest = Integer.MAX_VALUE;
@@ -166,7 +166,7 @@ public final class Target implements AutoCloseable {
                             + device.logicalBlockSize() + " bytes; NVMe-oF hosts take 512..4096");
                 }
                 UUID uuid = nc.uuid() != null ? nc.uuid()
-                        : UUID.nameUUIDFromBytes((sc.nqn() + "/" + nc.nsid()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                        : UUID.nameUUIDFromBytes((sc.nqn() + "/" + Integer.toUnsignedString(nc.nsid())).getBytes(java.nio.charset.StandardCharsets.UTF_8));
                 byte[] nguid;
                 if (nc.nguid() != null) {
                     nguid = TargetConfig.nguidBytes(nc.nguid());
@@ -277,6 +277,10 @@ public final class Target implements AutoCloseable {
     /** How many requests had to wait for a pool buffer, over all reactors (read racily: for tests and stats). */
     public long bufferWaits() {
         return connections.bufferWaits();
+    }
+
+    public TargetOptions options() {
+        return options;
     }
 
     /** The largest data transfer of one command: the pool buffer size, a power of two (MDTS). */
@@ -429,10 +433,18 @@ public final class Target implements AutoCloseable {
         }
     }
 
+    /**
+     * Flushes every writable device through every reactor's ring: each ring drives its own registration of the
+     * device (a processor's own descriptor, whose writeback errors only its own fsync reports).
+     */
     private void flushDevices(IOException failure) {
         List<Namespace> nss = new ArrayList<>();
         for (Subsystem s : subsystems.values()) {
             for (Namespace n : s.namespaces().values()) {
+                if (n.writeFailure() != null) {
+                    LOG.log(System.Logger.Level.ERROR, n + " of " + s + " refused writes since " + n.writeFailure()
+                            + ": data acknowledged before that may be lost");
+                }
                 if (!n.readOnly() && nss.stream().noneMatch(o -> o.device() == n.device())) {
                     nss.add(n);
                 }
@@ -441,20 +453,22 @@ public final class Target implements AutoCloseable {
         if (nss.isEmpty()) {
             return;
         }
-        ReactorContext ctx = reactors.getFirst();
-        CountDownLatch done = new CountDownLatch(nss.size());
-        for (Namespace ns : nss) {
-            IoRequest io = new IoRequest(r -> {
-                if (!r.succeeded()) {
-                    failure.addSuppressed(new IOException("flush at shutdown: " + r.describe(ns.device())));
+        CountDownLatch done = new CountDownLatch(nss.size() * reactors.size());
+        for (ReactorContext ctx : reactors) {
+            for (Namespace ns : nss) {
+                IoRequest io = new IoRequest(r -> {
+                    if (!r.succeeded()) {
+                        failure.addSuppressed(new IOException("flush at shutdown on " + ctx.reactor.name() + ": "
+                                + r.describe(ns.device())));
+                    }
+                    done.countDown();
+                }).flush(ns.deviceIndex(ctx.processor));
+                try {
+                    ctx.reactor.execute(() -> ctx.reactor.submit(io));
+                } catch (RuntimeException e) {
+                    failure.addSuppressed(e);
+                    done.countDown();
                 }
-                done.countDown();
-            }).flush(ns.deviceIndex(ctx.processor));
-            try {
-                ctx.reactor.execute(() -> ctx.reactor.submit(io));
-            } catch (RuntimeException e) {
-                failure.addSuppressed(e);
-                done.countDown();
             }
         }
         try {

@@ -31,10 +31,31 @@ import java.util.UUID;
  *   "subsystems": [ { "nqn": "nqn.2024-01.io.sanport:disk0",
  *                     "attr": { "allow_any_host": "1", "serial": "...", "model": "..." },
  *                     "allowed_hosts": [],
- *                     "namespaces": [ { "nsid": 1, "enable": 1, "device": { "path": "/dev/nvme0n1", "uuid": "...", "nguid": "..." } } ] } ] }
+ *                     "namespaces": [ { "nsid": 1, "enable": 1, "device": { "path": "/dev/nvme0n1", "uuid": "...", "nguid": "..." } } ] } ],
+ *   "sanport": { "max_kato_ms": 300000, "discovery_kato_ms": 120000 } }
  * }</pre>
+ * The optional {@code "sanport"} object holds sanport's own knobs, which nvmetcli neither writes nor reads
+ * ({@link Limits}).
  */
-public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<SubsystemConfig> subsystems) {
+public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<SubsystemConfig> subsystems,
+                           Limits limits) {
+
+    /**
+     * The {@code "sanport"} knobs of the file; a null one was not given and the {@link TargetOptions} value stands.
+     *
+     * @param maxKatoMillis       {@code max_kato_ms}: {@link TargetOptions#maxKatoMillis()}
+     * @param discoveryKatoMillis {@code discovery_kato_ms}: {@link TargetOptions#discoveryKatoMillis()}
+     */
+    public record Limits(Long maxKatoMillis, Long discoveryKatoMillis) {
+        public static final Limits NONE = new Limits(null, null);
+
+        /** {@code options} with the knobs this file sets (a lower maximum also bounds the discovery default). */
+        public TargetOptions applyTo(TargetOptions options) {
+            long max = maxKatoMillis != null ? maxKatoMillis : options.maxKatoMillis();
+            long discovery = discoveryKatoMillis != null ? discoveryKatoMillis : Math.min(options.discoveryKatoMillis(), max);
+            return options.withKeepAlive(discovery, max);
+        }
+    }
 
     /** A host NQN that subsystems may name in allowed_hosts. */
     public record HostConfig(String nqn) {}
@@ -57,7 +78,12 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
     /** A namespace backed by the device at {@code path}; uuid and nguid are derived when not given. */
     public record NamespaceConfig(int nsid, boolean enabled, String path, UUID uuid, String nguid) {}
 
+    public TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<SubsystemConfig> subsystems) {
+        this(hosts, ports, subsystems, Limits.NONE);
+    }
+
     public TargetConfig {
+        limits = limits != null ? limits : Limits.NONE;
         hosts = List.copyOf(hosts);
         ports = List.copyOf(ports);
         subsystems = List.copyOf(subsystems);
@@ -130,7 +156,7 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
         for (int i = 0; i < subsystemArray.size(); i++) {
             subsystems.add(p.subsystem(subsystemArray.get(i), "$.subsystems[" + i + "]"));
         }
-        TargetConfig config = new TargetConfig(hosts, ports, subsystems);
+        TargetConfig config = new TargetConfig(hosts, ports, subsystems, p.limits(root.get("sanport")));
         try {
             return validate(config);
         } catch (ConfigException e) {
@@ -166,7 +192,7 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             for (int j = 0; j < s.namespaces().size(); j++) {
                 if (!nsids.add(s.namespaces().get(j).nsid())) {
                     throw new ConfigException(null, at + ".namespaces[" + j + "].nsid",
-                            "duplicate nsid " + s.namespaces().get(j).nsid());
+                            "duplicate nsid " + Integer.toUnsignedString(s.namespaces().get(j).nsid()));
                 }
             }
         }
@@ -288,6 +314,23 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
                 }
             }
             return v;
+        }
+
+        Limits limits(JsonNode n) throws ConfigException {
+            if (n == null || n.isNull()) {
+                return Limits.NONE;
+            }
+            String at = "$.sanport";
+            object(n, at);
+            Limits limits = new Limits(
+                    n.hasNonNull("max_kato_ms") ? integer(n, at, "max_kato_ms", 1, 0xFFFFFFFFL, null) : null,
+                    n.hasNonNull("discovery_kato_ms") ? integer(n, at, "discovery_kato_ms", 1, 0xFFFFFFFFL, null) : null);
+            try {
+                limits.applyTo(TargetOptions.DEFAULT);
+            } catch (IllegalArgumentException e) {
+                throw error(at, e.getMessage());
+            }
+            return limits;
         }
 
         PortConfig port(JsonNode n, String at) throws ConfigException {

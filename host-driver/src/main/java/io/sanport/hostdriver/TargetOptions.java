@@ -8,8 +8,16 @@ package io.sanport.hostdriver;
  *                       through every port anyway, as with nvmet.
  * @param keepAliveTickMillis how often controllers' keep-alive timers are checked
  * @param shutdownTimeoutMillis how long {@link Target#close()} waits for in-flight commands to finish
+ * @param discoveryKatoMillis the keep-alive timeout of a discovery controller whose host asked for none (KATO 0):
+ *                       120 s, nvmet's {@code NVMET_DISC_KATO_MS}
+ * @param maxKatoMillis  the longest keep-alive timeout any controller gets: a larger KATO in a Connect or a Set
+ *                       Features is bounded to it, so a silent host's controller, queues and buffers go within it
+ *                       (default 5 minutes)
  */
-public record TargetOptions(int discoveryPort, long keepAliveTickMillis, long shutdownTimeoutMillis) {
+public record TargetOptions(int discoveryPort, long keepAliveTickMillis, long shutdownTimeoutMillis,
+                            long discoveryKatoMillis, long maxKatoMillis) {
+    public static final long DEFAULT_DISCOVERY_KATO_MILLIS = 120_000;
+    public static final long DEFAULT_MAX_KATO_MILLIS = 300_000;
     public static final TargetOptions DEFAULT = new TargetOptions(8009, 100, 10_000);
 
     public TargetOptions {
@@ -17,9 +25,22 @@ public record TargetOptions(int discoveryPort, long keepAliveTickMillis, long sh
             throw new IllegalArgumentException("bad target options: port " + discoveryPort + ", tick "
                     + keepAliveTickMillis + " ms, shutdown " + shutdownTimeoutMillis + " ms");
         }
+        if (maxKatoMillis <= 0 || maxKatoMillis > 0xFFFFFFFFL || discoveryKatoMillis <= 0 || discoveryKatoMillis > maxKatoMillis) {
+            throw new IllegalArgumentException("bad keep-alive bounds: discovery KATO " + discoveryKatoMillis
+                    + " ms, maximum KATO " + maxKatoMillis + " ms (need 0 < discovery <= maximum <= 0xFFFFFFFF)");
+        }
+    }
+
+    /** The default keep-alive bounds. */
+    public TargetOptions(int discoveryPort, long keepAliveTickMillis, long shutdownTimeoutMillis) {
+        this(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, DEFAULT_DISCOVERY_KATO_MILLIS, DEFAULT_MAX_KATO_MILLIS);
     }
 
     public TargetOptions withDiscoveryPort(int port) {
-        return new TargetOptions(port, keepAliveTickMillis, shutdownTimeoutMillis);
+        return new TargetOptions(port, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKatoMillis, maxKatoMillis);
+    }
+
+    public TargetOptions withKeepAlive(long discoveryKato, long maxKato) {
+        return new TargetOptions(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKato, maxKato);
     }
 }

@@ -69,5 +69,11 @@
  *       send-queue credits come back; the SEND's work completion calls {@code release}.</li>
  * </ol>
  * Every step of one request runs on its queue's reactor thread.
+ *
+ * <h2>Faults</h2>
+ * Every entry into the core ({@code start}, {@code dataReceived}, {@code ioComplete}, {@code release}, the run
+ * queue's tasks) catches what escapes it and ends that one queue through {@link io.sanport.hostdriver.RemoteQueue#disconnect}:
+ * a reactor never dies of one host's input. Values from the wire are checked unsigned and overflow-safe
+ * ({@code len > size - off}); a failed flush makes its namespace refuse writes until it is re-enabled.
  */
 package io.sanport.hostdriver;

@@ -67,6 +67,14 @@ class LoopContractTest extends TransportContract {
         }
 
         @Override
+        public void submitRaw(MemorySegment sqe, byte[] inCapsule) {
+            byte[] capsule = new byte[(int) SubmissionQueueEntry.SIZE + inCapsule.length];
+            MemorySegment.copy(sqe, 0, MemorySegment.ofArray(capsule), 0, SubmissionQueueEntry.SIZE);
+            System.arraycopy(inCapsule, 0, capsule, (int) SubmissionQueueEntry.SIZE, inCapsule.length);
+            connection.send(capsule);
+        }
+
+        @Override
         public void submit(MemorySegment sqe, byte[] write, boolean inCapsule, int readLength) {
             long at = SubmissionQueueEntry.OFFSET_DPTR;
             byte[] capsule;

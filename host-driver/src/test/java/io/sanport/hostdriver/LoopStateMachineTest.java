@@ -35,6 +35,8 @@ import org.junit.jupiter.api.Test;
  * queue pairs and io_uring reactor on a RAM namespace, with nothing between host and core but byte arrays.
  */
 class LoopStateMachineTest {
+    /** KATO of the tests that are not about keep-alive: an I/O controller must ask for one (KATO 0 is refused). */
+    static final long KATO_MS = 30_000;
     static final int LBA = 512;
     static final long TIMEOUT_MS = 10_000;
 
@@ -152,10 +154,10 @@ class LoopStateMachineTest {
         assertEquals(Status.INVALID_OPCODE, identify(h).code(), "Identify before the Connect");
         assertEquals(Status.INVALID_OPCODE, propertyGet(h, Property.CSTS).code(), "Property Get before the Connect");
         assertFalse(h.connection.closed(), "a refused command leaves the queue up");
-        Completion c = connect(h, 0, 0, ConnectData.CNTLID_DYNAMIC);
+        Completion c = connect(h, 0, KATO_MS, ConnectData.CNTLID_DYNAMIC);
         assertEquals(Status.SUCCESS, c.code(), c.toString());
         assertEquals(0, c.sqid());
-        assertEquals(Status.CMD_SEQ_ERROR, connect(h, 0, 0, ConnectData.CNTLID_DYNAMIC).code(), "a second Connect");
+        assertEquals(Status.CMD_SEQ_ERROR, connect(h, 0, KATO_MS, ConnectData.CNTLID_DYNAMIC).code(), "a second Connect");
         int id = c.dw0() & 0xFFFF;
         // commands other than fabrics wait for CC.EN, and so do I/O queues
         assertEquals(Status.CMD_SEQ_ERROR, identify(h).code(), "Identify before CC.EN");
@@ -171,7 +173,7 @@ class LoopStateMachineTest {
     @Test
     void ccEnableSetsCstsReadyAndDisableClearsIt() throws Exception {
         LoopHost h = open();
-        assertEquals(Status.SUCCESS, connect(h, 0, 0, ConnectData.CNTLID_DYNAMIC).code());
+        assertEquals(Status.SUCCESS, connect(h, 0, KATO_MS, ConnectData.CNTLID_DYNAMIC).code());
         assertEquals(0, csts(h) & Property.CSTS_RDY, "not ready before CC.EN");
         assertEquals(Status.SUCCESS, propertySet(h, Property.CC, 0x00460000).code());
         assertEquals(0x00460000, propertyGet(h, Property.CC).dw0(), "CC reads back");
@@ -184,7 +186,7 @@ class LoopStateMachineTest {
 
     @Test
     void ccShutdownNotificationCompletesWithCstsShst() throws Exception {
-        LoopHost admin = enabledAdmin(0);
+        LoopHost admin = enabledAdmin(KATO_MS);
         LoopHost io = open();
         assertEquals(Status.SUCCESS, connect(io, 1, 0, cntlid).code());
         byte[] data = new byte[4096];
@@ -214,7 +216,7 @@ class LoopStateMachineTest {
         assertTrue(admin.connection.awaitGone(TIMEOUT_MS, TimeUnit.MILLISECONDS)
                 && io.connection.awaitGone(TIMEOUT_MS, TimeUnit.MILLISECONDS), "both queue pairs freed");
         // the target takes the host back
-        enabledAdmin(0);
+        enabledAdmin(KATO_MS);
     }
 
     // ---------------------------------------------------------------- the request
@@ -235,7 +237,7 @@ class LoopStateMachineTest {
      */
     @Test
     void requestsWaitForDataThenForBuffersThenComplete() throws Exception {
-        enabledAdmin(0);
+        enabledAdmin(KATO_MS);
         LoopHost io = open();
         assertEquals(Status.SUCCESS, connect(io, 1, 0, cntlid).code());
         QueuePair q = io.connection.queuePair();
@@ -283,7 +285,7 @@ class LoopStateMachineTest {
     /** A queue dropped while its requests wait for data frees them all; the target goes on. */
     @Test
     void closingAQueueWithRequestsWaitingFreesThem() throws Exception {
-        LoopHost admin = enabledAdmin(0);
+        LoopHost admin = enabledAdmin(KATO_MS);
         LoopHost io = open();
         assertEquals(Status.SUCCESS, connect(io, 1, 0, cntlid).code());
         io.connection.holdTransfers();

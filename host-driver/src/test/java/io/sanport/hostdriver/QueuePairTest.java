@@ -85,7 +85,7 @@ class QueuePairTest {
 
     /** The Remote Transport side of one queue, played by the test: SGL1 as NVMe/TCP maps it, data in hand. */
     static final class ScriptedQueue implements RemoteQueue {
-        record Completion(int status, int dw0, int cid, int sqid, byte[] data) {}
+        record Completion(int status, int dw0, int cid, int sqid, byte[] data, int word) {}
 
         QueuePair queue;
         final Map<Integer, byte[]> hostData = new HashMap<>(); // by tag: what the host sends for it
@@ -136,7 +136,7 @@ class QueuePairTest {
             assertEquals(r.statusWord(), CompletionQueueEntry.status(cqe));
             byte[] data = r.sendsData() ? r.data().toArray(ValueLayout.JAVA_BYTE) : null;
             completions.add(new Completion(r.status(), CompletionQueueEntry.dw0(cqe), CompletionQueueEntry.cid(cqe),
-                    CompletionQueueEntry.sqid(cqe), data));
+                    CompletionQueueEntry.sqid(cqe), data, CompletionQueueEntry.status(cqe)));
             queue.release(r);
         }
 
@@ -222,7 +222,7 @@ class QueuePairTest {
                 ConnectCommand.fctype(s, FabricsCommand.FCTYPE_CONNECT);
                 ConnectCommand.qid(s, qid);
                 ConnectCommand.sqsize(s, 31);
-                ConnectCommand.kato(s, 0);
+                ConnectCommand.kato(s, 15_000); // I/O controllers need a keep-alive; a discovery one takes it too
                 inCapsule(s, d.length);
             }, d, true);
         }

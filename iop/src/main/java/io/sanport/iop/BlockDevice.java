@@ -38,6 +38,14 @@ public interface BlockDevice extends Closeable {
 
     boolean supportsWriteZeroes();
 
+    /**
+     * Whether a range this device discarded is guaranteed to read back as zeroes (what Identify Namespace DLFEAT
+     * may claim): a hole in a file or in tmpfs is; a block device's BLKDISCARD promises nothing.
+     */
+    default boolean deallocateReadsZeroes() {
+        return false;
+    }
+
     /** Whether the device has a volatile write cache that FLUSH drains (a file's page cache counts). */
     boolean volatileWriteCache();
 

@@ -108,6 +108,7 @@ final class FileDevice extends FdDevice {
     @Override public int optimalIoSize() { return 0; }
     @Override public boolean supportsDiscard() { return discardMode >= 0; }
     @Override public boolean supportsWriteZeroes() { return zeroesMode >= 0; }
+    @Override public boolean deallocateReadsZeroes() { return discardMode >= 0; } // discard punches a hole
     @Override public boolean volatileWriteCache() { return true; }
     @Override public boolean supportsFua() { return true; }
     @Override int fallocateMode(boolean discard) { return discard ? discardMode : zeroesMode; }

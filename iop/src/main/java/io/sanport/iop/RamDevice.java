@@ -38,6 +38,7 @@ final class RamDevice extends FdDevice {
     @Override public int optimalIoSize() { return 0; }
     @Override public boolean supportsDiscard() { return true; }
     @Override public boolean supportsWriteZeroes() { return true; }
+    @Override public boolean deallocateReadsZeroes() { return true; }
     @Override public boolean volatileWriteCache() { return false; }
     @Override public boolean supportsFua() { return true; }
 

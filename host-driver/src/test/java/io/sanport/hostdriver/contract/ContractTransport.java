@@ -55,6 +55,12 @@ public interface ContractTransport extends AutoCloseable {
          */
         void submit(MemorySegment sqe, byte[] write, boolean inCapsule, int readLength) throws Exception;
 
+        /**
+         * Sends {@code sqe} exactly as given, SGL1 included, followed by {@code inCapsule} as the capsule's data:
+         * how a hostile host sends descriptors that lie about their data.
+         */
+        void submitRaw(MemorySegment sqe, byte[] inCapsule) throws Exception;
+
         /** The next completion on this connection, with the data a read returned; null when none came in time. */
         Completion next(long timeoutMillis) throws Exception;
 

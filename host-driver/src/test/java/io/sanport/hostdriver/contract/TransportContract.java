@@ -2,6 +2,7 @@ package io.sanport.hostdriver.contract;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -13,6 +14,7 @@ import io.sanport.nvme.IdentifyCns;
 import io.sanport.nvme.IdentifyController;
 import io.sanport.nvme.IdentifyNamespace;
 import io.sanport.nvme.IoOpcode;
+import io.sanport.nvme.SglDescriptor;
 import io.sanport.nvme.Status;
 import io.sanport.nvme.SubmissionQueueEntry;
 import io.sanport.nvme.fabrics.Capsule;
@@ -358,6 +360,39 @@ public abstract class TransportContract {
         byte[] data = pattern(4096, 7);
         write(io, 8, data, true);
         assertArrayEquals(data, read(io, 8, 4096));
+        ok(ctrl.admin(), sqe(AdminOpcode.KEEP_ALIVE), null, false, 0);
+    }
+
+    /**
+     * In-capsule descriptors whose Address and Length lie (wrap past 2^63, point past the capsule, ask for more
+     * than it carries): never a successful write of someone else's bytes, never a dead target. Each lie gets an
+     * error status or ends its own connection; the namespace keeps what was there and a new queue works.
+     */
+    @Test
+    void inCapsuleDescriptorsThatLieAboutTheirDataAreRefused() throws Exception {
+        Controller ctrl = controller();
+        Connection good = ioQueue(ctrl, 1);
+        byte[] before = pattern(8192, 9);
+        write(good, 64, before, false);
+        long[][] lies = {
+            {0x7FFFFFFFFFFFFC00L, 1024}, {Long.MAX_VALUE - 63, 8192}, {0x8000000000000000L, 1024},
+            {-1L, 1024}, {0, 0xFFFFFFFFL}, {0, 8192}, {4096, 1024}, {Capsule.IN_CAPSULE_DATA, 1024}};
+        int qid = 2;
+        Connection io = ioQueue(ctrl, qid);
+        for (long[] lie : lies) {
+            MemorySegment w = rw(IoOpcode.WRITE, 64, 1024);
+            SglDescriptor.set(w, SubmissionQueueEntry.OFFSET_DPTR, lie[0], lie[1], SglDescriptor.ID_DATA_OFFSET);
+            io.submitRaw(w, new byte[1024]);
+            Completion c = io.next(TIMEOUT_MS / 4);
+            String what = "address 0x" + Long.toHexString(lie[0]) + " length " + lie[1];
+            if (c != null) {
+                assertNotEquals(Status.SUCCESS, c.code(), what + " was written: " + c);
+            } else {
+                assertTrue(io.closedByTarget(TIMEOUT_MS), what + ": neither an error status nor the end of the connection");
+                io = ioQueue(ctrl, ++qid);
+            }
+        }
+        assertArrayEquals(before, read(good, 64, before.length), "the namespace kept its data");
         ok(ctrl.admin(), sqe(AdminOpcode.KEEP_ALIVE), null, false, 0);
     }
 

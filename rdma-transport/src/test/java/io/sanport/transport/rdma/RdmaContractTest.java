@@ -70,6 +70,14 @@ class RdmaContractTest extends TransportContract {
         }
 
         @Override
+        public void submitRaw(MemorySegment sqe, byte[] inCapsule) {
+            MemorySegment capsule = arena.allocate(SubmissionQueueEntry.SIZE + inCapsule.length);
+            MemorySegment.copy(sqe, 0, capsule, 0, SubmissionQueueEntry.SIZE);
+            MemorySegment.copy(inCapsule, 0, capsule, ValueLayout.JAVA_BYTE, SubmissionQueueEntry.SIZE, inCapsule.length);
+            c.host().send(capsule);
+        }
+
+        @Override
         public void submit(MemorySegment sqe, byte[] write, boolean inCapsule, int readLength) {
             long at = SubmissionQueueEntry.OFFSET_DPTR;
             int n = write != null && inCapsule ? write.length : 0;

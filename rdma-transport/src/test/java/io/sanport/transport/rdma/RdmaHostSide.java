@@ -105,6 +105,7 @@ abstract class RdmaHostSide {
         FabricsCommand.fctype(s, FabricsCommand.FCTYPE_CONNECT);
         ConnectCommand.qid(s, qid);
         ConnectCommand.sqsize(s, sqsize);
+        ConnectCommand.kato(s, 15_000); // an I/O controller refuses KATO 0
         return s;
     }
 

@@ -82,6 +82,11 @@ class TcpContractTest extends TransportContract {
         }
 
         @Override
+        public void submitRaw(MemorySegment sqe, byte[] inCapsule) throws IOException {
+            h.send(h.capsule(sqe, inCapsule.length == 0 ? null : inCapsule));
+        }
+
+        @Override
         public void submit(MemorySegment sqe, byte[] write, boolean inCapsule, int readLength) throws IOException {
             long at = SubmissionQueueEntry.OFFSET_DPTR;
             int cid = SubmissionQueueEntry.cid(sqe);

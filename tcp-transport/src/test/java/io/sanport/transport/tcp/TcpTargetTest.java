@@ -222,6 +222,7 @@ class TcpTargetTest {
     static byte[] connectData(int cntlid, String subnqn, String hostnqn) {
         byte[] data = new byte[1024];
         MemorySegment d = MemorySegment.ofArray(data);
+        ConnectData.hostUuid(d, java.util.UUID.nameUUIDFromBytes(hostnqn.getBytes())); // RawHost's HOSTID: an I/O queue must match it
         ConnectData.cntlid(d, cntlid);
         ConnectData.subnqn(d, subnqn);
         ConnectData.hostnqn(d, hostnqn);
