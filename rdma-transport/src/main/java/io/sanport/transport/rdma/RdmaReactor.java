@@ -299,27 +299,33 @@ final class RdmaReactor {
         @Override
         protected void complete(int res, int flags) {
             pollArmed = false;
-            if (res >= 0) {
-                try {
-                    device.control.ibv_get_cq_event(channel);
-                    device.control.ibv_ack_cq_events(cq, 1);
-                    counters.cqEvents++;
-                } catch (ErrnoException e) {
-                    if (e.errno() != Errno.EAGAIN) {
-                        LOG.log(System.Logger.Level.WARNING, reactor.name() + ": " + e.getMessage());
+            try {
+                if (res >= 0) {
+                    try {
+                        device.control.ibv_get_cq_event(channel);
+                        device.control.ibv_ack_cq_events(cq, 1);
+                        counters.cqEvents++;
+                    } catch (ErrnoException e) {
+                        if (e.errno() != Errno.EAGAIN) {
+                            LOG.log(System.Logger.Level.WARNING, reactor.name() + ": " + e.getMessage());
+                        }
                     }
+                    verbs.ibv_req_notify_cq(cq, 0);
+                    drain();
+                } else if (res != -Errno.ECANCELED) {
+                    LOG.log(System.Logger.Level.WARNING, reactor.name() + ": poll on the completion channel: "
+                            + Errno.describe(-res));
                 }
-                verbs.ibv_req_notify_cq(cq, 0);
-                drain();
-            } else if (res != -Errno.ECANCELED) {
-                LOG.log(System.Logger.Level.WARNING, reactor.name() + ": poll on the completion channel: "
-                        + Errno.describe(-res));
+            } catch (RuntimeException e) {
+                // each completion's handler is isolated in dispatch(); this is the CQ itself: log, poll on
+                LOG.log(System.Logger.Level.ERROR, reactor.name() + ": draining the RDMA CQ", e);
+            } finally {
+                if (live > 0 && !pollArmed) {
+                    pollArmed = true;
+                    reactor.submit(this);
+                }
+                updateIdle();
             }
-            if (live > 0 && !pollArmed) {
-                pollArmed = true;
-                reactor.submit(this);
-            }
-            updateIdle();
         }
     }
 
