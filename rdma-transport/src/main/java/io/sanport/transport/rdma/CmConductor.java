@@ -27,18 +27,31 @@ import java.util.concurrent.RejectedExecutionException;
 final class CmConductor {
     private static final System.Logger LOG = System.getLogger("sanport.rdma");
 
+    /** What makes the QP and queue of an admitted connection, and destroys them once quiesced ({@link QueuePairFactory}). */
+    interface QueueMaker {
+        /** A queue for cm_id {@code id} as {@code req} asks, registered on its reactor, not accepted yet. */
+        RdmaQueue create(MemorySegment id, CmConnectRequest req, long handle, int initiatorDepth,
+                         int responderResources, String local, String peer) throws QueuePairFactory.Refused;
+
+        /** {@code q} is quiesced and freed by its reactor: its QP and cm_id go, its CQ entries come back. */
+        void destroy(RdmaQueue q);
+    }
+
     private final Port port;
     private final RdmaStats stats;
-    private final QueuePairFactory factory;
+    private final QueueMaker factory;
+    private final ControlVerbs cm;
     private final RdmaStatsFile statsFile;
     private final Map<Long, RdmaQueue> queues = new HashMap<>();
     private final PendingQueues pending;
     private long nextHandle = 1;
     private boolean listening = true;
 
-    CmConductor(Port port, RdmaStats stats, QueuePairFactory factory, RdmaStatsFile statsFile,
-                PendingQueues.Limits limits) {
+    /** {@code cm}: the RDMA CM calls ({@link ControlVerbs#NATIVE}, or a fake provider's in tests). */
+    CmConductor(Port port, RdmaStats stats, QueueMaker factory, RdmaStatsFile statsFile,
+                PendingQueues.Limits limits, ControlVerbs cm) {
         this.pending = new PendingQueues(limits);
+        this.cm = cm;
         this.port = port;
         this.stats = stats;
         this.factory = factory;
@@ -90,7 +103,7 @@ final class CmConductor {
         } catch (RuntimeException e) {
             // the CM thread serves every connection of the port: one event that fails ends its queue only
             LOG.log(System.Logger.Level.WARNING, (q != null ? q.toString() : "an NVMe/RDMA connection") + ": "
-                    + Rdmacm.rdma_event_str(type) + " failed; disconnecting", e);
+                    + cm.rdma_event_str(type) + " failed; disconnecting", e);
             onReactor(q, q == null ? null : q::shutdown);
         }
     }
@@ -101,7 +114,7 @@ final class CmConductor {
             case Rdmacm.RDMA_CM_EVENT_DISCONNECTED -> {
                 if (q != null) {
                     try {
-                        Rdmacm.rdma_disconnect(id); // answer the host's DREQ, as nvmet does
+                        cm.rdma_disconnect(id); // answer the host's DREQ, as nvmet does
                     } catch (ErrnoException e) {
                         // we disconnected first
                     }
@@ -111,7 +124,7 @@ final class CmConductor {
             case Rdmacm.RDMA_CM_EVENT_REJECTED, Rdmacm.RDMA_CM_EVENT_CONNECT_ERROR, Rdmacm.RDMA_CM_EVENT_UNREACHABLE,
                  Rdmacm.RDMA_CM_EVENT_DEVICE_REMOVAL, Rdmacm.RDMA_CM_EVENT_ADDR_CHANGE -> {
                 if (q != null) {
-                    LOG.log(System.Logger.Level.INFO, q + ": " + Rdmacm.rdma_event_str(type));
+                    LOG.log(System.Logger.Level.INFO, q + ": " + cm.rdma_event_str(type));
                     onReactor(q, q::cmGone);
                 }
             }
@@ -155,7 +168,7 @@ final class CmConductor {
             RdmaConnParam.responder_resources(param, 0, 0); // the host never RDMA READs from us
             RdmaConnParam.flow_control(param, 0, 1);
             RdmaConnParam.rnr_retry_count(param, 0, 7);
-            Rdmacm.rdma_accept(id, param);
+            cm.rdma_accept(id, param);
         } catch (ErrnoException | RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "accepting queue " + req.qid() + " from " + peer + ": " + e);
             onReactor(q, q::shutdown); // destroyed through the usual path
@@ -169,12 +182,12 @@ final class CmConductor {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment rej = arena.allocate(RdmaCmReject.LAYOUT);
             RdmaCmReject.set(rej, status);
-            Rdmacm.rdma_reject(id, rej);
+            cm.rdma_reject(id, rej);
         } catch (ErrnoException e) {
             LOG.log(System.Logger.Level.WARNING, "rdma_reject: " + e.getMessage());
         }
         try {
-            Rdmacm.rdma_destroy_id(id);
+            cm.rdma_destroy_id(id);
         } catch (ErrnoException e) {
             LOG.log(System.Logger.Level.WARNING, "rdma_destroy_id: " + e.getMessage());
         }
@@ -203,9 +216,9 @@ final class CmConductor {
         }
     }
 
-    private static void ack(MemorySegment event) {
+    private void ack(MemorySegment event) {
         try {
-            Rdmacm.rdma_ack_cm_event(event);
+            cm.rdma_ack_cm_event(event);
         } catch (ErrnoException e) {
             LOG.log(System.Logger.Level.WARNING, "rdma_ack_cm_event: " + e.getMessage());
         }

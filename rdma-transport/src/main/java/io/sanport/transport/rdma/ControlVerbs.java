@@ -8,8 +8,8 @@ import io.sanport.bindings.verbs.Ibverbs;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The control-path verbs and RDMA CM calls the target makes on a device: resources made and freed, memory
- * registered, the QP moved to ERR, the connection ended. Each method is the libibverbs/librdmacm function of the
+ * The control-path verbs and RDMA CM calls the target makes: resources made and freed, memory registered, the
+ * QP moved to ERR, connections accepted, refused and ended, CM events acknowledged. Each method is the libibverbs/librdmacm function of the
  * same name. The data path (post, poll, arm) goes through the device's {@code context->ops}
  * ({@link io.sanport.bindings.verbs.Verbs}), which a provider fills; libibverbs keeps these control calls in its
  * private ops, so a fake provider for tests supplies both halves, and {@link #NATIVE} is what runs for real.
@@ -81,5 +81,26 @@ interface ControlVerbs {
 
     default void rdma_disconnect(MemorySegment id) throws ErrnoException {
         Rdmacm.rdma_disconnect(id);
+    }
+
+    default void rdma_ack_cm_event(MemorySegment event) throws ErrnoException {
+        Rdmacm.rdma_ack_cm_event(event);
+    }
+
+    default void rdma_accept(MemorySegment id, MemorySegment param) throws ErrnoException {
+        Rdmacm.rdma_accept(id, param);
+    }
+
+    default void rdma_reject(MemorySegment id, MemorySegment privateData) throws ErrnoException {
+        Rdmacm.rdma_reject(id, privateData);
+    }
+
+    default void rdma_destroy_id(MemorySegment id) throws ErrnoException {
+        Rdmacm.rdma_destroy_id(id);
+    }
+
+    /** "RDMA_CM_EVENT_ESTABLISHED". */
+    default String rdma_event_str(int event) {
+        return Rdmacm.rdma_event_str(event);
     }
 }

@@ -24,7 +24,7 @@ import java.util.function.Consumer;
  * within the device's limits and the reactor's CQ budget, creates an RC QP on that CQ and SRQ, and builds its
  * {@link RdmaQueue} on the reactor thread. Owns the devices; conductor thread only.
  */
-final class QueuePairFactory {
+final class QueuePairFactory implements CmConductor.QueueMaker {
     private static final System.Logger LOG = System.getLogger("sanport.rdma");
 
     /** Why a connection cannot have a QP: the {@code nvme_rdma_cm_status} to reject it with, and words for the log. */
@@ -56,8 +56,9 @@ final class QueuePairFactory {
      *
      * @param initiatorDepth  what RDMA CM reports of the host's responder resources (our ORD)
      */
-    RdmaQueue create(MemorySegment id, CmConnectRequest req, long handle, int initiatorDepth, int responderResources,
-                     String local, String peer) throws Refused {
+    @Override
+    public RdmaQueue create(MemorySegment id, CmConnectRequest req, long handle, int initiatorDepth,
+                            int responderResources, String local, String peer) throws Refused {
         MemorySegment context = RdmaCmId.verbs(id);
         RdmaDevice device = devices.get(context.address());
         Reactor reactor = target.nextReactor();
@@ -119,7 +120,8 @@ final class QueuePairFactory {
     }
 
     /** {@code q} is quiesced and freed by its reactor: its QP and cm_id go, and its CQ entries come back. */
-    void destroy(RdmaQueue q) {
+    @Override
+    public void destroy(RdmaQueue q) {
         Rdmacm.rdma_destroy_qp(q.id);
         try {
             Rdmacm.rdma_destroy_id(q.id);

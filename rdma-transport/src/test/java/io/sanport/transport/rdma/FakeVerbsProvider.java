@@ -620,6 +620,62 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
 
     @Override
     public void rdma_disconnect(MemorySegment id) {
+        RuntimeException e;
+        synchronized (this) {
+            e = failDisconnect.remove(id.address()) ? new IllegalStateException("injected: rdma_disconnect failed") : null;
+        }
+        if (e != null) {
+            throw e;
+        }
+    }
+
+    // ---------------------------------------------------------------- RDMA CM, as the conductor sees it
+
+    private final java.util.Set<Long> failDisconnect = new java.util.HashSet<>();
+    private final Map<Long, Integer> rejected = new HashMap<>();   // cm_id -> nvme_rdma_cm_rej status
+    private final List<Long> accepted = new ArrayList<>();
+    private final List<Long> destroyedIds = new ArrayList<>();
+
+    /** The next rdma_disconnect of {@code id} throws, as a failing CM call would. */
+    synchronized void failDisconnect(MemorySegment id) {
+        failDisconnect.add(id.address());
+    }
+
+    /** The status {@code id} was rejected with, or -1. */
+    synchronized int rejectStatus(MemorySegment id) {
+        return rejected.getOrDefault(id.address(), -1);
+    }
+
+    synchronized boolean accepted(MemorySegment id) {
+        return accepted.contains(id.address());
+    }
+
+    synchronized boolean idDestroyed(MemorySegment id) {
+        return destroyedIds.contains(id.address());
+    }
+
+    @Override
+    public void rdma_ack_cm_event(MemorySegment event) {
+    }
+
+    @Override
+    public synchronized void rdma_accept(MemorySegment id, MemorySegment param) {
+        accepted.add(id.address());
+    }
+
+    @Override
+    public synchronized void rdma_reject(MemorySegment id, MemorySegment privateData) {
+        rejected.put(id.address(), io.sanport.nvme.rdma.RdmaCmReject.sts(privateData));
+    }
+
+    @Override
+    public synchronized void rdma_destroy_id(MemorySegment id) {
+        destroyedIds.add(id.address());
+    }
+
+    @Override
+    public String rdma_event_str(int event) {
+        return "RDMA_CM_EVENT " + event;
     }
 
     /** Frees the channels' eventfds and the fake structures; after every reactor using them has stopped. */

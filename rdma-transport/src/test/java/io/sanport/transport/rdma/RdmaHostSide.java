@@ -111,7 +111,11 @@ abstract class RdmaHostSide {
 
     /** The admin queue as the Linux host brings it up over RDMA: Connect data by keyed SGL (the target READs it). */
     RdmaLoopback.Connection admin() throws Exception {
-        RdmaLoopback.Connection c = lo.connect(0, 31);
+        return admin(lo.connect(0, 31));
+    }
+
+    /** The same on {@code c}, a QP for queue 0 of 32 entries, established. */
+    RdmaLoopback.Connection admin(RdmaLoopback.Connection c) throws Exception {
         MemorySegment data = connectData(ConnectData.CNTLID_DYNAMIC);
         int key = c.host().register(data);
         MemorySegment s = connectSqe(0, 31);

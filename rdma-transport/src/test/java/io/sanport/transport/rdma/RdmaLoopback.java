@@ -79,7 +79,6 @@ final class RdmaLoopback implements AutoCloseable {
     /** A QP and its queue as after rdma_accept, before RDMA CM says ESTABLISHED: capsules wait for {@link #establish}. */
     Connection accept(int qid, int hsqsize, int sendDepth) throws Exception {
         FakeVerbsProvider.Host host = verbs.connect(rr.cq, rr.srq);
-        host.limits(sendDepth, READ_DEPTH);
         int capacity = hsqsize + 1 + RdmaQueue.SPARE;
         if (!rr.reserve(sendDepth)) {
             throw new IllegalStateException("CQ budget");
@@ -92,18 +91,29 @@ final class RdmaLoopback implements AutoCloseable {
             if (p != null) p.remove(q);
             freed.add(q);
         };
-        RdmaQueue q = reactor.call(r -> {
-            try {
-                return new RdmaQueue(destroy, rr, target, port, MemorySegment.NULL, handle, IbvQp.of(host.qp),
-                        host.qpNum, qid, capacity, sendDepth, READ_DEPTH, "127.0.0.1", PEER, stats);
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }).get(5, TimeUnit.SECONDS);
+        RdmaQueue q = build(host, MemorySegment.NULL, handle, qid, capacity, sendDepth, PEER, destroy);
         if (p != null) {
             p.add(q, System.nanoTime());
         }
         return new Connection(host, q);
+    }
+
+    /**
+     * The queue of {@code host}'s QP as QueuePairFactory builds it on the reactor (no CQ entries taken here):
+     * for cm_id {@code id} (NULL without RDMA CM) with conductor handle {@code handle}; {@code onFreed} gets it
+     * back once quiesced.
+     */
+    RdmaQueue build(FakeVerbsProvider.Host host, MemorySegment id, long handle, int qid, int capacity, int sendDepth,
+                    String peer, java.util.function.Consumer<RdmaQueue> onFreed) throws Exception {
+        host.limits(sendDepth, READ_DEPTH);
+        return reactor.call(r -> {
+            try {
+                return new RdmaQueue(onFreed, rr, target, port, id, handle, IbvQp.of(host.qp), host.qpNum, qid,
+                        capacity, sendDepth, READ_DEPTH, "127.0.0.1", peer, stats);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }).get(5, TimeUnit.SECONDS);
     }
 
     /** RDMA CM's ESTABLISHED for {@code q}, on its reactor (as the conductor hands it over). */

@@ -1,0 +1,216 @@
+package io.sanport.transport.rdma;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sanport.bindings.libc.Libc;
+import io.sanport.bindings.libc.SockaddrIn;
+import io.sanport.bindings.rdmacm.RdmaCmEvent;
+import io.sanport.bindings.rdmacm.RdmaCmId;
+import io.sanport.bindings.rdmacm.RdmaConnParam;
+import io.sanport.bindings.rdmacm.Rdmacm;
+import io.sanport.nvme.rdma.RdmaCmReject;
+import io.sanport.nvme.rdma.RdmaCmRequest;
+import io.sanport.transport.rdma.FakeVerbsProvider.Host;
+import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The RDMA CM conductor over the fake provider: CM events are made in memory as librdmacm would hand them out,
+ * its RDMA CM calls go to the fake, and the queues it admits are built by the loopback on the real reactor. The
+ * test thread is the conductor thread: it hands events in, runs the tasks reactors give back, and ticks.
+ */
+class CmConductorTest extends RdmaHostSide {
+    final Queue<Runnable> conductorTasks = new ConcurrentLinkedQueue<>();
+    final Map<Long, Host> hosts = new HashMap<>();
+    final Map<Long, RdmaQueue> built = new HashMap<>();
+    final List<RdmaQueue> destroyed = new ArrayList<>();
+    final Set<Long> established = new HashSet<>();
+    CmConductor conductor;
+
+    /** What QueuePairFactory does, on the loopback's reactor and fake QPs. */
+    final class LoopbackMaker implements CmConductor.QueueMaker {
+        @Override
+        public RdmaQueue create(MemorySegment id, CmConnectRequest req, long handle, int initiatorDepth,
+                                int responderResources, String local, String peer) throws QueuePairFactory.Refused {
+            int capacity = req.entries() + RdmaQueue.SPARE;
+            int sendDepth = 2 * capacity + 2;
+            if (!lo.rr.reserve(sendDepth)) {
+                throw new QueuePairFactory.Refused(RdmaCmReject.NO_RSC, "the CQ is full");
+            }
+            Host h = lo.verbs.connect(lo.rr.cq, lo.rr.srq);
+            try {
+                RdmaQueue q = lo.build(h, id, handle, req.qid(), capacity, sendDepth, peer,
+                        done -> conductorTasks.add(() -> conductor.destroy(done)));
+                RdmaCmId.context(id, MemorySegment.ofAddress(handle));
+                hosts.put(handle, h);
+                built.put(handle, q);
+                return q;
+            } catch (Exception e) {
+                lo.rr.unreserve(sendDepth);
+                throw new QueuePairFactory.Refused(RdmaCmReject.NO_RSC, e.toString());
+            }
+        }
+
+        @Override
+        public void destroy(RdmaQueue q) {
+            lo.rr.unreserve(q.sendDepth);
+            destroyed.add(q);
+        }
+    }
+
+    CmConductor conductor(long connectTimeoutMs, int maxPendingPerHost) {
+        conductor = new CmConductor(lo.port, lo.stats, new LoopbackMaker(), RdmaStatsFile.fromEnvironment(lo.stats),
+                new PendingQueues.Limits(connectTimeoutMs, maxPendingPerHost), lo.verbs);
+        return conductor;
+    }
+
+    /** A cm_id from {@code peer} on the fake device. */
+    MemorySegment cmId(String peer) throws Exception {
+        MemorySegment id = arena.allocate(RdmaCmId.LAYOUT);
+        id.set(ADDRESS, RdmaCmId.VERBS, lo.verbs.context());
+        for (MemorySegment sin : List.of(RdmaCmId.dst_sin(id), RdmaCmId.src_sin(id))) {
+            SockaddrIn.sin_family(sin, Libc.AF_INET);
+            SockaddrIn.sin_port(sin, 4420);
+        }
+        SockaddrIn.sin_addr(RdmaCmId.dst_sin(id), InetAddress.getByName(peer).getAddress());
+        SockaddrIn.sin_addr(RdmaCmId.src_sin(id), InetAddress.getByName("127.0.0.1").getAddress());
+        return id;
+    }
+
+    MemorySegment event(int type, MemorySegment id) {
+        MemorySegment e = arena.allocate(RdmaCmEvent.LAYOUT);
+        e.set(ADDRESS, RdmaCmEvent.ID, id);
+        e.set(JAVA_INT, RdmaCmEvent.EVENT, type);
+        return e;
+    }
+
+    /** A CONNECT_REQUEST from {@code peer} for queue {@code qid} of HSQSIZE {@code hsqsize}; returns the cm_id. */
+    MemorySegment connectRequest(String peer, int qid, int hsqsize) throws Exception {
+        MemorySegment id = cmId(peer);
+        MemorySegment e = event(Rdmacm.RDMA_CM_EVENT_CONNECT_REQUEST, id);
+        MemorySegment pd = arena.allocate(RdmaCmRequest.SIZE);
+        RdmaCmRequest.set(pd, qid, hsqsize + 1, hsqsize, 0);
+        long conn = RdmaCmEvent.PARAM_CONN;
+        e.set(ADDRESS, conn + RdmaConnParam.PRIVATE_DATA, pd);
+        e.set(JAVA_BYTE, conn + RdmaConnParam.PRIVATE_DATA_LEN, (byte) RdmaCmRequest.SIZE);
+        e.set(JAVA_BYTE, conn + RdmaConnParam.INITIATOR_DEPTH, (byte) RdmaLoopback.READ_DEPTH);
+        e.set(JAVA_BYTE, conn + RdmaConnParam.RESPONDER_RESOURCES, (byte) RdmaLoopback.READ_DEPTH);
+        conductor.handle(e);
+        return id;
+    }
+
+    /** The connection of an accepted cm_id, after RDMA CM's ESTABLISHED. */
+    RdmaLoopback.Connection establish(MemorySegment id) {
+        assertTrue(lo.verbs.accepted(id), "accepted");
+        conductor.handle(event(Rdmacm.RDMA_CM_EVENT_ESTABLISHED, id));
+        long handle = RdmaCmId.context(id).address();
+        established.add(handle);
+        return new RdmaLoopback.Connection(hosts.get(handle), built.get(handle));
+    }
+
+    /** Runs what the reactors handed the conductor, and its clock. */
+    void conductorTurn() {
+        for (Runnable t; (t = conductorTasks.poll()) != null; ) {
+            t.run();
+        }
+        conductor.tick(System.nanoTime());
+    }
+
+    /** As the listener's close: queues the core does not know yet end here; the target's close ends the others. */
+    @AfterEach
+    void stopListening() throws InterruptedException {
+        if (conductor != null) {
+            conductor.stopListening();
+            turnUntil(() -> built.entrySet().stream().filter(e -> !established.contains(e.getKey()))
+                    .allMatch(e -> destroyed.contains(e.getValue())), "queues never established are destroyed");
+        }
+    }
+
+    /** Runs conductor turns until {@code done}. */
+    void turnUntil(java.util.function.BooleanSupplier done, String what) throws InterruptedException {
+        waitFor(() -> {
+            conductorTurn();
+            return done.getAsBoolean();
+        }, what);
+    }
+
+    @Test
+    void oneAddressGetsNoMoreQueuesWithoutAConnectThanTheCap() throws Exception {
+        conductor(60_000, 3);
+        RdmaLoopback.Connection first = establish(connectRequest("10.1.1.1", 0, 31));
+        establish(connectRequest("10.1.1.1", 1, 127));
+        establish(connectRequest("10.1.1.1", 2, 127));
+        MemorySegment fourth = connectRequest("10.1.1.1", 3, 127);
+        assertEquals(RdmaCmReject.NO_RSC, lo.verbs.rejectStatus(fourth), "a fourth queue without a Connect");
+        assertTrue(lo.verbs.idDestroyed(fourth));
+        MemorySegment other = connectRequest("10.1.1.2", 0, 31);
+        assertTrue(lo.verbs.accepted(other), "another address is not held back");
+
+        admin(first); // its Connect: no longer pending from the next turn on
+        conductorTurn();
+        MemorySegment again = connectRequest("10.1.1.1", 3, 127);
+        assertTrue(lo.verbs.accepted(again), "room again");
+        assertEquals(1, lo.stats.rejected());
+    }
+
+    @Test
+    void theConductorsClockEndsQueuesWithoutAConnectAndGivesTheCqBack() throws Exception {
+        long timeoutMs = 200;
+        conductor(timeoutMs, 1000);
+        List<RdmaQueue> idle = new ArrayList<>();
+        for (int hsqsize : new int[] {1023, 127, 31}) { // CM connects that never send a Connect fill the CQ
+            while (true) {
+                MemorySegment id = connectRequest("10.6.6.6", 1, hsqsize);
+                if (!lo.verbs.accepted(id)) {
+                    assertEquals(RdmaCmReject.NO_RSC, lo.verbs.rejectStatus(id));
+                    break;
+                }
+                idle.add(establish(id).queue());
+            }
+        }
+        assertTrue(idle.size() >= 8, idle.size() + " idle queues");
+        MemorySegment refused = connectRequest("10.0.0.1", 0, 31);
+        assertEquals(RdmaCmReject.NO_RSC, lo.verbs.rejectStatus(refused), "a real host's admin queue gets NO_RSC");
+
+        turnUntil(() -> destroyed.containsAll(idle), "every queue without a Connect is ended and destroyed");
+        assertEquals(idle.size(), lo.stats.connectTimeouts());
+        RdmaLoopback.Connection admin = admin(establish(connectRequest("10.0.0.1", 0, 31)));
+        Thread.sleep(timeoutMs + 50);
+        conductorTurn();
+        assertFalse(destroyed.contains(admin.queue()), "a connected queue outlives the Connect timeout");
+        ok(admin.host(), noData(io.sanport.nvme.AdminOpcode.KEEP_ALIVE));
+        assertEquals(idle.size(), lo.stats.connectTimeouts());
+    }
+
+    @Test
+    void aCmEventThatFailsEndsItsQueueOnlyAndTheConductorGoesOn() throws Exception {
+        conductor(60_000, 129);
+        RdmaLoopback.Connection admin = admin(establish(connectRequest("10.0.0.1", 0, 31)));
+        MemorySegment badId = connectRequest("10.0.0.2", 0, 31);
+        RdmaLoopback.Connection bad = establish(badId);
+        lo.verbs.failDisconnect(badId);
+        conductor.handle(event(Rdmacm.RDMA_CM_EVENT_DISCONNECTED, badId)); // answering the DREQ throws
+        turnUntil(() -> destroyed.contains(bad.queue()), "the queue whose event failed is ended");
+        assertTrue(bad.host().inError());
+
+        ok(admin.host(), noData(io.sanport.nvme.AdminOpcode.KEEP_ALIVE));
+        RdmaLoopback.Connection next = admin(establish(connectRequest("10.0.0.3", 0, 31)));
+        ok(next.host(), noData(io.sanport.nvme.AdminOpcode.KEEP_ALIVE));
+        assertFalse(admin.host().inError() || next.host().inError());
+    }
+}
