@@ -22,7 +22,9 @@ import java.util.concurrent.RejectedExecutionException;
  * {@link QueuePairFactory} and accepted with an {@code nvme_rdma_cm_rep}. ESTABLISHED hands the queue to the core
  * on its reactor; DISCONNECTED is answered with rdma_disconnect (as nvmet) and the queue torn down there. Once a
  * queue is quiesced its reactor hands it back and its QP and cm_id are destroyed here, where no event of them
- * can be in hand. Conductor thread only.
+ * can be in hand. Queues whose host has not sent a fabrics Connect yet are limited per host address and ended
+ * after the Connect timeout ({@link PendingQueues}, run by {@link #tick}). An event whose handling throws ends
+ * its own queue; the thread serves every connection of the port. Conductor thread only.
  */
 final class CmConductor {
     private static final System.Logger LOG = System.getLogger("sanport.rdma");
