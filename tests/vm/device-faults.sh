@@ -19,7 +19,8 @@
 #     refused with Write Fault + DNR, ns 1 read ok
 #   7 ns 2 fio verify loop: no error in any round, then dd + cmp; the target process never exited
 #   8 CC.SHN while the flush fails (flakey again): nvme disconnect, sanport logs "CSTS.CFS set"
-#   9 SIGTERM: sanport exits and says "stopped"
+#   9 SIGTERM with the device still failing flushes: sanport exits 1, logs that ns 1 refused writes since the
+#     flush failed and that the flush at shutdown failed on /dev/mapper/spfault
 # Prints PASS/FAIL per check and "N passed, M failed"; exit 1 if anything failed. The guest is killed after 480 s.
 #   tests/vm/device-faults.sh     SKIP_BUILD=1 reuses cli/target/lib as built
 # The same file runs the guest half (--in-guest).
@@ -86,7 +87,7 @@ if [ "${1:-}" = --in-guest ]; then
   truncate -s $((SECT * 512)) "$WORK/ns1.img" && truncate -s 64M "$WORK/ns2.img"
   L1=$(losetup -f --show "$WORK/ns1.img") && L2=$(losetup -f --show "$WORK/ns2.img") || { ko "losetup"; exit 1; }
   t_hole | dmsetup create "$DM" >"$WORK/dm.log" 2>&1 && [ -b "$DMDEV" ] || { ko "dmsetup create: $(cat "$WORK/dm.log")"; exit 1; }
-  note "ns 1 = $DMDEV over $L1: $(dmsetup table "$DM" | tr '\n' ';') write_cache '$(cat /sys/block/$(basename "$(readlink -f "$DMDEV")")/queue/write_cache)'"
+  note "ns 1 = $DMDEV over $L1: $(dmsetup table "$DM" | tr '\n' ';') write_cache '$(cat "/sys/dev/block/$(dmsetup info -c --noheadings -o major,minor "$DM")/queue/write_cache")'"
   note "ns 2 = $L2"
 
   cat > "$WORK/config.json" <<EOF
@@ -219,18 +220,23 @@ EOF
   if grep -q 'shutdown flush failed, CSTS.CFS set' "$LOG"; then
     ok "8 nvme disconnect ($out, ${dt} s) while flushes fail: $(grep 'CSTS.CFS set' "$LOG" | head -1 | cut -c1-200)"
   else ko "8 nvme disconnect ($out, ${dt} s): no 'CSTS.CFS set' in the log"; fi
-  table linear || ko "8 dmsetup: ns 1 back to linear"
 
-  # ---- 9. SIGTERM
+  # ---- 9. SIGTERM while the device still fails flushes: the exit flush fails, and says so
   kill -TERM "$spid"
   for _ in $(seq 300); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
   if kill -0 "$spid" 2>/dev/null; then
     ko "9 sanport still runs 30 s after SIGTERM"; kill -KILL "$spid"; wait "$spid"
   else
     wait "$spid"; rc=$?
-    if grep -q '^stopped$' "$LOG"; then ok "9 SIGTERM: sanport says 'stopped' (exit $rc)"
-    else ko "9 SIGTERM: exit $rc, no 'stopped'"; fi
+    bad=""
+    [ $rc = 1 ] || bad+=" exit $rc (want 1);"
+    grep -q "refused writes since a flush failed on $DMDEV" "$LOG" || bad+=" no 'refused writes since a flush failed on $DMDEV';"
+    grep -q "flush at shutdown .*$DMDEV" "$LOG" || bad+=" no 'flush at shutdown ... $DMDEV';"
+    grep -q '^stopped$' "$LOG" && bad+=" says 'stopped';"
+    if [ -z "$bad" ]; then ok "9 SIGTERM while ns 1 fails flushes: exit 1, the log says why: $(grep "flush at shutdown" "$LOG" | head -1 | cut -c1-200)"
+    else ko "9 SIGTERM while ns 1 fails flushes:$bad"; fi
   fi
+  table linear || ko "9 dmsetup: ns 1 back to linear"
   spid=""
   note "the target's log (errors):"; grep -Ei 'error|fail|exception|severe' "$LOG" | head -20 | cut -c1-400 | sed 's/^/  | /'
   guest_summary
@@ -239,7 +245,7 @@ fi
 
 while [ $# -gt 0 ]; do
   case $1 in
-    -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "device-faults.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
