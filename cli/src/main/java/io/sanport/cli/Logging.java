@@ -2,15 +2,22 @@ package io.sanport.cli;
 
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Level;
+import java.util.logging.LogManager;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
 
-/** One line per log record, on stderr; warnings and worse unless SANPORT_DEBUG is set. */
+/**
+ * One line per log record, on stderr; warnings and worse unless SANPORT_DEBUG is set. Records logged while the
+ * JVM shuts down (SIGTERM: a flush that fails at shutdown, a namespace that lost durability) are kept: JUL's own
+ * shutdown hook would otherwise remove every handler while the target still closes ({@link KeepHandlers}).
+ */
 final class Logging {
     private Logging() {}
 
     static void configure() {
+        // read when the LogManager is first used, which in the launcher is right here
+        System.setProperty("java.util.logging.manager", KeepHandlers.class.getName());
         Logger root = Logger.getLogger("");
         for (var h : root.getHandlers()) {
             root.removeHandler(h);
@@ -28,5 +35,25 @@ final class Logging {
         handler.setLevel(level);
         root.setLevel(level);
         root.addHandler(handler);
+        if (LogManager.getLogManager() instanceof KeepHandlers m) {
+            m.configured = true;
+        }
+    }
+
+    /**
+     * A LogManager whose reset() (called by JUL's shutdown hook, concurrently with ours) leaves the handlers
+     * alone once {@link #configure} installed them: the console handler needs no closing.
+     */
+    public static final class KeepHandlers extends LogManager {
+        private volatile boolean configured;
+
+        public KeepHandlers() {}
+
+        @Override
+        public void reset() {
+            if (!configured) {
+                super.reset();
+            }
+        }
     }
 }

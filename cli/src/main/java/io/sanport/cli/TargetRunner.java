@@ -46,7 +46,7 @@ final class TargetRunner {
         return "<this host's address>";
     }
 
-    static int runUntilSignalled(Target target, PrintStream out) throws Exception {
+    static int runUntilSignalled(AutoCloseable target, PrintStream out) throws Exception {
         CountDownLatch stop = new CountDownLatch(1);
         CountDownLatch stopped = new CountDownLatch(1);
         AtomicInteger status = new AtomicInteger(1);
@@ -69,7 +69,16 @@ final class TargetRunner {
         try {
             stop.await();
             out.println("shutting down: finishing in-flight commands, flushing, closing");
-            target.close();
+            try {
+                target.close();
+            } catch (Exception e) {
+                // the hook halts the JVM as soon as stopped is counted down, before the caller could say why
+                System.err.println("sanport: error: " + Errors.describe(e));
+                for (Throwable s : e.getSuppressed()) {
+                    System.err.println("sanport: error:   " + Errors.describe(s));
+                }
+                throw e;
+            }
             out.println("stopped");
             status.set(0);
         } finally {
