@@ -259,6 +259,11 @@ public final class Target implements AutoCloseable {
         return connections.reactors();
     }
 
+    /** The knobs it was started with (connection limits among them). */
+    public TargetOptions options() {
+        return options;
+    }
+
     /** The reactor the next connection goes to ({@link ConnectionManager#nextReactor}). */
     public Reactor nextReactor() {
         return connections.nextReactor();

@@ -91,6 +91,7 @@ final class PduReceiver extends RingOperation {
     private long recvs;
 
     PduReceiver(TcpConnection connection, Reactor reactor, int fd, TcpStats.Counters stats, Arena arena) {
+        super(true); // one of the connection's own slots: an idle host's receive never holds one I/O needs
         this.connection = connection;
         this.reactor = reactor;
         this.fd = fd;
@@ -189,6 +190,18 @@ final class PduReceiver extends RingOperation {
     @Override
     protected void complete(int res, int flags) {
         receiving = false;
+        try {
+            TcpConnection.FaultHook hook = TcpConnection.faultHook;
+            if (hook != null) {
+                hook.on("receive", connection.peerPort());
+            }
+            received(res);
+        } catch (RuntimeException | AssertionError e) {
+            connection.failed("receive", e); // this connection ends; the reactor runs on
+        }
+    }
+
+    private void received(int res) {
         if (connection.closing()) {
             connection.finishIfIdle();
             return;
@@ -213,16 +226,19 @@ final class PduReceiver extends RingOperation {
         if (connection.closing() || inHandler || receiving) {
             return; // closing; or a parse or receive of ours is under way and carries on from the new state
         }
-        handle();
+        try {
+            handle();
+        } catch (RuntimeException | AssertionError e) {
+            connection.failed("receive", e);
+        }
     }
 
     private void handle() {
         inHandler = true;
         try {
             parse();
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, connection + ": receive handler failed", e);
-            connection.shutdown();
+        } catch (RuntimeException | AssertionError e) {
+            connection.failed("receive", e);
         } finally {
             inHandler = false;
         }
@@ -307,15 +323,22 @@ final class PduReceiver extends RingOperation {
             reject(TermReq.FES_INVALID_HEADER_FIELD, (int) PduHeader.OFFSET_FLAGS, 8);
             return;
         }
+        // PLEN is a u32 read into a long, HLEN and PDO are u8: no sum below can wrap; each length is compared
+        // with what is left after the offset it starts at
         long headerEnd = hlen + hd;
         boolean hasData = plen > headerEnd;
-        if (plen < headerEnd || (hasData && plen - headerEnd - dd > connection.maxDataPerPdu())) {
+        if (plen < headerEnd || (hasData && plen - headerEnd > connection.maxDataPerPdu() + dd)) {
             reject(TermReq.FES_INVALID_HEADER_FIELD, (int) PduHeader.OFFSET_PLEN, 8);
             return;
         }
         if (hasData && (pdo != headerEnd || plen - headerEnd <= dd)) {
             reject(TermReq.FES_INVALID_HEADER_FIELD, pdo != headerEnd
                     ? (int) PduHeader.OFFSET_PDO : (int) PduHeader.OFFSET_PLEN, 8);
+            return;
+        }
+        if (!hasData && pdo > plen) {
+            // no data, yet its offset points past the PDU: the host's framing is broken (strict, as SPDK)
+            reject(TermReq.FES_INVALID_HEADER_FIELD, (int) PduHeader.OFFSET_PDO, 8);
             return;
         }
         if (hasData && ((flags & PduHeader.FLAG_DDGSTF) != 0) != dataDigest) {
@@ -404,9 +427,10 @@ final class PduReceiver extends RingOperation {
             reject(TermReq.FES_INVALID_HEADER_FIELD, (int) H2CData.OFFSET_DATAL, hlen);
         } else if (datal > connection.maxTransfer()) {
             reject(TermReq.FES_DATA_LIMIT_EXCEEDED, (int) H2CData.OFFSET_DATAL, hlen);
-        } else if (datao + datal > c.request.dataLength()) {
+        } else if (datal > c.request.dataLength() - datao) { // datao == received <= dataLength: no wrap
             reject(TermReq.FES_DATA_OUT_OF_RANGE, (int) H2CData.OFFSET_DATAL, hlen);
         } else {
+            c.dataComing();
             command = c;
             dataOffset = datao;
             dataLength = length;
