@@ -1,18 +1,36 @@
 package io.sanport.transport.tcp;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sanport.hostdriver.ConnectionLimits;
 import io.sanport.hostdriver.Target;
 import io.sanport.hostdriver.TargetConfig;
 import io.sanport.hostdriver.TargetOptions;
 import io.sanport.iop.BlockDevices;
 import io.sanport.iop.IoProcessor;
 import io.sanport.iop.ReactorConfig;
+import io.sanport.nvme.IoOpcode;
+import io.sanport.nvme.SglDescriptor;
+import io.sanport.nvme.SubmissionQueueEntry;
+import io.sanport.nvme.tcp.PduHeader;
+import io.sanport.nvme.tcp.R2T;
+import io.sanport.nvme.tcp.TermReq;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -45,6 +63,54 @@ class TcpLimitsTest {
         }
         if (target != null) target.close();
         if (iop != null) iop.close();
+    }
+
+    static TargetOptions with(ConnectionLimits limits) {
+        return new TargetOptions(0, 50, 5000).withLimits(limits);
+    }
+
+    /** A socket from {@code local} (any 127.x address is this host) that sends nothing. */
+    Socket idleFrom(String local) throws IOException {
+        Socket s = new Socket();
+        s.bind(new InetSocketAddress(local, 0));
+        s.setSoTimeout(3000);
+        s.connect(new InetSocketAddress("127.0.0.1", port), 3000);
+        return s;
+    }
+
+    /** Whether the target closed {@code s} at once: EOF within the socket's timeout, no bytes. */
+    static boolean closedByTarget(Socket s) throws IOException {
+        try {
+            return s.getInputStream().read() == -1;
+        } catch (SocketTimeoutException e) {
+            return false;
+        } catch (java.net.SocketException e) {
+            return true; // reset
+        }
+    }
+
+    static void await(BooleanSupplier condition, long millis, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, what);
+            Thread.sleep(10);
+        }
+    }
+
+    /**
+     * The target's socket from the host's {@code clientPort} in TCP state ESTABLISHED, read from
+     * /proc/net/tcp: its "tr" (timer) field, or null when the target has no such socket open any more.
+     */
+    String targetSocketTimer(int clientPort) throws IOException {
+        String local = String.format(":%04X", port);
+        String remote = String.format(":%04X", clientPort);
+        for (String line : Files.readAllLines(Path.of("/proc/net/tcp"))) {
+            String[] f = line.trim().split("\\s+");
+            if (f.length > 5 && f[1].endsWith(local) && f[2].endsWith(remote) && f[3].equals("01")) {
+                return f[5].substring(0, 2);
+            }
+        }
+        return null;
     }
 
     RawHost admin() throws IOException {
@@ -83,5 +149,159 @@ class TcpLimitsTest {
         Thread.sleep(200); // let the target accept them all and post their receives
         legitimateIo();
         assertTrue(target.reactors().getFirst().capacity() < 200, "the test needs more sockets than I/O slots");
+    }
+
+    /** Over the total cap, over the per-address cap, or over a reactor's connection slots: closed at once. */
+    @Test
+    void connectionsOverACapAreClosedAtOnce() throws Exception {
+        start(with(ConnectionLimits.DEFAULT.withMaxConnections(8, 3)));
+        List<Socket> open = new ArrayList<>();
+        try {
+            for (int i = 0; i < 3; i++) {
+                open.add(idleFrom("127.0.0.1"));
+            }
+            Socket fourth = idleFrom("127.0.0.1");
+            open.add(fourth);
+            assertTrue(closedByTarget(fourth), "a 4th connection from one address is over its cap of 3");
+            for (int i = 0; i < 3; i++) {
+                open.add(idleFrom("127.0.0." + (2 + i)));
+            }
+            for (int i = 0; i < 2; i++) {
+                open.add(idleFrom("127.0.0.5"));
+            }
+            Socket ninth = idleFrom("127.0.0.6");
+            open.add(ninth);
+            assertTrue(closedByTarget(ninth), "a 9th connection is over the target's cap of 8");
+            TcpConnections all = TcpTransport.connections(target);
+            assertEquals(8, all.count());
+            open.getFirst().close();
+            await(() -> all.count() == 7, 5000, "a closed connection leaves the count");
+            try (RawHost h = RawHost.connect(port)) {
+                h.adminQueue(NQN, 5000); // room again for one
+            }
+        } finally {
+            for (Socket s : open) {
+                s.close();
+            }
+        }
+    }
+
+    @Test
+    void aReactorAdmitsNoMoreConnectionsThanItHasSlotsFor() throws Exception {
+        iop = IoProcessor.start(1, SMALL.withConnections(2), List.of(BlockDevices.open("ram:16M")));
+        target = Target.start(TargetConfig.forDevice("ram:16M", NQN, "tcp", "127.0.0.1", 0),
+                new TargetOptions(0, 50, 5000), iop);
+        port = target.port(1).boundPort();
+        assertEquals(2, target.reactors().getFirst().connectionRoom());
+        try (Socket a = idleFrom("127.0.0.1"); Socket b = idleFrom("127.0.0.1"); Socket c = idleFrom("127.0.0.1")) {
+            assertTrue(closedByTarget(c), "the reactor keeps slots for 2 connections only");
+            assertFalse(closedByTarget(a));
+        }
+    }
+
+    /** A socket that sends no ICReq, or part of one, is closed after the ICReq timeout. */
+    @Test
+    void noICReqIsClosedAfterTheTimeout() throws Exception {
+        start(with(ConnectionLimits.DEFAULT.withTimeouts(300, 60_000, 60_000, 60_000)));
+        try (Socket silent = idleFrom("127.0.0.1"); Socket partial = idleFrom("127.0.0.1")) {
+            partial.getOutputStream().write(new byte[64]);
+            long t0 = System.nanoTime();
+            assertTrue(closedByTarget(silent), "no ICReq in 3 s");
+            assertTrue(closedByTarget(partial), "half an ICReq in 3 s");
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(ms >= 200, "closed after " + ms + " ms: before the timeout");
+            await(() -> TcpTransport.connections(target).count() == 0, 3000, "both are gone");
+        }
+    }
+
+    /** After the ICResp, a connection with no Connect is closed after the connect timeout. */
+    @Test
+    void noConnectIsClosedAfterTheTimeout() throws Exception {
+        start(with(ConnectionLimits.DEFAULT.withTimeouts(60_000, 300, 60_000, 60_000)));
+        try (RawHost h = RawHost.connect(port)) {
+            h.socket.setSoTimeout(3000);
+            assertEquals(-1, h.in.read(), "closed after the ICResp with no Connect");
+        }
+    }
+
+    /**
+     * An R2T never answered: the connection ends with a C2HTermReq after the data timeout and the command's pool
+     * buffer goes back; the host's admin queue on the same reactor carries on.
+     */
+    @Test
+    void anUnansweredR2TEndsTheConnectionAndFreesItsBuffer() throws Exception {
+        start(with(ConnectionLimits.DEFAULT.withTimeouts(60_000, 60_000, 300, 60_000)));
+        io.sanport.iop.BufferPool pool = target.reactors().getFirst().buffers();
+        int free = pool.capacity();
+        try (RawHost admin = admin(); RawHost io = ioQueue(admin)) {
+            io.socket.setSoTimeout(5000);
+            int ttag = TcpConnectionTest.r2tWrite(io, 7, 64 * 1024);
+            assertTrue(ttag >= 0);
+            assertTrue(pool.available() < free, "the write holds a buffer");
+            TcpConnectionTest.assertTerminated(io, TermReq.FES_PDU_SEQUENCE_ERROR, 0);
+            assertEquals(-1, io.in.read());
+            await(() -> pool.available() == free, 3000, "the buffer went back: " + pool.available() + " of " + free);
+            RawHost.ok(admin.keepAlive());
+        }
+    }
+
+    /** Accepted sockets get TCP keepalive (its timer runs on an idle connection). */
+    @Test
+    void acceptedSocketsKeepAlive() throws Exception {
+        start(new TargetOptions(0, 50, 5000));
+        try (RawHost h = RawHost.connect(port)) {
+            int clientPort = h.socket.getLocalPort();
+            await(() -> {
+                try {
+                    return "02".equals(targetSocketTimer(clientPort));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, 3000, "the keepalive timer of the target's socket runs");
+        }
+    }
+
+    /**
+     * A C2HTermReq queued behind a send the host never reads (its window closed) does not keep the connection
+     * forever: after the term timeout it is closed without it.
+     */
+    @Test
+    void aTermReqBehindABlockedSendStillCloses() throws Exception {
+        iop = IoProcessor.start(1, new ReactorConfig(64, 128 * 1024, 160), List.of(BlockDevices.open("ram:16M")));
+        target = Target.start(TargetConfig.forDevice("ram:16M", NQN, "tcp", "127.0.0.1", 0),
+                with(ConnectionLimits.DEFAULT.withTimeouts(60_000, 60_000, 60_000, 300)), iop);
+        port = target.port(1).boundPort();
+        try (RawHost admin = admin(); Socket s = new Socket()) {
+            s.setReceiveBufferSize(4096); // a closed window soon: the target's sends block
+            s.connect(new InetSocketAddress("127.0.0.1", port));
+            RawHost io = RawHost.wrap(s);
+            io.initialize();
+            RawHost.ok(io.connect(1, 127, 0, admin.cntlid, NQN));
+            OutputStream out = new BufferedOutputStream(io.out, 1 << 16);
+            for (int i = 0; i < 127; i++) { // 127 x 128 KiB read, never read back: far more than the socket buffers
+                MemorySegment sqe = RawHost.sqe(IoOpcode.READ);
+                SubmissionQueueEntry.cid(sqe, 100 + i);
+                SubmissionQueueEntry.nsid(sqe, 1);
+                SubmissionQueueEntry.nlb(sqe, 256 - 1);
+                SglDescriptor.set(sqe, SubmissionQueueEntry.OFFSET_DPTR, 0, 128 * 1024, SglDescriptor.ID_TCP_TRANSPORT);
+                out.write(io.capsule(sqe, null));
+            }
+            out.flush();
+            Thread.sleep(500);
+            byte[] bad = new byte[8];
+            bad[0] = (byte) 0x7F; // no such PDU type: a C2HTermReq is queued behind the blocked send
+            bad[2] = 8;
+            bad[4] = 8;
+            io.send(bad);
+            int clientPort = s.getLocalPort();
+            await(() -> {
+                try {
+                    return targetSocketTimer(clientPort) == null;
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }, 5000, "the target closed the connection whose C2HTermReq could not be sent");
+            RawHost.ok(admin.keepAlive());
+        }
     }
 }
