@@ -58,6 +58,7 @@ class TcpLimitsTest {
 
     @AfterEach
     void stop() throws Exception {
+        TcpConnection.faultHook = null;
         for (RawHost h : idle) {
             h.close();
         }
@@ -302,6 +303,48 @@ class TcpLimitsTest {
                 }
             }, 5000, "the target closed the connection whose C2HTermReq could not be sent");
             RawHost.ok(admin.keepAlive());
+        }
+    }
+
+    /**
+     * A receive, send or accept handler that throws ends only its own connection (a C2HTermReq or a close): the
+     * other connections on the same reactor go on, and so does accepting.
+     */
+    @Test
+    void aThrowingHandlerEndsOnlyItsConnection() throws Exception {
+        start(new TargetOptions(0, 50, 5000));
+        try (RawHost admin = admin(); RawHost good = ioQueue(admin)) {
+            byte[] block = new byte[4096];
+            for (String handler : List.of("receive", "send", "accept")) {
+                Socket s = new Socket();
+                s.bind(new InetSocketAddress("127.0.0.1", 0));
+                int victim = s.getLocalPort();
+                java.util.concurrent.atomic.AtomicBoolean armed = new java.util.concurrent.atomic.AtomicBoolean(
+                        !handler.equals("receive"));
+                TcpConnection.faultHook = (h, peerPort) -> {
+                    if (h.equals(handler) && peerPort == victim && armed.get()) {
+                        throw new IllegalStateException("injected into the " + h + " handler");
+                    }
+                };
+                s.connect(new InetSocketAddress("127.0.0.1", port));
+                try (RawHost v = RawHost.wrap(s)) {
+                    v.socket.setSoTimeout(5000);
+                    if (handler.equals("receive")) {
+                        v.initialize();
+                        armed.set(true);
+                        v.send(v.capsule(RawHost.sqe(0x18), null)); // its receive completion throws
+                        TcpConnectionTest.assertTerminated(v, TermReq.FES_PDU_SEQUENCE_ERROR, 0);
+                    } else if (handler.equals("send")) {
+                        v.initialize(); // the ICResp went out; its send completion throws: closed
+                    }
+                    assertEquals(-1, v.in.read(), handler + ": the victim's connection is closed");
+                }
+                TcpConnection.faultHook = null;
+                RawHost.ok(good.write(1, 0, block, LBA, true));
+                RawHost.ok(good.read(1, 0, 8, LBA));
+            }
+            legitimateIo(); // new connections are still accepted
+            assertFalse(target.reactors().getFirst().terminated().isDone(), "the reactor runs");
         }
     }
 }
