@@ -42,14 +42,15 @@ final class TcpListener extends RingOperation implements RemoteTransport.Listene
     private final Runnable retry = this::retryAccept;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closing;
-    private long backoffMillis;     // 0: accepting normally. Accepting reactor only, as the counters below
-    private long failures;          // accepts that failed for lack of descriptors or memory, ever
+    private final TcpStats.Counters stats;
+    private long backoffMillis;     // 0: accepting normally. Accepting reactor only
 
     private TcpListener(Port port, Target target, int fd, int boundPort) {
         this.port = port;
         this.target = target;
         this.connections = TcpTransport.connections(target);
         this.acceptor = target.reactors().getFirst();
+        this.stats = TcpTransport.stats(target).counters(acceptor);
         this.fd = fd;
         this.boundPort = boundPort;
     }
@@ -85,11 +86,6 @@ final class TcpListener extends RingOperation implements RemoteTransport.Listene
     @Override
     public int boundPort() {
         return boundPort;
-    }
-
-    /** Accepts that failed for lack of descriptors or socket memory (tests: the back-off keeps this small). */
-    long acceptFailures() {
-        return failures;
     }
 
     @Override
@@ -131,8 +127,8 @@ final class TcpListener extends RingOperation implements RemoteTransport.Listene
 
     private void accepted(int conn) {
         if (backoffMillis != 0) {
-            LOG.log(System.Logger.Level.INFO, "accepting on " + port + " again, after " + failures
-                    + " failed accepts in all");
+            LOG.log(System.Logger.Level.INFO, "accepting on " + port + " again (" + stats.acceptFailures
+                    + " accepts failed for lack of descriptors or memory since the start)");
             backoffMillis = 0;
         }
         TcpConnection.FaultHook hook = TcpConnection.faultHook;
@@ -161,7 +157,7 @@ final class TcpListener extends RingOperation implements RemoteTransport.Listene
 
     /** Out of descriptors or memory: the next accept waits, twice as long each time in a row, at most 1 s. */
     private void backOff(int res) {
-        failures++;
+        stats.acceptFailures++;
         if (backoffMillis == 0) {
             LOG.log(System.Logger.Level.WARNING, "accept on " + port + ": " + Errno.describe(-res)
                     + "; backing off (new connections wait in the listen backlog)");

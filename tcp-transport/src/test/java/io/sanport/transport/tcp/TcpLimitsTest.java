@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.sanport.bindings.libc.Libc;
 import io.sanport.hostdriver.ConnectionLimits;
 import io.sanport.hostdriver.Target;
 import io.sanport.hostdriver.TargetConfig;
@@ -346,5 +347,55 @@ class TcpLimitsTest {
             legitimateIo(); // new connections are still accepted
             assertFalse(target.reactors().getFirst().terminated().isDone(), "the reactor runs");
         }
+    }
+
+    /**
+     * Out of file descriptors (RLIMIT_NOFILE lowered to the lowest free one), accepts fail with EMFILE: the
+     * listener backs off (10 ms doubling) instead of spinning, and accepts what waited in the backlog once
+     * descriptors are back.
+     */
+    @Test
+    void acceptBacksOffWhenOutOfDescriptors() throws Exception {
+        start(new TargetOptions(0, 50, 5000));
+        TcpStats stats = TcpTransport.stats(target);
+        List<Socket> waiting = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            Socket s = new Socket();
+            s.bind(new InetSocketAddress("127.0.0.1", 0)); // the descriptor exists before the limit drops
+            waiting.add(s);
+        }
+        long[] limit = Libc.getrlimit(Libc.RLIMIT_NOFILE);
+        long failures;
+        try {
+            Libc.setrlimit(Libc.RLIMIT_NOFILE, lowestFreeDescriptor(), limit[1]);
+            for (Socket s : waiting) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 3000); // completes in the listen backlog
+            }
+            Thread.sleep(600);
+            failures = stats.acceptFailures();
+        } finally {
+            Libc.setrlimit(Libc.RLIMIT_NOFILE, limit[0], limit[1]);
+        }
+        assertTrue(failures >= 1, "no accept failed: the test did not run out of descriptors");
+        assertTrue(failures <= 12, failures + " failed accepts in 600 ms: no back-off");
+        for (Socket s : waiting) {
+            try (RawHost h = RawHost.wrap(s)) {
+                h.initialize(); // accepted once descriptors were back
+            }
+        }
+        legitimateIo();
+    }
+
+    /** The lowest descriptor number not open in this process: the next one open(2) would return. */
+    static long lowestFreeDescriptor() throws IOException {
+        java.util.Set<Integer> open = new java.util.HashSet<>();
+        try (var list = Files.list(Path.of("/proc/self/fd"))) {
+            list.forEach(p -> open.add(Integer.parseInt(p.getFileName().toString())));
+        }
+        int fd = 0;
+        while (open.contains(fd)) {
+            fd++;
+        }
+        return fd;
     }
 }
