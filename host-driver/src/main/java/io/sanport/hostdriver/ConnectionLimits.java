@@ -27,8 +27,13 @@ public record ConnectionLimits(int maxConnections, int maxConnectionsPerHost, lo
 
     public ConnectionLimits {
         if (maxConnections < 1 || maxConnectionsPerHost < 1 || icReqTimeoutMillis < 1 || connectTimeoutMillis < 1
-                || dataTimeoutMillis < 1 || termTimeoutMillis < 1 || keepAliveIdleSeconds < 0 || userTimeoutMillis < 0) {
-            throw new IllegalArgumentException("bad connection limits: " + this);
+                || dataTimeoutMillis < 1 || termTimeoutMillis < 1 || keepAliveIdleSeconds < 0
+                || keepAliveIdleSeconds > 32767 || userTimeoutMillis < 0) {
+            throw new IllegalArgumentException("bad connection limits: " + maxConnections + " connections, "
+                    + maxConnectionsPerHost + " per host, timeouts ICReq " + icReqTimeoutMillis + " ms, Connect "
+                    + connectTimeoutMillis + " ms, data " + dataTimeoutMillis + " ms, term " + termTimeoutMillis
+                    + " ms, keepalive " + keepAliveIdleSeconds + " s (at most 32767), user timeout "
+                    + userTimeoutMillis + " ms: counts must be at least 1, timeouts at least 1 ms");
         }
     }
 

@@ -40,7 +40,10 @@ public final class Reactor implements Executor, AutoCloseable {
     /** The reactor's registered buffers; touch only on the reactor thread. */
     public BufferPool buffers() { return loop.buffers(); }
 
-    /** Slots for ring work in flight at once. */
+    /**
+     * Slots for ring work in flight at once, shared by every kind (block I/O waits when they are taken); the
+     * slots kept for connections ({@link #connectionRoom}) come on top.
+     */
     public int capacity() { return loop.capacity(); }
 
     /**

@@ -53,7 +53,8 @@ final class TcpConnection implements RemoteQueue {
     private final String peer;
     private final int peerPort;
     private final long startedAt;
-    private long icRespAt;          // when the ICResp was queued: the Connect is due within the connect timeout
+    private boolean initialized;    // the ICResp is queued
+    private long icRespAt;          // when: the Connect is due within the connect timeout
     private long terminatedAt;      // when the C2HTermReq was queued
     TcpConnection prevLive;         // the sweep's list
     TcpConnection nextLive;
@@ -263,6 +264,7 @@ final class TcpConnection implements RemoteQueue {
             ICResp.dgst(c, dgst); // the Linux host requires exactly the digests it asked for
             ICResp.maxh2cdata(c, target.maxTransfer());
             icResp.queue(ICResp.HLEN);
+            initialized = true;
             icRespAt = System.nanoTime();
             return true;
         }
@@ -310,7 +312,7 @@ final class TcpConnection implements RemoteQueue {
                             + limits.termTimeoutMillis() + " ms; closing without it");
                     close(true);
                 }
-            } else if (icRespAt == 0) {
+            } else if (!initialized) {
                 if (now - startedAt > millis(limits.icReqTimeoutMillis())) {
                     LOG.log(System.Logger.Level.INFO, this + ": no ICReq within " + limits.icReqTimeoutMillis()
                             + " ms; closing");
@@ -349,7 +351,7 @@ final class TcpConnection implements RemoteQueue {
     void failed(String handler, Throwable e) {
         LOG.log(System.Logger.Level.ERROR, this + ": the " + handler + " handler failed; ending this connection", e);
         try {
-            if (handler.equals("receive") && icRespAt != 0 && !terminating && !closing) {
+            if (handler.equals("receive") && initialized && !terminating && !closing) {
                 terminate("the receive handler failed", TermReq.FES_PDU_SEQUENCE_ERROR, 0, 0);
             } else {
                 close(true);
