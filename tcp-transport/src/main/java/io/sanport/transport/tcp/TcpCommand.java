@@ -51,7 +51,7 @@ final class TcpCommand extends SendJob {
     private final MemorySegment cqe;
     private State state = State.FREE;
     private long received;                   // bytes of the host's data in the buffer (nvmet rbytes_done)
-    private long dataDueFrom;                // RECV_H2C: when the R2T was queued or the last H2CData came
+    private long dataDueFrom;                // RECV_*: when the data was asked for, or the last H2CData came
 
     /** {@code tx} is {@link #TX_SIZE} bytes, {@code iov} room for {@link #IOV_COUNT} iovecs. */
     TcpCommand(TcpConnection connection, Request request, MemorySegment tx, MemorySegment iov) {
@@ -107,6 +107,7 @@ final class TcpCommand extends SendJob {
     void receiveData() {
         if (request.inCapsuleLength() > 0) {
             state = State.RECV_IN_CAPSULE;
+            dataDueFrom = System.nanoTime(); // a host may announce data (PLEN) it never sends
             connection.receiver().inCapsuleData(this);
             return;
         }
@@ -141,7 +142,7 @@ final class TcpCommand extends SendJob {
 
     /** Whether the host owes this command data (it holds a pool buffer) for longer than {@code due} ns. */
     boolean awaitingDataSince(long now, long due) {
-        return state == State.RECV_H2C && now - dataDueFrom > due;
+        return (state == State.RECV_H2C || state == State.RECV_IN_CAPSULE) && now - dataDueFrom > due;
     }
 
     /** The receiver put the host's data up to {@code end} into the buffer; all of it goes to the core. */

@@ -297,8 +297,9 @@ final class TcpConnection implements RemoteQueue {
 
     /**
      * The sweep, on this reactor: ends the connection if its host owes a step for too long. Each state names
-     * its own deadline: the ICReq after the accept, the Connect after the ICResp, H2CData after the R2T or the
-     * last H2CData of a command, and the C2HTermReq's send.
+     * its own deadline: the ICReq after the accept, the Connect after the ICResp, a command's data (H2CData after
+     * its R2T or the last H2CData; in-capsule data its PLEN announced) while it holds a buffer, and the
+     * C2HTermReq's send.
      */
     void checkTimeouts(long now) {
         if (closing || freed) {
@@ -329,7 +330,7 @@ final class TcpConnection implements RemoteQueue {
                 for (TcpCommand c : commands) {
                     if (c.awaitingDataSince(now, due)) {
                         // nothing else frees the command's buffer: no controller timer runs for data owed to us
-                        terminate(c + ": no H2CData within " + limits.dataTimeoutMillis() + " ms",
+                        terminate(c + ": the host's data did not come within " + limits.dataTimeoutMillis() + " ms",
                                 TermReq.FES_PDU_SEQUENCE_ERROR, 0, 0);
                         break;
                     }

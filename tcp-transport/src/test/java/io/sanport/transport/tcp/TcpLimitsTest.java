@@ -247,6 +247,23 @@ class TcpLimitsTest {
         }
     }
 
+    /** In-capsule data announced by PLEN but never sent holds a buffer too: the same data timeout ends it. */
+    @Test
+    void inCapsuleDataThatNeverComesEndsTheConnection() throws Exception {
+        start(with(ConnectionLimits.DEFAULT.withTimeouts(60_000, 60_000, 300, 60_000)));
+        io.sanport.iop.BufferPool pool = target.reactors().getFirst().buffers();
+        int free = pool.capacity();
+        try (RawHost admin = admin(); RawHost io = ioQueue(admin)) {
+            io.socket.setSoTimeout(5000);
+            byte[] pdu = TcpConnectionTest.writeCapsule(io, 9, 0, new byte[8192]);
+            io.send(java.util.Arrays.copyOf(pdu, 72 + 100)); // the header and 100 of 8192 bytes
+            await(() -> pool.available() < free, 3000, "the write took a buffer");
+            TcpConnectionTest.assertTerminated(io, TermReq.FES_PDU_SEQUENCE_ERROR, 0);
+            await(() -> pool.available() == free, 3000, "the buffer went back: " + pool.available() + " of " + free);
+            RawHost.ok(admin.keepAlive());
+        }
+    }
+
     /** Accepted sockets get TCP keepalive (its timer runs on an idle connection). */
     @Test
     void acceptedSocketsKeepAlive() throws Exception {
