@@ -52,7 +52,12 @@ final class PduReceiver extends RingOperation {
     }
 
     /** Receive buffer: a 4 KiB read's capsules for a whole queue depth of 128 fit in one RECV (128 x 72 B). */
-    private static final int STAGE_SIZE = 64 * 1024;
+    static final int STAGE_SIZE = 64 * 1024;
+    /**
+     * Until its queue is sized at Connect a connection receives through a small buffer (ICReq, Connect: the
+     * parser handles any PDU through any buffer size): an idle or half-open socket costs a page, not 64 KiB.
+     */
+    static final int SMALL_STAGE_SIZE = 4 * 1024;
     /** Data still on the wire from this size on goes straight into the command's buffer instead of staging. */
     static final int DIRECT_MIN = 16 * 1024;
 
@@ -62,7 +67,9 @@ final class PduReceiver extends RingOperation {
     private final TcpStats.Counters stats;
     private final MemorySegment pdu;        // the header of the PDU being parsed (+ digest), or a data digest
     private final ByteBuffer pduView;
-    private final MemorySegment stage;
+    private final Arena arena;
+    private MemorySegment stage;    // SMALL_STAGE_SIZE, then STAGE_SIZE once the queue is sized
+    private boolean growStage;
     private final Runnable resumeTask = this::resume; // parses on after a pause, once the core has returned
 
     // the part expected next goes to target at offset (null: dropped), want bytes
@@ -98,7 +105,8 @@ final class PduReceiver extends RingOperation {
         this.stats = stats;
         this.pdu = arena.allocate(256, 8);
         this.pduView = pdu.asByteBuffer();
-        this.stage = arena.allocate(STAGE_SIZE, 64);
+        this.arena = arena;
+        this.stage = arena.allocate(SMALL_STAGE_SIZE, 64);
     }
 
     /** Posts the first RECV: the ICReq. */
@@ -106,6 +114,13 @@ final class PduReceiver extends RingOperation {
         expect(Rx.IC_REQ, pdu, 0, ICReq.HLEN);
         arm();
     }
+
+    /** The queue is sized (Connect): the next RECV goes to a full-size staging buffer. */
+    void growStage() {
+        growStage = stage.byteSize() < STAGE_SIZE;
+    }
+
+    int stageSize() { return (int) stage.byteSize(); }
 
     /** Reads no more PDUs (the connection is terminating or closing). */
     void stop() {
@@ -160,7 +175,15 @@ final class PduReceiver extends RingOperation {
         if (receiving || inHandler || connection.closing() || state == Rx.PAUSED || state == Rx.STOPPED) {
             return;
         }
-        if (stageStart == stageEnd) {
+        if (growStage) {
+            // no RECV is in flight here: what is staged and not parsed yet moves to the start of the new buffer
+            growStage = false;
+            MemorySegment grown = arena.allocate(STAGE_SIZE, 64);
+            MemorySegment.copy(stage, stageStart, grown, 0, stageEnd - stageStart);
+            stageEnd -= stageStart;
+            stageStart = 0;
+            stage = grown;
+        } else if (stageStart == stageEnd) {
             stageStart = 0;
             stageEnd = 0;
         } else if (stageStart > 0) {
@@ -184,7 +207,7 @@ final class PduReceiver extends RingOperation {
             // the data's exact remainder, so nothing of the next PDU lands in the command's buffer
             return sq.prepRecv(fd, target.address() + offset + got, want - got, Libc.MSG_WAITALL, userData);
         }
-        return sq.prepRecv(fd, stage.address() + stageEnd, STAGE_SIZE - stageEnd, 0, userData);
+        return sq.prepRecv(fd, stage.address() + stageEnd, (int) stage.byteSize() - stageEnd, 0, userData);
     }
 
     @Override

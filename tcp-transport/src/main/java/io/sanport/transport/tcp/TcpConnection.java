@@ -215,6 +215,7 @@ final class TcpConnection implements RemoteQueue {
     @Override
     public void install(int entries) {
         grow(entries);
+        receiver.growStage();
     }
 
     @Override

@@ -179,6 +179,15 @@ final class TcpConnections {
             c.nextLive = null;
         }
 
+        /** The connections living on this reactor now (tests, stats; allocates). Reactor thread only. */
+        List<TcpConnection> live() {
+            List<TcpConnection> all = new java.util.ArrayList<>();
+            for (TcpConnection c = head; c != null; c = c.nextLive) {
+                all.add(c);
+            }
+            return all;
+        }
+
         /** Timer thread: runs the sweep on the reactor, once, however late the reactor is. */
         void post() {
             if (posted.compareAndSet(false, true)) {

@@ -138,6 +138,34 @@ class TcpLimitsTest {
         }
     }
 
+    /** An idle socket costs a small staging buffer; a queue gets the full 64 KiB once its Connect sized it. */
+    @Test
+    void idleSocketsCostASmallStagingBuffer() throws Exception {
+        start(new TargetOptions(0, 50, 5000));
+        for (int i = 0; i < 10; i++) {
+            idle.add(RawHost.open(port, false, false));
+        }
+        try (RawHost admin = admin(); RawHost io = ioQueue(admin)) {
+            io.sanport.iop.Reactor r = target.reactors().getFirst();
+            TcpConnections.Sweep sweep = TcpTransport.connections(target).sweep(r);
+            await(() -> {
+                try {
+                    return r.call(x -> sweep.live().size()).get() == 12;
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, 3000, "12 connections");
+            List<Integer> sizes = r.call(x -> sweep.live().stream().map(c -> c.receiver().stageSize()).sorted().toList())
+                    .get(5, java.util.concurrent.TimeUnit.SECONDS);
+            assertEquals(java.util.Collections.nCopies(10, PduReceiver.SMALL_STAGE_SIZE), sizes.subList(0, 10));
+            assertEquals(List.of(PduReceiver.STAGE_SIZE, PduReceiver.STAGE_SIZE), sizes.subList(10, 12));
+            byte[] block = new byte[64 * 1024];
+            new Random(5).nextBytes(block);
+            RawHost.ok(io.write(1, 0, block, LBA, false));
+            assertArrayEquals(block, RawHost.ok(io.read(1, 0, 128, LBA)).data());
+        }
+    }
+
     /**
      * More idle sockets than the reactor has ring slots for I/O: each holds a receive, and a legitimate host on
      * the same reactor must still get its I/O done (the issue's freeze: every slot held by a RECV).
