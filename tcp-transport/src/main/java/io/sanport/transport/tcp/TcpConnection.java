@@ -108,6 +108,10 @@ final class TcpConnection implements RemoteQueue {
         ConnectionLimits limits = connections.limits;
         String local = "0.0.0.0";
         try (Arena a = Arena.ofConfined()) {
+            MemorySegment addr = a.allocate(SockaddrIn.LAYOUT);
+            Libc.getsockname(fd, addr);
+            byte[] b = SockaddrIn.sin_addr(addr);
+            local = (b[0] & 0xFF) + "." + (b[1] & 0xFF) + "." + (b[2] & 0xFF) + "." + (b[3] & 0xFF);
             Libc.setsockopt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1, peer);
             if (limits.keepAliveIdleSeconds() > 0) {
                 // a host that vanished without a FIN (power loss, cable) is found even when no controller's KATO runs
@@ -121,10 +125,6 @@ final class TcpConnection implements RemoteQueue {
                 // a send the host never acknowledges ends the connection instead of holding its buffers
                 Libc.setsockopt(fd, Libc.IPPROTO_TCP, Libc.TCP_USER_TIMEOUT, limits.userTimeoutMillis(), peer);
             }
-            MemorySegment addr = a.allocate(SockaddrIn.LAYOUT);
-            Libc.getsockname(fd, addr);
-            byte[] b = SockaddrIn.sin_addr(addr);
-            local = (b[0] & 0xFF) + "." + (b[1] & 0xFF) + "." + (b[2] & 0xFF) + "." + (b[3] & 0xFF);
         } catch (ErrnoException e) {
             LOG.log(System.Logger.Level.WARNING, "setting up the connection from " + peer + ": " + e.getMessage());
         }
