@@ -19,11 +19,15 @@ public final class Errno {
     public static final int EEXIST = 17;
     public static final int ENODEV = 19;
     public static final int EINVAL = 22;
+    public static final int ENFILE = 23;
+    public static final int EMFILE = 24;
     public static final int EFBIG = 27;
     public static final int ENOSPC = 28;
     public static final int EROFS = 30;
     public static final int ENOSYS = 38;
     public static final int EOPNOTSUPP = 95;
+    public static final int ECONNABORTED = 103;
+    public static final int ENOBUFS = 105;
     public static final int ECANCELED = 125;
     public static final int ETIME = 62;
     public static final int ENODATA = 61;

@@ -1,7 +1,6 @@
 package io.sanport.cli;
 
 import io.sanport.iop.IoProcessor;
-import io.sanport.iop.ReactorConfig;
 import io.sanport.nvme.Nqn;
 import io.sanport.hostdriver.Target;
 import io.sanport.hostdriver.TargetConfig;
@@ -11,6 +10,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code sanport export}: the quick form for one device, no file needed. */
@@ -36,6 +36,8 @@ final class ExportCommand implements Callable<Integer> {
     Integer reactors;
     @Option(names = "--discovery-port", defaultValue = "8009", description = "Discovery service port, 0 for none (default: ${DEFAULT-VALUE}).")
     int discoveryPort;
+    @Mixin
+    LimitOptions limits = new LimitOptions();
 
     @Override
     public Integer call() throws Exception {
@@ -58,7 +60,7 @@ final class ExportCommand implements Callable<Integer> {
         Nqn.validate(subnqn);
         TargetConfig cfg = TargetConfig.forDevice(path, subnqn, transport, address, port, allowHosts);
         try (Target target = Target.open(cfg, reactors == null ? IoProcessor.defaultReactors() : reactors,
-                ReactorConfig.DEFAULT, TargetOptions.DEFAULT.withDiscoveryPort(discoveryPort))) {
+                limits.reactorConfig(), TargetOptions.DEFAULT.withDiscoveryPort(discoveryPort).withLimits(limits.limits()))) {
             System.out.println("exporting " + path + " as namespace 1 of " + subnqn
                     + (allowHosts.isEmpty() ? " (any host may connect)" : " to " + allowHosts));
             TargetRunner.printPorts(target, System.out);

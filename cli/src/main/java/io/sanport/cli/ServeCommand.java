@@ -1,13 +1,13 @@
 package io.sanport.cli;
 
 import io.sanport.iop.IoProcessor;
-import io.sanport.iop.ReactorConfig;
 import io.sanport.hostdriver.Target;
 import io.sanport.hostdriver.TargetConfig;
 import io.sanport.hostdriver.TargetOptions;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code sanport serve --config FILE}: the target, configured the way nvmetcli saves the kernel target's. */
@@ -22,6 +22,8 @@ final class ServeCommand implements Callable<Integer> {
     Integer reactors;
     @Option(names = "--discovery-port", defaultValue = "8009", description = "Discovery service port, 0 for none (default: ${DEFAULT-VALUE}).")
     int discoveryPort;
+    @Mixin
+    LimitOptions limits = new LimitOptions();
     @Option(names = "--check", description = "Only check the file and print what it configures.")
     boolean check;
 
@@ -34,7 +36,7 @@ final class ServeCommand implements Callable<Integer> {
             return 0;
         }
         try (Target target = Target.open(cfg, reactors == null ? IoProcessor.defaultReactors() : reactors,
-                ReactorConfig.DEFAULT, TargetOptions.DEFAULT.withDiscoveryPort(discoveryPort))) {
+                limits.reactorConfig(), TargetOptions.DEFAULT.withDiscoveryPort(discoveryPort).withLimits(limits.limits()))) {
             TargetRunner.printPorts(target, System.out);
             return TargetRunner.runUntilSignalled(target, System.out);
         }

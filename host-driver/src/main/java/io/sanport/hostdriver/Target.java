@@ -259,6 +259,11 @@ public final class Target implements AutoCloseable {
         return connections.reactors();
     }
 
+    /** The knobs it was started with (connection limits among them). */
+    public TargetOptions options() {
+        return options;
+    }
+
     /** The reactor the next connection goes to ({@link ConnectionManager#nextReactor}). */
     public Reactor nextReactor() {
         return connections.nextReactor();
@@ -277,10 +282,6 @@ public final class Target implements AutoCloseable {
     /** How many requests had to wait for a pool buffer, over all reactors (read racily: for tests and stats). */
     public long bufferWaits() {
         return connections.bufferWaits();
-    }
-
-    public TargetOptions options() {
-        return options;
     }
 
     /** The largest data transfer of one command: the pool buffer size, a power of two (MDTS). */

@@ -13,17 +13,19 @@ package io.sanport.hostdriver;
  * @param maxKatoMillis  the longest keep-alive timeout any controller gets: a larger KATO in a Connect or a Set
  *                       Features is bounded to it, so a silent host's controller, queues and buffers go within it
  *                       (default 5 minutes)
+ * @param limits         connection caps and timeouts the transports enforce
  */
 public record TargetOptions(int discoveryPort, long keepAliveTickMillis, long shutdownTimeoutMillis,
-                            long discoveryKatoMillis, long maxKatoMillis) {
+                            long discoveryKatoMillis, long maxKatoMillis, ConnectionLimits limits) {
     public static final long DEFAULT_DISCOVERY_KATO_MILLIS = 120_000;
     public static final long DEFAULT_MAX_KATO_MILLIS = 300_000;
     public static final TargetOptions DEFAULT = new TargetOptions(8009, 100, 10_000);
 
     public TargetOptions {
-        if (discoveryPort < 0 || discoveryPort > 65535 || keepAliveTickMillis <= 0 || shutdownTimeoutMillis < 0) {
+        if (discoveryPort < 0 || discoveryPort > 65535 || keepAliveTickMillis <= 0 || shutdownTimeoutMillis < 0
+                || limits == null) {
             throw new IllegalArgumentException("bad target options: port " + discoveryPort + ", tick "
-                    + keepAliveTickMillis + " ms, shutdown " + shutdownTimeoutMillis + " ms");
+                    + keepAliveTickMillis + " ms, shutdown " + shutdownTimeoutMillis + " ms, limits " + limits);
         }
         if (maxKatoMillis <= 0 || maxKatoMillis > 0xFFFFFFFFL || discoveryKatoMillis <= 0 || discoveryKatoMillis > maxKatoMillis) {
             throw new IllegalArgumentException("bad keep-alive bounds: discovery KATO " + discoveryKatoMillis
@@ -31,16 +33,28 @@ public record TargetOptions(int discoveryPort, long keepAliveTickMillis, long sh
         }
     }
 
-    /** The default keep-alive bounds. */
+    /** The default keep-alive bounds and connection limits. */
     public TargetOptions(int discoveryPort, long keepAliveTickMillis, long shutdownTimeoutMillis) {
-        this(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, DEFAULT_DISCOVERY_KATO_MILLIS, DEFAULT_MAX_KATO_MILLIS);
+        this(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, DEFAULT_DISCOVERY_KATO_MILLIS,
+                DEFAULT_MAX_KATO_MILLIS, ConnectionLimits.DEFAULT);
+    }
+
+    /** The default connection limits. */
+    public TargetOptions(int discoveryPort, long keepAliveTickMillis, long shutdownTimeoutMillis,
+                         long discoveryKatoMillis, long maxKatoMillis) {
+        this(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKatoMillis, maxKatoMillis,
+                ConnectionLimits.DEFAULT);
     }
 
     public TargetOptions withDiscoveryPort(int port) {
-        return new TargetOptions(port, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKatoMillis, maxKatoMillis);
+        return new TargetOptions(port, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKatoMillis, maxKatoMillis, limits);
     }
 
     public TargetOptions withKeepAlive(long discoveryKato, long maxKato) {
-        return new TargetOptions(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKato, maxKato);
+        return new TargetOptions(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKato, maxKato, limits);
+    }
+
+    public TargetOptions withLimits(ConnectionLimits limits) {
+        return new TargetOptions(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKatoMillis, maxKatoMillis, limits);
     }
 }

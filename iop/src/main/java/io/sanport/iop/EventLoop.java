@@ -29,7 +29,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Every {@link RingWork} in flight holds a slot, its user_data. Slots are bounded by the CQ size, so the CQ
  * never overflows. Work of any kind that finds no free slot or no SQ entry waits in the one park queue, linked
  * through the work itself, and starts in submission order when a completion frees a slot: nothing is failed for
- * lack of a resource, and nothing overtakes what waited before it.
+ * lack of a resource, and nothing overtakes what waited before it. Beyond those shared slots, two per connection
+ * the reactor admits ({@link ReactorConfig#connections()}) are kept for connection operations (a socket's
+ * receive and send, which may stay in flight as long as the peer is idle): they take one of those when they
+ * can, so idle sockets never hold the slots block I/O needs.
  *
  * <p>Close quiesces: it stops taking tasks, lets everything parked and in flight complete, then unregisters and
  * frees the ring, the buffers and the eventfd, in that order.
@@ -68,6 +71,9 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
     private RingWork[] slots; // by user_data
     private int[] freeSlots;
     private int freeTop;
+    private int shared;           // slots [0, shared) for any work; [shared, slots.length) for connection operations
+    private int[] connectionSlots;
+    private int connectionTop;
     private int inflight;
     private RingWork parkHead;
     private RingWork parkTail;
@@ -106,7 +112,10 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
     ReactorConfig config() { return config; }
     Thread thread() { return thread; }
     BufferPool buffers() { return pool; }
-    int capacity() { return slots.length; }
+    /** Slots shared by all ring work (block I/O parks when they are taken). */
+    int capacity() { return shared; }
+    /** Connections whose receive and send have slots of their own. */
+    int connectionRoom() { return (slots.length - shared) / 2; }
     int inflight() { return inflight; }
     int waiting() { return waiting; }
     long completions() { return completions; }
@@ -143,16 +152,26 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
 
     private void init() throws IOException {
         arena = Arena.ofConfined();
-        ring = Ring.open(arena, config.ringEntries(), requiredSetupFlags);
+        int want = 2 * config.ringEntries() + 2 * config.connections(); // CQ: shared slots + wake + 2 per connection
+        int cqEntries = Math.min(Integer.highestOneBit(want - 1) << 1, 65536);
+        ring = Ring.open(arena, config.ringEntries(), cqEntries, requiredSetupFlags);
         sq = ring.sq();
         cq = ring.cq();
-        int capacity = Math.min(cq.entries() - 1, 4 * sq.entries()); // one CQ entry stays for the wake read
-        slots = new RingWork[capacity];
+        // one CQ entry stays for the wake read; a clamped CQ leaves fewer connection slots, never fewer shared ones
+        int capacity = Math.min(2 * sq.entries() - 1, cq.entries() - 1);
+        int reserved = Math.max(0, Math.min(2 * config.connections(), cq.entries() - 1 - capacity)) & ~1;
+        shared = capacity;
+        slots = new RingWork[capacity + reserved];
         freeSlots = new int[capacity];
         for (int i = 0; i < capacity; i++) {
             freeSlots[i] = capacity - 1 - i;
         }
         freeTop = capacity;
+        connectionSlots = new int[reserved];
+        for (int i = 0; i < reserved; i++) {
+            connectionSlots[i] = capacity + reserved - 1 - i;
+        }
+        connectionTop = reserved;
         MemoryLock.ensure(config.bufferBytes());
         pool = BufferPool.map(config.bufferSize(), config.bufferCount());
         ring.registerBuffer(pool.region(), arena);
@@ -229,7 +248,11 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
 
     private void release(int slot) {
         slots[slot] = null;
-        freeSlots[freeTop++] = slot;
+        if (slot < shared) {
+            freeSlots[freeTop++] = slot;
+        } else {
+            connectionSlots[connectionTop++] = slot;
+        }
         inflight--;
         completions++;
     }
@@ -239,6 +262,9 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
      * thread only.
      */
     void submit(RingWork work) {
+        if (work.connectionSlot && connectionTop > 0 && startConnection(work)) {
+            return; // a slot of its own: it waits for nothing
+        }
         if (parkHead != null || freeTop == 0 || !start(work)) {
             park(work);
         }
@@ -266,6 +292,20 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
             }
         }
         freeTop--;
+        slots[slot] = work;
+        inflight++;
+        return true;
+    }
+
+    private boolean startConnection(RingWork work) {
+        int slot = connectionSlots[connectionTop - 1];
+        if (!work.prep(sq, slot)) {
+            ring.submit();
+            if (!work.prep(sq, slot)) {
+                return false;
+            }
+        }
+        connectionTop--;
         slots[slot] = work;
         inflight++;
         return true;

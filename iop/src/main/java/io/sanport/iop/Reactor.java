@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
 /**
@@ -22,6 +23,7 @@ import java.util.function.Function;
 public final class Reactor implements Executor, AutoCloseable {
     private final BlockEngine engine;
     private final EventLoop loop;
+    private final AtomicInteger connections = new AtomicInteger();
 
     /** Starts the reactor thread and waits until its ring and buffers are ready; throws what stopped them. */
     public Reactor(String name, ReactorConfig config, BlockDevice... devices) throws IOException {
@@ -38,8 +40,39 @@ public final class Reactor implements Executor, AutoCloseable {
     /** The reactor's registered buffers; touch only on the reactor thread. */
     public BufferPool buffers() { return loop.buffers(); }
 
-    /** Slots for ring work in flight at once. */
+    /**
+     * Slots for ring work in flight at once, shared by every kind (block I/O waits when they are taken); the
+     * slots kept for connections ({@link #connectionRoom}) come on top.
+     */
     public int capacity() { return loop.capacity(); }
+
+    /**
+     * Connections this reactor can serve with ring slots of their own (a receive and a send each): a transport
+     * admits no more than that ({@link #tryAddConnection}).
+     */
+    public int connectionRoom() { return loop.connectionRoom(); }
+
+    /** How many connections hold their slots on this reactor now. */
+    public int connections() { return connections.get(); }
+
+    /** Counts a new connection in, unless the reactor has no slots left for it; any thread. */
+    public boolean tryAddConnection() {
+        int room = loop.connectionRoom();
+        while (true) {
+            int n = connections.get();
+            if (n >= room) {
+                return false;
+            }
+            if (connections.compareAndSet(n, n + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** A connection counted in by {@link #tryAddConnection} is gone (its operations are done); any thread. */
+    public void removeConnection() {
+        connections.decrementAndGet();
+    }
 
     public int inflight() { return loop.inflight(); }
     /** How much ring work (block I/O and other operations) waits for a slot or an SQ entry now. */

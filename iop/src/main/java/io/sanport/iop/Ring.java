@@ -59,6 +59,17 @@ public final class Ring implements AutoCloseable {
      * IORING_SETUP_SQE128 | IORING_SETUP_CQE32 for NVMe passthrough (nvme_ns_uring_cmd refuses other rings).
      */
     public static Ring open(Arena arena, int entries, int requiredFlags) throws ErrnoException {
+        return open(arena, entries, 2 * entries, requiredFlags);
+    }
+
+    /**
+     * As {@link #open(Arena, int, int)} with a CQ of {@code cqEntries} (a power of two, at least twice
+     * {@code entries}; IORING_SETUP_CQSIZE when larger). The kernel may clamp it: see {@link CompletionQueue#entries()}.
+     */
+    public static Ring open(Arena arena, int entries, int cqEntries, int requiredFlags) throws ErrnoException {
+        if (cqEntries > 2 * entries) {
+            requiredFlags |= Liburing.IORING_SETUP_CQSIZE;
+        }
         String why = Liburing.unavailableReason();
         if (why != null) {
             throw new UnsupportedOperationException(why);
@@ -67,11 +78,13 @@ public final class Ring implements AutoCloseable {
         MemorySegment params = arena.allocate(IoUringParams.LAYOUT);
         int flags = PREFERRED_FLAGS | requiredFlags;
         IoUringParams.flags(params, flags);
+        IoUringParams.cq_entries(params, cqEntries);
         int rc = Liburing.io_uring_queue_init_params(entries, ring, params);
         if (rc == -Errno.EINVAL) {
             flags = Liburing.IORING_SETUP_CLAMP | requiredFlags;
             params.fill((byte) 0);
             IoUringParams.flags(params, flags);
+            IoUringParams.cq_entries(params, cqEntries);
             rc = Liburing.io_uring_queue_init_params(entries, ring, params);
         }
         if (rc < 0) {

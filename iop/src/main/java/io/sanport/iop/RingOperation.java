@@ -8,6 +8,20 @@ package io.sanport.iop;
  */
 public abstract class RingOperation extends RingWork {
 
+    /** An operation that takes a shared slot (and parks in order with block I/O when none is free). */
+    protected RingOperation() {
+        super(false);
+    }
+
+    /**
+     * {@code connectionSlot}: a connection's own receive or send, which takes one of the two slots the reactor
+     * keeps for each connection it admitted ({@link Reactor#tryAddConnection}), so it never waits behind block
+     * I/O and idle connections never hold the slots block I/O needs.
+     */
+    protected RingOperation(boolean connectionSlot) {
+        super(connectionSlot);
+    }
+
     /** Writes this operation's SQE with {@code userData}; false when the SQ is full. Reactor thread. */
     @Override
     protected abstract boolean prep(SubmissionQueue sq, long userData);

@@ -10,6 +10,16 @@ package io.sanport.iop;
 abstract class RingWork {
     /** The next in the park queue; null when last or not parked. */
     RingWork next;
+    /** A connection's receive or send: takes one of the slots kept for connections when one is free. */
+    final boolean connectionSlot;
+
+    RingWork() {
+        this(false);
+    }
+
+    RingWork(boolean connectionSlot) {
+        this.connectionSlot = connectionSlot;
+    }
 
     /** Writes this work's SQE(s) with {@code userData}; false when the SQ is full. Loop thread. */
     abstract boolean prep(SubmissionQueue sq, long userData);

@@ -41,6 +41,11 @@ class EventLoopTest {
         int lastFlags;
 
         Op(String name, List<Object> started, int fd, CountDownLatch done) {
+            this(name, started, fd, done, false);
+        }
+
+        Op(String name, List<Object> started, int fd, CountDownLatch done, boolean connectionSlot) {
+            super(connectionSlot);
             this.name = name;
             this.started = started;
             this.fd = fd;
@@ -150,6 +155,42 @@ class EventLoopTest {
             assertEquals(0, x.completions);
             assertEquals(0, r.call(Reactor::waiting).get(10, TimeUnit.SECONDS));
             assertTrue(r.parked() >= 7, "parked " + r.parked());
+        } finally {
+            Libc.close(eventFd);
+        }
+    }
+
+    /**
+     * Connection operations (a socket's receive or send) take the slots kept for connections: with every shared
+     * slot held they still start at once, and they never take a shared slot while one of theirs is free, so
+     * block I/O behind them only waits for shared slots.
+     */
+    @Test
+    void connectionOperationsHaveSlotsOfTheirOwn() throws Exception {
+        List<Object> started = Collections.synchronizedList(new ArrayList<>());
+        int eventFd = Libc.eventfd(0, Libc.EFD_CLOEXEC);
+        try (Reactor r = new Reactor("conn", new ReactorConfig(2, 4096, 4, 3), BlockDevices.open("ram:1M"))) {
+            assertEquals(3, r.connectionRoom());
+            assertEquals(3, r.capacity(), "2 x 2 SQ entries - 1 shared slots, as without connections");
+            int ops = r.capacity() + 2 * r.connectionRoom();
+            CountDownLatch done = new CountDownLatch(ops);
+            int[] state = r.call(rr -> {
+                for (int i = 0; i < rr.capacity(); i++) {
+                    rr.submit(new Op("shared" + i, started, eventFd, done));
+                }
+                for (int i = 0; i < 2 * rr.connectionRoom(); i++) {
+                    rr.submit(new Op("connection" + i, started, eventFd, done, true));
+                }
+                return new int[] {rr.inflight(), rr.waiting()};
+            }).get(10, TimeUnit.SECONDS);
+            assertEquals(ops, state[0], "all in flight: the connection operations did not wait for shared slots");
+            assertEquals(0, state[1]);
+            assertTrue(r.tryAddConnection() && r.tryAddConnection() && r.tryAddConnection());
+            assertFalse(r.tryAddConnection(), "room for 3 connections only");
+            r.removeConnection();
+            assertTrue(r.tryAddConnection());
+            signal(eventFd);
+            assertTrue(done.await(10, TimeUnit.SECONDS));
         } finally {
             Libc.close(eventFd);
         }

@@ -52,7 +52,12 @@ final class PduReceiver extends RingOperation {
     }
 
     /** Receive buffer: a 4 KiB read's capsules for a whole queue depth of 128 fit in one RECV (128 x 72 B). */
-    private static final int STAGE_SIZE = 64 * 1024;
+    static final int STAGE_SIZE = 64 * 1024;
+    /**
+     * Until its queue is sized at Connect a connection receives through a small buffer (ICReq, Connect: the
+     * parser handles any PDU through any buffer size): an idle or half-open socket costs a page, not 64 KiB.
+     */
+    static final int SMALL_STAGE_SIZE = 4 * 1024;
     /** Data still on the wire from this size on goes straight into the command's buffer instead of staging. */
     static final int DIRECT_MIN = 16 * 1024;
 
@@ -62,7 +67,9 @@ final class PduReceiver extends RingOperation {
     private final TcpStats.Counters stats;
     private final MemorySegment pdu;        // the header of the PDU being parsed (+ digest), or a data digest
     private final ByteBuffer pduView;
-    private final MemorySegment stage;
+    private final Arena arena;
+    private MemorySegment stage;    // SMALL_STAGE_SIZE, then STAGE_SIZE once the queue is sized
+    private boolean growStage;
     private final Runnable resumeTask = this::resume; // parses on after a pause, once the core has returned
 
     // the part expected next goes to target at offset (null: dropped), want bytes
@@ -91,13 +98,15 @@ final class PduReceiver extends RingOperation {
     private long recvs;
 
     PduReceiver(TcpConnection connection, Reactor reactor, int fd, TcpStats.Counters stats, Arena arena) {
+        super(true); // one of the connection's own slots: an idle host's receive never holds one I/O needs
         this.connection = connection;
         this.reactor = reactor;
         this.fd = fd;
         this.stats = stats;
         this.pdu = arena.allocate(256, 8);
         this.pduView = pdu.asByteBuffer();
-        this.stage = arena.allocate(STAGE_SIZE, 64);
+        this.arena = arena;
+        this.stage = arena.allocate(SMALL_STAGE_SIZE, 64);
     }
 
     /** Posts the first RECV: the ICReq. */
@@ -105,6 +114,13 @@ final class PduReceiver extends RingOperation {
         expect(Rx.IC_REQ, pdu, 0, ICReq.HLEN);
         arm();
     }
+
+    /** The queue is sized (Connect): the next RECV goes to a full-size staging buffer. */
+    void growStage() {
+        growStage = stage.byteSize() < STAGE_SIZE;
+    }
+
+    int stageSize() { return (int) stage.byteSize(); }
 
     /** Reads no more PDUs (the connection is terminating or closing). */
     void stop() {
@@ -159,7 +175,15 @@ final class PduReceiver extends RingOperation {
         if (receiving || inHandler || connection.closing() || state == Rx.PAUSED || state == Rx.STOPPED) {
             return;
         }
-        if (stageStart == stageEnd) {
+        if (growStage) {
+            // no RECV is in flight here: what is staged and not parsed yet moves to the start of the new buffer
+            growStage = false;
+            MemorySegment grown = arena.allocate(STAGE_SIZE, 64);
+            MemorySegment.copy(stage, stageStart, grown, 0, stageEnd - stageStart);
+            stageEnd -= stageStart;
+            stageStart = 0;
+            stage = grown;
+        } else if (stageStart == stageEnd) {
             stageStart = 0;
             stageEnd = 0;
         } else if (stageStart > 0) {
@@ -183,12 +207,24 @@ final class PduReceiver extends RingOperation {
             // the data's exact remainder, so nothing of the next PDU lands in the command's buffer
             return sq.prepRecv(fd, target.address() + offset + got, want - got, Libc.MSG_WAITALL, userData);
         }
-        return sq.prepRecv(fd, stage.address() + stageEnd, STAGE_SIZE - stageEnd, 0, userData);
+        return sq.prepRecv(fd, stage.address() + stageEnd, (int) stage.byteSize() - stageEnd, 0, userData);
     }
 
     @Override
     protected void complete(int res, int flags) {
         receiving = false;
+        try {
+            TcpConnection.FaultHook hook = TcpConnection.faultHook;
+            if (hook != null) {
+                hook.on("receive", connection.peerPort());
+            }
+            received(res);
+        } catch (RuntimeException | AssertionError e) {
+            connection.failed("receive", e); // this connection ends; the reactor runs on
+        }
+    }
+
+    private void received(int res) {
         if (connection.closing()) {
             connection.finishIfIdle();
             return;
@@ -213,16 +249,19 @@ final class PduReceiver extends RingOperation {
         if (connection.closing() || inHandler || receiving) {
             return; // closing; or a parse or receive of ours is under way and carries on from the new state
         }
-        handle();
+        try {
+            handle();
+        } catch (RuntimeException | AssertionError e) {
+            connection.failed("receive", e);
+        }
     }
 
     private void handle() {
         inHandler = true;
         try {
             parse();
-        } catch (RuntimeException e) {
-            LOG.log(System.Logger.Level.ERROR, connection + ": receive handler failed", e);
-            connection.shutdown();
+        } catch (RuntimeException | AssertionError e) {
+            connection.failed("receive", e);
         } finally {
             inHandler = false;
         }
@@ -307,15 +346,22 @@ final class PduReceiver extends RingOperation {
             reject(TermReq.FES_INVALID_HEADER_FIELD, (int) PduHeader.OFFSET_FLAGS, 8);
             return;
         }
+        // PLEN is a u32 read into a long, HLEN and PDO are u8: no sum below can wrap; each length is compared
+        // with what is left after the offset it starts at
         long headerEnd = hlen + hd;
         boolean hasData = plen > headerEnd;
-        if (plen < headerEnd || (hasData && plen - headerEnd - dd > connection.maxDataPerPdu())) {
+        if (plen < headerEnd || (hasData && plen - headerEnd > connection.maxDataPerPdu() + dd)) {
             reject(TermReq.FES_INVALID_HEADER_FIELD, (int) PduHeader.OFFSET_PLEN, 8);
             return;
         }
         if (hasData && (pdo != headerEnd || plen - headerEnd <= dd)) {
             reject(TermReq.FES_INVALID_HEADER_FIELD, pdo != headerEnd
                     ? (int) PduHeader.OFFSET_PDO : (int) PduHeader.OFFSET_PLEN, 8);
+            return;
+        }
+        if (!hasData && pdo > plen) {
+            // no data, yet its offset points past the PDU: the host's framing is broken (strict, as SPDK)
+            reject(TermReq.FES_INVALID_HEADER_FIELD, (int) PduHeader.OFFSET_PDO, 8);
             return;
         }
         if (hasData && ((flags & PduHeader.FLAG_DDGSTF) != 0) != dataDigest) {
@@ -404,9 +450,10 @@ final class PduReceiver extends RingOperation {
             reject(TermReq.FES_INVALID_HEADER_FIELD, (int) H2CData.OFFSET_DATAL, hlen);
         } else if (datal > connection.maxTransfer()) {
             reject(TermReq.FES_DATA_LIMIT_EXCEEDED, (int) H2CData.OFFSET_DATAL, hlen);
-        } else if (datao + datal > c.request.dataLength()) {
+        } else if (datal > c.request.dataLength() - datao) { // datao == received <= dataLength: no wrap
             reject(TermReq.FES_DATA_OUT_OF_RANGE, (int) H2CData.OFFSET_DATAL, hlen);
         } else {
+            c.dataComing();
             command = c;
             dataOffset = datao;
             dataLength = length;

@@ -29,6 +29,7 @@ final class SendQueue extends RingOperation {
     private long writevs;   // this connection's, for its closing log line
 
     SendQueue(TcpConnection connection, Reactor reactor, int fd, TcpStats.Counters stats, Arena arena) {
+        super(true); // one of the connection's own slots: a send blocked by the host never holds one I/O needs
         this.connection = connection;
         this.reactor = reactor;
         this.fd = fd;
@@ -108,6 +109,19 @@ final class SendQueue extends RingOperation {
 
     @Override
     protected void complete(int res, int flags) {
+        try {
+            TcpConnection.FaultHook hook = TcpConnection.faultHook;
+            if (hook != null) {
+                hook.on("send", connection.peerPort());
+            }
+            sent(res);
+        } catch (RuntimeException | AssertionError e) {
+            sending = false;
+            connection.failed("send", e); // this connection ends; the reactor runs on
+        }
+    }
+
+    private void sent(int res) {
         if (res < 0) {
             sending = false;
             clear();

@@ -51,6 +51,7 @@ final class TcpCommand extends SendJob {
     private final MemorySegment cqe;
     private State state = State.FREE;
     private long received;                   // bytes of the host's data in the buffer (nvmet rbytes_done)
+    private long dataDueFrom;                // RECV_*: when the data was asked for, or the last H2CData came
 
     /** {@code tx} is {@link #TX_SIZE} bytes, {@code iov} room for {@link #IOV_COUNT} iovecs. */
     TcpCommand(TcpConnection connection, Request request, MemorySegment tx, MemorySegment iov) {
@@ -106,11 +107,13 @@ final class TcpCommand extends SendJob {
     void receiveData() {
         if (request.inCapsuleLength() > 0) {
             state = State.RECV_IN_CAPSULE;
+            dataDueFrom = System.nanoTime(); // a host may announce data (PLEN) it never sends
             connection.receiver().inCapsuleData(this);
             return;
         }
         // one R2T for all of it, as nvmet: the host answers with H2CData PDUs of up to MAXH2CDATA each
         state = State.RECV_H2C;
+        dataDueFrom = System.nanoTime();
         boolean hdgst = connection.headerDigest();
         int hd = hdgst ? PduHeader.DIGEST_LENGTH : 0;
         PduHeader.set(header, PduHeader.TYPE_R2T, hdgst ? PduHeader.FLAG_HDGSTF : 0, R2T.HLEN, 0, R2T.HLEN + hd);
@@ -130,6 +133,16 @@ final class TcpCommand extends SendJob {
     /** Whether an H2CData PDU for {@code cccid} may fill this command's buffer. */
     boolean expectsH2CData(int cccid) {
         return state == State.RECV_H2C && cccid == request.cid();
+    }
+
+    /** An H2CData PDU for this command passed its checks: the host is still sending. */
+    void dataComing() {
+        dataDueFrom = System.nanoTime();
+    }
+
+    /** Whether the host owes this command data (it holds a pool buffer) for longer than {@code due} ns. */
+    boolean awaitingDataSince(long now, long due) {
+        return (state == State.RECV_H2C || state == State.RECV_IN_CAPSULE) && now - dataDueFrom > due;
     }
 
     /** The receiver put the host's data up to {@code end} into the buffer; all of it goes to the core. */

@@ -3,6 +3,7 @@ package io.sanport.transport.tcp;
 import io.sanport.bindings.ErrnoException;
 import io.sanport.bindings.libc.Libc;
 import io.sanport.bindings.libc.SockaddrIn;
+import io.sanport.hostdriver.ConnectionLimits;
 import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.QueuePair;
 import io.sanport.hostdriver.RemoteQueue;
@@ -26,14 +27,37 @@ import java.util.concurrent.RejectedExecutionException;
  * {@link QueuePair} (grown at Connect), termination (C2HTermReq on a malformed PDU, this connection only) and
  * teardown. Its {@link PduReceiver} parses what the host sends, its {@link SendQueue} gathers what goes back;
  * the core's calls go to the command of the request's tag.
+ *
+ * <p>Nothing that happens on one connection reaches the reactor: a handler that throws ends this connection
+ * ({@link #failed}), and the {@link TcpConnections.Sweep sweep} ends it when its host owes a step for longer
+ * than the target's {@link io.sanport.hostdriver.ConnectionLimits limits} allow.
  */
 final class TcpConnection implements RemoteQueue {
     private static final System.Logger LOG = System.getLogger("sanport.tcp");
+
+    /** Tests only: called at the start of every completion handler, to prove a throwing one is contained. */
+    interface FaultHook {
+        /** {@code handler} is "receive", "send" or "accept"; {@code peerPort} the host's TCP port. */
+        void on(String handler, int peerPort);
+    }
+
+    static volatile FaultHook faultHook;
 
     private final Target target;
     private final Reactor reactor;
     private final int fd;
     private final String localAddress;
+    private final TcpConnections connections;
+    private final TcpConnections.Sweep sweep;
+    private final int peerAddress;
+    private final String peer;
+    private final int peerPort;
+    private final long startedAt;
+    private boolean initialized;    // the ICResp is queued
+    private long icRespAt;          // when: the Connect is due within the connect timeout
+    private long terminatedAt;      // when the C2HTermReq was queued
+    TcpConnection prevLive;         // the sweep's list
+    TcpConnection nextLive;
     private final Arena arena = Arena.ofConfined();
     private final Crc32c crc = new Crc32c();
     private final BufferPool pool;
@@ -51,11 +75,18 @@ final class TcpConnection implements RemoteQueue {
     private boolean closing;
     private boolean freed;
 
-    private TcpConnection(Target target, Port port, Reactor reactor, int fd, String local) {
+    private TcpConnection(Target target, Port port, Reactor reactor, int fd, String local,
+                          TcpConnections connections, int peerAddress, String peer, int peerPort) {
         this.target = target;
         this.reactor = reactor;
         this.fd = fd;
         this.localAddress = local;
+        this.connections = connections;
+        this.sweep = connections.sweep(reactor);
+        this.peerAddress = peerAddress;
+        this.peer = peer;
+        this.peerPort = peerPort;
+        this.startedAt = System.nanoTime();
         this.pool = reactor.buffers();
         this.poolView = pool.region().asByteBuffer();
         TcpStats.Counters stats = TcpTransport.stats(target).counters(reactor);
@@ -68,20 +99,54 @@ final class TcpConnection implements RemoteQueue {
         grow(1);
     }
 
-    /** Runs on {@code reactor}: takes ownership of the accepted socket {@code fd}. */
-    static void start(Target target, Port port, Reactor reactor, int fd) {
+    /**
+     * Runs on {@code reactor}: takes ownership of the accepted socket {@code fd} from {@code peer}, admitted by
+     * {@code connections}, which it is counted in until it is freed.
+     */
+    static void start(Target target, Port port, Reactor reactor, int fd, TcpConnections connections,
+                      int peerAddress, String peer, int peerPort) {
+        ConnectionLimits limits = connections.limits;
         String local = "0.0.0.0";
         try (Arena a = Arena.ofConfined()) {
-            Libc.setsockopt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1, "accepted connection");
             MemorySegment addr = a.allocate(SockaddrIn.LAYOUT);
             Libc.getsockname(fd, addr);
             byte[] b = SockaddrIn.sin_addr(addr);
             local = (b[0] & 0xFF) + "." + (b[1] & 0xFF) + "." + (b[2] & 0xFF) + "." + (b[3] & 0xFF);
+            Libc.setsockopt(fd, Libc.IPPROTO_TCP, Libc.TCP_NODELAY, 1, peer);
+            if (limits.keepAliveIdleSeconds() > 0) {
+                // a host that vanished without a FIN (power loss, cable) is found even when no controller's KATO runs
+                Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_KEEPALIVE, 1, peer);
+                Libc.setsockopt(fd, Libc.IPPROTO_TCP, Libc.TCP_KEEPIDLE, limits.keepAliveIdleSeconds(), peer);
+                Libc.setsockopt(fd, Libc.IPPROTO_TCP, Libc.TCP_KEEPINTVL,
+                        Math.min(limits.keepAliveIdleSeconds(), KEEPALIVE_INTERVAL_SECONDS), peer);
+                Libc.setsockopt(fd, Libc.IPPROTO_TCP, Libc.TCP_KEEPCNT, KEEPALIVE_PROBES, peer);
+            }
+            if (limits.userTimeoutMillis() > 0) {
+                // a send the host never acknowledges ends the connection instead of holding its buffers
+                Libc.setsockopt(fd, Libc.IPPROTO_TCP, Libc.TCP_USER_TIMEOUT, limits.userTimeoutMillis(), peer);
+            }
         } catch (ErrnoException e) {
-            LOG.log(System.Logger.Level.WARNING, "setting up an accepted connection: " + e.getMessage());
+            LOG.log(System.Logger.Level.WARNING, "setting up the connection from " + peer + ": " + e.getMessage());
         }
-        new TcpConnection(target, port, reactor, fd, local).receiver.start();
+        TcpConnection c;
+        try {
+            c = new TcpConnection(target, port, reactor, fd, local, connections, peerAddress, peer, peerPort);
+        } catch (RuntimeException | AssertionError e) {
+            LOG.log(System.Logger.Level.ERROR, "setting up the connection from " + peer + " failed; closing it", e);
+            try {
+                Libc.close(fd);
+            } catch (ErrnoException ignored) {
+                // it was never used
+            }
+            connections.release(reactor, peerAddress);
+            return;
+        }
+        c.sweep.add(c);
+        c.receiver.start();
     }
+
+    static final int KEEPALIVE_INTERVAL_SECONDS = 10;
+    static final int KEEPALIVE_PROBES = 3;
 
     /**
      * One command per slot of the queue pair: the existing ones stay (slot 0, the Connect, may be mid-send),
@@ -113,6 +178,7 @@ final class TcpConnection implements RemoteQueue {
     boolean closing() { return closing; }
     boolean freed() { return freed; }
     int maxTransfer() { return target.maxTransfer(); }
+    int peerPort() { return peerPort; }
 
     /** The most data one PDU may carry: in-capsule data, or an H2CData of MAXH2CDATA. */
     long maxDataPerPdu() {
@@ -149,6 +215,7 @@ final class TcpConnection implements RemoteQueue {
     @Override
     public void install(int entries) {
         grow(entries);
+        receiver.growStage();
     }
 
     @Override
@@ -160,9 +227,9 @@ final class TcpConnection implements RemoteQueue {
     public void disconnect() {
         try {
             if (reactor.inReactor()) {
-                shutdown();
+                close(true);
             } else {
-                reactor.execute(this::shutdown);
+                reactor.execute(() -> close(true));
             }
         } catch (RejectedExecutionException e) {
             // the reactor is closing: its close cancels what is left
@@ -198,6 +265,8 @@ final class TcpConnection implements RemoteQueue {
             ICResp.dgst(c, dgst); // the Linux host requires exactly the digests it asked for
             ICResp.maxh2cdata(c, target.maxTransfer());
             icResp.queue(ICResp.HLEN);
+            initialized = true;
+            icRespAt = System.nanoTime();
             return true;
         }
         return false;
@@ -208,12 +277,97 @@ final class TcpConnection implements RemoteQueue {
      * more PDUs are read (NVMe/TCP 1.0 §3.6.2.9).
      */
     void terminate(int fes, int fei, int headerBytes) {
-        LOG.log(System.Logger.Level.WARNING, this + ": malformed PDU (type " + receiver.pduType() + ", FES " + fes
-                + ", FEI " + fei + "), terminating the connection");
+        terminate("malformed PDU (type " + receiver.pduType() + ", FES " + fes + ", FEI " + fei + ")", fes, fei,
+                headerBytes);
+    }
+
+    /** As {@link #terminate(int, int, int)}, for {@code why}; once only. */
+    private void terminate(String why, int fes, int fei, int headerBytes) {
+        if (terminating || closing) {
+            return;
+        }
+        LOG.log(System.Logger.Level.WARNING, this + ": " + why + ", terminating the connection");
         receiver.stop();
         int plen = TermReq.build(termReq.pdu, PduHeader.TYPE_C2H_TERM_REQ, fes, fei, receiver.header(headerBytes));
-        termReq.queue(plen);
         terminating = true;
+        terminatedAt = System.nanoTime();
+        termReq.queue(plen);
+    }
+
+    // ---------------------------------------------------------------- timeouts and faults
+
+    /**
+     * The sweep, on this reactor: ends the connection if its host owes a step for too long. Each state names
+     * its own deadline: the ICReq after the accept, the Connect after the ICResp, a command's data (H2CData after
+     * its R2T or the last H2CData; in-capsule data its PLEN announced) while it holds a buffer, and the
+     * C2HTermReq's send.
+     */
+    void checkTimeouts(long now) {
+        if (closing || freed) {
+            return;
+        }
+        try {
+            ConnectionLimits limits = connections.limits;
+            if (terminating) {
+                if (now - terminatedAt > millis(limits.termTimeoutMillis())) {
+                    LOG.log(System.Logger.Level.WARNING, this + ": the C2HTermReq was not sent within "
+                            + limits.termTimeoutMillis() + " ms; closing without it");
+                    close(true);
+                }
+            } else if (!initialized) {
+                if (now - startedAt > millis(limits.icReqTimeoutMillis())) {
+                    LOG.log(System.Logger.Level.INFO, this + ": no ICReq within " + limits.icReqTimeoutMillis()
+                            + " ms; closing");
+                    close(true);
+                }
+            } else if (queue.qid() < 0) {
+                if (now - icRespAt > millis(limits.connectTimeoutMillis())) {
+                    LOG.log(System.Logger.Level.INFO, this + ": no Connect within " + limits.connectTimeoutMillis()
+                            + " ms of the ICResp; closing");
+                    close(true);
+                }
+            } else {
+                long due = millis(limits.dataTimeoutMillis());
+                for (TcpCommand c : commands) {
+                    if (c.awaitingDataSince(now, due)) {
+                        // nothing else frees the command's buffer: no controller timer runs for data owed to us
+                        terminate(c + ": the host's data did not come within " + limits.dataTimeoutMillis() + " ms",
+                                TermReq.FES_PDU_SEQUENCE_ERROR, 0, 0);
+                        break;
+                    }
+                }
+            }
+        } catch (RuntimeException | AssertionError e) {
+            failed("timeout", e);
+        }
+    }
+
+    private static long millis(long ms) {
+        return ms * 1_000_000L;
+    }
+
+    /**
+     * A handler of this connection threw: the connection ends (a C2HTermReq when the failure was on the receive
+     * side and the send side can still be trusted), nothing else does.
+     */
+    void failed(String handler, Throwable e) {
+        LOG.log(System.Logger.Level.ERROR, this + ": the " + handler + " handler failed; ending this connection", e);
+        try {
+            if (handler.equals("receive") && initialized && !terminating && !closing) {
+                terminate("the receive handler failed", TermReq.FES_PDU_SEQUENCE_ERROR, 0, 0);
+            } else {
+                close(true);
+            }
+        } catch (RuntimeException | AssertionError again) {
+            e.addSuppressed(again);
+            LOG.log(System.Logger.Level.ERROR, this + ": closing after a failed " + handler + " handler failed too",
+                    again);
+            try {
+                close(true);
+            } catch (RuntimeException | AssertionError ignored) {
+                // leave what is left to the reactor's close
+            }
+        }
     }
 
     /** A connection PDU: ICResp, or a C2HTermReq after which the connection shuts down. */
@@ -248,12 +402,21 @@ final class TcpConnection implements RemoteQueue {
 
     // ---------------------------------------------------------------- teardown
 
-    /** Stops the socket (a posted receive or send completes at once), then frees when the ring is done with us. */
+    /**
+     * Stops the socket (a posted receive or send completes at once), then frees when the ring is done with us;
+     * a C2HTermReq on its way is let go first, for at most the term timeout (the sweep then forces the close).
+     */
     void shutdown() {
+        close(false);
+    }
+
+    /** {@code force}: now, even when a C2HTermReq is still on its way (target shutdown, timeouts, faults). */
+    void close(boolean force) {
         if (closing) {
             return;
         }
-        if (terminating && sendQueue.sending()) {
+        if (!force && terminating && sendQueue.sending()
+                && System.nanoTime() - terminatedAt <= millis(connections.limits.termTimeoutMillis())) {
             return; // the C2HTermReq is on its way; its completion shuts down
         }
         closing = true;
@@ -295,16 +458,19 @@ final class TcpConnection implements RemoteQueue {
     private void free() {
         LOG.log(System.Logger.Level.DEBUG, () -> this + ": closed after " + receiver.capsules() + " capsules, "
                 + receiver.recvs() + " RECVs, " + sendQueue.writevs() + " writevs");
+        sweep.remove(this);
         try {
             Libc.close(fd);
         } catch (ErrnoException e) {
             LOG.log(System.Logger.Level.WARNING, this + ": " + e.getMessage());
+        } finally {
+            connections.release(reactor, peerAddress);
         }
         arena.close();
     }
 
     @Override
     public String toString() {
-        return "nvme-tcp " + queue + " fd " + fd;
+        return "nvme-tcp " + queue + " fd " + fd + " from " + peer;
     }
 }

@@ -13,6 +13,7 @@ import io.sanport.hostdriver.RemoteTransport;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.InetAddress;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
@@ -20,23 +21,36 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A listening socket (socket, SO_REUSEADDR, bind, listen through FFM) whose accepts run on the first reactor's
- * ring; each accepted connection goes to the next reactor, round robin, and lives there until it closes.
+ * ring; each accepted connection is admitted against the target's {@link TcpConnections caps} (else closed at
+ * once) and goes to the next reactor, round robin, where it lives until it closes. When the process runs out
+ * of file descriptors (EMFILE, ENFILE) or socket memory, accepting backs off, 10 ms doubling to 1 s, with one
+ * log line when it starts and one when it ends: the connections wait in the kernel's backlog meanwhile.
  */
 final class TcpListener extends RingOperation implements RemoteTransport.Listener {
     private static final System.Logger LOG = System.getLogger("sanport.tcp");
+    static final long BACKOFF_FIRST_MILLIS = 10;
+    static final long BACKOFF_MAX_MILLIS = 1000;
 
     private final Port port;
     private final Target target;
+    private final TcpConnections connections;
     private final Reactor acceptor;
     private final int fd;
     private final int boundPort;
+    private final MemorySegment peer = Arena.ofAuto().allocate(SockaddrIn.LAYOUT.byteSize() + 4, 8);
+    private final MemorySegment peerLength = peer.asSlice(SockaddrIn.LAYOUT.byteSize(), 4);
+    private final Runnable retry = this::retryAccept;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private volatile boolean closing;
+    private final TcpStats.Counters stats;
+    private long backoffMillis;     // 0: accepting normally. Accepting reactor only
 
     private TcpListener(Port port, Target target, int fd, int boundPort) {
         this.port = port;
         this.target = target;
+        this.connections = TcpTransport.connections(target);
         this.acceptor = target.reactors().getFirst();
+        this.stats = TcpTransport.stats(target).counters(acceptor);
         this.fd = fd;
         this.boundPort = boundPort;
     }
@@ -56,6 +70,7 @@ final class TcpListener extends RingOperation implements RemoteTransport.Listene
             Libc.listen(fd, Libc.SOMAXCONN, port);
             Libc.getsockname(fd, addr);
             TcpListener l = new TcpListener(port, target, fd, SockaddrIn.sin_port(addr));
+            l.connections.listenerOpened();
             l.acceptor.execute(() -> l.acceptor.submit(l));
             return l;
         } catch (IOException | RuntimeException e) {
@@ -75,7 +90,8 @@ final class TcpListener extends RingOperation implements RemoteTransport.Listene
 
     @Override
     protected boolean prep(SubmissionQueue sq, long userData) {
-        return sq.prepAccept(fd, 0, 0, Libc.SOCK_CLOEXEC, userData);
+        peerLength.set(ValueLayout.JAVA_INT, 0, (int) SockaddrIn.LAYOUT.byteSize());
+        return sq.prepAccept(fd, peer.address(), peerLength.address(), Libc.SOCK_CLOEXEC, userData);
     }
 
     @Override
@@ -87,20 +103,81 @@ final class TcpListener extends RingOperation implements RemoteTransport.Listene
             stopped.countDown();
             return;
         }
+        if (res == -Errno.EMFILE || res == -Errno.ENFILE || res == -Errno.ENOBUFS || res == -Errno.ENOMEM) {
+            backOff(res);
+            return;
+        }
         if (res >= 0) {
-            int conn = res;
-            Reactor r = target.nextReactor();
             try {
-                r.execute(() -> TcpConnection.start(target, port, r, conn));
-            } catch (RejectedExecutionException e) {
-                closeQuietly(conn);
+                accepted(res);
+            } catch (RuntimeException | AssertionError e) {
+                // nothing of one connection's set-up may stop the accepting
+                LOG.log(System.Logger.Level.ERROR, "accept on " + port + ": setting up a connection failed", e);
             }
-        } else if (res != -Errno.EINTR && res != -Errno.EAGAIN && res != -Errno.ECANCELED) {
+        } else if (res != -Errno.EINTR && res != -Errno.EAGAIN && res != -Errno.ECANCELED
+                && res != -Errno.ECONNABORTED) {
             LOG.log(System.Logger.Level.WARNING, "accept on " + port + ": " + Errno.describe(-res));
             if (res == -Errno.EBADF || res == -Errno.EINVAL) {
                 stopped.countDown();
                 return;
             }
+        }
+        acceptor.submit(this);
+    }
+
+    private void accepted(int conn) {
+        if (backoffMillis != 0) {
+            LOG.log(System.Logger.Level.INFO, "accepting on " + port + " again (" + stats.acceptFailures
+                    + " accepts failed for lack of descriptors or memory since the start)");
+            backoffMillis = 0;
+        }
+        TcpConnection.FaultHook hook = TcpConnection.faultHook;
+        byte[] a = SockaddrIn.sin_addr(peer);
+        int address = (a[0] & 0xFF) << 24 | (a[1] & 0xFF) << 16 | (a[2] & 0xFF) << 8 | (a[3] & 0xFF);
+        int peerPort = SockaddrIn.sin_port(peer);
+        String peerName = (a[0] & 0xFF) + "." + (a[1] & 0xFF) + "." + (a[2] & 0xFF) + "." + (a[3] & 0xFF) + ":" + peerPort;
+        Reactor r = connections.admit(address, peerName, target.nextReactor());
+        if (r == null) {
+            closeQuietly(conn);
+            return;
+        }
+        try {
+            if (hook != null) {
+                hook.on("accept", peerPort);
+            }
+            r.execute(() -> TcpConnection.start(target, port, r, conn, connections, address, peerName, peerPort));
+        } catch (RuntimeException | AssertionError e) {
+            closeQuietly(conn);
+            connections.release(r, address);
+            if (!(e instanceof RejectedExecutionException)) {
+                throw e;
+            }
+        }
+    }
+
+    /** Out of descriptors or memory: the next accept waits, twice as long each time in a row, at most 1 s. */
+    private void backOff(int res) {
+        stats.acceptFailures++;
+        if (backoffMillis == 0) {
+            LOG.log(System.Logger.Level.WARNING, "accept on " + port + ": " + Errno.describe(-res)
+                    + "; backing off (new connections wait in the listen backlog)");
+            backoffMillis = BACKOFF_FIRST_MILLIS;
+        } else {
+            backoffMillis = Math.min(backoffMillis * 2, BACKOFF_MAX_MILLIS);
+        }
+        TcpConnections.TIMER.schedule(() -> {
+            try {
+                acceptor.execute(retry);
+            } catch (RejectedExecutionException e) {
+                stopped.countDown(); // the reactor is closing
+            }
+        }, backoffMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private void retryAccept() {
+        if (closing) {
+            stopped.countDown(); // no accept is posted while backing off
+            return;
         }
         acceptor.submit(this);
     }
@@ -119,6 +196,7 @@ final class TcpListener extends RingOperation implements RemoteTransport.Listene
             return;
         }
         closing = true;
+        connections.listenerClosed();
         // shutdown wakes the accept posted on the ring with EINVAL; its completion sees closing
         Libc.shutdown(fd, Libc.SHUT_RDWR);
         try {

@@ -19,6 +19,7 @@ public final class TcpStats {
         long sends;               // writevs posted
         long payloadBytesCopied;  // PDU data copied from the staging buffer into request buffers
         long payloadBytesDirect;  // PDU data received straight into request buffers
+        long acceptFailures;      // accepts that failed for lack of descriptors or socket memory
     }
 
     private final Map<Reactor, Counters> byReactor = new ConcurrentHashMap<>();
@@ -56,6 +57,11 @@ public final class TcpStats {
     /** PDU data bytes received straight into request buffers (no copy). */
     public long payloadBytesDirect() {
         return byReactor.values().stream().mapToLong(c -> c.payloadBytesDirect).sum();
+    }
+
+    /** Accepts that failed for lack of file descriptors or socket memory (each followed by a back-off). */
+    public long acceptFailures() {
+        return byReactor.values().stream().mapToLong(c -> c.acceptFailures).sum();
     }
 
     @Override

@@ -17,10 +17,16 @@ public final class TcpTransport implements RemoteTransport {
 
     // one transport serves every target in the JVM: their counters, for as long as each target lives
     private static final Map<Target, TcpStats> STATS = Collections.synchronizedMap(new WeakHashMap<>());
+    private static final Map<Target, TcpConnections> CONNECTIONS = Collections.synchronizedMap(new WeakHashMap<>());
 
     /** The counters of {@code target}'s NVMe/TCP connections. */
     public static TcpStats stats(Target target) {
         return STATS.computeIfAbsent(target, t -> new TcpStats());
+    }
+
+    /** {@code target}'s NVMe/TCP connections: admission against its limits, and their timeouts. */
+    static TcpConnections connections(Target target) {
+        return CONNECTIONS.computeIfAbsent(target, TcpConnections::new);
     }
 
     @Override

@@ -82,6 +82,13 @@ final class RawHost implements AutoCloseable {
         return new RawHost(s, hdgst, ddgst);
     }
 
+    /** A host on a socket already connected (set up by the caller: buffer sizes...); no ICReq yet. */
+    static RawHost wrap(Socket s) throws IOException {
+        s.setTcpNoDelay(true);
+        s.setSoTimeout(10_000);
+        return new RawHost(s, false, false);
+    }
+
     static RawHost connect(int port) throws IOException {
         return connect(port, false, false);
     }

@@ -297,6 +297,30 @@ class TcpConnectionTest {
         }
     }
 
+    /**
+     * Strict framing: a CapsuleCmd without data whose PDO points past its PLEN is refused with a C2HTermReq naming
+     * PDO, and a PLEN of 2^32 - 1 with a C2HTermReq naming PLEN (no length or offset sum can wrap); the admin
+     * queue of the same host carries on.
+     */
+    @Test
+    void pdoPastPlenAndHugePlenAreRefused() throws Exception {
+        try (RawHost admin = admin()) {
+            try (RawHost io = ioQueue(admin, false, false)) {
+                byte[] pdu = readCapsule(io, 5, 0, BLOCK); // 72 bytes, no data
+                PduHeader.pdo(MemorySegment.ofArray(pdu), 200);
+                io.send(pdu);
+                assertTerminated(io, TermReq.FES_INVALID_HEADER_FIELD, PduHeader.OFFSET_PDO);
+            }
+            try (RawHost io = ioQueue(admin, true, true)) {
+                byte[] pdu = writeCapsule(io, 6, 0, new byte[BLOCK]);
+                PduHeader.plen(MemorySegment.ofArray(pdu), 0xFFFFFFFFL);
+                io.send(pdu);
+                assertTerminated(io, TermReq.FES_INVALID_HEADER_FIELD, PduHeader.OFFSET_PLEN);
+            }
+            RawHost.ok(admin.keepAlive());
+        }
+    }
+
     /** Sends a write of {@code length} bytes by R2T and returns the TTAG of the R2T that answers it. */
     static int r2tWrite(RawHost io, int cid, int length) throws IOException {
         MemorySegment s = RawHost.sqe(IoOpcode.WRITE);

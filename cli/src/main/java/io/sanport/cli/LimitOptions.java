@@ -1,0 +1,45 @@
+package io.sanport.cli;
+
+import io.sanport.hostdriver.ConnectionLimits;
+import io.sanport.iop.ReactorConfig;
+import picocli.CommandLine.Option;
+
+/** The target's connection limits on the command line (serve, export); defaults are {@link ConnectionLimits#DEFAULT}. */
+final class LimitOptions {
+    private static final ConnectionLimits D = ConnectionLimits.DEFAULT;
+
+    @Option(names = "--max-connections", paramLabel = "N",
+            description = "Connections to the target at once; more are accepted and closed (default: 4096).")
+    int maxConnections = D.maxConnections();
+    @Option(names = "--max-connections-per-host", paramLabel = "N",
+            description = "Connections from one host address at once (default: 1024).")
+    int maxConnectionsPerHost = D.maxConnectionsPerHost();
+    @Option(names = "--icreq-timeout-ms", paramLabel = "MS",
+            description = "A new NVMe/TCP connection must send its ICReq within this (default: 10000).")
+    long icReqTimeoutMillis = D.icReqTimeoutMillis();
+    @Option(names = "--connect-timeout-ms", paramLabel = "MS",
+            description = "After the ICResp, the queue's Connect must succeed within this (default: 10000).")
+    long connectTimeoutMillis = D.connectTimeoutMillis();
+    @Option(names = "--data-timeout-ms", paramLabel = "MS",
+            description = "An R2T must be answered, and each H2CData follow the last, within this (default: 30000).")
+    long dataTimeoutMillis = D.dataTimeoutMillis();
+    @Option(names = "--term-timeout-ms", paramLabel = "MS",
+            description = "A C2HTermReq stuck behind a blocked send is given up after this (default: 5000).")
+    long termTimeoutMillis = D.termTimeoutMillis();
+    @Option(names = "--tcp-keepalive-s", paramLabel = "S",
+            description = "TCP keepalive probes after this long idle, 0 for none (default: 30).")
+    int keepAliveIdleSeconds = D.keepAliveIdleSeconds();
+    @Option(names = "--tcp-user-timeout-ms", paramLabel = "MS",
+            description = "TCP_USER_TIMEOUT: unacknowledged data this long ends a connection, 0 for the kernel's (default: 30000).")
+    int userTimeoutMillis = D.userTimeoutMillis();
+
+    ConnectionLimits limits() {
+        return new ConnectionLimits(maxConnections, maxConnectionsPerHost, icReqTimeoutMillis, connectTimeoutMillis,
+                dataTimeoutMillis, termTimeoutMillis, keepAliveIdleSeconds, userTimeoutMillis);
+    }
+
+    /** The reactors keep ring slots for the whole cap, so any split of the connections over them fits. */
+    ReactorConfig reactorConfig() {
+        return ReactorConfig.DEFAULT.withConnections(Math.min(maxConnections, ReactorConfig.MAX_CONNECTIONS));
+    }
+}
