@@ -152,6 +152,8 @@ else
     stage "VM: Java initiator over NVMe/RDMA against nvmet-rdma and sanport (SoftRoCE)" client/src/test/vm/rdma-client.sh
     stage "VM: Linux nvme-tcp initiator against sanport's NVMe/TCP target" tests/vm/interop-tcp.sh
     stage "VM: Linux nvme-rdma initiator against sanport's NVMe/RDMA target (SoftRoCE)" rdma-transport/src/test/vm/interop-rdma.sh
+    stage "VM: device faults (dm error/flakey namespace) under the Linux nvme-tcp initiator: statuses, DNR, sticky flush failure" \
+        env SKIP_BUILD=1 tests/vm/device-faults.sh
 fi
 
 if [ $quick = 1 ]; then
