@@ -70,11 +70,11 @@ public final class TcpFuzzer {
     }
 
     /** Runs cases {@code 0..iterations-1} of {@code seed}, or until {@code stop}; returns the findings so far. */
-    public synchronized List<Finding> run(long seed, long iterations, BooleanSupplier stop) {
+    public List<Finding> run(long seed, long iterations, BooleanSupplier stop) {
         for (long i = 0; i < iterations && !stop.getAsBoolean(); i++) {
             runCase(caseSeed(seed, i));
         }
-        return List.copyOf(findings);
+        return findings();
     }
 
     public synchronized List<Finding> findings() { return List.copyOf(findings); }
