@@ -35,6 +35,7 @@ import java.util.function.BooleanSupplier;
  * <p>Point it at a subsystem of its own: mutated SLBA/NSID writes land anywhere in that subsystem's namespaces.
  */
 public final class TcpFuzzer {
+    /** How long the target may take to end a connection after the host's FIN, or to answer a valid host. */
     public static final int CLOSE_TIMEOUT_MILLIS = 5_000;
     static final String HOSTNQN = "nqn.2014-08.org.nvmexpress:uuid:f0220000-0000-4000-8000-00000000f022";
 
@@ -51,14 +52,20 @@ public final class TcpFuzzer {
     private final String address;
     private final int port;
     private final String subnqn;
+    private final int timeoutMillis;
     private final List<Finding> findings = new ArrayList<>();
     private final Map<String, Integer> tally = new TreeMap<>();
     private long cases;
 
     public TcpFuzzer(String address, int port, String subnqn) {
+        this(address, port, subnqn, CLOSE_TIMEOUT_MILLIS);
+    }
+
+    public TcpFuzzer(String address, int port, String subnqn, int timeoutMillis) {
         this.address = address;
         this.port = port;
         this.subnqn = subnqn;
+        this.timeoutMillis = timeoutMillis;
     }
 
     /** The seed of case {@code i} of a run seeded {@code seed}. */
@@ -88,7 +95,7 @@ public final class TcpFuzzer {
      * Call it once before a descriptor baseline too, since the JDK opens a socket of its own on first use.
      */
     public void probe() throws IOException {
-        try (WireHost h = new WireHost(address, port, false, false, HOSTNQN)) {
+        try (WireHost h = new WireHost(address, port, false, false, HOSTNQN, timeoutMillis)) {
             h.initialize();
             h.adminQueue(subnqn);
         }
@@ -109,11 +116,11 @@ public final class TcpFuzzer {
         try {
             try {
                 if (stage == Stage.IO_QUEUE) {
-                    admin = new WireHost(address, port, false, false, HOSTNQN);
+                    admin = new WireHost(address, port, false, false, HOSTNQN, timeoutMillis);
                     admin.initialize();
                     admin.adminQueue(subnqn);
                 }
-                host = new WireHost(address, port, hdgst, ddgst, HOSTNQN);
+                host = new WireHost(address, port, hdgst, ddgst, HOSTNQN, timeoutMillis);
                 if (stage != Stage.RAW) host.initialize();
                 if (stage == Stage.ADMIN_QUEUE) host.adminQueue(subnqn);
                 if (stage == Stage.IO_QUEUE) host.ioQueue(subnqn, admin.cntlid);
@@ -135,15 +142,15 @@ public final class TcpFuzzer {
             if (rnd.nextInt(8) == 0) sendChunked(host, m.garbage(log), rnd);
             if (r2tWrite != null) answerR2t(host, m, rnd, outcome, log);
             host.socket.shutdownOutput();
-            if (!host.drainUntilClosed(outcome, System.nanoTime() + CLOSE_TIMEOUT_MILLIS * 1_000_000L)) {
+            if (!host.drainUntilClosed(outcome, System.nanoTime() + timeoutMillis * 1_000_000L)) {
                 return finding = new Finding(caseSeed, "the target did not close the connection within "
-                        + CLOSE_TIMEOUT_MILLIS + " ms of the host's FIN", log.toString());
+                        + timeoutMillis + " ms of the host's FIN", log.toString());
             }
             if (admin != null) {
                 admin.socket.shutdownOutput();
-                if (!admin.drainUntilClosed(new Outcome(), System.nanoTime() + CLOSE_TIMEOUT_MILLIS * 1_000_000L)) {
+                if (!admin.drainUntilClosed(new Outcome(), System.nanoTime() + timeoutMillis * 1_000_000L)) {
                     return finding = new Finding(caseSeed, "the target did not close the admin connection within "
-                            + CLOSE_TIMEOUT_MILLIS + " ms of the host's FIN", log.toString());
+                            + timeoutMillis + " ms of the host's FIN", log.toString());
                 }
             }
             if (outcome.termReqs > 0 && outcome.lastFes != -1
@@ -192,8 +199,9 @@ public final class TcpFuzzer {
     /** Waits briefly for an R2T and answers it with H2CData, mutated half of the time. */
     private static void answerR2t(WireHost host, PduMutator m, SplittableRandom rnd, Outcome outcome, StringBuilder log)
             throws IOException {
-        long deadline = System.nanoTime() + 1_000_000_000L;
-        host.socket.setSoTimeout(1_000);
+        int wait = Math.min(1_000, host.readTimeoutMillis);
+        long deadline = System.nanoTime() + wait * 1_000_000L;
+        host.socket.setSoTimeout(wait);
         try {
             while (System.nanoTime() < deadline) {
                 MemorySegment pdu = host.readPdu();
@@ -214,7 +222,7 @@ public final class TcpFuzzer {
         } catch (SocketTimeoutException e) {
             // no R2T: the write was refused or its capsule mutated past recognition
         } finally {
-            host.socket.setSoTimeout(WireHost.READ_TIMEOUT_MILLIS);
+            host.socket.setSoTimeout(host.readTimeoutMillis);
         }
     }
 

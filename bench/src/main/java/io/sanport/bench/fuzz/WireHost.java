@@ -14,7 +14,6 @@ import io.sanport.nvme.tcp.CapsuleResponse;
 import io.sanport.nvme.tcp.Crc32c;
 import io.sanport.nvme.tcp.ICReq;
 import io.sanport.nvme.tcp.PduHeader;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -32,7 +31,7 @@ import java.util.UUID;
  */
 final class WireHost implements AutoCloseable {
     /** How long a read waits before a fuzz case calls the target silent. */
-    static final int READ_TIMEOUT_MILLIS = 5_000;
+    final int readTimeoutMillis;
 
     final Socket socket;
     final InputStream in;
@@ -44,11 +43,17 @@ final class WireHost implements AutoCloseable {
     int cntlid = -1;
     private int nextCid = 1;
 
-    WireHost(String address, int port, boolean hdgst, boolean ddgst, String hostnqn) throws IOException {
+    WireHost(String address, int port, boolean hdgst, boolean ddgst, String hostnqn, int readTimeoutMillis) throws IOException {
+        this.readTimeoutMillis = readTimeoutMillis;
         this.socket = new Socket();
-        socket.setTcpNoDelay(true);
-        socket.setSoTimeout(READ_TIMEOUT_MILLIS);
-        socket.connect(new InetSocketAddress(address, port), 5_000);
+        try {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(readTimeoutMillis);
+            socket.connect(new InetSocketAddress(address, port), 5_000);
+        } catch (IOException e) {
+            socket.close();
+            throw e;
+        }
         this.in = socket.getInputStream();
         this.out = socket.getOutputStream();
         this.hdgst = hdgst;
@@ -207,8 +212,6 @@ final class WireHost implements AutoCloseable {
     static final class MalformedResponse extends IOException {
         MalformedResponse(String m) { super(m); }
     }
-
-    static EOFException eof(String m) { return new EOFException(m); }
 
     @Override
     public void close() throws IOException {
