@@ -69,6 +69,11 @@ final class SoakCommand implements Callable<Integer> {
             return Soak.run(o, Soak.process(pid, () -> null), System.out) == 0 ? 0 : 1;
         }
         muteFuzzNoise();
+        long heapMiB = Runtime.getRuntime().maxMemory() >> 20;
+        if (heapMiB > 512) {
+            System.out.println("note: this JVM's heap may grow to " + heapMiB + " MiB and RSS counts it; for an RSS check "
+                    + "that sees the target rather than the heap sizing, cap it: SANPORT_JAVA_OPTS=-Xmx256m");
+        }
         try (Target target = start(reactors)) {
             int bound = target.ports().getFirst().boundPort();
             Soak.Options o = new Soak.Options("127.0.0.1", bound, GOOD, noFuzz ? null : FUZZ, seconds, queues, streams,
@@ -112,11 +117,23 @@ final class SoakCommand implements Callable<Integer> {
                 ReactorConfig.DEFAULT, TargetOptions.DEFAULT.withDiscoveryPort(0));
     }
 
-    /** The target is this JVM: /proc/self, and its reactors can be asked directly. */
+    /**
+     * The target is this JVM: /proc/self for descriptors and RSS, its own threads by name (the JVM's compiler
+     * threads and the hosts' threads come and go), and its reactors can be asked directly.
+     */
     record InProcess(Target target) implements Soak.TargetProbe {
         @Override
         public ProcessSample sample() throws IOException {
-            return ProcessSample.self();
+            ProcessSample self = ProcessSample.self();
+            long threads = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().startsWith("sanport-") && !t.getName().startsWith("sanport-offload"))
+                    .count();
+            return new ProcessSample(self.fds(), self.rssKib(), threads);
+        }
+
+        @Override
+        public int threadSlack() {
+            return 0;
         }
 
         @Override

@@ -30,8 +30,9 @@ import org.junit.jupiter.api.Test;
 class TcpFuzzTest {
     static final String GOOD = "nqn.2026-11.io.sanport:fuzz-test:good";
     static final String FUZZ = "nqn.2026-11.io.sanport:fuzz-test:fuzzed";
-    static final long SEED = 0x5A17_F022L;
-    static final int CASES = 400;
+    /** A longer run by hand: -Dsanport.fuzz.cases=20000 -Dsanport.fuzz.seed=0x1234. */
+    static final long SEED = Long.decode(System.getProperty("sanport.fuzz.seed", "0x5A17F022"));
+    static final int CASES = Integer.getInteger("sanport.fuzz.cases", 400);
 
     /** One port, two subsystems: the fuzzer's mutated writes can only land on its own namespace. */
     static Target start() throws Exception {
