@@ -3,7 +3,6 @@ package io.sanport.bench.fuzz;
 import io.sanport.nvme.SubmissionQueueEntry;
 import io.sanport.nvme.tcp.CapsuleCommand;
 import io.sanport.nvme.tcp.Crc32c;
-import io.sanport.nvme.tcp.PduHeader;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -138,13 +137,5 @@ final class PduMutator {
         }
         log.append(" garbage ").append(b.length).append(" bytes type ").append(b[0] & 0xFF);
         return b;
-    }
-
-    static int type(byte[] pdu) {
-        return pdu.length > 0 ? pdu[0] & 0xFF : -1;
-    }
-
-    static boolean isCapsule(byte[] pdu) {
-        return type(pdu) == PduHeader.TYPE_CAPSULE_CMD;
     }
 }
