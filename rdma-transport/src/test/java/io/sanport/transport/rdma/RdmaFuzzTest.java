@@ -33,8 +33,9 @@ import org.junit.jupiter.api.Test;
  * keeps reading and writing, and the fake provider sees no access outside what was registered.
  */
 class RdmaFuzzTest {
-    static final long SEED = 0x0D0A_F022L;
-    static final int CASES = 300;
+    /** A longer run by hand: -Dsanport.fuzz.cases=5000 -Dsanport.fuzz.seed=0x1234. */
+    static final long SEED = Long.decode(System.getProperty("sanport.fuzz.seed", "0x0D0AF022"));
+    static final int CASES = Integer.getInteger("sanport.fuzz.cases", 300);
     static final int VICTIM_HSQSIZE = 7;
 
     final Arena arena = Arena.ofShared();
@@ -71,8 +72,10 @@ class RdmaFuzzTest {
                 } else if (outcome.equals("ended")) {
                     ended++;
                     if (victim == connectedVictim) connectedVictim = null;
+                    retire(lo, victim, false);
                 } else {
                     completed++;
+                    if (victim != connectedVictim) retire(lo, victim, true);
                 }
                 if (!lo.verbs.errors().isEmpty()) {
                     findings.add(what + ": the fake provider saw " + lo.verbs.errors());
@@ -90,6 +93,23 @@ class RdmaFuzzTest {
             System.out.println("rdma fuzz: " + CASES + " capsules, " + completed + " answered by a completion, " + ended
                     + " ended their queue");
         }
+    }
+
+    /**
+     * What the CM conductor does when a queue's connection goes (the loopback has no CM): the DISCONNECTED event
+     * for a queue still up, then, once the reactor handed the queue back, its CQ entries returned.
+     */
+    static void retire(RdmaLoopback lo, RdmaLoopback.Connection v, boolean disconnect) throws Exception {
+        if (disconnect) {
+            lo.reactor.execute(() -> v.queue().cmGone());
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!lo.freed.contains(v.queue())) {
+            assertTrue(System.nanoTime() < deadline, "a queue whose connection went is handed back within 5 s");
+            Thread.sleep(2);
+        }
+        lo.freed.remove(v.queue());
+        lo.rr.unreserve(2 * (VICTIM_HSQSIZE + 1 + RdmaQueue.SPARE) + 2);
     }
 
     /** A completion for the victim ("completion"), its queue ended ("ended"), or null after the timeout. */
