@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 
 /** {@code sanport bench}: measure, the way fio does, so the two can stand side by side. */
 @Command(name = "bench", description = "Measure I/O throughput and latency: the local I/O processor, or a remote namespace.",
-        mixinStandardHelpOptions = true, subcommands = {BenchCommand.Local.class, BenchCommand.Remote.class})
+        mixinStandardHelpOptions = true, subcommands = {BenchCommand.Local.class, BenchCommand.Remote.class, SoakCommand.class})
 final class BenchCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;

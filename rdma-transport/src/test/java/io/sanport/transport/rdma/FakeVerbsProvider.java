@@ -308,7 +308,8 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
 
     private MemorySegment localMemory(long addr, int length, int lkey) {
         MemorySegment r = regions.get(lkey);
-        if (r == null || addr < r.address() || addr + length > r.address() + r.byteSize()) {
+        // overflow-safe, as an HCA checks a region: a host may send any 64-bit address
+        if (r == null || length < 0 || addr < r.address() || addr - r.address() > r.byteSize() - length) {
             errors.add("local access outside lkey 0x" + Integer.toHexString(lkey) + ": 0x" + Long.toHexString(addr)
                     + " + " + length);
             return null;
@@ -320,7 +321,7 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
     private MemorySegment remoteMemory(long addr, long length, int rkey, int needed) {
         MemorySegment r = regions.get(rkey);
         if (r == null || (access.getOrDefault(rkey, 0) & needed) != needed
-                || addr < r.address() || addr + length > r.address() + r.byteSize()) {
+                || length < 0 || addr < r.address() || addr - r.address() > r.byteSize() - length) {
             return null;
         }
         return r.asSlice(addr - r.address(), length);
