@@ -263,6 +263,11 @@ vm_guest_compare() { # vm_guest_compare TRTYPE WARMUP(0|1)
             say "$1: ${W_NAMES[$i]}: ${into[$i]} (IOPS MiB/s)"
         done
     }
+    vm_kernel_log() { # the initiator's timeouts and resets since the last call: a stall shows as low IOPS only
+        local lines
+        lines=$(dmesg -c 2>/dev/null | grep -Ei 'nvme.*(timeout|reset|reconnect|error)' | tail -5) || true
+        [ -z "$lines" ] || say "$1: the kernel initiator logged: $lines"
+    }
     vm_guest_cleanup() {
         nvme disconnect -n "$nqn_s" >/dev/null 2>&1; nvme disconnect -n "$nqn_k" >/dev/null 2>&1
         [ -n "$spid" ] && kill -TERM "$spid" 2>/dev/null
@@ -273,6 +278,7 @@ vm_guest_compare() { # vm_guest_compare TRTYPE WARMUP(0|1)
     }
     trap vm_guest_cleanup EXIT
     t0=$SECONDS
+    dmesg -c >/dev/null 2>&1
 
     say "(a) sanport export --transport $trtype $back on $addr:4420 (JVM C1-only under TCG)"
     "$SANPORT_COMPARE_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "$SANPORT_COMPARE_LIB/*" io.sanport.cli.Main export \
@@ -290,6 +296,7 @@ vm_guest_compare() { # vm_guest_compare TRTYPE WARMUP(0|1)
     say "sanport serves after $((SECONDS - t0)) s; nvme connect -t $trtype"
     vm_connect "$nqn_s" || { tail -20 "$log" >&2; say "nvme connect to sanport failed"; exit 1; }
     vm_fio ours
+    vm_kernel_log sanport
     vm_disconnect "$nqn_s"
     kill -TERM "$spid"; wait "$spid" || say "sanport exited $? on SIGTERM"
     spid=""
@@ -306,6 +313,7 @@ vm_guest_compare() { # vm_guest_compare TRTYPE WARMUP(0|1)
     ln -s "$cfs/subsystems/$nqn_k" "$cfs/ports/1/subsystems/$nqn_k"
     vm_connect "$nqn_k" || { say "nvme connect to nvmet-$trtype failed"; exit 1; }
     vm_fio peer
+    vm_kernel_log nvmet
     vm_disconnect "$nqn_k"
     vm_guest_cleanup; trap - EXIT
 }
