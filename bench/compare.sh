@@ -4,24 +4,29 @@
 #
 #   bench/compare.sh local [--seconds N] [--size 1G]
 #       fio (io_uring, direct, fixedbufs, registerfiles) vs `sanport bench local`, on a loop device over a file
-#       in /dev/shm that it creates and removes: 4k randread QD32, 4k randread QD1, 128k sequential read QD8.
-#       Needs root (losetup) and fio.
+#       in /dev/shm that it creates and removes: 4k randread QD32, 4k randread QD1, 128k sequential read QD8,
+#       4k randwrite QD32, 128k sequential write QD8. Needs root (losetup) and fio.
 #   bench/compare.sh tcp [--seconds N] [--size 1G]
 #       on the same kind of loop device: nbdkit (file plugin) + fio's nbd engine vs sanport's target + sanport's
-#       Java client over NVMe/TCP on 127.0.0.1, 4k randread QD32 and 128k sequential read QD8; plus iperf3 on
-#       loopback for the raw TCP bandwidth. Needs root, fio, nbdkit and iperf3.
+#       Java client over NVMe/TCP on 127.0.0.1, 4k randread QD32, 128k sequential read QD8, 4k randwrite QD32 and
+#       128k sequential write QD8; plus iperf3 on loopback for the raw TCP bandwidth. Needs root, fio, nbdkit, iperf3.
 #   bench/compare.sh vm-tcp [--seconds N] [--size 1G]
 #       in ONE Linux 6.1 guest (tests/vm/run.sh --nvme, an image of random data it creates and removes): the
 #       kernel's NVMe/TCP initiator + fio (io_uring, direct) on 169.254.77.1:4420 against sanport's target
 #       exporting /dev/nvme0n1, then against the kernel's nvmet-tcp exporting the same disk (configfs), one at a
-#       time: 4k randread QD32 and 128k sequential read QD8. Needs root, QEMU (tests/vm/prepare.sh) and fio.
+#       time: 4k randread QD32, 128k sequential read QD8, 4k randwrite QD32, 128k sequential write QD8.
+#       Needs root, QEMU (tests/vm/prepare.sh) and fio.
 #   bench/compare.sh vm-rdma [--seconds N] [--size 1G]
-#       in ONE Linux 6.1 guest with SoftRoCE (tests/vm/run.sh --rdma --nvme, a sparse image it creates and
-#       removes): the kernel's NVMe/RDMA initiator + fio (io_uring, direct) on rxe0 169.254.77.1:4420 against
+#       in ONE Linux 6.1 guest with SoftRoCE (tests/vm/run.sh --rdma --nvme, an image of random data it creates
+#       and removes): the kernel's NVMe/RDMA initiator + fio (io_uring, direct) on rxe0 169.254.77.1:4420 against
 #       sanport's RDMA target exporting /dev/nvme0n1, then against the kernel's nvmet-rdma exporting the same disk,
-#       one at a time: 4k randread QD32 and 128k sequential read QD8; then perftest ib_read_bw / ib_write_bw
-#       (64 KiB messages) for the raw link. bandwidth_vs_perftest = sanport's 128k read MiB/s / ib_write_bw (the
-#       target RDMA-WRITEs read data to the host). Needs root, QEMU, fio, nvme-cli and perftest.
+#       one at a time, the same four workloads as vm-tcp; then perftest ib_read_bw / ib_write_bw (64 KiB
+#       messages) for the raw link. bandwidth_vs_perftest = sanport's 128k read MiB/s / ib_write_bw (the target
+#       RDMA-WRITEs read data to the host); write_bandwidth_vs_perftest = its 128k write MiB/s / ib_read_bw (the
+#       target RDMA-READs write data). Needs root, QEMU, fio, nvme-cli and perftest.
+#
+# Writes overwrite the scratch device (the image is created for the run). In "ratios" every workload has its
+# own key (sanport / peer IOPS); the older summary keys (iops_vs_*, bandwidth_vs_*) stay.
 set -euo pipefail
 SANPORT_ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 . "$SANPORT_ROOT/scripts/lib.sh"
@@ -39,13 +44,38 @@ while [ $# -gt 0 ]; do
 done
 say() { echo "compare.sh: $*" >&2; }
 
+# The workloads, by name: fio's --rw, block size, queue depth. A scenario picks some by index.
+W_NAMES=(randread_4k_qd32 randread_4k_qd1 seqread_128k randwrite_4k_qd32 seqwrite_128k)
+W_RWS=(randread randread read randwrite write) W_BSS=(4k 4k 128k 4k 128k) W_QDS=(32 1 8 32 8)
+
 # fio's terse output (v3): field 7 = read KiB/s, 8 = read IOPS; 48/49 the same for writes
+fio_parse() { # rw <<<terse -> "iops mib_s"
+    case $1 in
+        *write) awk -F';' 'NF > 50 {printf "%s %.1f\n", $49, $48/1024; exit}';;
+        *) awk -F';' 'NF > 50 {printf "%s %.1f\n", $8, $7/1024; exit}';;
+    esac
+}
 fio_run() { # name rw bs qd device -> "iops mib_s"
     local out
     out=$(fio --name="$1" --filename="$5" --rw="$2" --bs="$3" --iodepth="$4" --ioengine=io_uring --direct=1 \
               --fixedbufs=1 --registerfiles=1 --numjobs=1 --time_based --runtime="$seconds" --ramp_time=1 \
               --norandommap --randrepeat=0 --minimal) || { say "fio failed: $out"; return 1; }
-    awk -F';' 'NF > 50 {printf "%s %.1f\n", $8, $7/1024; exit}' <<<"$out"
+    fio_parse "$2" <<<"$out"
+}
+
+# JSON members for the workloads at the given indexes: "name":{"iops":..,"mib_s":..} from an array of
+# "IOPS MiB/s", and "name":ratio from two of them
+json_results() { # ARRAY INDEX...
+    local -n r=$1; shift
+    local i out=""
+    for i in "$@"; do out+="\"${W_NAMES[$i]}\":{\"iops\":${r[$i]%% *},\"mib_s\":${r[$i]##* }},"; done
+    echo "${out%,}"
+}
+json_ratios() { # OURS PEER INDEX...
+    local -n a=$1 b=$2; shift 2
+    local i out=""
+    for i in "$@"; do out+="\"${W_NAMES[$i]}\":$(ratio "${a[$i]%% *}" "${b[$i]%% *}"),"; done
+    echo "${out%,}"
 }
 
 sanport_run() { # rw bs qd device -> "iops mib_s"
@@ -61,21 +91,19 @@ local_scenario() {
     sanport_ensure_packages --who compare.sh bench || exit 1
     sanport_find_jdk && sanport_build_if_needed
     make_loop_device
-    say "device: $dev over $img; $seconds s per run after 1 s ramp; machine: $(nproc) cores, $(uname -r)"
-    local -a names=(randread_4k_qd32 randread_4k_qd1 seqread_128k) rws=(randread randread read) bss=(4k 4k 128k) qds=(32 1 8)
-    local json_s="" json_p="" json_r="" i s p
-    for i in 0 1 2; do
-        say "${names[$i]}: fio ..."
-        p=$(fio_run "${names[$i]}" "${rws[$i]}" "${bss[$i]}" "${qds[$i]}" "$dev")
-        say "${names[$i]}: fio $p (IOPS MiB/s); sanport ..."
-        s=$(sanport_run "${rws[$i]}" "${bss[$i]}" "${qds[$i]}" "$dev")
-        say "${names[$i]}: sanport $s (IOPS MiB/s); ratio $(ratio "${s%% *}" "${p%% *}")"
-        json_s+="\"${names[$i]}\":{\"iops\":${s%% *},\"mib_s\":${s##* }},"
-        json_p+="\"${names[$i]}\":{\"iops\":${p%% *},\"mib_s\":${p##* }},"
-        json_r+="\"${names[$i]}\":$(ratio "${s%% *}" "${p%% *}"),"
+    say "device: $dev over $img; $seconds s per run after 1 s ramp; machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
+    local -a ours=() peer=()
+    local i
+    for i in 0 1 2 3 4; do
+        say "${W_NAMES[$i]}: fio ..."
+        peer[$i]=$(fio_run "${W_NAMES[$i]}" "${W_RWS[$i]}" "${W_BSS[$i]}" "${W_QDS[$i]}" "$dev")
+        say "${W_NAMES[$i]}: fio ${peer[$i]} (IOPS MiB/s); sanport ..."
+        ours[$i]=$(sanport_run "${W_RWS[$i]}" "${W_BSS[$i]}" "${W_QDS[$i]}" "$dev")
+        say "${W_NAMES[$i]}: sanport ${ours[$i]} (IOPS MiB/s); ratio $(ratio "${ours[$i]%% *}" "${peer[$i]%% *}")"
     done
-    printf '{"scenario":"local","date":"%s","machine":"%s cores, kernel %s","device":"loop over /dev/shm, %s","seconds":%s,"sanport":{%s},"peer":{"name":"fio %s io_uring fixedbufs registerfiles",%s},"ratios":{%s}}\n' \
-        "$(date -u +%F)" "$(nproc)" "$(uname -r)" "$size" "$seconds" "${json_s%,}" "$(fio --version)" "${json_p%,}" "${json_r%,}"
+    printf '{"scenario":"local","date":"%s","machine":"%s cores, kernel %s, load %s","device":"loop over /dev/shm, %s","seconds":%s,"sanport":{%s},"peer":{"name":"fio %s io_uring fixedbufs registerfiles",%s},"ratios":{%s}}\n' \
+        "$(date -u +%FT%RZ)" "$(nproc)" "$(uname -r)" "$(cut -d' ' -f1 /proc/loadavg)" "$size" "$seconds" \
+        "$(json_results ours 0 1 2 3 4)" "$(fio --version)" "$(json_results peer 0 1 2 3 4)" "$(json_ratios ours peer 0 1 2 3 4)"
 }
 
 # A loop device over a file of random data in /dev/shm, removed on exit; sets $dev.
@@ -107,11 +135,10 @@ wait_port() { # port: until something listens on 127.0.0.1:port (10 s)
 }
 
 tcp_scenario() {
-    local t
     sanport_ensure_packages --who compare.sh bench || exit 1
     sanport_find_jdk && sanport_build_if_needed
     make_loop_device
-    say "device: $dev over $img; $seconds s per run after 1 s ramp; machine: $(nproc) cores, $(uname -r)"
+    say "device: $dev over $img; $seconds s per run after 1 s ramp; machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
 
     say "iperf3: one stream over loopback"
     iperf3 -s -p 15201 >/dev/null 2>&1 & cleanup_pids+=($!)
@@ -120,19 +147,18 @@ tcp_scenario() {
     iperf_mib=$(iperf3 -c 127.0.0.1 -p 15201 -t "$seconds" -J | awk -F'[:,]' '/"sum_received"/ {r=1} r && /"bits_per_second"/ && !f {printf "%.1f", $2/8/1048576; f = 1}')
     say "iperf3: $iperf_mib MiB/s"
 
-    local -a names=(randread_4k_qd32 seqread_128k) rws=(randread read) bss=(4k 128k) qds=(32 8)
-    local -a peer=() ours=()
+    local -a w=(0 2 3 4) peer=() ours=()
     say "nbdkit file plugin on 127.0.0.1:10809"
     nbdkit --exit-with-parent -f -i 127.0.0.1 -p 10809 file "$dev" >/dev/null 2>&1 & cleanup_pids+=($!)
     wait_port 10809
     local i out
-    for i in 0 1; do
-        say "${names[$i]}: fio nbd engine ..."
-        out=$(fio --name="${names[$i]}" --ioengine=nbd --uri=nbd://127.0.0.1:10809/ --rw="${rws[$i]}" --bs="${bss[$i]}" \
-                  --iodepth="${qds[$i]}" --numjobs=1 --time_based --runtime="$seconds" --ramp_time=1 --norandommap \
+    for i in "${w[@]}"; do
+        say "${W_NAMES[$i]}: fio nbd engine ..."
+        out=$(fio --name="${W_NAMES[$i]}" --ioengine=nbd --uri=nbd://127.0.0.1:10809/ --rw="${W_RWS[$i]}" --bs="${W_BSS[$i]}" \
+                  --iodepth="${W_QDS[$i]}" --numjobs=1 --time_based --runtime="$seconds" --ramp_time=1 --norandommap \
                   --randrepeat=0 --size="$size" --minimal) || { say "fio failed: $out"; exit 1; }
-        peer[$i]=$(awk -F';' 'NF > 50 {printf "%s %.1f\n", $8, $7/1024; exit}' <<<"$out")
-        say "${names[$i]}: nbdkit+fio ${peer[$i]} (IOPS MiB/s)"
+        peer[$i]=$(fio_parse "${W_RWS[$i]}" <<<"$out")
+        say "${W_NAMES[$i]}: nbdkit+fio ${peer[$i]} (IOPS MiB/s)"
     done
     kill "${cleanup_pids[-1]}"
 
@@ -141,19 +167,18 @@ tcp_scenario() {
     "$SANPORT_ROOT/sanport" export --device "$dev" --address 127.0.0.1 --port 14420 --nqn "$nqn" --allow-any-host \
         >/tmp/sanport-compare-target.log 2>&1 & cleanup_pids+=($!)
     wait_port 14420
-    for i in 0 1; do
-        say "${names[$i]}: sanport client ..."
+    for i in "${w[@]}"; do
+        say "${W_NAMES[$i]}: sanport client ..."
         out=$("$SANPORT_ROOT/sanport" bench remote --address 127.0.0.1 --port 14420 --nqn "$nqn" --queues 1 \
-                  --rw "${rws[$i]}" --bs "${bss[$i]}" --qd "${qds[$i]}" --seconds "$seconds" --ramp 1 --json | tail -1)
+                  --rw "${W_RWS[$i]}" --bs "${W_BSS[$i]}" --qd "${W_QDS[$i]}" --seconds "$seconds" --ramp 1 --json | tail -1)
         ours[$i]=$(sed -E 's/.*"iops":([0-9.]+).*"mib_s":([0-9.]+).*/\1 \2/' <<<"$out")
-        say "${names[$i]}: sanport ${ours[$i]} (IOPS MiB/s)"
+        say "${W_NAMES[$i]}: sanport ${ours[$i]} (IOPS MiB/s); ratio $(ratio "${ours[$i]%% *}" "${peer[$i]%% *}")"
     done
-    local iops_ratio bw_ratio
-    iops_ratio=$(ratio "${ours[0]%% *}" "${peer[0]%% *}")
-    bw_ratio=$(ratio "${ours[1]##* }" "$iperf_mib")
-    printf '{"scenario":"tcp","date":"%s","machine":"%s cores, kernel %s","device":"loop over /dev/shm, %s","seconds":%s,"sanport":{"randread_4k_qd32":{"iops":%s,"mib_s":%s},"seqread_128k":{"iops":%s,"mib_s":%s}},"peer":{"name":"nbdkit %s file plugin + fio nbd engine","randread_4k_qd32":{"iops":%s,"mib_s":%s},"seqread_128k":{"iops":%s,"mib_s":%s},"iperf3_mib_s":%s},"ratios":{"iops_vs_nbdkit":%s,"bandwidth_vs_iperf3":%s}}\n' \
-        "$(date -u +%F)" "$(nproc)" "$(uname -r)" "$size" "$seconds" ${ours[0]} ${ours[1]} "$(nbdkit --version | awk '{print $2}')" \
-        ${peer[0]} ${peer[1]} "$iperf_mib" "$iops_ratio" "$bw_ratio"
+    printf '{"scenario":"tcp","date":"%s","machine":"%s cores, kernel %s, load %s","device":"loop over /dev/shm, %s","seconds":%s,"sanport":{%s},"peer":{"name":"nbdkit %s file plugin + fio nbd engine",%s,"iperf3_mib_s":%s},"ratios":{%s,"iops_vs_nbdkit":%s,"bandwidth_vs_iperf3":%s,"write_bandwidth_vs_iperf3":%s}}\n' \
+        "$(date -u +%FT%RZ)" "$(nproc)" "$(uname -r)" "$(cut -d' ' -f1 /proc/loadavg)" "$size" "$seconds" \
+        "$(json_results ours "${w[@]}")" "$(nbdkit --version | awk '{print $2}')" "$(json_results peer "${w[@]}")" "$iperf_mib" \
+        "$(json_ratios ours peer "${w[@]}")" "$(ratio "${ours[0]%% *}" "${peer[0]%% *}")" \
+        "$(ratio "${ours[2]##* }" "$iperf_mib")" "$(ratio "${ours[4]##* }" "$iperf_mib")"
 }
 
 # ---- vm-tcp: the Linux initiator against sanport and against nvmet-tcp, in one guest
@@ -179,7 +204,7 @@ vm_scenario() { # vm_scenario KIND IMAGE(random|sparse) RUN.SH-OPTIONS...
     fi
     say "booting the guest (tests/vm/run.sh $* --nvme, a $image $size image); $seconds s per fio run after 1 s ramp"
     set +e
-    "$SANPORT_ROOT/tests/vm/run.sh" "$@" --nvme "$tmp/disk.img" --timeout $((240 + 6 * seconds)) \
+    "$SANPORT_ROOT/tests/vm/run.sh" "$@" --nvme "$tmp/disk.img" --timeout $((300 + 12 * seconds)) \
         --env "SANPORT_COMPARE_LIB=$tmp/lib" --env "SANPORT_COMPARE_JAVA=$JAVA_HOME" \
         --env "SANPORT_COMPARE_HOST=$(nproc) cores, kernel $(uname -r)" \
         -- "$SANPORT_ROOT/bench/compare.sh $kind-guest --seconds $seconds --size $size" >"$tmp/out" \
@@ -200,7 +225,7 @@ vm_guest_compare() { # vm_guest_compare TRTYPE WARMUP(0|1)
     [ "${SANPORT_VM_GUEST:-}" = 1 ] || { say "$scenario runs inside tests/vm/run.sh only"; exit 2; }
     addr=169.254.77.1 back=/dev/nvme0n1 log=/tmp/vm-$trtype-target.log
     nqn_s=nqn.2026-11.io.sanport:vm-$trtype nqn_k=nqn.2026-11.io.sanport:vm-$trtype-nvmet
-    names=(randread_4k_qd32 seqread_128k) rws=(randread read) bss=(4k 128k) qds=(32 8)
+    w=(0 2 3 4)   # randread_4k_qd32 seqread_128k randwrite_4k_qd32 seqwrite_128k
     ours=() peer=() spid="" cfs=/sys/kernel/config/nvmet dev=""
 
     vm_connect() {   # vm_connect NQN: sets dev to the namespace's block device (no udev: sysfs + mknod)
@@ -232,11 +257,16 @@ vm_guest_compare() { # vm_guest_compare TRTYPE WARMUP(0|1)
             fio --name=warmup --filename="$dev" --rw=randread --bs=4k --iodepth=32 --ioengine=io_uring --direct=1 \
                 --time_based --runtime=3 --norandommap --randrepeat=0 --minimal >/dev/null || { say "warm-up fio failed"; return 1; }
         fi
-        for i in 0 1; do
-            say "$1: ${names[$i]} on $dev (nvme-$trtype) ..."
-            into[$i]=$(fio_run "vm-$trtype-${names[$i]}" "${rws[$i]}" "${bss[$i]}" "${qds[$i]}" "$dev")
-            say "$1: ${names[$i]}: ${into[$i]} (IOPS MiB/s)"
+        for i in "${w[@]}"; do
+            say "$1: ${W_NAMES[$i]} on $dev (nvme-$trtype) ..."
+            into[$i]=$(fio_run "vm-$trtype-${W_NAMES[$i]}" "${W_RWS[$i]}" "${W_BSS[$i]}" "${W_QDS[$i]}" "$dev")
+            say "$1: ${W_NAMES[$i]}: ${into[$i]} (IOPS MiB/s)"
         done
+    }
+    vm_kernel_log() { # the initiator's timeouts and resets since the last call: a stall shows as low IOPS only
+        local lines
+        lines=$(dmesg -c 2>/dev/null | grep -Ei 'nvme.*(timeout|reset|reconnect|error)' | tail -5) || true
+        [ -z "$lines" ] || say "$1: the kernel initiator logged: $lines"
     }
     vm_guest_cleanup() {
         nvme disconnect -n "$nqn_s" >/dev/null 2>&1; nvme disconnect -n "$nqn_k" >/dev/null 2>&1
@@ -248,6 +278,7 @@ vm_guest_compare() { # vm_guest_compare TRTYPE WARMUP(0|1)
     }
     trap vm_guest_cleanup EXIT
     t0=$SECONDS
+    dmesg -c >/dev/null 2>&1
 
     say "(a) sanport export --transport $trtype $back on $addr:4420 (JVM C1-only under TCG)"
     "$SANPORT_COMPARE_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "$SANPORT_COMPARE_LIB/*" io.sanport.cli.Main export \
@@ -265,6 +296,7 @@ vm_guest_compare() { # vm_guest_compare TRTYPE WARMUP(0|1)
     say "sanport serves after $((SECONDS - t0)) s; nvme connect -t $trtype"
     vm_connect "$nqn_s" || { tail -20 "$log" >&2; say "nvme connect to sanport failed"; exit 1; }
     vm_fio ours
+    vm_kernel_log sanport
     vm_disconnect "$nqn_s"
     kill -TERM "$spid"; wait "$spid" || say "sanport exited $? on SIGTERM"
     spid=""
@@ -281,6 +313,7 @@ vm_guest_compare() { # vm_guest_compare TRTYPE WARMUP(0|1)
     ln -s "$cfs/subsystems/$nqn_k" "$cfs/ports/1/subsystems/$nqn_k"
     vm_connect "$nqn_k" || { say "nvme connect to nvmet-$trtype failed"; exit 1; }
     vm_fio peer
+    vm_kernel_log nvmet
     vm_disconnect "$nqn_k"
     vm_guest_cleanup; trap - EXIT
 }
@@ -294,11 +327,12 @@ vm_tcp_guest() {   # the guest half of vm-tcp (SANPORT_VM_GUEST=1)
     vm_guest_compare tcp 0
     local iops_ratio bw_ratio
     iops_ratio=$(ratio "${ours[0]%% *}" "${peer[0]%% *}")
-    bw_ratio=$(ratio "${ours[1]##* }" "${peer[1]##* }")
-    say "sanport / nvmet: IOPS (4k randread QD32) $iops_ratio, bandwidth (128k read QD8) $bw_ratio; guest time $((SECONDS - t0)) s"
-    printf '{"scenario":"vm-tcp","date":"%s","machine":"%s","device":"emulated NVMe over a %s image of random data","seconds":%s,"initiator":"Linux nvme-tcp + fio %s io_uring direct=1, 169.254.77.1:4420 in the guest","sanport":{"randread_4k_qd32":{"iops":%s,"mib_s":%s},"seqread_128k":{"iops":%s,"mib_s":%s}},"peer":{"name":"Linux %s nvmet-tcp (bdev backend)","randread_4k_qd32":{"iops":%s,"mib_s":%s},"seqread_128k":{"iops":%s,"mib_s":%s}},"ratios":{"iops_vs_nvmet":%s,"bandwidth_vs_nvmet":%s}}\n' \
-        "$(date -u +%F)" "$(vm_machine)" "$size" "$seconds" "$(fio --version)" \
-        ${ours[0]} ${ours[1]} "$(uname -r)" ${peer[0]} ${peer[1]} "$iops_ratio" "$bw_ratio"
+    bw_ratio=$(ratio "${ours[2]##* }" "${peer[2]##* }")
+    say "sanport / nvmet: $(json_ratios ours peer "${w[@]}"); guest time $((SECONDS - t0)) s"
+    printf '{"scenario":"vm-tcp","date":"%s","machine":"%s","device":"emulated NVMe over a %s image of random data","seconds":%s,"initiator":"Linux nvme-tcp + fio %s io_uring direct=1, 169.254.77.1:4420 in the guest","sanport":{%s},"peer":{"name":"Linux %s nvmet-tcp (bdev backend)",%s},"ratios":{%s,"iops_vs_nvmet":%s,"bandwidth_vs_nvmet":%s}}\n' \
+        "$(date -u +%FT%RZ)" "$(vm_machine)" "$size" "$seconds" "$(fio --version)" \
+        "$(json_results ours "${w[@]}")" "$(uname -r)" "$(json_results peer "${w[@]}")" \
+        "$(json_ratios ours peer "${w[@]}")" "$iops_ratio" "$bw_ratio"
 }
 
 vm_rdma_guest() {   # the guest half of vm-rdma (SANPORT_VM_GUEST=1, run.sh --rdma --nvme)
@@ -322,16 +356,17 @@ vm_rdma_guest() {   # the guest half of vm-rdma (SANPORT_VM_GUEST=1, run.sh --rd
     rbw=$(perftest_bw ib_read_bw 18515); say "ib_read_bw: ${rbw:-failed} MiB/s"
     wbw=$(perftest_bw ib_write_bw 18516); say "ib_write_bw: ${wbw:-failed} MiB/s"
 
-    local iops_ratio bw_ratio pt_ratio
+    local iops_ratio bw_ratio pt_ratio wpt_ratio
     iops_ratio=$(ratio "${ours[0]%% *}" "${peer[0]%% *}")
-    bw_ratio=$(ratio "${ours[1]##* }" "${peer[1]##* }")
-    pt_ratio=$(ratio "${ours[1]##* }" "${wbw:-0}")
-    say "sanport / nvmet-rdma: IOPS (4k randread QD32) $iops_ratio, bandwidth (128k read QD8) $bw_ratio; sanport 128k read / ib_write_bw $pt_ratio; guest time $((SECONDS - t0)) s"
-    printf '{"scenario":"vm-rdma","date":"%s","machine":"%s","device":"emulated NVMe over a sparse %s image","link":"SoftRoCE rxe0 on a dummy netdev, RoCE MTU %s, initiator and target in the same guest","seconds":%s,"initiator":"Linux nvme-rdma + fio %s io_uring direct=1, 169.254.77.1:4420","sanport":{"randread_4k_qd32":{"iops":%s,"mib_s":%s},"seqread_128k":{"iops":%s,"mib_s":%s}},"peer":{"nvmet_rdma":{"name":"Linux %s nvmet-rdma (bdev backend)","randread_4k_qd32":{"iops":%s,"mib_s":%s},"seqread_128k":{"iops":%s,"mib_s":%s}},"perftest":{"version":"%s","msg_bytes":65536,"seconds":%s,"ib_read_bw_mib_s":%s,"ib_write_bw_mib_s":%s}},"ratios":{"iops_vs_nvmet":%s,"bandwidth_vs_nvmet":%s,"bandwidth_vs_perftest":%s}}\n' \
-        "$(date -u +%F)" "$(vm_machine)" "$size" "${mtu:-?}" "$seconds" "$(fio --version)" \
-        ${ours[0]} ${ours[1]} "$(uname -r)" ${peer[0]} ${peer[1]} \
+    bw_ratio=$(ratio "${ours[2]##* }" "${peer[2]##* }")
+    pt_ratio=$(ratio "${ours[2]##* }" "${wbw:-0}")
+    wpt_ratio=$(ratio "${ours[4]##* }" "${rbw:-0}")
+    say "sanport / nvmet-rdma: $(json_ratios ours peer "${w[@]}"); sanport 128k read / ib_write_bw $pt_ratio, 128k write / ib_read_bw $wpt_ratio; guest time $((SECONDS - t0)) s"
+    printf '{"scenario":"vm-rdma","date":"%s","machine":"%s","device":"emulated NVMe over a %s image of random data","link":"SoftRoCE rxe0 on a dummy netdev, RoCE MTU %s, initiator and target in the same guest","seconds":%s,"initiator":"Linux nvme-rdma + fio %s io_uring direct=1, 169.254.77.1:4420","sanport":{%s},"peer":{"nvmet_rdma":{"name":"Linux %s nvmet-rdma (bdev backend)",%s},"perftest":{"version":"%s","msg_bytes":65536,"seconds":%s,"ib_read_bw_mib_s":%s,"ib_write_bw_mib_s":%s}},"ratios":{%s,"iops_vs_nvmet":%s,"bandwidth_vs_nvmet":%s,"bandwidth_vs_perftest":%s,"write_bandwidth_vs_perftest":%s}}\n' \
+        "$(date -u +%FT%RZ)" "$(vm_machine)" "$size" "${mtu:-?}" "$seconds" "$(fio --version)" \
+        "$(json_results ours "${w[@]}")" "$(uname -r)" "$(json_results peer "${w[@]}")" \
         "$(dpkg-query -W -f '${Version}' perftest 2>/dev/null || echo ?)" "$pt_secs" "${rbw:-null}" "${wbw:-null}" \
-        "$iops_ratio" "$bw_ratio" "$pt_ratio"
+        "$(json_ratios ours peer "${w[@]}")" "$iops_ratio" "$bw_ratio" "$pt_ratio" "$wpt_ratio"
 }
 
 case $scenario in
@@ -339,7 +374,7 @@ case $scenario in
     tcp) tcp_scenario;;
     vm-tcp) vm_scenario vm-tcp random;;
     vm-tcp-guest) vm_tcp_guest;;
-    vm-rdma) vm_scenario vm-rdma sparse --rdma;;
+    vm-rdma) vm_scenario vm-rdma random --rdma;;
     vm-rdma-guest) vm_rdma_guest;;
     *) echo "compare.sh: unknown scenario '$scenario' (known: local, tcp, vm-tcp, vm-rdma)" >&2; exit 2;;
 esac

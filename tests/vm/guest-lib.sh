@@ -1,5 +1,5 @@
-# guest-lib.sh - sourced inside a tests/vm/run.sh guest by the NVMe-oF interop scripts (tests/vm/interop-tcp.sh,
-# rdma-transport/src/test/vm/interop-rdma.sh) and, for the PASS/FAIL helpers, client/src/test/vm/rdma-client.sh.
+# guest-lib.sh - sourced inside a tests/vm/run.sh guest by the NVMe-oF interop script (tests/vm/interop.sh,
+# --transport tcp|rdma) and, for the PASS/FAIL helpers, client/src/test/vm/rdma-client.sh.
 # The caller sets, where it uses them: TRANSPORT (tcp|rdma), ADDR, PORT, NQN, LOG, WORK, MNT, spid.
 
 pass=0 fail=0
