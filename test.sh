@@ -132,6 +132,10 @@ stage "build and JUnit tests (all modules)" maven_tests
 stage "launcher and demo" launcher
 stage "launcher rebuilds after a change in any module (scratch clone)" tests/launcher/rebuild-watch.sh
 if [ $quick = 0 ]; then
+    stage "soak (150 s: verified I/O on 4 queues, connect/disconnect churn, NVMe/TCP fuzz; fds, threads, RSS flat)" \
+        env SANPORT_JAVA_OPTS=-Xmx256m ./sanport bench soak --seconds 150
+fi
+if [ $quick = 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         stage "benchmark script smoke run (bench/compare.sh local, 1 s each)" bench_smoke
     else
@@ -150,8 +154,8 @@ else
     stage "VM: I/O processor on NVMe (block and nvme-passthru kinds)" tests/vm/iop-nvme.sh
     stage "VM: Java initiator against the kernel's nvmet-tcp" env SKIP_BUILD=1 client/src/test/vm/kernel-target.sh
     stage "VM: Java initiator over NVMe/RDMA against nvmet-rdma and sanport (SoftRoCE)" client/src/test/vm/rdma-client.sh
-    stage "VM: Linux nvme-tcp initiator against sanport's NVMe/TCP target" tests/vm/interop-tcp.sh
-    stage "VM: Linux nvme-rdma initiator against sanport's NVMe/RDMA target (SoftRoCE)" rdma-transport/src/test/vm/interop-rdma.sh
+    stage "VM: Linux nvme-tcp initiator against sanport's NVMe/TCP target" tests/vm/interop.sh --transport tcp
+    stage "VM: Linux nvme-rdma initiator against sanport's NVMe/RDMA target (SoftRoCE)" tests/vm/interop.sh --transport rdma
     stage "VM: device faults (dm error/flakey namespace) under the Linux nvme-tcp initiator: statuses, DNR, sticky flush failure" \
         env SKIP_BUILD=1 tests/vm/device-faults.sh
 fi
