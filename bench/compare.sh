@@ -22,6 +22,10 @@
 #       one at a time: 4k randread QD32 and 128k sequential read QD8; then perftest ib_read_bw / ib_write_bw
 #       (64 KiB messages) for the raw link. bandwidth_vs_perftest = sanport's 128k read MiB/s / ib_write_bw (the
 #       target RDMA-WRITEs read data to the host). Needs root, QEMU, fio, nvme-cli and perftest.
+#   bench/compare.sh connections [--seconds N] [--size 1G]
+#       issue 11 item 4, no root: `sanport bench remote` 4k randread QD32 alone vs beside 4,096 idle connections and
+#       256 hosts stalled mid-R2T (bench/idle-hosts.py) against one `sanport export --device ram:SIZE`, rounds
+#       A B A B; the target's RSS per idle connection; that its timeouts shed every one of them (bench/connections.sh).
 set -euo pipefail
 SANPORT_ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 . "$SANPORT_ROOT/scripts/lib.sh"
@@ -341,5 +345,6 @@ case $scenario in
     vm-tcp-guest) vm_tcp_guest;;
     vm-rdma) vm_scenario vm-rdma sparse --rdma;;
     vm-rdma-guest) vm_rdma_guest;;
+    connections) . "$SANPORT_ROOT/bench/connections.sh"; connections_scenario;;
     *) echo "compare.sh: unknown scenario '$scenario' (known: local, tcp, vm-tcp, vm-rdma)" >&2; exit 2;;
 esac
