@@ -30,9 +30,11 @@ connections_scenario() {
     }
     local idle_re='^127\.0\.0\.[2-9]$' stalled_re='^127\.0\.0\.1[01]$'
     rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$target/status"; }
-    bench_iops() {
-        "$SANPORT_ROOT/sanport" bench remote -a 127.0.0.1 -s "$port" -n "$nqn" --rw randread --bs 4k --qd 32 \
-            --seconds "$1" --ramp 1 --json | tail -1 | sed -E 's/.*"iops":([0-9.]+).*/\1/'
+    bench_iops() { # seconds -> IOPS; 0 when the bench failed (its error goes to stderr)
+        local out
+        out=$("$SANPORT_ROOT/sanport" bench remote -a 127.0.0.1 -s "$port" -n "$nqn" --rw randread --bs 4k --qd 32 \
+            --seconds "$1" --ramp 1 --json | tail -1) || true
+        if [[ $out =~ \"iops\":([0-9.]+) ]]; then echo "${BASH_REMATCH[1]}"; else echo 0; fi
     }
     local helper=""
     start_helper() { # idle stalled: starts bench/idle-hosts.py, waits for its "ready" line
@@ -63,11 +65,15 @@ connections_scenario() {
     say "RSS: $rss0 KiB before, $rss1 KiB with $idle_up idle connections"
     stop_helper; wait_drained
 
-    local -a alone=() loaded=() ratios=()
+    local -a alone=() loaded=() ratios=() idle_only=()
     local r a b during_idle=0 during_stalled=0 before=0 end_idle end_stalled
     for r in $(seq "$rounds"); do
         a=$(bench_iops "$seconds"); alone+=("$a")
         say "round $r A (alone): $a IOPS"
+        start_helper "$idle" 0
+        b=$(bench_iops "$seconds"); idle_only+=("$b")
+        say "round $r B0 (beside $(established "$idle_re") idle connections only): $b IOPS"
+        stop_helper; wait_drained
         before=$(established)
         start_helper "$idle" "$stalled"
         during_idle=$(established "$idle_re"); during_stalled=$(established "$stalled_re")
@@ -109,10 +115,11 @@ connections_scenario() {
     stats=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR] = $1} END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f}", m, v[1], v[NR] }')
     med() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END { printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
     list() { local IFS=,; echo "[$*]"; }
-    printf '{"scenario":"connections","date":"%s","machine":"%s cores, kernel %s","load_avg_start":"%s","load_avg_end":"%s","seconds":%s,"rounds":%s,"target":{"device":"ram:%s","max_connections":%s,"max_connections_per_host":1024,"icreq_timeout_ms":%s,"connect_timeout_ms":10000,"data_timeout_ms":%s},"load":{"idle":%s,"idle_sources":"127.0.0.2-9","stalled_hosts":%s,"stalled_sources":"127.0.0.10-11","stalled_kato_ms":%s},"iops_alone":%s,"iops_with_load":%s,"iops_alone_runs":%s,"iops_with_load_runs":%s,"ratio":%s,"rss_kib":{"before":%s,"with_idle":%s,"after_shed":%s},"rss_per_idle_kib":%s,"shed":%s,"shed_after_s":{"idle":%s,"stalled":%s},"counts":{"before":%s,"idle_only":%s,"during":{"idle":%s,"stalled":%s},"end_of_run":{"idle":%s,"stalled":%s},"after_icreq_timeout":%s,"after_timeouts":%s},"helper":%s}\n' \
+    printf '{"scenario":"connections","date":"%s","machine":"%s cores, kernel %s","load_avg_start":"%s","load_avg_end":"%s","seconds":%s,"rounds":%s,"target":{"device":"ram:%s","max_connections":%s,"max_connections_per_host":1024,"icreq_timeout_ms":%s,"connect_timeout_ms":10000,"data_timeout_ms":%s},"load":{"idle":%s,"idle_sources":"127.0.0.2-9","stalled_hosts":%s,"stalled_sources":"127.0.0.10-11","stalled_kato_ms":%s},"iops_alone":%s,"iops_with_load":%s,"iops_alone_runs":%s,"iops_with_load_runs":%s,"iops_beside_idle_only_runs":%s,"ratio":%s,"ratio_idle_only_median":%s,"rss_kib":{"before":%s,"with_idle":%s,"after_shed":%s},"rss_per_idle_kib":%s,"shed":%s,"shed_after_s":{"idle":%s,"stalled":%s},"counts":{"before":%s,"idle_only":%s,"during":{"idle":%s,"stalled":%s},"end_of_run":{"idle":%s,"stalled":%s},"after_icreq_timeout":%s,"after_timeouts":%s},"helper":%s}\n' \
         "$(date -u +%FT%TZ)" "$(nproc)" "$(uname -r)" "$load0" "$(cut -d' ' -f1-3 /proc/loadavg)" "$seconds" "$rounds" \
         "$size" "$max_conn" "$icreq_ms" "$data_ms" "$idle" "$stalled" "$kato_ms" \
-        "$(med "${alone[@]}")" "$(med "${loaded[@]}")" "$(list "${alone[@]}")" "$(list "${loaded[@]}")" "$stats" \
+        "$(med "${alone[@]}")" "$(med "${loaded[@]}")" "$(list "${alone[@]}")" "$(list "${loaded[@]}")" "$(list "${idle_only[@]}")" "$stats" \
+        "$(awk -v a="$(med "${alone[@]}")" -v b="$(med "${idle_only[@]}")" 'BEGIN { printf "%.3f", a > 0 ? b / a : 0 }')" \
         "$rss0" "$rss1" "$rss2" "$(awk -v a="$rss0" -v b="$rss1" -v n="$idle_up" 'BEGIN { printf "%.1f", n > 0 ? (b - a) / n : 0 }')" \
         "$shed" "$idle_gone" "$stalled_gone" "$before" "$idle_up" "$during_idle" "$during_stalled" "$end_idle" "$end_stalled" \
         "${at_icreq:-null}" "$at_data" "${helper_json:-null}"

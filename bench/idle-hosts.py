@@ -246,9 +246,12 @@ def main():
             closed = False
             if not connected:
                 err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-                if err:
+                if err:  # refused (the target is gone, or its backlog full): not reopened, no retry loop
                     counts['idle_connect_failed'] += 1
-                    closed = True
+                    sel.unregister(s)
+                    s.close()
+                    del live[s]
+                    continue
                 else:
                     live[s][3] = True
                     sel.modify(s, selectors.EVENT_READ)
