@@ -51,7 +51,7 @@ connections_scenario() {
         done
         say "idle-hosts.py did not get ready"; return 1
     }
-    stop_helper() { kill -TERM "$helper" 2>/dev/null; wait "$helper" 2>/dev/null || true; }
+    stop_helper() { kill -TERM "$helper" 2>/dev/null || true; wait "$helper" 2>/dev/null || true; }
     wait_drained() { local i; for i in $(seq 100); do [ "$(established)" = 0 ] && return 0; sleep 0.1; done; }
 
     say "warm-up: bench remote 3 s (not counted)"
@@ -80,7 +80,7 @@ connections_scenario() {
         say "round $r B: $during_idle idle + $during_stalled stalled-host connections established (before: $before)"
         b=$(bench_iops "$seconds"); loaded+=("$b")
         end_idle=$(established "$idle_re"); end_stalled=$(established "$stalled_re")
-        ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", a > 0 ? b / a : 0 }')")
+        ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", (a > 0 ? b / a : 0) }')")
         say "round $r B (with load): $b IOPS, ratio ${ratios[-1]}; at its end $end_idle idle + $end_stalled stalled-host connections"
         [ "$r" = "$rounds" ] && break
         stop_helper; wait_drained
@@ -119,8 +119,8 @@ connections_scenario() {
         "$(date -u +%FT%TZ)" "$(nproc)" "$(uname -r)" "$load0" "$(cut -d' ' -f1-3 /proc/loadavg)" "$seconds" "$rounds" \
         "$size" "$max_conn" "$icreq_ms" "$data_ms" "$idle" "$stalled" "$kato_ms" \
         "$(med "${alone[@]}")" "$(med "${loaded[@]}")" "$(list "${alone[@]}")" "$(list "${loaded[@]}")" "$(list "${idle_only[@]}")" "$stats" \
-        "$(awk -v a="$(med "${alone[@]}")" -v b="$(med "${idle_only[@]}")" 'BEGIN { printf "%.3f", a > 0 ? b / a : 0 }')" \
-        "$rss0" "$rss1" "$rss2" "$(awk -v a="$rss0" -v b="$rss1" -v n="$idle_up" 'BEGIN { printf "%.1f", n > 0 ? (b - a) / n : 0 }')" \
+        "$(awk -v a="$(med "${alone[@]}")" -v b="$(med "${idle_only[@]}")" 'BEGIN { printf "%.3f", (a > 0 ? b / a : 0) }')" \
+        "$rss0" "$rss1" "$rss2" "$(awk -v a="$rss0" -v b="$rss1" -v n="$idle_up" 'BEGIN { printf "%.1f", (n > 0 ? (b - a) / n : 0) }')" \
         "$shed" "$idle_gone" "$stalled_gone" "$before" "$idle_up" "$during_idle" "$during_stalled" "$end_idle" "$end_stalled" \
         "${at_icreq:-null}" "$at_data" "${helper_json:-null}"
 }
