@@ -24,6 +24,10 @@
 #       messages) for the raw link. bandwidth_vs_perftest = sanport's 128k read MiB/s / ib_write_bw (the target
 #       RDMA-WRITEs read data to the host); write_bandwidth_vs_perftest = its 128k write MiB/s / ib_read_bw (the
 #       target RDMA-READs write data). Needs root, QEMU, fio, nvme-cli and perftest.
+#   bench/compare.sh connections [--seconds N] [--size 1G]
+#       issue 11 item 4, no root: `sanport bench remote` 4k randread QD32 alone vs beside 4,096 idle connections and
+#       256 hosts stalled mid-R2T (bench/idle-hosts.py) against one `sanport export --device ram:SIZE`, rounds
+#       A B A B; the target's RSS per idle connection; that its timeouts shed every one of them (bench/connections.sh).
 #
 # Writes overwrite the scratch device (the image is created for the run). In "ratios" every workload has its
 # own key (sanport / peer IOPS); the older summary keys (iops_vs_*, bandwidth_vs_*) stay.
@@ -376,5 +380,6 @@ case $scenario in
     vm-tcp-guest) vm_tcp_guest;;
     vm-rdma) vm_scenario vm-rdma random --rdma;;
     vm-rdma-guest) vm_rdma_guest;;
-    *) echo "compare.sh: unknown scenario '$scenario' (known: local, tcp, vm-tcp, vm-rdma)" >&2; exit 2;;
+    connections) . "$SANPORT_ROOT/bench/connections.sh"; connections_scenario;;
+    *) echo "compare.sh: unknown scenario '$scenario' (known: local, tcp, vm-tcp, vm-rdma, connections)" >&2; exit 2;;
 esac
