@@ -45,6 +45,9 @@ public final class Controller {
     private final UUID hostid;
     private final Port port;
     private final QueuePair[] queues = new QueuePair[MAX_IO_QUEUES + 1];
+    // buffers this controller's requests hold for data its host has still to send, per reactor context (each
+    // element touched only by that reactor's thread): the per-controller host-paced cap
+    final int[] hostPaced;
     private volatile long katoMs;
     private volatile long lastActivity = System.nanoTime();
     private volatile int cc;
@@ -75,6 +78,7 @@ public final class Controller {
 
     Controller(Target target, Subsystem subsystem, int cntlid, String hostnqn, UUID hostid, Port port, long katoMs) {
         this.target = target;
+        this.hostPaced = new int[target.reactorCount()];
         this.subsystem = subsystem;
         this.cntlid = cntlid;
         this.hostnqn = hostnqn;

@@ -105,7 +105,16 @@ public final class QueuePair {
     public void dataReceived(Request r) {
         if (r.state == Request.State.TRANSFERRING_FROM_HOST) {
             r.state = Request.State.READY_TO_EXECUTE;
-            context.runSoon(this, r.resume);
+            context.enter();
+            try {
+                boolean quotaFreed = context.endHostPaced(r);
+                context.runSoon(this, r.resume);
+                if (quotaFreed) {
+                    context.wakeWaiters(); // a write that waited for the host-paced quota may take a buffer
+                }
+            } finally {
+                context.exit();
+            }
         }
     }
 
@@ -122,6 +131,9 @@ public final class QueuePair {
         r.fail(code, 0xFFFF);
         context.enter();
         try {
+            if (context.endHostPaced(r)) {
+                context.wakeWaiters();
+            }
             complete(r);
         } catch (RuntimeException e) {
             fault(r, e);
@@ -211,15 +223,25 @@ public final class QueuePair {
         if (r.dataLength > pool.bufferSize()) {
             throw new IllegalStateException(r + ": " + r.dataLength + " bytes passed the MDTS check");
         }
-        boolean mayTake = r.woken || !context.anyWaiting();
+        // host-paced: the host decides when this buffer's data comes (R2T + H2CData, RDMA READ), so it counts
+        // against the reactor's and the controller's quotas until the data is in
+        boolean paced = r.hostToController && r.inCapsuleLength < r.dataLength;
+        boolean mayTake = (r.woken || !context.anyWaiting()) && (!paced || context.hostPacedAllowed(r));
         r.woken = false;
         int index = mayTake ? pool.acquire() : -1;
         if (index < 0) {
-            context.park(r);
+            if (paced) {
+                context.parkHostPaced(r);
+            } else {
+                context.park(r);
+            }
             return false;
         }
         r.bufferIndex = index;
         r.buffer = pool.buffer(index);
+        if (paced) {
+            context.startHostPaced(r);
+        }
         return true;
     }
 
@@ -322,6 +344,7 @@ public final class QueuePair {
     }
 
     private void free(Request r) {
+        context.endHostPaced(r);
         if (r.bufferIndex >= 0) {
             context.pool().release(r.bufferIndex);
             r.bufferIndex = -1;

@@ -57,8 +57,11 @@ public final class Request {
     // execution
     Namespace ns;
     int step;               // progress of multi-step commands (DSM ranges, shutdown flushes)
-    Request nextWaiting;    // the reactor's NEED_BUFFER FIFO
-    boolean woken;          // taken off that FIFO: may take a buffer ahead of those still waiting
+    Request nextWaiting;    // the reactor's NEED_BUFFER FIFO, or its host-paced one
+    long parkedAt;          // when it parked (the reactor's count of parks): which of the two FIFOs goes first
+    boolean woken;          // taken off a FIFO: may take a buffer ahead of those still waiting
+    boolean hostPaced;      // its buffer waits for data the host has still to send: counted against the quotas
+    Controller pacedOn;     // the controller that count is charged to (null: a Connect, before any controller)
     boolean inDevice;       // an I/O of this request is on the ring: its buffer stays until it completes
 
     final Runnable resume;  // continues this request from the reactor's run queue (made once per slot)

@@ -58,7 +58,7 @@ public final class Target implements AutoCloseable {
         int smallest = Integer.MAX_VALUE;
         for (int p = 0; p < processors.size(); p++) {
             for (Reactor r : processors.get(p).reactors()) {
-                ReactorContext ctx = new ReactorContext(r, p);
+                ReactorContext ctx = new ReactorContext(r, p, contexts.size(), this.options);
                 contexts.add(ctx);
                 smallest = Math.min(smallest, r.config().bufferSize());
             }
@@ -277,6 +277,11 @@ public final class Target implements AutoCloseable {
     /** {@code reactor}'s pool registrations ({@link ConnectionManager#memory}). */
     public MemoryRegistry memory(Reactor reactor) {
         return connections.memory(reactor);
+    }
+
+    /** How many reactor contexts there are (a controller counts its host-paced buffers per reactor). */
+    int reactorCount() {
+        return reactors.size();
     }
 
     /** How many requests had to wait for a pool buffer, over all reactors (read racily: for tests and stats). */

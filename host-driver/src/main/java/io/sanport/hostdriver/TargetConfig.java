@@ -32,7 +32,8 @@ import java.util.UUID;
  *                     "attr": { "allow_any_host": "1", "serial": "...", "model": "..." },
  *                     "allowed_hosts": [],
  *                     "namespaces": [ { "nsid": 1, "enable": 1, "device": { "path": "/dev/nvme0n1", "uuid": "...", "nguid": "..." } } ] } ],
- *   "sanport": { "max_kato_ms": 300000, "discovery_kato_ms": 120000 } }
+ *   "sanport": { "max_kato_ms": 300000, "discovery_kato_ms": 120000,
+ *                "host_paced_buffers_percent": 50, "host_paced_buffers_per_controller": 32 } }
  * }</pre>
  * The optional {@code "sanport"} object holds sanport's own knobs, which nvmetcli neither writes nor reads
  * ({@link Limits}).
@@ -45,15 +46,25 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
      *
      * @param maxKatoMillis       {@code max_kato_ms}: {@link TargetOptions#maxKatoMillis()}
      * @param discoveryKatoMillis {@code discovery_kato_ms}: {@link TargetOptions#discoveryKatoMillis()}
+     * @param hostPacedPercent    {@code host_paced_buffers_percent}: {@link TargetOptions#hostPacedPercent()}
+     * @param hostPacedPerController {@code host_paced_buffers_per_controller}: {@link TargetOptions#hostPacedPerController()}
      */
-    public record Limits(Long maxKatoMillis, Long discoveryKatoMillis) {
-        public static final Limits NONE = new Limits(null, null);
+    public record Limits(Long maxKatoMillis, Long discoveryKatoMillis, Integer hostPacedPercent,
+                         Integer hostPacedPerController) {
+        public static final Limits NONE = new Limits(null, null, null, null);
+
+        /** Keep-alive bounds only. */
+        public Limits(Long maxKatoMillis, Long discoveryKatoMillis) {
+            this(maxKatoMillis, discoveryKatoMillis, null, null);
+        }
 
         /** {@code options} with the knobs this file sets (a lower maximum also bounds the discovery default). */
         public TargetOptions applyTo(TargetOptions options) {
             long max = maxKatoMillis != null ? maxKatoMillis : options.maxKatoMillis();
             long discovery = discoveryKatoMillis != null ? discoveryKatoMillis : Math.min(options.discoveryKatoMillis(), max);
-            return options.withKeepAlive(discovery, max);
+            return options.withKeepAlive(discovery, max).withHostPacedBuffers(
+                    hostPacedPercent != null ? hostPacedPercent : options.hostPacedPercent(),
+                    hostPacedPerController != null ? hostPacedPerController : options.hostPacedPerController());
         }
     }
 
@@ -324,7 +335,11 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             object(n, at);
             Limits limits = new Limits(
                     n.hasNonNull("max_kato_ms") ? integer(n, at, "max_kato_ms", 1, 0xFFFFFFFFL, null) : null,
-                    n.hasNonNull("discovery_kato_ms") ? integer(n, at, "discovery_kato_ms", 1, 0xFFFFFFFFL, null) : null);
+                    n.hasNonNull("discovery_kato_ms") ? integer(n, at, "discovery_kato_ms", 1, 0xFFFFFFFFL, null) : null,
+                    n.hasNonNull("host_paced_buffers_percent")
+                            ? (int) (long) integer(n, at, "host_paced_buffers_percent", 1, 100, null) : null,
+                    n.hasNonNull("host_paced_buffers_per_controller")
+                            ? (int) (long) integer(n, at, "host_paced_buffers_per_controller", 1, 65536, null) : null);
             try {
                 limits.applyTo(TargetOptions.DEFAULT);
             } catch (IllegalArgumentException e) {

@@ -14,11 +14,21 @@ package io.sanport.hostdriver;
  *                       Features is bounded to it, so a silent host's controller, queues and buffers go within it
  *                       (default 5 minutes)
  * @param limits         connection caps and timeouts the transports enforce
+ * @param hostPacedPercent how much of a reactor's buffer pool, in percent, may be held at once by commands whose
+ *                       data the host has still to send (R2T + H2CData, RDMA READ): the host, not the target, decides
+ *                       when such a buffer comes back. Default 50: the other half always serves reads and
+ *                       in-capsule writes, and a full window of writes still streams
+ * @param hostPacedPerController how many such buffers one controller may hold at once on a reactor (default 32, an
+ *                       eighth of the default 256-buffer pool: 32 x 128 KiB = 4 MiB in flight, more than one host's
+ *                       writes need to fill a link, while one controller alone cannot take the whole host-paced share)
  */
 public record TargetOptions(int discoveryPort, long keepAliveTickMillis, long shutdownTimeoutMillis,
-                            long discoveryKatoMillis, long maxKatoMillis, ConnectionLimits limits) {
+                            long discoveryKatoMillis, long maxKatoMillis, ConnectionLimits limits,
+                            int hostPacedPercent, int hostPacedPerController) {
     public static final long DEFAULT_DISCOVERY_KATO_MILLIS = 120_000;
     public static final long DEFAULT_MAX_KATO_MILLIS = 300_000;
+    public static final int DEFAULT_HOST_PACED_PERCENT = 50;
+    public static final int DEFAULT_HOST_PACED_PER_CONTROLLER = 32;
     public static final TargetOptions DEFAULT = new TargetOptions(8009, 100, 10_000);
 
     public TargetOptions {
@@ -31,6 +41,22 @@ public record TargetOptions(int discoveryPort, long keepAliveTickMillis, long sh
             throw new IllegalArgumentException("bad keep-alive bounds: discovery KATO " + discoveryKatoMillis
                     + " ms, maximum KATO " + maxKatoMillis + " ms (need 0 < discovery <= maximum <= 0xFFFFFFFF)");
         }
+        if (hostPacedPercent < 1 || hostPacedPercent > 100 || hostPacedPerController < 1) {
+            throw new IllegalArgumentException("bad host-paced buffer quota: " + hostPacedPercent + "% of a pool, "
+                    + hostPacedPerController + " per controller (need 1..100 and >= 1)");
+        }
+    }
+
+    /** The default buffer quotas. */
+    public TargetOptions(int discoveryPort, long keepAliveTickMillis, long shutdownTimeoutMillis,
+                         long discoveryKatoMillis, long maxKatoMillis, ConnectionLimits limits) {
+        this(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKatoMillis, maxKatoMillis, limits,
+                DEFAULT_HOST_PACED_PERCENT, DEFAULT_HOST_PACED_PER_CONTROLLER);
+    }
+
+    /** How many of a {@code poolSize}-buffer pool may be host-paced at once (at least one). */
+    public int hostPacedLimit(int poolSize) {
+        return Math.max(1, (int) ((long) poolSize * hostPacedPercent / 100));
     }
 
     /** The default keep-alive bounds and connection limits. */
@@ -47,14 +73,22 @@ public record TargetOptions(int discoveryPort, long keepAliveTickMillis, long sh
     }
 
     public TargetOptions withDiscoveryPort(int port) {
-        return new TargetOptions(port, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKatoMillis, maxKatoMillis, limits);
+        return new TargetOptions(port, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKatoMillis, maxKatoMillis, limits,
+                hostPacedPercent, hostPacedPerController);
     }
 
     public TargetOptions withKeepAlive(long discoveryKato, long maxKato) {
-        return new TargetOptions(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKato, maxKato, limits);
+        return new TargetOptions(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKato, maxKato, limits,
+                hostPacedPercent, hostPacedPerController);
     }
 
     public TargetOptions withLimits(ConnectionLimits limits) {
-        return new TargetOptions(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKatoMillis, maxKatoMillis, limits);
+        return new TargetOptions(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKatoMillis, maxKatoMillis, limits,
+                hostPacedPercent, hostPacedPerController);
+    }
+
+    public TargetOptions withHostPacedBuffers(int percent, int perController) {
+        return new TargetOptions(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKatoMillis, maxKatoMillis, limits,
+                percent, perController);
     }
 }

@@ -29,10 +29,14 @@ class LoopContractTest extends TransportContract {
         final Target target;
 
         Loop() throws Exception {
+            this(new TargetOptions(0, 50, 5000));
+        }
+
+        Loop(TargetOptions options) throws Exception {
             iop = IoProcessor.start(1, new ReactorConfig(64, 128 * 1024, 32), List.of(BlockDevices.open("ram:16M")));
             try {
                 target = Target.start(TargetConfig.parse(ContractTransport.config("loop", "0"), "loop-contract.json"),
-                        new TargetOptions(0, 50, 5000), iop);
+                        options, iop);
             } catch (Exception e) {
                 iop.close();
                 throw e;

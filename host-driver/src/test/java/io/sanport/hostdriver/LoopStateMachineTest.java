@@ -21,7 +21,10 @@ import io.sanport.nvme.fabrics.Property;
 import io.sanport.nvme.fabrics.PropertyGetCommand;
 import io.sanport.nvme.fabrics.PropertySetCommand;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.UUID;
@@ -242,6 +245,7 @@ class LoopStateMachineTest {
         assertEquals(Status.SUCCESS, connect(io, 1, 0, cntlid).code());
         QueuePair q = io.connection.queuePair();
         int buffers = q.reactor().buffers().capacity();
+        int paced = loop.target.options().hostPacedLimit(buffers); // what may wait for the host's data at once
         assertEquals(Map.of(Request.State.FREE, q.capacity()), states(q), "all slots free when idle");
         io.connection.holdTransfers();
         int n = buffers + 4;
@@ -254,14 +258,14 @@ class LoopStateMachineTest {
         waitFor(() -> {
             try {
                 Map<Request.State, Integer> s = states(q);
-                return s.getOrDefault(Request.State.TRANSFERRING_FROM_HOST, 0) == buffers
-                        && s.getOrDefault(Request.State.NEED_BUFFER, 0) == n - buffers;
+                return s.getOrDefault(Request.State.TRANSFERRING_FROM_HOST, 0) == paced
+                        && s.getOrDefault(Request.State.NEED_BUFFER, 0) == n - paced;
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
-        }, "every buffer waits for host data, the rest wait for a buffer");
+        }, "the host-paced share of the buffers waits for host data, the rest wait for a buffer");
         assertEquals(null, io.next(50), "nothing completes while the host holds its data");
-        assertTrue(loop.target.bufferWaits() >= n - buffers, "the rest waited for a pool buffer");
+        assertTrue(loop.target.bufferWaits() >= n - paced, "the rest waited for a pool buffer");
         io.connection.releaseTransfers();
         for (int i = 0; i < n; i++) {
             Completion c = io.next(TIMEOUT_MS);
@@ -298,5 +302,162 @@ class LoopStateMachineTest {
         assertEquals(Status.SUCCESS, connect(again, 2, 0, cntlid).code());
         assertEquals(Status.SUCCESS, run(again, rw(IoOpcode.READ, 0, 4096), null, false, 4096).code());
         assertEquals(Status.SUCCESS, run(admin, sqe(AdminOpcode.KEEP_ALIVE), null, false, 0).code());
+    }
+
+    // ---------------------------------------------------------------- host-paced buffer quotas
+
+    /** An I/O queue of a new controller (its admin queue is kept in {@code admins}). */
+    LoopHost ioQueue(List<LoopHost> admins) throws Exception {
+        admins.add(enabledAdmin(KATO_MS));
+        LoopHost io = open();
+        assertEquals(Status.SUCCESS, connect(io, 1, 0, cntlid).code());
+        return io;
+    }
+
+    /** Slots of {@code q} per state, read on its reactor. */
+    int count(QueuePair q, Request.State state) {
+        try {
+            return states(q).getOrDefault(state, 0);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    int count(List<LoopHost> queues, Request.State state) {
+        int n = 0;
+        for (LoopHost h : queues) {
+            n += count(h.connection.queuePair(), state);
+        }
+        return n;
+    }
+
+    /** CIDs of {@code q}'s requests in {@code state}, sorted. */
+    List<Integer> cids(QueuePair q, Request.State state) throws Exception {
+        return q.reactor().call(r -> {
+            List<Integer> c = new ArrayList<>();
+            for (int tag = 0; tag < q.capacity(); tag++) {
+                if (q.request(tag).state() == state) {
+                    c.add(q.request(tag).cid());
+                }
+            }
+            Collections.sort(c);
+            return c;
+        }).get(5, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Hosts that send Writes and never their data pin at most the host-paced share of the pool: a read and an
+     * in-capsule write of another controller still get buffers and complete; once one stalled host sends its data
+     * or goes, the writes waiting behind the quota take the freed share in order, and all complete.
+     */
+    @Test
+    void hostsThatNeverSendTheirDataCannotTakeEveryBuffer() throws Exception {
+        List<LoopHost> admins = new ArrayList<>();
+        List<LoopHost> stalled = new ArrayList<>();
+        int buffers = 0;
+        for (int h = 0; h < 4; h++) {
+            LoopHost io = ioQueue(admins);
+            buffers = io.connection.queuePair().reactor().buffers().capacity();
+            io.connection.holdTransfers();
+            stalled.add(io);
+        }
+        int paced = loop.target.options().hostPacedLimit(buffers);
+        assertTrue(paced < buffers);
+        int perHost = buffers / 4 + 2; // together more writes than the pool has buffers
+        List<List<Integer>> written = new ArrayList<>();
+        for (LoopHost io : stalled) {
+            List<Integer> c = new ArrayList<>();
+            for (int i = 0; i < perHost; i++) {
+                MemorySegment w = rw(IoOpcode.WRITE, 16L * i, 8192);
+                c.add(SubmissionQueueEntry.cid(w));
+                io.submit(w, new byte[8192], false, 0);
+            }
+            written.add(c);
+        }
+        waitFor(() -> count(stalled, Request.State.TRANSFERRING_FROM_HOST) == paced
+                && count(stalled, Request.State.NEED_BUFFER) == 4 * perHost - paced,
+                "the stalled hosts hold the host-paced share, their other writes wait");
+        Thread.sleep(50);
+        assertEquals(paced, count(stalled, Request.State.TRANSFERRING_FROM_HOST), "never more than the share");
+
+        LoopHost good = ioQueue(admins);
+        byte[] data = new byte[4096];
+        new Random(7).nextBytes(data);
+        assertEquals(Status.SUCCESS, run(good, rw(IoOpcode.WRITE, 4096, 4096), data, true, 0).code(), "in-capsule write");
+        Completion r = run(good, rw(IoOpcode.READ, 4096, 4096), null, false, 4096);
+        assertEquals(Status.SUCCESS, r.code(), "a read of another controller gets a buffer");
+        assertArrayEquals(data, r.data());
+        for (LoopHost a : admins) {
+            assertEquals(Status.SUCCESS, run(a, sqe(AdminOpcode.KEEP_ALIVE), null, false, 0).code());
+        }
+
+        // the first stalled host goes: its share passes to the writes that waited longest
+        LoopHost gone = stalled.remove(0);
+        List<Integer> goneHeld = cids(gone.connection.queuePair(), Request.State.TRANSFERRING_FROM_HOST);
+        gone.close();
+        assertTrue(gone.connection.awaitGone(TIMEOUT_MS, TimeUnit.MILLISECONDS), "the closed queue is freed");
+        waitFor(() -> count(stalled, Request.State.TRANSFERRING_FROM_HOST) == paced,
+                "the waiting writes took the share the closed queue gave back");
+        for (int h = 0; h < stalled.size(); h++) {
+            List<Integer> held = cids(stalled.get(h).connection.queuePair(), Request.State.TRANSFERRING_FROM_HOST);
+            List<Integer> mine = written.get(h + 1);
+            assertEquals(mine.subList(0, held.size()), held, "host " + (h + 1) + ": the oldest writes hold buffers");
+        }
+        assertFalse(goneHeld.isEmpty());
+
+        // the rest send their data: everything completes
+        for (LoopHost io : stalled) {
+            io.connection.releaseTransfers();
+        }
+        for (LoopHost io : stalled) {
+            for (int i = 0; i < perHost; i++) {
+                Completion c = io.next(TIMEOUT_MS);
+                assertNotNull(c, "completion " + i);
+                assertEquals(Status.SUCCESS, c.code(), c.toString());
+            }
+        }
+        waitFor(() -> count(stalled, Request.State.FREE) == 3 * stalled.get(0).connection.queuePair().capacity(),
+                "every slot FREE");
+    }
+
+    /** One controller holds at most its own host-paced cap; a second controller still gets its own. */
+    @Test
+    void oneControllerHoldsAtMostItsHostPacedCap() throws Exception {
+        loop.close();
+        loop = new LoopContractTest.Loop(new TargetOptions(0, 50, 5000).withHostPacedBuffers(50, 4));
+        List<LoopHost> admins = new ArrayList<>();
+        LoopHost a = ioQueue(admins);
+        LoopHost b = ioQueue(admins);
+        a.connection.holdTransfers();
+        b.connection.holdTransfers();
+        List<Integer> aCids = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            MemorySegment w = rw(IoOpcode.WRITE, 16L * i, 8192);
+            aCids.add(SubmissionQueueEntry.cid(w));
+            a.submit(w, new byte[8192], false, 0);
+        }
+        for (int i = 0; i < 10; i++) {
+            b.submit(rw(IoOpcode.WRITE, 16L * i, 8192), new byte[8192], false, 0);
+        }
+        QueuePair qa = a.connection.queuePair();
+        QueuePair qb = b.connection.queuePair();
+        waitFor(() -> count(qa, Request.State.TRANSFERRING_FROM_HOST) == 4 && count(qb, Request.State.TRANSFERRING_FROM_HOST) == 4
+                && count(qa, Request.State.NEED_BUFFER) == 6 && count(qb, Request.State.NEED_BUFFER) == 6,
+                "each controller holds its cap of 4, its other writes wait");
+        Thread.sleep(50);
+        assertEquals(4, count(qa, Request.State.TRANSFERRING_FROM_HOST), "the cap holds");
+        assertEquals(aCids.subList(0, 4), cids(qa, Request.State.TRANSFERRING_FROM_HOST), "the oldest go first");
+        assertEquals(Status.SUCCESS, run(admins.get(0), sqe(AdminOpcode.KEEP_ALIVE), null, false, 0).code());
+        a.connection.releaseTransfers();
+        for (int i = 0; i < 10; i++) {
+            Completion c = a.next(TIMEOUT_MS);
+            assertNotNull(c, "completion " + i);
+            assertEquals(Status.SUCCESS, c.code(), c.toString());
+        }
+        assertEquals(4, count(qb, Request.State.TRANSFERRING_FROM_HOST), "b still at its cap");
+        b.connection.releaseTransfers();
+        for (int i = 0; i < 10; i++) {
+            assertEquals(Status.SUCCESS, b.next(TIMEOUT_MS).code());
+        }
     }
 }

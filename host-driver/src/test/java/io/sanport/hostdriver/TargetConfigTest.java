@@ -103,4 +103,25 @@ class TargetConfigTest {
         assertEquals("$.ports", assertThrows(ConfigException.class,
                 () -> TargetConfig.parse("{ \"ports\": 3 }", "x.json")).path());
     }
+
+    /** The host-paced buffer quotas come from the "sanport" object; out-of-range values are refused there. */
+    @Test
+    void hostPacedBufferQuotasComeFromTheSanportSection() throws Exception {
+        TargetOptions o = TargetConfig.parse("""
+            { "subsystems": [], "sanport": { "host_paced_buffers_percent": 25, "host_paced_buffers_per_controller": 8 } }
+            """, "quota.json").limits().applyTo(TargetOptions.DEFAULT);
+        assertEquals(25, o.hostPacedPercent());
+        assertEquals(8, o.hostPacedPerController());
+        assertEquals(64, o.hostPacedLimit(256));
+        assertEquals(TargetOptions.DEFAULT_HOST_PACED_PERCENT, TargetOptions.DEFAULT.hostPacedPercent());
+        assertEquals(128, TargetOptions.DEFAULT.hostPacedLimit(256), "half of the default pool");
+        assertEquals(32, TargetOptions.DEFAULT.hostPacedPerController(), "an eighth of the default pool");
+        assertEquals(1, TargetOptions.DEFAULT.hostPacedLimit(1), "never zero: a write could not run");
+        org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> TargetConfig.parse(
+                "{ \"sanport\": { \"host_paced_buffers_percent\": 0 } }", "zero.json"));
+        org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> TargetConfig.parse(
+                "{ \"sanport\": { \"host_paced_buffers_percent\": 101 } }", "over.json"));
+        org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> TargetConfig.parse(
+                "{ \"sanport\": { \"host_paced_buffers_per_controller\": 0 } }", "zero.json"));
+    }
 }
