@@ -394,4 +394,69 @@ class QueuePairTest {
             return null;
         });
     }
+
+    /**
+     * Host-paced buffers (data still to come from the host) stop at the reactor's share; one whose transfer fails
+     * gives its share back at once, and the oldest waiting write takes it. Connects whose data is not in the
+     * capsule, before any controller exists, count against the same share: they cannot pin the pool either.
+     */
+    @Test
+    void aFailedTransferGivesItsHostPacedShareToTheOldestWaitingWrite() throws Exception {
+        onReactor(() -> {
+            Host h = new Host(false);
+            ScriptedQueue io = h.connected();
+            io.completions.clear();
+            int paced = target.options().hostPacedLimit(reactor.buffers().capacity());
+            int n = paced + 4;
+            List<Integer> cids = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                cids.add(h.send(io, rw(IoOpcode.WRITE, 1, 8L * i, 4096, false), new byte[4096], false));
+            }
+            assertEquals(paced, io.awaitingData.size(), "only the host-paced share got buffers (an R2T each)");
+            assertEquals(cids.subList(0, paced), io.awaitingData.stream().map(Request::cid).toList());
+
+            // before any controller: Connects whose data the host has still to send wait behind the same share
+            ScriptedQueue stranger = h.newQueue();
+            h.send(stranger, s -> {
+                ConnectCommand.opcode(s, FabricsCommand.OPCODE);
+                ConnectCommand.fctype(s, FabricsCommand.FCTYPE_CONNECT);
+                ConnectCommand.qid(s, 0);
+                ConnectCommand.sqsize(s, 31);
+                transport(s, ConnectData.SIZE);
+            }, new byte[(int) ConnectData.SIZE], false);
+            assertTrue(stranger.awaitingData.isEmpty(), "no buffer for the stranger's Connect data: the share is taken");
+
+            // a read still gets a buffer
+            byte[] pattern = new byte[4096];
+            new Random(3).nextBytes(pattern);
+            MemorySegment.copy(MemorySegment.ofArray(pattern), 0, disk, 1000L * LBA, 4096);
+            int readCid = h.send(io, rw(IoOpcode.READ, 1, 1000, 4096, false), null, false);
+            for (int i = 0; i < 8 && io.completions.isEmpty(); i++) {
+                h.local.step(); // the writes' data stays with the host
+            }
+            assertEquals(1, io.completions.size(), "the read completed");
+            ScriptedQueue.Completion read = io.completions.getFirst();
+            assertEquals(readCid, read.cid());
+            assertEquals(Status.SUCCESS, read.status());
+            assertEquals(paced, io.awaitingData.size());
+            assertArrayEquals(pattern, read.data());
+            io.completions.clear();
+
+            Request first = io.awaitingData.removeFirst();
+            io.queue.dataFailed(first, Status.DATA_XFER_ERROR);
+            assertEquals(Status.DATA_XFER_ERROR, io.completions.getFirst().status());
+            assertEquals(paced, io.awaitingData.size(), "the failed transfer's share went to the next write");
+            assertEquals(cids.get(paced), io.awaitingData.getLast().cid(), "the oldest waiting one");
+
+            for (int i = 0; i < 16 && io.completions.size() < n; i++) {
+                io.deliver();
+                h.local.step();
+            }
+            assertEquals(n, io.completions.size(), "every write ran once its data came");
+            assertEquals(1, stranger.awaitingData.size(), "the stranger's Connect got its buffer once the share freed");
+            stranger.deliver();
+            assertEquals(1, stranger.completions.size());
+            return null;
+        });
+    }
 }
