@@ -34,6 +34,8 @@ import java.util.concurrent.RejectedExecutionException;
  */
 final class TcpConnection implements RemoteQueue {
     private static final System.Logger LOG = System.getLogger("sanport.tcp");
+    /** Any host can send a malformed PDU at will: one warning per second for the whole target, the rest counted. */
+    private static final RateLimitedLog TERMINATIONS = new RateLimitedLog(LOG, 1000);
 
     /** Tests only: called at the start of every completion handler, to prove a throwing one is contained. */
     interface FaultHook {
@@ -286,7 +288,7 @@ final class TcpConnection implements RemoteQueue {
         if (terminating || closing) {
             return;
         }
-        LOG.log(System.Logger.Level.WARNING, this + ": " + why + ", terminating the connection");
+        TERMINATIONS.warn(() -> this + ": " + why + ", terminating the connection");
         receiver.stop();
         int plen = TermReq.build(termReq.pdu, PduHeader.TYPE_C2H_TERM_REQ, fes, fei, receiver.header(headerBytes));
         terminating = true;
