@@ -31,6 +31,8 @@ import java.nio.ByteBuffer;
  */
 final class PduReceiver extends RingOperation {
     private static final System.Logger LOG = System.getLogger("sanport.tcp");
+    /** A host chooses its digests: one warning per second for the target, the rest counted. */
+    private static final RateLimitedLog DIGEST_ERRORS = new RateLimitedLog(LOG, 1000);
 
     private enum Rx {
         /** Waiting for the 128-byte ICReq. */
@@ -474,7 +476,7 @@ final class PduReceiver extends RingOperation {
         command = null;
         expectHeader();
         if (!intact) {
-            LOG.log(System.Logger.Level.WARNING, connection + ": data digest error in " + c.request);
+            DIGEST_ERRORS.warn(() -> connection + ": data digest error in " + c.request);
             c.dataCorrupted();
             return;
         }
