@@ -10,6 +10,7 @@
 # every one of them: established connections counted per source range by ss every second.
 
 connections_scenario() {
+    sanport_ensure_packages --who compare.sh bench || exit 1
     sanport_find_jdk && sanport_build_if_needed
     ulimit -n "$(ulimit -Hn)" # ~4,600 sockets in the helper and as many in the target (Java takes the hard limit)
     local port=14440 nqn=nqn.2026-11.io.sanport:connections rounds=2 idle=4096 stalled=256

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# ./sanport rebuilds after a source change in any module. In a scratch copy of this checkout's tracked files:
+# ./sanport rebuilds after a source change in any module. In a scratch copy of this checkout's files (tracked,
+# and untracked but not ignored):
 # for every module of the parent pom, an edit to one of its main sources (its pom when it has none) must make
 # the launcher's staleness check name that file; then one real edit in host-driver must make ./sanport rebuild
 # and run. Prints PASS/FAIL per check and "N passed, M failed".
@@ -7,7 +8,7 @@ set -uo pipefail
 SRC=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/sanport-rebuild.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
-(cd "$SRC" && git ls-files -z | tar --null -T - -cf -) | tar -C "$scratch" -xf -
+(cd "$SRC" && git ls-files -z --cached --others --exclude-standard | tar --null -T - -cf -) | tar -C "$scratch" -xf -
 SANPORT_ROOT=$scratch
 . "$scratch/scripts/lib.sh"
 

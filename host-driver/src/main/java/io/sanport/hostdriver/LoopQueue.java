@@ -100,12 +100,9 @@ final class LoopQueue implements RemoteQueue {
                 }
                 long off = SglDescriptor.address(sqe, AT);
                 long len = SglDescriptor.length(sqe, AT);
-                // overflow-safe: Address is the host's 64-bit value, off + len may wrap
-                if (off < 0 || len > Capsule.IN_CAPSULE_DATA || off > Capsule.IN_CAPSULE_DATA - len) {
-                    return Status.SGL_INVALID_OFFSET;
-                }
-                if (len > received - off) {
-                    return Status.SGL_INVALID_DATA; // the capsule is shorter than its SGL says
+                int status = SglDescriptor.checkInCapsule(off, len, received, Capsule.IN_CAPSULE_DATA);
+                if (status != Status.SUCCESS) {
+                    return status;
                 }
                 c.inCapsuleOffset = (int) off;
                 r.inCapsuleLength((int) len);

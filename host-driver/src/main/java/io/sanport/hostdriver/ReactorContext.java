@@ -25,10 +25,8 @@ final class ReactorContext {
     private final int hostPacedLimit;
     private final int hostPacedPerController;
     private int hostPaced; // buffers held now for data the host has still to send
-    private Request head;
-    private Request tail;
-    private Request pacedHead; // host-paced requests waiting for a buffer or for their quota
-    private Request pacedTail;
+    private final WaitList waiting = new WaitList();
+    private final WaitList pacedWaiting = new WaitList(); // host-paced requests waiting for a buffer or for their quota
     private Request pacedPrev; // the one before what firstAllowedHostPaced found (null: it is the head)
     private boolean pacedMayGo; // false once a scan found no waiter the quotas let go; set when a count drops
     private long parks;
@@ -62,7 +60,7 @@ final class ReactorContext {
      * buffer is free does not exist: every count that drops wakes it.)
      */
     boolean anyWaiting() {
-        return head != null;
+        return !waiting.isEmpty();
     }
 
     /** Whether the quotas let {@code r}'s buffer be host-paced now. */
@@ -102,54 +100,23 @@ final class ReactorContext {
 
     void park(Request r) {
         waits++;
-        r.nextWaiting = null;
         r.parkedAt = parks++;
-        if (tail == null) {
-            head = r;
-        } else {
-            tail.nextWaiting = r;
-        }
-        tail = r;
+        waiting.add(r);
     }
 
     /** Parks a host-paced request: it waits for a buffer or for its quotas, without holding up the other FIFO. */
     void parkHostPaced(Request r) {
         waits++;
-        r.nextWaiting = null;
         r.parkedAt = parks++;
-        if (pacedTail == null) {
-            pacedHead = r;
-        } else {
-            pacedTail.nextWaiting = r;
-        }
-        pacedTail = r;
+        pacedWaiting.add(r);
         pacedMayGo = true;
     }
 
     /** Removes {@code r} wherever it waits (its queue is closing). */
     void unpark(Request r) {
-        Request prev = null;
-        for (Request w = head; w != null; prev = w, w = w.nextWaiting) {
-            if (w == r) {
-                if (prev == null) head = w.nextWaiting; else prev.nextWaiting = w.nextWaiting;
-                if (tail == w) tail = prev;
-                w.nextWaiting = null;
-                return;
-            }
+        if (!waiting.remove(r)) {
+            pacedWaiting.remove(r);
         }
-        prev = null;
-        for (Request w = pacedHead; w != null; prev = w, w = w.nextWaiting) {
-            if (w == r) {
-                removeHostPaced(prev, w);
-                return;
-            }
-        }
-    }
-
-    private void removeHostPaced(Request prev, Request w) {
-        if (prev == null) pacedHead = w.nextWaiting; else prev.nextWaiting = w.nextWaiting;
-        if (pacedTail == w) pacedTail = prev;
-        w.nextWaiting = null;
     }
 
     /**
@@ -158,11 +125,11 @@ final class ReactorContext {
      * repeated until a count drops or a waiter parks.
      */
     private Request firstAllowedHostPaced() {
-        if (pacedHead == null || !pacedMayGo || hostPaced >= hostPacedLimit) {
+        if (pacedWaiting.isEmpty() || !pacedMayGo || hostPaced >= hostPacedLimit) {
             return null;
         }
         Request prev = null;
-        for (Request w = pacedHead; w != null; prev = w, w = w.nextWaiting) {
+        for (Request w = pacedWaiting.first(); w != null; prev = w, w = w.nextWaiting) {
             if (hostPacedAllowed(w)) {
                 pacedPrev = prev;
                 return w;
@@ -261,14 +228,13 @@ final class ReactorContext {
         while (pool().available() > 0) {
             Request paced = firstAllowedHostPaced();
             Request r;
-            if (head != null && (paced == null || head.parkedAt < paced.parkedAt)) {
-                r = head;
-                head = r.nextWaiting;
-                if (head == null) tail = null;
-                r.nextWaiting = null;
+            Request plain = waiting.first();
+            if (plain != null && (paced == null || plain.parkedAt < paced.parkedAt)) {
+                r = plain;
+                waiting.removeAfter(null, r);
             } else if (paced != null) {
                 r = paced;
-                removeHostPaced(pacedPrev, r);
+                pacedWaiting.removeAfter(pacedPrev, r);
             } else {
                 return;
             }

@@ -101,7 +101,7 @@ final class BlockEngine implements EventLoop.Setup {
         if ((r.length & mask) != 0 || r.length <= 0 || (op <= IoRequest.WRITE && r.length > Integer.MAX_VALUE)) {
             return IoRequest.Refusal.MISALIGNED_LENGTH;
         }
-        if (r.offset + r.length > d.size() || r.offset + r.length < 0) {
+        if (r.offset > d.size() || r.length > d.size() - r.offset) { // both >= 0 here: no sum to wrap
             return IoRequest.Refusal.OUT_OF_RANGE;
         }
         if (op <= IoRequest.WRITE) {

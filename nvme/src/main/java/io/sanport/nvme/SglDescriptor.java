@@ -112,4 +112,20 @@ public final class SglDescriptor {
         s.set(U32, at + OFFSET_KEY, key);
         s.set(U8, at + OFFSET_IDENTIFIER, (byte) identifier);
     }
+
+    /**
+     * The check of an in-capsule Data Block (Offset) descriptor as the RDMA and loop transports take it: the host's
+     * u64 Address {@code off} and u32 Length {@code len} must lie within {@code maxInCapsule} (else SGL Offset
+     * Invalid) and within the {@code received} bytes that followed the SQE (else SGL Data Invalid). Compared
+     * without adding them, so an Address near 2^64 cannot wrap. Returns {@link Status#SUCCESS} or that code.
+     */
+    public static int checkInCapsule(long off, long len, int received, int maxInCapsule) {
+        if (Long.compareUnsigned(off, maxInCapsule) > 0 || len > maxInCapsule - off) {
+            return Status.SGL_INVALID_OFFSET;
+        }
+        if (off > received || len > received - off) {
+            return Status.SGL_INVALID_DATA; // the capsule is shorter than its descriptor says
+        }
+        return Status.SUCCESS;
+    }
 }

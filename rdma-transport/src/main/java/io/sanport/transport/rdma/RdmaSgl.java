@@ -46,14 +46,11 @@ final class RdmaSgl {
                 if (SglDescriptor.subtype(id) != SglDescriptor.SUBTYPE_OFFSET) {
                     return Status.INVALID_FIELD;
                 }
-                // off is the host's u64, len a u32: compared without adding them, so nothing wraps
                 long off = SglDescriptor.address(sqe, AT);
                 long len = SglDescriptor.length(sqe, AT);
-                if (Long.compareUnsigned(off, maxInCapsule) > 0 || len > maxInCapsule - off) {
-                    return Status.SGL_INVALID_OFFSET;
-                }
-                if (off > received || len > received - off) {
-                    return Status.SGL_INVALID_DATA; // the capsule is shorter than its SGL says
+                int status = SglDescriptor.checkInCapsule(off, len, received, maxInCapsule);
+                if (status != Status.SUCCESS) {
+                    return status;
                 }
                 length = len;
                 inCapsuleLength = (int) len;
