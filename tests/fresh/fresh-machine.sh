@@ -41,7 +41,12 @@ exec 9>"$CACHE/.lock"
 flock 9   # two runs never build the base at once
 
 # --- 1. the pristine root (cached) ----------------------------------------------------------------------------
-want_stamp="$SUITE $(sanport_packages new-machine | tr '\n' ' ')"
+# A new machine of our kind trusts the site's local CAs (/usr/local/share/ca-certificates: the egress proxy's
+# among them), so Maven and apt reach their registries over TLS; without them the root could only use what
+# ~/.m2 happened to hold.
+local_cas=(/usr/local/share/ca-certificates/*.crt)
+[ -e "${local_cas[0]}" ] || local_cas=()
+want_stamp="$SUITE $(sanport_packages new-machine | tr '\n' ' ') cas:$(cat "${local_cas[@]}" /dev/null | sha256sum | cut -c1-16)"
 if [ $rebuild = 1 ] || [ "$(cat "$BASE/.sanport-base" 2>/dev/null)" != "$want_stamp" ]; then
     t=$SECONDS
     rm -rf "$BASE.new"
@@ -54,11 +59,15 @@ if [ $rebuild = 1 ] || [ "$(cat "$BASE/.sanport-base" 2>/dev/null)" != "$want_st
     [ -f /etc/apt/sources.list.d/debian.sources ] && { rm -f "$BASE.new/etc/apt/sources.list";
         cp /etc/apt/sources.list.d/debian.sources "$BASE.new/etc/apt/sources.list.d/"; }
     cp /etc/apt/apt.conf.d/99* "$BASE.new/etc/apt/apt.conf.d/" 2>/dev/null || true
+    if [ ${#local_cas[@]} -gt 0 ]; then
+        mkdir -p "$BASE.new/usr/local/share/ca-certificates"
+        cp "${local_cas[@]}" "$BASE.new/usr/local/share/ca-certificates/"
+    fi
     mount -t proc proc "$BASE.new/proc"
     mapfile -t ship < <(sanport_packages new-machine)
     say "adding what a new machine ships: ${ship[*]}"
     if ! chroot "$BASE.new" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive \
-            sh -c "apt-get -q update && apt-get -q install -y --no-install-recommends ${ship[*]} && apt-get clean" \
+            sh -c "apt-get -q update && apt-get -q install -y --no-install-recommends ${ship[*]} && update-ca-certificates && apt-get clean" \
             >>"$log" 2>&1; then
         umount "$BASE.new/proc"; tail -20 "$log"; say "FAIL apt-get install in the new root (log: $log)"
         echo "0 passed, 1 failed"; exit 1
@@ -97,8 +106,9 @@ mnt --bind /dev/pts "$root/dev/pts"
 mkdir -p "$root/usr/lib/jvm" "$root/root/.m2/repository" "$root/tmp"
 mnt --bind /usr/lib/jvm "$root/usr/lib/jvm"
 mount -o remount,bind,ro "$root/usr/lib/jvm"
-mkdir -p "$HOME/.m2/repository"
-mnt --bind "$HOME/.m2/repository" "$root/root/.m2/repository"   # a download cache, nothing more
+m2=${SANPORT_FRESH_M2:-$HOME/.m2/repository}   # SANPORT_FRESH_M2=$(mktemp -d): a cold cache, all from Central
+mkdir -p "$m2"
+mnt --bind "$m2" "$root/root/.m2/repository"   # a download cache, nothing more
 
 # a clean clone, with the checkout's uncommitted changes to tracked files
 mkdir -p "$root/work"
