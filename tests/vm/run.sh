@@ -7,6 +7,7 @@
 # usage: run.sh [options] -- 'shell command'
 #   --rdma           SoftRoCE: rxe0 on dummy netdev sanport0, 169.254.77.1/16
 #   --nvme IMG       attach raw file IMG as an emulated NVMe disk (/dev/nvme0n1, /dev/ng0n1)
+#   --nvme-opts O    extra properties of that QEMU nvme device, e.g. mdts=4 (64 KiB transfers)
 #   --timeout SEC    kill the guest after SEC seconds in all, exit 124 (default 1800)
 #   --mem MB         guest memory (default 4096)
 #   --env K=V        extra environment variable for the command (repeatable)
@@ -20,13 +21,15 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${SANPORT_VM_CACHE:-/var/cache/sanport-vm}
-RDMA=0 NVME='' TIMEOUT=1800 MEM=4096 VERBOSE=0 XENV=() RW=()
+RDMA=0 NVME='' NVME_OPTS='' TIMEOUT=1800 MEM=4096 VERBOSE=0 XENV=() RW=()
 usage() { sed -n '/^# usage/,/^# Environment/s/^# \{0,1\}//p' "$0" >&2; exit 125; }
 err() { echo "run.sh: $*" >&2; exit 125; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --rdma) RDMA=1; shift ;;
     --nvme) [ -f "${2:-}" ] || err "--nvme: no such file '${2:-}'"; NVME=$(realpath "$2"); shift 2 ;;
+    --nvme-opts) [[ "${2:-}" =~ ^[a-z_]+=[0-9a-z]+(,[a-z_]+=[0-9a-z]+)*$ ]] || err "--nvme-opts wants K=V[,K=V]"
+                 NVME_OPTS=,$2; shift 2 ;;
     --timeout) TIMEOUT=${2:-}; shift 2 ;;
     --mem) MEM=${2:-}; shift 2 ;;
     --env) [[ "${2:-}" == [A-Za-z_]*=* ]] || err "--env wants K=V"; XENV+=("$2"); shift 2 ;;
@@ -145,7 +148,7 @@ QEMU=(qemu-system-x86_64 -M q35 "${MACH[@]}" -smp 2 -m "$MEM"
   -chardev "file,id=out,path=$RUN/out" -device virtserialport,bus=vser.0,chardev=out,name=sanport.out
   -chardev "file,id=err,path=$RUN/err" -device virtserialport,bus=vser.0,chardev=err,name=sanport.err)
 [ -n "$NVME" ] && QEMU+=(-drive "file=$NVME,if=none,id=nvm,format=raw,cache=none,aio=io_uring"
-                         -device nvme,serial=sanport0001,drive=nvm)
+                         -device "nvme,serial=sanport0001,drive=nvm$NVME_OPTS")
 
 # -k: SIGKILL if QEMU ignores SIGTERM; TIMEOUT covers boot + command + poweroff
 timeout -k 3 "$TIMEOUT" "${QEMU[@]}" < /dev/null 2> "$RUN/qemu.log" &

@@ -9,16 +9,18 @@ final class LimitOptions {
     private static final ConnectionLimits D = ConnectionLimits.DEFAULT;
 
     @Option(names = "--max-connections", paramLabel = "N",
-            description = "Connections to the target at once; more are accepted and closed (default: 4096).")
+            description = "Connections (NVMe/TCP) or queue pairs (NVMe/RDMA) to the target at once, per transport; "
+                    + "more are closed or rejected (default: 4096).")
     int maxConnections = D.maxConnections();
     @Option(names = "--max-connections-per-host", paramLabel = "N",
-            description = "Connections from one host address at once (default: 1024).")
+            description = "Connections or RDMA queue pairs from one host address at once (default: 1024).")
     int maxConnectionsPerHost = D.maxConnectionsPerHost();
     @Option(names = "--icreq-timeout-ms", paramLabel = "MS",
             description = "A new NVMe/TCP connection must send its ICReq within this (default: 10000).")
     long icReqTimeoutMillis = D.icReqTimeoutMillis();
     @Option(names = "--connect-timeout-ms", paramLabel = "MS",
-            description = "After the ICResp, the queue's Connect must succeed within this (default: 10000).")
+            description = "A queue's fabrics Connect must succeed within this, from the ICResp (TCP) or the RDMA CM "
+                    + "accept (RDMA) (default: 10000).")
     long connectTimeoutMillis = D.connectTimeoutMillis();
     @Option(names = "--data-timeout-ms", paramLabel = "MS",
             description = "An R2T must be answered, and each H2CData follow the last, within this (default: 30000).")
@@ -32,10 +34,13 @@ final class LimitOptions {
     @Option(names = "--tcp-user-timeout-ms", paramLabel = "MS",
             description = "TCP_USER_TIMEOUT: unacknowledged data this long ends a connection, 0 for the kernel's (default: 30000).")
     int userTimeoutMillis = D.userTimeoutMillis();
+    @Option(names = "--max-pending-per-host", paramLabel = "N",
+            description = "NVMe/RDMA queues of one host address without a fabrics Connect yet (default: 129).")
+    int maxPendingPerHost = D.maxPendingPerHost();
 
     ConnectionLimits limits() {
         return new ConnectionLimits(maxConnections, maxConnectionsPerHost, icReqTimeoutMillis, connectTimeoutMillis,
-                dataTimeoutMillis, termTimeoutMillis, keepAliveIdleSeconds, userTimeoutMillis);
+                dataTimeoutMillis, termTimeoutMillis, keepAliveIdleSeconds, userTimeoutMillis, maxPendingPerHost);
     }
 
     /** The reactors keep ring slots for the whole cap, so any split of the connections over them fits. */

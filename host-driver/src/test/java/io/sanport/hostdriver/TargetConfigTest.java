@@ -124,4 +124,21 @@ class TargetConfigTest {
         org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> TargetConfig.parse(
                 "{ \"sanport\": { \"host_paced_buffers_per_controller\": 0 } }", "zero.json"));
     }
+
+    /** The Connect timeout (both transports) and the RDMA pending cap are "sanport" keys; errors name their path. */
+    @Test
+    void connectionKnobsComeFromTheSanportSection() throws Exception {
+        TargetOptions o = TargetConfig.parse("""
+            { "sanport": { "connect_timeout_ms": 2500, "max_pending_per_host": 16 } }
+            """, "rdma.json").limits().applyTo(TargetOptions.DEFAULT);
+        assertEquals(2500, o.limits().connectTimeoutMillis());
+        assertEquals(16, o.limits().maxPendingPerHost());
+        assertEquals(ConnectionLimits.DEFAULT.maxConnections(), o.limits().maxConnections(), "the rest stands");
+        assertEquals(129, ConnectionLimits.DEFAULT.maxPendingPerHost(), "128 I/O queues + the admin queue");
+        assertEquals(10_000, ConnectionLimits.DEFAULT.connectTimeoutMillis());
+        assertEquals("$.sanport.max_pending_per_host", assertThrows(ConfigException.class, () -> TargetConfig.parse(
+                "{ \"sanport\": { \"max_pending_per_host\": 0 } }", "zero.json")).path());
+        assertEquals("$.sanport.connect_timeout_ms", assertThrows(ConfigException.class, () -> TargetConfig.parse(
+                "{ \"sanport\": { \"connect_timeout_ms\": \"soon\" } }", "word.json")).path());
+    }
 }

@@ -46,6 +46,15 @@ public interface BlockDevice extends Closeable {
         return false;
     }
 
+    /**
+     * The largest read or write one command of this device may carry: larger ones are run as chunks of this size
+     * ({@link IoSplit}). Unbounded unless the device refuses more (an NVMe passthrough namespace: MDTS, the
+     * kernel's max_hw_sectors); the block layer splits for block devices and files itself.
+     */
+    default long maxTransfer() {
+        return Long.MAX_VALUE;
+    }
+
     /** Whether the device has a volatile write cache that FLUSH drains (a file's page cache counts). */
     boolean volatileWriteCache();
 

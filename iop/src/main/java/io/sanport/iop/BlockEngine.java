@@ -8,7 +8,8 @@ import java.lang.foreign.Arena;
 /**
  * Block I/O on one event loop's ring (nvmet's io-cmd-*.c over one queue): checks each {@link IoRequest} against
  * its device's geometry, lets the device write its own SQE, runs what the device cannot do without blocking on
- * the {@link Offload} threads, and turns each completion into the request's result. The devices are registered
+ * the {@link Offload} threads, splits a read or write larger than its device takes in one command into chunks
+ * ({@link IoSplit}), and turns each completion into the request's result. The devices are registered
  * as fixed files 0..n-1 in device order, so a request's device index is its file index.
  */
 final class BlockEngine implements EventLoop.Setup {
@@ -63,7 +64,21 @@ final class BlockEngine implements EventLoop.Setup {
             return;
         }
         r.engine = this;
+        BlockDevice d = devices[r.device];
+        if (r.op <= IoRequest.WRITE && r.length > d.maxTransfer()) {
+            if (r.split == null) {
+                r.split = new IoSplit(r);
+            }
+            // whole logical blocks per chunk, at least one (check() made the length a multiple of them)
+            long chunk = Math.max(d.maxTransfer() & -(long) d.logicalBlockSize(), d.logicalBlockSize());
+            r.split.start(this, chunk, loop);
+            return;
+        }
         loop.submit(r);
+    }
+
+    EventLoop loop() {
+        return loop;
     }
 
     /** The checks every request passes before it reaches the device; fills refusal and result on failure. */

@@ -32,6 +32,7 @@ public final class IoRequest extends RingWork {
     int nvmeStatus; // from an NVMe passthrough device: SCT<<8|SC with More/DNR above (Linux's nvme_req status)
     Refusal refusal = Refusal.NONE;
     BlockEngine engine; // of the reactor it was last submitted to
+    IoSplit split;      // made on its first read or write beyond its device's maxTransfer, then reused
 
     public IoRequest() {}
 
@@ -39,7 +40,7 @@ public final class IoRequest extends RingWork {
         this.callback = callback;
     }
 
-    private IoRequest set(byte op, int device, long offset, long length, long address, boolean fua) {
+    IoRequest set(byte op, int device, long offset, long length, long address, boolean fua) {
         this.op = op;
         this.device = device;
         this.offset = offset;

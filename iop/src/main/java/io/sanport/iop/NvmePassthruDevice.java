@@ -124,8 +124,10 @@ final class NvmePassthruDevice extends FdDevice {
             int oncs = IdentifyController.oncs(id);
             int mdts = IdentifyController.mdts(id);
             boolean vwc = (IdentifyController.vwc(id) & IdentifyController.VWC_PRESENT) != 0;
-            // MDTS is in units of CAP.MPSMIN, 4 KiB on every controller Linux drives; Linux caps it at 4 MiB
-            long maxTransfer = Math.min(mdts == 0 ? Long.MAX_VALUE : 4096L << mdts, 4L << 20);
+            // MDTS is in units of CAP.MPSMIN, 4 KiB on every controller Linux drives; Linux caps it at 4 MiB, and
+            // lower where DMA mapping limits it (swiotlb, an IOMMU): its own limit is what the kernel checks
+            long maxTransfer = Math.min(Math.min(mdts == 0 ? Long.MAX_VALUE : 4096L << mdts, 4L << 20),
+                    kernelMaxTransfer(Path.of("/sys/class/nvme-generic"), name));
 
             boolean ro = options.readOnly() || protectedNs;
             String fixedCause = probeFixedBuffers(fd, name, nsid, lbaShift, arena);
@@ -136,6 +138,43 @@ final class NvmePassthruDevice extends FdDevice {
             closeQuietly(fd, e);
             throw e;
         }
+    }
+
+    /**
+     * What the kernel lets one passthrough command of char device {@code name} carry, from the sysfs queue limits of
+     * the namespace's block device (nvmeXnY, or the path device nvmeScXnY under multipath, beside ngXnY under the
+     * controller): max_hw_sectors_kb, and max_segments pages, since a command from plain user memory maps each page
+     * as one segment. Long.MAX_VALUE when sysfs does not say: MDTS then
+     * bounds alone. {@code nvmeGeneric}: /sys/class/nvme-generic (a copy of its shape in tests).
+     */
+    static long kernelMaxTransfer(Path nvmeGeneric, String name) {
+        try {
+            String ng = Path.of(name).toRealPath().getFileName().toString();
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("ng\\d+n(\\d+)").matcher(ng);
+            if (!m.matches()) {
+                return Long.MAX_VALUE;
+            }
+            String ns = "n" + m.group(1);
+            Path controller = nvmeGeneric.resolve(ng).toRealPath().getParent();
+            long limit = Long.MAX_VALUE;
+            try (var disks = Files.list(controller)) {
+                for (Path disk : (Iterable<Path>) disks::iterator) {
+                    String d = disk.getFileName().toString();
+                    Path queue = disk.resolve("queue");
+                    if (d.matches("nvme\\d+(c\\d+)?" + ns) && Files.isDirectory(queue)) {
+                        limit = Math.min(limit, readLong(queue.resolve("max_hw_sectors_kb")) << 10);
+                        limit = Math.min(limit, readLong(queue.resolve("max_segments")) * 4096);
+                    }
+                }
+            }
+            return limit > 0 ? limit : Long.MAX_VALUE;
+        } catch (IOException | RuntimeException e) {
+            return Long.MAX_VALUE;
+        }
+    }
+
+    private static long readLong(Path p) throws IOException {
+        return Files.isReadable(p) ? Long.parseLong(Files.readString(p).trim()) : Long.MAX_VALUE >> 12;
     }
 
     /** Identify (admin opcode 0x06) through NVME_IOCTL_ADMIN_CMD into the 4 KiB {@code out}. */
@@ -350,8 +389,11 @@ final class NvmePassthruDevice extends FdDevice {
     @Override public boolean supportsFua() { return true; } // FUA is a bit of every NVMe Write
 
     public int nsid() { return nsid; }
-    /** The largest read or write in one command: MDTS, at most Linux's 4 MiB; larger ones fail with EINVAL. */
-    public long maxTransfer() { return maxTransfer; }
+    /**
+     * The largest read or write in one command: MDTS, at most Linux's 4 MiB and the kernel's queue limits; the
+     * kernel refuses a larger one with EINVAL, so the reactor splits it ({@link IoSplit}).
+     */
+    @Override public long maxTransfer() { return maxTransfer; }
     public boolean fixedBuffers() { return fixedBuffers; }
     /** Why fixed buffers are not used, or null. */
     public String fixedBuffersCause() { return fixedBuffersCause; }

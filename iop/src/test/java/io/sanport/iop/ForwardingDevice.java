@@ -28,6 +28,7 @@ abstract class ForwardingDevice implements BlockDevice {
     @Override public int ringSetupFlags() { return inner.ringSetupFlags(); }
     @Override public int commandScratchBytes() { return inner.commandScratchBytes(); }
     @Override public boolean offloads(IoRequest r) { return inner.offloads(r); }
+    @Override public long maxTransfer() { return inner.maxTransfer(); }
 
     @Override
     public boolean prep(SubmissionQueue sq, IoRequest r, int fileIndex, boolean fixed, long scratch, long userData) {

@@ -17,7 +17,8 @@ import java.util.concurrent.TimeUnit;
  * guest where a start costs a second. Prints PASS/FAIL lines, "BENCH kind iops N" lines and
  * "N passed, M failed"; exits 1 on a failure.
  *
- * <p>{@code java -cp ... io.sanport.iop.NvmeDeviceCheck BLOCKDEV CHARDEV BENCH_SECONDS}
+ * <p>{@code java -cp ... io.sanport.iop.NvmeDeviceCheck BLOCKDEV CHARDEV BENCH_SECONDS [MAX_TRANSFER]}: with
+ * MAX_TRANSFER (bytes), the controller's limit the passthrough device must find (QEMU's nvme mdts=N: 4 KiB << N).
  */
 public final class NvmeDeviceCheck {
     static final ReactorConfig CONFIG = new ReactorConfig(128, 128 * 1024, 256);
@@ -55,13 +56,14 @@ public final class NvmeDeviceCheck {
         String blockPath = args.length > 0 ? args[0] : "/dev/nvme0n1";
         String charPath = args.length > 1 ? args[1] : "/dev/ng0n1";
         int benchSeconds = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+        long maxTransfer = args.length > 3 ? Long.parseLong(args[3]) : 0;
         NvmeDeviceCheck c = new NvmeDeviceCheck();
-        c.runAll(blockPath, charPath, benchSeconds);
+        c.runAll(blockPath, charPath, benchSeconds, maxTransfer);
         System.out.printf("%d passed, %d failed%n", c.passed, c.failed);
         System.exit(c.failed == 0 && c.passed > 0 ? 0 : 1);
     }
 
-    private void runAll(String blockPath, String charPath, int benchSeconds) throws Exception {
+    private void runAll(String blockPath, String charPath, int benchSeconds, long maxTransfer) throws Exception {
         BlockDevice[] opened = new BlockDevice[2];
         check("open " + blockPath + " as the block kind", () -> {
             opened[0] = BlockDevices.open(blockPath);
@@ -90,6 +92,12 @@ public final class NvmeDeviceCheck {
                 return nvme.size() + " bytes, " + nvme.logicalBlockSize() + "-byte LBAs, nsid " + passthru.nsid()
                         + ", max transfer " + passthru.maxTransfer() / 1024 + " KiB";
             });
+            if (maxTransfer > 0) {
+                check("nvme-passthru found the controller's max transfer (MDTS, sysfs max_hw_sectors_kb)", () -> {
+                    require(passthru.maxTransfer() == maxTransfer, passthru.maxTransfer() + " bytes, expected " + maxTransfer);
+                    return maxTransfer / 1024 + " KiB";
+                });
+            }
             check("nvme-passthru probed IORING_URING_CMD_FIXED", () ->
                     passthru.fixedBuffers() ? "fixed buffers" : "plain buffers: " + passthru.fixedBuffersCause());
             long half = block.size() / 2 / SLOT * SLOT;
@@ -103,6 +111,14 @@ public final class NvmeDeviceCheck {
                 });
                 deviceSuite(rb, block, 0, half, 11);
                 deviceSuite(rn, nvme, half, half, 22);
+                check("nvme-passthru: 128 KiB writes and reads beyond the max transfer are split, read back by both kinds", () -> {
+                    long at = half + 700L * SLOT;
+                    int chunks = (int) ((SLOT + passthru.maxTransfer() - 1) / passthru.maxTransfer());
+                    Io.writePattern(rn, 0, at, SLOT, 55);
+                    require(Io.verifyPattern(rn, 0, at, SLOT, 55) == -1, "passthru read back");
+                    require(Io.verifyPattern(rb, 0, at, SLOT, 55) == -1, "block read back");
+                    return chunks + " command(s) each";
+                });
                 check("nvme-passthru: a read past the end is refused before the device (OUT_OF_RANGE)", () ->
                         outOfRange(rn, nvme));
                 check("block: a read past the end is refused before the device (OUT_OF_RANGE)", () ->

@@ -142,4 +142,33 @@ class NvmePassthruDeviceTest {
         assertTrue(NvmePassthruDevice.needsOffload(new IoRequest().discard(0, 0, 1L << 41), 9));
         assertFalse(NvmePassthruDevice.needsOffload(new IoRequest().read(0, 0, 1 << 20, 0), 9));
     }
+
+    /**
+     * The kernel's own bound on a passthrough command, from the sysfs queue of the namespace's block device beside
+     * the char device under its controller (here a copy of that shape): max_hw_sectors_kb and max_segments pages.
+     */
+    @Test
+    void theKernelsLimitComesFromTheNamespacesQueueInSysfs(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path controller = Files.createDirectories(dir.resolve("devices/pci0000:00/nvme/nvme3"));
+        Files.createDirectories(controller.resolve("ng3n2"));
+        for (String[] q : new String[][] {{"nvme3n2", "64", "127"}, {"nvme3n1", "4", "1"}, {"nvme3n20", "4", "1"}}) {
+            Path queue = Files.createDirectories(controller.resolve(q[0]).resolve("queue"));
+            Files.writeString(queue.resolve("max_hw_sectors_kb"), q[1] + "\n");
+            Files.writeString(queue.resolve("max_segments"), q[2] + "\n");
+        }
+        Path generic = Files.createDirectories(dir.resolve("class/nvme-generic"));
+        Files.createSymbolicLink(generic.resolve("ng3n2"), controller.resolve("ng3n2"));
+        Path dev = Files.createFile(dir.resolve("ng3n2"));
+        assertEquals(64 * 1024, NvmePassthruDevice.kernelMaxTransfer(generic, dev.toString()),
+                "namespace 2's queue only, not namespace 1's or 20's");
+
+        Files.writeString(controller.resolve("nvme3n2/queue/max_segments"), "8\n");
+        assertEquals(8 * 4096, NvmePassthruDevice.kernelMaxTransfer(generic, dev.toString()),
+                "one page per segment from plain user memory");
+        Files.createDirectories(controller.resolve("nvme0c3n2/queue")); // a multipath path device: counted too
+        Files.writeString(controller.resolve("nvme0c3n2/queue/max_hw_sectors_kb"), "16\n");
+        assertEquals(16 * 1024, NvmePassthruDevice.kernelMaxTransfer(generic, dev.toString()));
+        assertEquals(Long.MAX_VALUE, NvmePassthruDevice.kernelMaxTransfer(generic, dir.resolve("nothing").toString()),
+                "nothing in sysfs: MDTS alone bounds");
+    }
 }

@@ -7,6 +7,7 @@ import io.sanport.bindings.rdmacm.RdmaCmId;
 import io.sanport.bindings.rdmacm.RdmaConnParam;
 import io.sanport.bindings.rdmacm.Rdmacm;
 import io.sanport.hostdriver.Port;
+import io.sanport.hostdriver.RateLimitedLog;
 import io.sanport.nvme.rdma.RdmaCmReject;
 import io.sanport.nvme.rdma.RdmaCmReply;
 import java.lang.foreign.Arena;
@@ -22,18 +23,26 @@ import java.util.concurrent.RejectedExecutionException;
  * {@link QueuePairFactory} and accepted with an {@code nvme_rdma_cm_rep}. ESTABLISHED hands the queue to the core
  * on its reactor; DISCONNECTED is answered with rdma_disconnect (as nvmet) and the queue torn down there. Once a
  * queue is quiesced its reactor hands it back and its QP and cm_id are destroyed here, where no event of them
- * can be in hand. Queues whose host has not sent a fabrics Connect yet are limited per host address and ended
- * after the Connect timeout ({@link PendingQueues}, run by {@link #tick}). An event whose handling throws ends
- * its own queue; the thread serves every connection of the port. Conductor thread only.
+ * can be in hand. The target's queues, established or not, are capped in total and per host address
+ * ({@link RdmaConnections}, shared by its ports); those whose host has not sent a fabrics Connect yet are limited
+ * per host address and in CQ entries, and ended after the Connect timeout ({@link PendingQueues}, run by
+ * {@link #tick}). Refusals are logged at most once a second. An event whose handling throws ends its own queue;
+ * the thread serves every connection of the port. Conductor thread only.
  */
 final class CmConductor {
     private static final System.Logger LOG = System.getLogger("sanport.rdma");
+    /** Any host can make us refuse at will: one line a second for the whole target at most. */
+    private static final RateLimitedLog REFUSALS = new RateLimitedLog(LOG, 1000);
 
     /** What makes the QP and queue of an admitted connection, and destroys them once quiesced ({@link QueuePairFactory}). */
     interface QueueMaker {
-        /** A queue for cm_id {@code id} as {@code req} asks, registered on its reactor, not accepted yet. */
+        /**
+         * A queue for cm_id {@code id} as {@code req} asks, registered on its reactor, not accepted yet; its send
+         * queue's CQ entries must fit the share of queues without a Connect ({@link PendingQueues#makeRoom}).
+         */
         RdmaQueue create(MemorySegment id, CmConnectRequest req, long handle, int initiatorDepth,
-                         int responderResources, String local, String peer) throws QueuePairFactory.Refused;
+                         int responderResources, String local, String peer, PendingQueues pending)
+                throws QueuePairFactory.Refused;
 
         /** {@code q} is quiesced and freed by its reactor: its QP and cm_id go, its CQ entries come back. */
         void destroy(RdmaQueue q);
@@ -46,13 +55,18 @@ final class CmConductor {
     private final RdmaStatsFile statsFile;
     private final Map<Long, RdmaQueue> queues = new HashMap<>();
     private final PendingQueues pending;
+    private final RdmaConnections connections;
     private long nextHandle = 1;
     private boolean listening = true;
 
-    /** {@code cm}: the RDMA CM calls ({@link ControlVerbs#NATIVE}, or a fake provider's in tests). */
+    /**
+     * {@code connections}: the target's queue count, shared by its RDMA ports; {@code cm}: the RDMA CM calls
+     * ({@link ControlVerbs#NATIVE}, or a fake provider's in tests).
+     */
     CmConductor(Port port, RdmaStats stats, QueueMaker factory, RdmaStatsFile statsFile,
-                PendingQueues.Limits limits, ControlVerbs cm) {
+                PendingQueues.Limits limits, RdmaConnections connections, ControlVerbs cm) {
         this.pending = new PendingQueues(limits);
+        this.connections = connections;
         this.cm = cm;
         this.port = port;
         this.stats = stats;
@@ -150,12 +164,19 @@ final class CmConductor {
                     + " their Connect yet (limit " + pending.limits().maxPendingPerHost() + ")");
             return;
         }
+        String full = connections.admit(peer);
+        if (full != null) {
+            reject(id, peer, RdmaCmReject.NO_RSC, full);
+            return;
+        }
         long handle = nextHandle++;
         RdmaQueue q;
         try {
-            q = factory.create(id, req, handle, initiatorDepth, responderResources, address(RdmaCmId.src_sin(id)), peer);
-        } catch (QueuePairFactory.Refused e) {
-            reject(id, peer, e.status, e.getMessage());
+            q = factory.create(id, req, handle, initiatorDepth, responderResources, address(RdmaCmId.src_sin(id)), peer,
+                    pending);
+        } catch (QueuePairFactory.Refused | RuntimeException e) {
+            connections.release(peer);
+            reject(id, peer, e instanceof QueuePairFactory.Refused r ? r.status : RdmaCmReject.NO_RSC, e.getMessage());
             return;
         }
         queues.put(handle, q);
@@ -178,8 +199,8 @@ final class CmConductor {
     }
 
     private void reject(MemorySegment id, String peer, int status, String why) {
-        LOG.log(System.Logger.Level.WARNING, "refusing an NVMe/RDMA connection from " + peer + ": "
-                + RdmaCmReject.describe(status) + " (" + why + ")");
+        REFUSALS.warn(() -> "refused an NVMe/RDMA connection from " + peer + ": " + RdmaCmReject.describe(status)
+                + " (" + why + ")");
         stats.rejected.incrementAndGet();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment rej = arena.allocate(RdmaCmReject.LAYOUT);
@@ -201,7 +222,9 @@ final class CmConductor {
             factory.destroy(q);
         } finally {
             pending.remove(q);
-            queues.remove(q.handle); // forgotten whatever happened, or the conductor never ends
+            if (queues.remove(q.handle) != null) { // forgotten whatever happened, or the conductor never ends
+                connections.release(q.peer());
+            }
             statsFile.write();
         }
     }

@@ -58,7 +58,7 @@ final class QueuePairFactory implements CmConductor.QueueMaker {
      */
     @Override
     public RdmaQueue create(MemorySegment id, CmConnectRequest req, long handle, int initiatorDepth,
-                            int responderResources, String local, String peer) throws Refused {
+                            int responderResources, String local, String peer, PendingQueues pending) throws Refused {
         MemorySegment context = RdmaCmId.verbs(id);
         RdmaDevice device = devices.get(context.address());
         Reactor reactor = target.nextReactor();
@@ -83,6 +83,10 @@ final class QueuePairFactory implements CmConductor.QueueMaker {
         // one data WR + one response SEND per request at most, plus slack for a response after its request's
         // flush; a parked request waits for credits anyway
         int sendDepth = Math.min(2 * capacity + 2, device.maxQpWr);
+        if (!pending.makeRoom(rr, sendDepth, System.nanoTime())) {
+            throw new Refused(RdmaCmReject.NO_RSC, "queues without a Connect hold their share of the CQ of "
+                    + reactor.name() + " (" + pending.held(rr) + " of " + rr.cqEntriesForQueues() + " entries)");
+        }
         if (!rr.reserve(sendDepth)) {
             throw new Refused(RdmaCmReject.NO_RSC, "the CQ of " + reactor.name() + " is full");
         }

@@ -53,8 +53,8 @@ final class RdmaListener implements RemoteTransport.Listener {
         this.boundPort = boundPort;
         this.statsFile = RdmaStatsFile.fromEnvironment(stats);
         this.factory = new QueuePairFactory(target, port, stats, q -> tasks.add(() -> conductor().destroy(q)));
-        this.conductor = new CmConductor(port, stats, factory, statsFile, PendingQueues.Limits.fromSystemProperties(),
-                ControlVerbs.NATIVE);
+        this.conductor = new CmConductor(port, stats, factory, statsFile,
+                PendingQueues.Limits.of(target.options().limits()), RdmaTransport.connections(target), ControlVerbs.NATIVE);
         this.thread = new Thread(this::run, "sanport-rdma-cm-" + boundPort);
         thread.setDaemon(true);
     }

@@ -170,13 +170,14 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
         return peer;
     }
 
-    /** The conductor's Connect timeout ({@link PendingQueues}) passed: end the queue unless its Connect came. */
-    void connectTimedOut(long timeoutMillis) {
+    /**
+     * The conductor ended this queue for want of a fabrics Connect ({@link PendingQueues}: its timeout passed, or
+     * room was needed); it logged why, rate-limited. The queue goes unless its Connect came meanwhile.
+     */
+    void connectTimedOut() {
         if (connected || closing) {
             return;
         }
-        LOG.log(System.Logger.Level.INFO, this + ": no fabrics Connect within " + timeoutMillis
-                + " ms of the RDMA connection; disconnecting");
         stats.connectTimeouts.incrementAndGet();
         shutdown();
     }

@@ -98,6 +98,8 @@ final class RdmaReactor {
     private final MemorySegment badWr;
     /** CQ entries not promised to a queue's send queue yet; taken by the conductor, given back by the reactor. */
     private final AtomicInteger cqBudget;
+    /** The whole CQ budget for send queues: the CQ less the SRQ's receives. */
+    private final int cqEntriesForQueues;
 
     // reactor thread
     private final Endpoint[] queues = new Endpoint[MAX_QUEUES];
@@ -131,7 +133,8 @@ final class RdmaReactor {
             IbvSrqInitAttr.max_sge(attr, 1);
             srq = device.control.ibv_create_srq(device.pd, attr);
             this.srqDepth = depth;
-            this.cqBudget = new AtomicInteger(cqe - depth);
+            this.cqEntriesForQueues = cqe - depth;
+            this.cqBudget = new AtomicInteger(cqEntriesForQueues);
             long recvBytes = (long) depth * RdmaTransport.RECV_SIZE;
             this.recvArea = arena.allocate(recvBytes, 4096);
             BufferPool pool = reactor.buffers();
@@ -219,6 +222,11 @@ final class RdmaReactor {
 
     void unreserve(int entries) {
         cqBudget.addAndGet(entries);
+    }
+
+    /** CQ entries the send queues of all queues together may take (the CQ less the SRQ). */
+    int cqEntriesForQueues() {
+        return cqEntriesForQueues;
     }
 
     // ---------------------------------------------------------------- reactor thread

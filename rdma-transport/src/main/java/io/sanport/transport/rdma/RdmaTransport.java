@@ -21,10 +21,16 @@ public final class RdmaTransport implements RemoteTransport {
     static final int RECV_SIZE = Capsule.SIZE;
 
     private static final Map<Target, RdmaStats> STATS = Collections.synchronizedMap(new WeakHashMap<>());
+    private static final Map<Target, RdmaConnections> CONNECTIONS = Collections.synchronizedMap(new WeakHashMap<>());
 
     /** The counters of {@code target}'s NVMe/RDMA queues. */
     public static RdmaStats stats(Target target) {
         return STATS.computeIfAbsent(target, t -> new RdmaStats());
+    }
+
+    /** {@code target}'s NVMe/RDMA queue count, shared by all its RDMA ports. */
+    static RdmaConnections connections(Target target) {
+        return CONNECTIONS.computeIfAbsent(target, t -> new RdmaConnections(t.options().limits()));
     }
 
     @Override

@@ -13,6 +13,7 @@ import io.sanport.bindings.rdmacm.RdmaCmEvent;
 import io.sanport.bindings.rdmacm.RdmaCmId;
 import io.sanport.bindings.rdmacm.RdmaConnParam;
 import io.sanport.bindings.rdmacm.Rdmacm;
+import io.sanport.hostdriver.ConnectionLimits;
 import io.sanport.nvme.rdma.RdmaCmReject;
 import io.sanport.nvme.rdma.RdmaCmRequest;
 import io.sanport.transport.rdma.FakeVerbsProvider.Host;
@@ -46,9 +47,13 @@ class CmConductorTest extends RdmaHostSide {
     final class LoopbackMaker implements CmConductor.QueueMaker {
         @Override
         public RdmaQueue create(MemorySegment id, CmConnectRequest req, long handle, int initiatorDepth,
-                                int responderResources, String local, String peer) throws QueuePairFactory.Refused {
+                                int responderResources, String local, String peer, PendingQueues pending)
+                throws QueuePairFactory.Refused {
             int capacity = req.entries() + RdmaQueue.SPARE;
             int sendDepth = 2 * capacity + 2;
+            if (!pending.makeRoom(lo.rr, sendDepth, System.nanoTime())) {
+                throw new QueuePairFactory.Refused(RdmaCmReject.NO_RSC, "the pending share of the CQ is full");
+            }
             if (!lo.rr.reserve(sendDepth)) {
                 throw new QueuePairFactory.Refused(RdmaCmReject.NO_RSC, "the CQ is full");
             }
@@ -73,9 +78,16 @@ class CmConductorTest extends RdmaHostSide {
         }
     }
 
+    RdmaConnections connections;
+
     CmConductor conductor(long connectTimeoutMs, int maxPendingPerHost) {
+        return conductor(ConnectionLimits.DEFAULT.withConnectTimeout(connectTimeoutMs).withMaxPendingPerHost(maxPendingPerHost));
+    }
+
+    CmConductor conductor(ConnectionLimits limits) {
+        connections = new RdmaConnections(limits);
         conductor = new CmConductor(lo.port, lo.stats, new LoopbackMaker(), RdmaStatsFile.fromEnvironment(lo.stats),
-                new PendingQueues.Limits(connectTimeoutMs, maxPendingPerHost), lo.verbs);
+                PendingQueues.Limits.of(limits), connections, lo.verbs);
         return conductor;
     }
 
@@ -172,29 +184,106 @@ class CmConductorTest extends RdmaHostSide {
     void theConductorsClockEndsQueuesWithoutAConnectAndGivesTheCqBack() throws Exception {
         long timeoutMs = 200;
         conductor(timeoutMs, 1000);
+        int before = budget();
         List<RdmaQueue> idle = new ArrayList<>();
-        for (int hsqsize : new int[] {1023, 127, 31}) { // CM connects that never send a Connect fill the CQ
-            while (true) {
-                MemorySegment id = connectRequest("10.6.6.6", 1, hsqsize);
-                if (!lo.verbs.accepted(id)) {
-                    assertEquals(RdmaCmReject.NO_RSC, lo.verbs.rejectStatus(id));
-                    break;
-                }
-                idle.add(establish(id).queue());
-            }
+        for (int hsqsize : new int[] {1023, 127, 127, 31}) { // CM connects that never send a Connect
+            idle.add(establish(connectRequest("10.6.6.6", 1, hsqsize)).queue());
         }
-        assertTrue(idle.size() >= 8, idle.size() + " idle queues");
-        MemorySegment refused = connectRequest("10.0.0.1", 0, 31);
-        assertEquals(RdmaCmReject.NO_RSC, lo.verbs.rejectStatus(refused), "a real host's admin queue gets NO_RSC");
+        assertTrue(budget() < before, "they hold CQ entries");
 
         turnUntil(() -> destroyed.containsAll(idle), "every queue without a Connect is ended and destroyed");
+        assertTrue(idle.stream().allMatch(q -> hosts.get(q.handle).inError()), "their QPs went to ERR");
         assertEquals(idle.size(), lo.stats.connectTimeouts());
+        assertEquals(before, budget(), "every CQ entry came back");
+        assertEquals(0, connections.count(), "they no longer count against the caps");
         RdmaLoopback.Connection admin = admin(establish(connectRequest("10.0.0.1", 0, 31)));
         Thread.sleep(timeoutMs + 50);
         conductorTurn();
         assertFalse(destroyed.contains(admin.queue()), "a connected queue outlives the Connect timeout");
         ok(admin.host(), noData(io.sanport.nvme.AdminOpcode.KEEP_ALIVE));
         assertEquals(idle.size(), lo.stats.connectTimeouts());
+    }
+
+    /** CQ entries of the loopback's reactor not promised to a send queue. */
+    int budget() {
+        int n = 0;
+        while (lo.rr.reserve(1)) {
+            n++;
+        }
+        lo.rr.unreserve(n);
+        return n;
+    }
+
+    /**
+     * Many addresses, each under its own cap of queues without a Connect, together may hold only half of a
+     * reactor's CQ; when that share is full, the oldest of them past a tenth of the Connect timeout make room for
+     * a new host. Before the share, such a flood filled the CQ and every host got NO_RSC for the whole timeout.
+     */
+    @Test
+    void queuesWithoutAConnectFromManyAddressesHoldAtMostHalfTheCq() throws Exception {
+        long timeoutMs = 10_000; // the grace under pressure: 1 s
+        conductor(timeoutMs, 2);
+        int share = PendingQueues.share(lo.rr);
+        assertEquals(lo.rr.cqEntriesForQueues() / 2, share);
+        List<RdmaQueue> flood = new ArrayList<>();
+        int address = 1;
+        for (int hsqsize : new int[] {1023, 127, 31}) {
+            while (true) {
+                MemorySegment id = connectRequest("10.9.0." + address, 1, hsqsize);
+                if (!lo.verbs.accepted(id)) {
+                    assertEquals(RdmaCmReject.NO_RSC, lo.verbs.rejectStatus(id));
+                    address++; // the next size from a fresh address: no per-address cap is reached
+                    break;
+                }
+                flood.add(establish(id).queue());
+                if (flood.size() % 2 == 0) {
+                    address++;
+                }
+            }
+        }
+        assertTrue(address > 4, "from " + address + " addresses, each under its cap of 2");
+        int held = flood.stream().mapToInt(q -> q.sendDepth).sum();
+        assertTrue(held <= share, held + " CQ entries held without a Connect, share " + share);
+        assertTrue(budget() >= lo.rr.cqEntriesForQueues() - share, "half the CQ is still free for connected queues");
+        MemorySegment tooSoon = connectRequest("10.0.0.1", 0, 31);
+        assertEquals(RdmaCmReject.NO_RSC, lo.verbs.rejectStatus(tooSoon), "none of them is past the grace yet");
+
+        Thread.sleep(timeoutMs / PendingQueues.GRACE_DIVISOR + 50);
+        RdmaLoopback.Connection host = admin(establish(connectRequest("10.0.0.1", 0, 31)));
+        assertTrue(destroyed.isEmpty() || flood.containsAll(destroyed));
+        turnUntil(() -> destroyed.contains(flood.getFirst()), "the oldest queue without a Connect made room");
+        assertFalse(destroyed.contains(host.queue()));
+        ok(host.host(), noData(io.sanport.nvme.AdminOpcode.KEEP_ALIVE));
+        assertTrue(lo.stats.connectTimeouts() >= 1);
+    }
+
+    /**
+     * The target's queue pairs, established or not, are capped in total and per host address, as NVMe/TCP
+     * connections are: over a cap a CM connect request is rejected with NO_RSC, and a queue that goes gives its
+     * place back.
+     */
+    @Test
+    void queuePairsAreCappedInTotalAndPerAddress() throws Exception {
+        conductor(ConnectionLimits.DEFAULT.withMaxConnections(5, 3));
+        RdmaLoopback.Connection first = admin(establish(connectRequest("10.1.1.1", 0, 31)));
+        conductorTurn(); // its Connect came: it is no longer pending, but it still counts
+        establish(connectRequest("10.1.1.1", 1, 127));
+        establish(connectRequest("10.1.1.1", 2, 127));
+        MemorySegment fourth = connectRequest("10.1.1.1", 3, 127);
+        assertEquals(RdmaCmReject.NO_RSC, lo.verbs.rejectStatus(fourth), "a fourth queue pair from one address");
+        assertTrue(lo.verbs.idDestroyed(fourth));
+        establish(connectRequest("10.1.1.2", 0, 31));
+        establish(connectRequest("10.1.1.2", 1, 31));
+        MemorySegment sixth = connectRequest("10.1.1.3", 0, 31);
+        assertEquals(RdmaCmReject.NO_RSC, lo.verbs.rejectStatus(sixth), "a sixth queue pair on the target");
+        assertEquals(5, connections.count());
+        assertEquals(2, lo.stats.rejected());
+
+        first.queue().disconnect();
+        turnUntil(() -> destroyed.contains(first.queue()), "the connected queue is torn down");
+        assertEquals(2, connections.count("10.1.1.1"));
+        MemorySegment again = connectRequest("10.1.1.3", 0, 31);
+        assertTrue(lo.verbs.accepted(again), "its place is free again");
     }
 
     @Test

@@ -10,10 +10,9 @@ class PendingQueuesTest {
 
     @Test
     void defaultsCoverALinuxHostSettingUpAFullController() {
-        PendingQueues.Limits d = PendingQueues.Limits.DEFAULT;
-        assertEquals(10_000, d.connectTimeoutMillis());
+        PendingQueues.Limits d = PendingQueues.Limits.of(io.sanport.hostdriver.ConnectionLimits.DEFAULT);
+        assertEquals(10_000, d.connectTimeoutMillis(), "the Connect timeout NVMe/TCP has too");
         assertEquals(129, d.maxPendingPerHost(), "128 I/O queues + the admin queue, all set up before their Connects");
-        assertEquals(d, PendingQueues.Limits.fromSystemProperties(), "no property set: the defaults");
     }
 
     @Test

@@ -5,6 +5,7 @@ import static io.sanport.nvme.Wire.U32;
 import io.sanport.bindings.Errno;
 import io.sanport.bindings.libc.Libc;
 import io.sanport.hostdriver.Request;
+import io.sanport.hostdriver.RateLimitedLog;
 import io.sanport.iop.Reactor;
 import io.sanport.iop.RingOperation;
 import io.sanport.iop.SubmissionQueue;

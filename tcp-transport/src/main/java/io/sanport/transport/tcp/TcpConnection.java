@@ -5,6 +5,7 @@ import io.sanport.bindings.libc.Libc;
 import io.sanport.bindings.libc.SockaddrIn;
 import io.sanport.hostdriver.ConnectionLimits;
 import io.sanport.hostdriver.Port;
+import io.sanport.hostdriver.RateLimitedLog;
 import io.sanport.hostdriver.QueuePair;
 import io.sanport.hostdriver.RemoteQueue;
 import io.sanport.hostdriver.Request;

@@ -1,4 +1,4 @@
-package io.sanport.transport.tcp;
+package io.sanport.hostdriver;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

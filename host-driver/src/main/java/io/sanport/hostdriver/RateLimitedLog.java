@@ -1,4 +1,4 @@
-package io.sanport.transport.tcp;
+package io.sanport.hostdriver;
 
 import java.util.function.Supplier;
 
@@ -7,19 +7,19 @@ import java.util.function.Supplier;
  * the whole target, the others counted and reported with the next line, so a hostile peer cannot flood the log.
  * Not on the data path.
  */
-final class RateLimitedLog {
+public final class RateLimitedLog {
     private final System.Logger log;
     private final long intervalNanos;
     private long last;
     private long suppressed;
 
-    RateLimitedLog(System.Logger log, long intervalMillis) {
+    public RateLimitedLog(System.Logger log, long intervalMillis) {
         this.log = log;
         this.intervalNanos = intervalMillis * 1_000_000L;
         this.last = System.nanoTime() - intervalNanos;
     }
 
-    synchronized void warn(Supplier<String> message) {
+    public synchronized void warn(Supplier<String> message) {
         long now = System.nanoTime();
         if (now - last < intervalNanos) {
             suppressed++;
