@@ -80,6 +80,8 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
     private int waiting;
     private RingWork[] deferred = new RingWork[16];
     private int deferredCount;
+    private Runnable[] roundEnd = new Runnable[16];
+    private int roundEndCount;
     private long completions;
     private long parked;
 
@@ -191,6 +193,7 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
     private void loop() {
         while (true) {
             runTasks();
+            runRoundEnd();
             if (closing && inflight == 0 && parkHead == null && deferredCount == 0 && tasks.isEmpty()) {
                 return;
             }
@@ -361,6 +364,31 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
             deferred = Arrays.copyOf(deferred, deferredCount * 2);
         }
         deferred[deferredCount++] = work;
+    }
+
+    /**
+     * Runs {@code hook} once at the end of this loop iteration, after the tasks and before deferred work starts
+     * and the ring is entered: what the iteration's completions queued (an RDMA send queue's posts) goes out in
+     * one call. A hook may add hooks; they run in the same pass. Loop thread only.
+     */
+    void atRoundEnd(Runnable hook) {
+        if (roundEndCount == roundEnd.length) {
+            roundEnd = Arrays.copyOf(roundEnd, roundEndCount * 2);
+        }
+        roundEnd[roundEndCount++] = hook;
+    }
+
+    private void runRoundEnd() {
+        for (int i = 0; i < roundEndCount; i++) {
+            Runnable hook = roundEnd[i];
+            roundEnd[i] = null;
+            try {
+                hook.run();
+            } catch (Throwable t) {
+                LOG.log(System.Logger.Level.ERROR, name + ": a round-end hook failed", t);
+            }
+        }
+        roundEndCount = 0;
     }
 
     private void startDeferred() {

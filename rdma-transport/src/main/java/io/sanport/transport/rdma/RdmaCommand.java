@@ -35,6 +35,11 @@ final class RdmaCommand {
     int inCapsuleBytes;
     /** The next command waiting for send-queue or RDMA READ credits ({@link RdmaSendQueue}). */
     RdmaCommand nextWaiting;
+    /** Send-queue credits the posted response holds until its SEND completes (its WRITE's too). */
+    int sqCredits;
+    /** The first WR of what was built last (the READ, or the response's WRITE or SEND). */
+    private MemorySegment firstWr;
+    private boolean lastWasResponse;
 
     /** {@code wrs}: {@link #WRS_SIZE} bytes; {@code response}: 16 bytes of a region registered with {@code responseLkey}. */
     RdmaCommand(int tag, MemorySegment wrs, MemorySegment response, int responseLkey) {
@@ -49,7 +54,6 @@ final class RdmaCommand {
         IbvSendWr.sg_list(sendWr, 0, responseSge, 1);
         IbvSendWr.send_flags(sendWr, 0, Ibverbs.IBV_SEND_SIGNALED);
         IbvSendWr.sg_list(dataWr, 0, dataSge, 1);
-        IbvSendWr.send_flags(dataWr, 0, Ibverbs.IBV_SEND_SIGNALED);
     }
 
     /** A capsule for {@code r} arrived in receive buffer {@code index} with {@code inCapsuleBytes} after its SQE. */
@@ -67,17 +71,22 @@ final class RdmaCommand {
         IbvSendWr.wr_id(dataWr, 0, wrId);
         IbvSendWr.next(dataWr, 0, MemorySegment.NULL);
         IbvSendWr.opcode(dataWr, 0, Ibverbs.IBV_WR_RDMA_READ);
+        IbvSendWr.send_flags(dataWr, 0, Ibverbs.IBV_SEND_SIGNALED); // its completion hands the data to the core
         IbvSendWr.rdma(dataWr, 0, sgl.remoteAddress, sgl.key);
+        firstWr = dataWr;
+        lastWasResponse = false;
         return dataWr;
     }
 
     /**
      * The response SEND with the CQE the core fills ({@link Request#fillCompletion}), SEND_WITH_INVALIDATE when
      * the host's descriptor asked for it; chained behind the RDMA WRITE of the data when there is data to send
-     * ({@code writeWrId}), so that RC ordering shows the host the data before the completion. Returns the first WR.
+     * ({@code writeWrId}), so that RC ordering shows the host the data before the completion. The WRITE is not
+     * signaled: the SEND's completion covers it (a failed one still completes, in error). Returns the first WR.
      */
     MemorySegment responseWrs(long sendWrId, long writeWrId, int poolLkey) {
         request.fillCompletion(response);
+        lastWasResponse = true;
         IbvSendWr.wr_id(sendWr, 0, sendWrId);
         IbvSendWr.next(sendWr, 0, MemorySegment.NULL);
         if (sgl.invalidate) {
@@ -89,19 +98,32 @@ final class RdmaCommand {
             IbvSendWr.invalidate_rkey(sendWr, 0, 0);
         }
         if (!request.sendsData()) {
+            firstWr = sendWr;
             return sendWr;
         }
         IbvSge.set(dataSge, 0, request.buffer().address(), (int) request.dataLength(), poolLkey);
         IbvSendWr.wr_id(dataWr, 0, writeWrId);
         IbvSendWr.next(dataWr, 0, sendWr);
         IbvSendWr.opcode(dataWr, 0, Ibverbs.IBV_WR_RDMA_WRITE);
+        IbvSendWr.send_flags(dataWr, 0, 0);
         IbvSendWr.rdma(dataWr, 0, sgl.remoteAddress, sgl.key);
+        firstWr = dataWr;
         return dataWr;
     }
 
-    /** Whether {@code wr} is this command's response SEND (what {@code ibv_post_send} reports as the bad WR). */
-    boolean isSend(long wr) {
-        return wr == sendWr.address();
+    /** The response SEND: the last WR of a response. */
+    MemorySegment sendWr() {
+        return sendWr;
+    }
+
+    /** The first WR of what was built last. */
+    MemorySegment firstWr() {
+        return firstWr;
+    }
+
+    /** Whether {@code wr} (what {@code ibv_post_send} reports as the bad WR) is one of what was built last. */
+    boolean holds(long wr) {
+        return wr == firstWr.address() || (lastWasResponse && wr == sendWr.address());
     }
 
     /** Send-queue WRs the response takes: the SEND, and the RDMA WRITE before it when data goes to the host. */

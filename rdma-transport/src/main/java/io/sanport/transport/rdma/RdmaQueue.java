@@ -66,6 +66,7 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
     private final RdmaSendQueue sq;
 
     private int slot = -1;
+    private long wrIdBase;
     private QueuePair queue;
     private final int[] early = new int[EARLY_MAX];
     private final int[] earlyLength = new int[EARLY_MAX];
@@ -120,11 +121,12 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
             arena.close();
             throw new ErrnoException("registering a queue on " + reactor.name(), null, Errno.ENOMEM);
         }
+        wrIdBase = rr.wrIdBase(slot);
     }
 
     /** wr_id of this queue's WR of {@code kind} for command {@code tag} ({@link RdmaReactor} dispatches on it). */
     long wrId(int kind, int tag) {
-        return (long) kind << 56 | (long) slot << 32 | (tag & 0xFFFFFFFFL);
+        return (long) kind << 56 | wrIdBase | (tag & 0xFFFFFFFFL);
     }
 
     // ---------------------------------------------------------------- from the conductor (via the reactor)
@@ -307,7 +309,7 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
     /** A send-queue WR completed (or was flushed). */
     @Override
     public void sendCompleted(int kind, int tag, int status, int vendorErr) {
-        sq.completed(kind);
+        sq.completed(kind, commands[tag]);
         if (status != Ibverbs.IBV_WC_SUCCESS) {
             if (status != Ibverbs.IBV_WC_WR_FLUSH_ERR && !closing) {
                 LOG.log(System.Logger.Level.WARNING, this + ": " + kindName(kind) + " failed: "
@@ -406,6 +408,7 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
             return;
         }
         closing = true;
+        sq.flush(); // what was decided before (a refused Connect's response) goes out ahead of the ERR, as it did unbatched
         sq.clear();
         try {
             rr.device.control.rdma_disconnect(id);

@@ -57,12 +57,16 @@ final class RdmaReactor {
         void fault(RuntimeException e);
     }
 
-    /** wr_id = kind << 56 | queue slot << 32 | tag (sends) or receive buffer index (receives). */
+    /**
+     * wr_id = kind << 56 | slot generation << 44 | queue slot << 32 | tag (sends), or kind << 56 | receive buffer
+     * index (receives). The generation tells a late completion of a queue gone from one of the slot's next queue.
+     */
     static final int KIND_RECV = 1;
     static final int KIND_READ = 2;
     static final int KIND_WRITE = 3;
     static final int KIND_SEND = 4;
     static final int MAX_QUEUES = 1 << 12;
+    private static final int GENERATION_MASK = 0xFFF;
     /** Work completions taken per ibv_poll_cq. */
     static final int BATCH = 32;
     /** Receive buffers per reactor, shared by all its queues (nvmet's default SRQ size is 1024). */
@@ -103,6 +107,7 @@ final class RdmaReactor {
 
     // reactor thread
     private final Endpoint[] queues = new Endpoint[MAX_QUEUES];
+    private final int[] generations = new int[MAX_QUEUES];
     private final int[] freeSlots = new int[MAX_QUEUES];
     private int freeTop;
     private int live;                 // queues whose QP is not drained yet: the channel poll stays posted for them
@@ -110,6 +115,10 @@ final class RdmaReactor {
     private final int[] reposts;
     private int repostCount;
     private boolean draining;
+    /** Send queues with a chain to post at the end of this loop round, linked through nextToFlush. */
+    private RdmaSendQueue flushHead;
+    private boolean roundEndQueued;
+    private final Runnable roundEnd = this::roundEnd;
     private final CompletionPoll poll = new CompletionPoll();
     private boolean pollArmed;
     volatile boolean idle = true;     // read by the conductor before it frees us
@@ -238,6 +247,7 @@ final class RdmaReactor {
         }
         int slot = freeSlots[--freeTop];
         queues[slot] = q;
+        generations[slot] = (generations[slot] + 1) & GENERATION_MASK;
         live++;
         idle = false;
         if (!pollArmed) {
@@ -248,6 +258,11 @@ final class RdmaReactor {
             drain();
         }
         return slot;
+    }
+
+    /** The high bits of every send wr_id of the queue in {@code slot} now: its generation and slot. */
+    long wrIdBase(int slot) {
+        return (long) generations[slot] << 44 | (long) slot << 32;
     }
 
     /** {@code q}'s QP is drained: no completion of it will come; the poll may stop with the last such queue. */
@@ -271,14 +286,55 @@ final class RdmaReactor {
     }
 
     private void updateIdle() {
-        idle = live == 0 && !pollArmed && freeTop == MAX_QUEUES;
+        idle = live == 0 && !pollArmed && freeTop == MAX_QUEUES && !roundEndQueued;
     }
 
-    /** Gives a receive buffer back to the SRQ: at the end of the drain in progress, or now. */
+    /** Gives a receive buffer back to the SRQ: in one chain with the others of this round, at its end. */
     void repost(int index) {
         reposts[repostCount++] = index;
         if (!draining) {
-            flushReposts();
+            queueRoundEnd();
+        }
+    }
+
+    /** Posts {@code sq}'s chain at the end of this loop round, with every other queue's. */
+    void flushAtRoundEnd(RdmaSendQueue sq) {
+        if (sq.flushQueued) {
+            return;
+        }
+        sq.flushQueued = true;
+        sq.nextToFlush = flushHead;
+        flushHead = sq;
+        queueRoundEnd();
+    }
+
+    private void queueRoundEnd() {
+        if (!roundEndQueued) {
+            roundEndQueued = true;
+            reactor.atRoundEnd(roundEnd);
+        }
+    }
+
+    /** The end of a loop round: one ibv_post_send per queue that has WRs chained, one SRQ post for the receives. */
+    private void roundEnd() {
+        roundEndQueued = false;
+        flushReposts();
+        flushSends();
+        updateIdle();
+    }
+
+    /** Posts every queued send queue's chain. A post that fails ends that queue only. */
+    void flushSends() {
+        while (flushHead != null) {
+            RdmaSendQueue sq = flushHead;
+            flushHead = sq.nextToFlush;
+            sq.nextToFlush = null;
+            sq.flushQueued = false;
+            try {
+                sq.flush();
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, reactor.name() + ": posting a send chain", e);
+            }
         }
     }
 
@@ -385,9 +441,9 @@ final class RdmaReactor {
             }
             return;
         }
-        int slot = (int) (wrId >>> 32) & 0xFFFF;
-        Endpoint q = slot < MAX_QUEUES ? queues[slot] : null;
-        if (q == null) {
+        int slot = (int) (wrId >>> 32) & (MAX_QUEUES - 1);
+        Endpoint q = queues[slot];
+        if (q == null || generations[slot] != ((int) (wrId >>> 44) & GENERATION_MASK)) {
             LOG.log(System.Logger.Level.WARNING, reactor.name() + ": completion for no queue (wr_id 0x"
                     + Long.toHexString(wrId) + ")");
             return;

@@ -1,5 +1,6 @@
 package io.sanport.transport.rdma;
 
+import io.sanport.bindings.verbs.IbvSendWr;
 import io.sanport.bindings.verbs.Verbs;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -8,14 +9,22 @@ import java.lang.foreign.ValueLayout;
 /**
  * The data mover of one QP: what its send queue carries and the credits it has for it (nvmet's
  * {@code sq_wr_avail} and {@code rsp_wr_wait_list}). Host writes: an RDMA READ of the keyed data into the
- * request's pool buffer. Host reads and every completion: the response SEND, behind the RDMA WRITE of the data
- * in the same {@code ibv_post_send} chain. A WR takes a send-queue credit until its work completion (or flush)
- * comes back; an RDMA READ also takes one of the READ depth the host granted (ORD). A command that finds too few
- * waits in a FIFO, never fails: responses first when credits return (they free slots), then READs. Every WR
- * is signaled, so {@link #outstanding} counts exactly the completions still to come. Reactor thread only.
+ * request's pool buffer. Host reads and every completion: the response SEND, behind the RDMA WRITE of the data.
+ * A WR takes a send-queue credit until its work completion (or flush) comes back; an RDMA READ also takes one of
+ * the READ depth the host granted (ORD). A command that finds too few waits in a FIFO, never fails: responses
+ * first when credits return (they free slots), then READs.
+ *
+ * <p>Posting: what a loop round decides is linked into one chain and posted with one {@code ibv_post_send} at the
+ * end of the round ({@link RdmaReactor#flushSends}): one doorbell (for SoftRoCE one system call, in which the
+ * kernel runs the requester) for all of it. Signalling: READs and SENDs are signaled, a WRITE is not (as nvmet's
+ * rdma_rw context): an RC send queue completes in order, so its SEND's completion says the WRITE is done and
+ * gives back both credits. {@link #outstanding} counts the signaled WRs posted: when it is 0 nothing of this QP
+ * is left in the CQ (an unsignaled WRITE that fails completes, in error, before its SEND's flush). Reactor thread
+ * only.
  */
 final class RdmaSendQueue {
     private final RdmaQueue owner;
+    private final RdmaReactor rr;
     private final Verbs verbs;
     private final MemorySegment qp;
     private final int poolLkey;
@@ -26,9 +35,17 @@ final class RdmaSendQueue {
     private int outstanding;
     private RdmaCommand readHead, readTail;
     private RdmaCommand sendHead, sendTail;
+    /** Commands whose WRs are chained for the round's post, in chain order (each holds a credit: depth bounds them). */
+    private final RdmaCommand[] pending;
+    private int pendingCount;
+    private MemorySegment chainTail;
+    /** On the reactor's list of send queues to post at the end of this round. */
+    boolean flushQueued;
+    RdmaSendQueue nextToFlush;
 
     RdmaSendQueue(RdmaQueue owner, RdmaReactor rr, MemorySegment qp, int depth, int readDepth, Arena arena) {
         this.owner = owner;
+        this.rr = rr;
         this.verbs = rr.verbs;
         this.qp = qp;
         this.poolLkey = rr.poolLkey;
@@ -36,9 +53,10 @@ final class RdmaSendQueue {
         this.badWr = arena.allocate(ValueLayout.ADDRESS);
         this.free = depth;
         this.readFree = readDepth;
+        this.pending = new RdmaCommand[depth];
     }
 
-    /** WRs posted whose work completion has not come back yet. */
+    /** Signaled WRs posted (or chained to be) whose work completion has not come back yet. */
     int outstanding() {
         return outstanding;
     }
@@ -67,12 +85,18 @@ final class RdmaSendQueue {
         postResponse(c);
     }
 
-    /** A WR of kind {@code kind} completed or was flushed: its credits come back. */
-    void completed(int kind) {
-        outstanding--;
-        free++;
+    /**
+     * A WR of kind {@code kind} for {@code c} completed or was flushed: a READ gives back its credits, a SEND
+     * those of the whole response (its WRITE too). A WRITE completes only in error; the SEND after it settles.
+     */
+    void completed(int kind, RdmaCommand c) {
         if (kind == RdmaReactor.KIND_READ) {
+            outstanding--;
+            free++;
             readFree++;
+        } else if (kind == RdmaReactor.KIND_SEND) {
+            outstanding--;
+            free += c.sqCredits;
         }
     }
 
@@ -92,49 +116,88 @@ final class RdmaSendQueue {
         }
     }
 
-    /** The QP is going to ERR: nothing waiting will be posted (the core releases those requests). */
+    /**
+     * The QP is going to ERR (after {@link #flush}): nothing waiting will be posted (the core releases those
+     * requests).
+     */
     void clear() {
         readHead = readTail = sendHead = sendTail = null;
+        outstanding -= pendingCount;
+        dropPending();
     }
 
     private void postRead(RdmaCommand c) {
         MemorySegment wr = c.readWr(owner.wrId(RdmaReactor.KIND_READ, c.tag), poolLkey);
-        int rc = verbs.ibv_post_send(qp, wr, badWr);
-        if (rc != 0) {
-            owner.postFailed("an RDMA READ", rc); // clears the FIFOs
-            return;
-        }
         free--;
         readFree--;
         outstanding++;
         counters.rdmaReads++;
         counters.rdmaReadBytes += c.request.dataLength();
+        chain(c, wr, wr);
     }
 
     private void postResponse(RdmaCommand c) {
-        int posted = c.responseWrCount();
+        int wrs = c.responseWrCount();
         MemorySegment first = c.responseWrs(owner.wrId(RdmaReactor.KIND_SEND, c.tag),
                 owner.wrId(RdmaReactor.KIND_WRITE, c.tag), poolLkey);
         // counted before the post: the host may see the response (and a test read the counters) before it returns
         counters.sends++;
-        if (posted == 2) {
+        if (wrs == 2) {
             counters.rdmaWrites++;
             counters.rdmaWriteBytes += c.request.dataLength();
         }
         if (c.sgl.invalidate) {
             counters.sendsWithInvalidate++;
         }
-        int rc = verbs.ibv_post_send(qp, first, badWr);
-        if (rc != 0) {
-            // the WRITE before a failed SEND went: its completion (a flush) is still to come
-            if (posted == 2 && c.isSend(badWr.get(ValueLayout.ADDRESS, 0).address())) {
-                free--;
-                outstanding++;
-            }
-            owner.postFailed("a response", rc); // clears the FIFOs
+        c.sqCredits = wrs;
+        free -= wrs;
+        outstanding++;
+        chain(c, first, c.sendWr());
+    }
+
+    /** Links {@code c}'s WRs ({@code first} .. {@code last}, whose next is NULL) behind the round's chain. */
+    private void chain(RdmaCommand c, MemorySegment first, MemorySegment last) {
+        if (pendingCount == 0) {
+            rr.flushAtRoundEnd(this);
+        } else {
+            IbvSendWr.next(chainTail, 0, first);
+        }
+        pending[pendingCount++] = c;
+        chainTail = last;
+    }
+
+    /** Posts the round's chain with one {@code ibv_post_send}. */
+    void flush() {
+        if (pendingCount == 0) {
             return;
         }
-        free -= posted;
-        outstanding += posted;
+        counters.postSends++;
+        int rc = verbs.ibv_post_send(qp, pending[0].firstWr(), badWr);
+        if (rc != 0) {
+            // from the bad WR on nothing went: those signaled WRs will never complete. A WRITE that went before
+            // its SEND failed may still complete in error; the reactor drops it once this queue is gone.
+            long bad = badWr.get(ValueLayout.ADDRESS, 0).address();
+            int i = 0;
+            while (i < pendingCount && !pending[i].holds(bad)) {
+                i++;
+            }
+            if (i == pendingCount) {
+                i = 0; // a bad WR not ours: take it that nothing went rather than wait for what never comes
+            }
+            outstanding -= pendingCount - i;
+            int chained = pendingCount;
+            dropPending();
+            owner.postFailed("a chain of " + chained + " commands' work requests", rc); // clears the FIFOs
+            return;
+        }
+        dropPending();
+    }
+
+    private void dropPending() {
+        for (int i = 0; i < pendingCount; i++) {
+            pending[i] = null;
+        }
+        pendingCount = 0;
+        chainTail = null;
     }
 }

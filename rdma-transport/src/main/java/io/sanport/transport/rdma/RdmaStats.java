@@ -20,6 +20,7 @@ public final class RdmaStats {
         long rdmaWrites;            // RDMA WRITEs posted (controller-to-host keyed data)
         long rdmaWriteBytes;
         long sends;                 // response SENDs posted
+        long postSends;             // ibv_post_send calls (one chain per queue and loop round)
         long sendsWithInvalidate;   // of which SEND_WITH_INVALIDATE
         long keyedBytesCopied;      // keyed-SGL payload copied by Java: the direct path keeps it 0
         long inCapsuleBytesCopied;  // in-capsule data copied from a receive buffer into a pool buffer
@@ -49,6 +50,8 @@ public final class RdmaStats {
     public long rdmaWrites() { return sum(c -> c.rdmaWrites); }
     public long rdmaWriteBytes() { return sum(c -> c.rdmaWriteBytes); }
     public long sends() { return sum(c -> c.sends); }
+    /** ibv_post_send calls: each posts one queue's chain of a loop round (fewer than WRs when batching works). */
+    public long postSends() { return sum(c -> c.postSends); }
     public long sendsWithInvalidate() { return sum(c -> c.sendsWithInvalidate); }
     /** Keyed-SGL payload bytes copied by Java: 0 on the direct path (RDMA READ/WRITE straight to pool buffers). */
     public long keyedBytesCopied() { return sum(c -> c.keyedBytesCopied); }
@@ -74,7 +77,7 @@ public final class RdmaStats {
                 + " queue_faults=" + queueFaults() + " connect_timeouts=" + connectTimeouts()
                 + " capsules=" + capsules() + " rdma_reads=" + rdmaReads() + " rdma_read_bytes=" + rdmaReadBytes()
                 + " rdma_writes=" + rdmaWrites() + " rdma_write_bytes=" + rdmaWriteBytes() + " sends=" + sends()
-                + " sends_with_invalidate=" + sendsWithInvalidate() + " keyed_bytes_copied=" + keyedBytesCopied()
+                + " post_sends=" + postSends() + " sends_with_invalidate=" + sendsWithInvalidate() + " keyed_bytes_copied=" + keyedBytesCopied()
                 + " in_capsule_bytes_copied=" + inCapsuleBytesCopied() + " cq_events=" + cqEvents()
                 + " completions=" + completions() + " parked_for_credits=" + parkedForCredits();
     }
