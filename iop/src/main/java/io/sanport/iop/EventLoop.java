@@ -20,6 +20,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 /**
  * A reactor's event loop: one thread that owns, alone, one io_uring ring, one buffer pool and one confined
@@ -82,6 +83,8 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
     private int deferredCount;
     private Runnable[] roundEnd = new Runnable[16];
     private int roundEndCount;
+    private BooleanSupplier[] sleepHooks = new BooleanSupplier[16];
+    private int sleepHookCount;
     private long completions;
     private long parked;
 
@@ -201,6 +204,8 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
             int rc;
             if (!tasks.isEmpty() || cq.ready() > 0) {
                 rc = ring.submitAndGetEvents();
+            } else if (sleepHookCount > 0 && runBeforeSleep()) {
+                rc = ring.submitAndGetEvents(); // a hook found work: round again before sleeping
             } else {
                 sleeping.set(true);
                 if (!tasks.isEmpty()) {
@@ -369,7 +374,7 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
     /**
      * Runs {@code hook} once at the end of this loop iteration, after the tasks and before deferred work starts
      * and the ring is entered: what the iteration's completions queued (an RDMA send queue's posts) goes out in
-     * one call. A hook may add hooks; they run in the same pass. Loop thread only.
+     * one call. A hook added while the hooks run runs at the end of the next iteration. Loop thread only.
      */
     void atRoundEnd(Runnable hook) {
         if (roundEndCount == roundEnd.length) {
@@ -378,8 +383,21 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
         roundEnd[roundEndCount++] = hook;
     }
 
+    /**
+     * Runs {@code hook} once, when the loop has nothing to do and is about to sleep in the ring: the moment to
+     * arm an event source that was polled while busy (an RDMA CQ). A hook returns true when it found work after
+     * all; then the loop enters the ring without sleeping and goes round again. Loop thread only.
+     */
+    void beforeSleep(BooleanSupplier hook) {
+        if (sleepHookCount == sleepHooks.length) {
+            sleepHooks = Arrays.copyOf(sleepHooks, sleepHookCount * 2);
+        }
+        sleepHooks[sleepHookCount++] = hook;
+    }
+
     private void runRoundEnd() {
-        for (int i = 0; i < roundEndCount; i++) {
+        int n = roundEndCount;
+        for (int i = 0; i < n; i++) {
             Runnable hook = roundEnd[i];
             roundEnd[i] = null;
             try {
@@ -388,7 +406,33 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
                 LOG.log(System.Logger.Level.ERROR, name + ": a round-end hook failed", t);
             }
         }
-        roundEndCount = 0;
+        roundEndCount = compact(roundEnd, n, roundEndCount);
+    }
+
+    /** Runs the hooks waiting for the loop to sleep; true when one of them found work. */
+    private boolean runBeforeSleep() {
+        int n = sleepHookCount;
+        boolean busy = false;
+        for (int i = 0; i < n; i++) {
+            BooleanSupplier hook = sleepHooks[i];
+            sleepHooks[i] = null;
+            try {
+                busy |= hook.getAsBoolean();
+            } catch (Throwable t) {
+                LOG.log(System.Logger.Level.ERROR, name + ": a before-sleep hook failed", t);
+            }
+        }
+        sleepHookCount = compact(sleepHooks, n, sleepHookCount);
+        return busy;
+    }
+
+    /** Moves the entries [ran, count) that were added while the first {@code ran} ran to the front. */
+    private static int compact(Object[] hooks, int ran, int count) {
+        if (count > ran) {
+            System.arraycopy(hooks, ran, hooks, 0, count - ran);
+            Arrays.fill(hooks, count - ran, count, null);
+        }
+        return count - ran;
     }
 
     private void startDeferred() {

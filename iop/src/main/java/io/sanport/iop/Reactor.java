@@ -5,6 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 
 /**
@@ -120,6 +121,15 @@ public final class Reactor implements Executor, AutoCloseable {
      */
     public void atRoundEnd(Runnable hook) {
         loop.atRoundEnd(hook);
+    }
+
+    /**
+     * Runs {@code hook} once, when this reactor has nothing to do and is about to sleep: an event source polled
+     * while busy (an RDMA CQ) is armed then. The hook returns true when it found work after all, and the reactor
+     * goes round again instead of sleeping. Allocates nothing once warm. Reactor thread only.
+     */
+    public void beforeSleep(BooleanSupplier hook) {
+        loop.beforeSleep(hook);
     }
 
     /**

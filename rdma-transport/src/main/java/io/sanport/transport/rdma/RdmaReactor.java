@@ -21,6 +21,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
 
 /**
  * What one reactor owns on one RDMA device (SPDK's {@code spdk_nvmf_rdma_poller}): a completion channel and one
@@ -30,9 +31,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * to the disk and READ_FIXED fills the buffer an RDMA WRITE sends.
  *
  * <p>The CQ is driven by the reactor's ring: an IORING_OP_POLL_ADD on the channel fd fires when the armed CQ has a
- * completion; then {@code ibv_get_cq_event} + ack, re-arm ({@code ibv_req_notify_cq}), and drain with
- * {@code ibv_poll_cq} in batches into a preallocated {@code ibv_wc} array, dispatching on {@code wr_id}. Receives
- * consumed in a drain are posted back to the SRQ in one chain at its end. The poll stays posted only while a
+ * completion; then {@code ibv_get_cq_event} + ack, and drain with {@code ibv_poll_cq} in batches into a
+ * preallocated {@code ibv_wc} array, dispatching on {@code wr_id}. The CQ is not re-armed then: while the reactor
+ * is busy it is polled again at the end of every loop round ({@link Reactor#atRoundEnd}), after the round's send
+ * chains are posted, and armed ({@code ibv_req_notify_cq}, then one more poll) only when the reactor is about to
+ * sleep ({@link Reactor#beforeSleep}): a busy reactor takes no event, no channel read and no arming system call
+ * per batch. Receives consumed are posted back to the SRQ in one chain per round. The poll stays posted only while a
  * queue on this reactor is live, so an idle reactor has nothing of ours in flight and closes at once.
  *
  * <p>Made by the conductor (which posts the receives before any QP exists), then confined to the reactor thread.
@@ -69,6 +73,8 @@ final class RdmaReactor {
     private static final int GENERATION_MASK = 0xFFF;
     /** Work completions taken per ibv_poll_cq. */
     static final int BATCH = 32;
+    /** Polls of the CQ at most per loop round while completions keep coming (each after posting what they made). */
+    private static final int POLL_ROUNDS = 4;
     /** Receive buffers per reactor, shared by all its queues (nvmet's default SRQ size is 1024). */
     static final int SRQ_DEPTH = Integer.getInteger("sanport.rdma.srqDepth", 1024);
     /** CQ entries per reactor: the SRQ plus the send queues of the queues it takes. */
@@ -119,6 +125,10 @@ final class RdmaReactor {
     private RdmaSendQueue flushHead;
     private boolean roundEndQueued;
     private final Runnable roundEnd = this::roundEnd;
+    /** The CQ is polled at the end of every loop round and armed only when the reactor is about to sleep. */
+    private boolean polling;
+    private boolean sleepHookQueued;
+    private final BooleanSupplier beforeSleep = this::beforeSleep;
     private final CompletionPoll poll = new CompletionPoll();
     private boolean pollArmed;
     volatile boolean idle = true;     // read by the conductor before it frees us
@@ -251,12 +261,10 @@ final class RdmaReactor {
         live++;
         idle = false;
         if (!pollArmed) {
-            // arm, then drain what may have come before the arming
-            verbs.ibv_req_notify_cq(cq, 0);
             pollArmed = true;
             reactor.submit(poll);
-            drain();
         }
+        startPolling(); // polled from this round on; armed, after one more poll, when the reactor would sleep
         return slot;
     }
 
@@ -286,7 +294,7 @@ final class RdmaReactor {
     }
 
     private void updateIdle() {
-        idle = live == 0 && !pollArmed && freeTop == MAX_QUEUES && !roundEndQueued;
+        idle = live == 0 && !pollArmed && freeTop == MAX_QUEUES && !roundEndQueued && !sleepHookQueued && !polling;
     }
 
     /** Gives a receive buffer back to the SRQ: in one chain with the others of this round, at its end. */
@@ -315,12 +323,68 @@ final class RdmaReactor {
         }
     }
 
-    /** The end of a loop round: one ibv_post_send per queue that has WRs chained, one SRQ post for the receives. */
+    /**
+     * The end of a loop round: one ibv_post_send per queue that has WRs chained, one SRQ post for the receives.
+     * While polling, the CQ is polled again: a SoftRoCE post runs the protocol in the call, so the completions of
+     * what was just posted are often there already, and nothing in the CQ waits for an event the reactor would
+     * have to sleep for and be woken by.
+     */
     private void roundEnd() {
         roundEndQueued = false;
         flushReposts();
         flushSends();
+        if (polling) {
+            if (live > 0) {
+                for (int i = 0; i < POLL_ROUNDS && drain() > 0; i++) {
+                    flushSends();
+                }
+                queueRoundEnd();
+                queueBeforeSleep();
+            } else {
+                polling = false;
+            }
+        }
         updateIdle();
+    }
+
+    private void startPolling() {
+        polling = true;
+        queueRoundEnd();
+        queueBeforeSleep();
+    }
+
+    private void queueBeforeSleep() {
+        if (!sleepHookQueued) {
+            sleepHookQueued = true;
+            reactor.beforeSleep(beforeSleep);
+        }
+    }
+
+    /**
+     * The reactor has nothing else to do: arm the CQ (its channel's poll wakes the reactor at the next
+     * completion) and poll once more for what came before the arming. True when that found work.
+     */
+    private boolean beforeSleep() {
+        sleepHookQueued = false;
+        if (!polling) {
+            return false;
+        }
+        if (live == 0) {
+            polling = false;
+            updateIdle();
+            return false;
+        }
+        verbs.ibv_req_notify_cq(cq, 0);
+        counters.cqArms++;
+        if (drain() > 0) {
+            flushSends();
+            queueRoundEnd(); // still polling: armed, so an event may come too, which costs one spare wake-up
+            queueBeforeSleep();
+            return true;
+        }
+        polling = false;
+        updateIdle();
+        return false;
     }
 
     /** Posts every queued send queue's chain. A post that fails ends that queue only. */
@@ -374,8 +438,9 @@ final class RdmaReactor {
                             LOG.log(System.Logger.Level.WARNING, reactor.name() + ": " + e.getMessage());
                         }
                     }
-                    verbs.ibv_req_notify_cq(cq, 0);
+                    // not re-armed here: polled every round while busy, armed when the reactor would sleep
                     drain();
+                    startPolling();
                 } else if (res != -Errno.ECANCELED) {
                     LOG.log(System.Logger.Level.WARNING, reactor.name() + ": poll on the completion channel: "
                             + Errno.describe(-res));
@@ -393,9 +458,13 @@ final class RdmaReactor {
         }
     }
 
-    /** Polls the CQ empty, dispatching every completion; the receives it consumed go back in one chain. */
-    private void drain() {
+    /**
+     * Polls the CQ empty, dispatching every completion; the receives it consumed go back in one chain. Returns
+     * how many completions it took.
+     */
+    private int drain() {
         draining = true;
+        int total = 0;
         try {
             int n;
             do {
@@ -405,6 +474,7 @@ final class RdmaReactor {
                     break;
                 }
                 counters.completions += n;
+                total += n;
                 for (int i = 0; i < n; i++) {
                     dispatch(i * IbvWc.SIZE);
                 }
@@ -413,6 +483,7 @@ final class RdmaReactor {
             draining = false;
             flushReposts();
         }
+        return total;
     }
 
     private void dispatch(long at) {

@@ -25,6 +25,7 @@ public final class RdmaStats {
         long keyedBytesCopied;      // keyed-SGL payload copied by Java: the direct path keeps it 0
         long inCapsuleBytesCopied;  // in-capsule data copied from a receive buffer into a pool buffer
         long cqEvents;              // completion channel wake-ups
+        long cqArms;                // ibv_req_notify_cq when the reactor was about to sleep
         long completions;           // work completions polled
         long parkedForCredits;      // requests that waited for send-queue or RDMA READ credits
     }
@@ -58,6 +59,8 @@ public final class RdmaStats {
     /** In-capsule write data copied from receive buffers into pool buffers. */
     public long inCapsuleBytesCopied() { return sum(c -> c.inCapsuleBytesCopied); }
     public long cqEvents() { return sum(c -> c.cqEvents); }
+    /** Times the CQ was armed because its reactor was about to sleep (it is polled while busy). */
+    public long cqArms() { return sum(c -> c.cqArms); }
     public long completions() { return sum(c -> c.completions); }
     public long parkedForCredits() { return sum(c -> c.parkedForCredits); }
     /** Queues accepted, ever. */
@@ -78,7 +81,7 @@ public final class RdmaStats {
                 + " capsules=" + capsules() + " rdma_reads=" + rdmaReads() + " rdma_read_bytes=" + rdmaReadBytes()
                 + " rdma_writes=" + rdmaWrites() + " rdma_write_bytes=" + rdmaWriteBytes() + " sends=" + sends()
                 + " post_sends=" + postSends() + " sends_with_invalidate=" + sendsWithInvalidate() + " keyed_bytes_copied=" + keyedBytesCopied()
-                + " in_capsule_bytes_copied=" + inCapsuleBytesCopied() + " cq_events=" + cqEvents()
+                + " in_capsule_bytes_copied=" + inCapsuleBytesCopied() + " cq_events=" + cqEvents() + " cq_arms=" + cqArms()
                 + " completions=" + completions() + " parked_for_credits=" + parkedForCredits();
     }
 }

@@ -51,7 +51,8 @@ import java.util.concurrent.TimeUnit;
  *       the other way, SEND/SEND_WITH_INV delivers its bytes to {@link Host#responses}; then a signaled WR
  *       completes. A bad rkey or range completes with IBV_WC_REM_ACCESS_ERR, a QP in ERR flushes
  *       (IBV_WC_WR_FLUSH_ERR), as on a real RC QP; a WR counts against the QP's {@link Host#limits} from its
- *       post until the target polls its completion: a post on a full send queue fails with ENOMEM, an RDMA READ
+ *       post until the target polls its completion (an unsignaled one: the next signaled WR's, as send queues
+ *       complete in order): a post on a full send queue fails with ENOMEM, an RDMA READ
  *       beyond the READ depth is recorded as an error;</li>
  *   <li>the completion channel is an eventfd: a completion on an armed CQ ({@code ibv_req_notify_cq}) makes it
  *       readable, so the reactor's POLL_ADD fires exactly as for a real channel.</li>
@@ -79,7 +80,12 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
 
     private record RecvWr(long wrId, long addr, int length, int lkey) {}
 
-    private record Wc(long wrId, int status, int opcode, int byteLen, int qpNum, int invalidatedRkey) {}
+    /** {@code covers}: unsignaled WRs before it on the same send queue, whose slots its polling frees too. */
+    private record Wc(long wrId, int status, int opcode, int byteLen, int qpNum, int invalidatedRkey, int covers) {
+        Wc(long wrId, int status, int opcode, int byteLen, int qpNum, int invalidatedRkey) {
+            this(wrId, status, opcode, byteLen, qpNum, invalidatedRkey, 0);
+        }
+    }
 
     private static final class Cq {
         final ArrayDeque<Wc> entries = new ArrayDeque<>();
@@ -162,6 +168,8 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
         private final List<Integer> invalidated = new ArrayList<>();
         private boolean error;
         private int inFlight, maxInFlight;          // send-queue WRs whose completion the target has not polled
+        private int unsignaled;                     // unsignaled WRs since the last signaled one
+        private int postCalls;
         private int readsInFlight, maxReadsInFlight; // of which RDMA READs
         private int sendQueueDepth = Integer.MAX_VALUE;
         private int readDepth = Integer.MAX_VALUE;
@@ -239,6 +247,13 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
         /** The next response SEND's bytes (a 16-byte CQE from a well-behaved target), or null after the timeout. */
         byte[] response(long timeout, TimeUnit unit) throws InterruptedException {
             return responses.poll(timeout, unit);
+        }
+
+        /** ibv_post_send calls on this QP (a chain of WRs is one). */
+        int postCalls() {
+            synchronized (FakeVerbsProvider.this) {
+                return postCalls;
+            }
         }
 
         /** Every WR the target posted on this QP, in order. */
@@ -350,6 +365,7 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
         try {
             synchronized (this) {
                 Host h = byQp.get(qpPtr.address());
+                h.postCalls++;
                 for (MemorySegment wr = wrPtr.reinterpret(IbvSendWr.SIZE); !wr.equals(MemorySegment.NULL);
                      wr = wr.get(ADDRESS, IbvSendWr.NEXT).reinterpret(IbvSendWr.SIZE)) {
                     MemorySegment sge = wr.get(ADDRESS, IbvSendWr.SG_LIST).reinterpret(IbvSge.SIZE);
@@ -374,13 +390,21 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
                     if (status != Ibverbs.IBV_WC_SUCCESS && status != Ibverbs.IBV_WC_WR_FLUSH_ERR) {
                         h.error = true; // an RC QP goes to ERR on a failed WR
                     }
+                    // every WR holds its send-queue slot until a completion at or after it is polled: an
+                    // unsignaled one until the next signaled WR's (send queues complete in order)
+                    h.maxInFlight = Math.max(h.maxInFlight, ++h.inFlight);
+                    if (w.opcode() == Ibverbs.IBV_WR_RDMA_READ) {
+                        h.maxReadsInFlight = Math.max(h.maxReadsInFlight, ++h.readsInFlight);
+                    }
                     if (w.signaled() || status != Ibverbs.IBV_WC_SUCCESS) {
-                        h.maxInFlight = Math.max(h.maxInFlight, ++h.inFlight);
-                        if (w.opcode() == Ibverbs.IBV_WR_RDMA_READ) {
-                            h.maxReadsInFlight = Math.max(h.maxReadsInFlight, ++h.readsInFlight);
-                        }
                         complete(IbvQp.send_cq(h.qp), new Wc(w.wrId(), status, wcOpcode(w.opcode()), w.length(),
-                                h.qpNum, 0));
+                                h.qpNum, 0, h.unsignaled));
+                        h.unsignaled = 0;
+                    } else {
+                        h.unsignaled++;
+                        if (w.opcode() == Ibverbs.IBV_WR_RDMA_READ) {
+                            errors.add("QP " + h.qpNum + ": an unsignaled RDMA READ (the target waits for its completion)");
+                        }
                     }
                 }
             }
@@ -422,7 +446,7 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
                     if (w.opcode() != Ibverbs.IBV_WC_RECV) {
                         Host h = byQpNum(w.qpNum());
                         if (h != null) {
-                            h.inFlight--;
+                            h.inFlight -= 1 + w.covers();
                             if (w.opcode() == Ibverbs.IBV_WC_RDMA_READ) h.readsInFlight--;
                         }
                     }

@@ -285,4 +285,40 @@ class RdmaQueueTest extends RdmaHostSide {
         Thread.sleep(50);
         assertEquals(posted, lo.verbs.postedReceives(), "and none twice");
     }
+
+    @Test
+    void theResponsesOfOneRoundLeaveInOneChainWithOnlyTheSendsSignaled() throws Exception {
+        admin();
+        Host h = io(1).host();
+        int n = 16;
+        List<MemorySegment> into = new ArrayList<>();
+        List<MemorySegment> capsules = new ArrayList<>();
+        Set<Integer> cids = new HashSet<>();
+        for (int i = 0; i < n; i++) {
+            into.add(arena.allocate(4096, 4096));
+            MemorySegment r = rw(IoOpcode.READ, 8L * i, 4096);
+            SglDescriptor.setKeyed(r, SubmissionQueueEntry.OFFSET_DPTR, into.get(i).address(), 4096,
+                    h.register(into.get(i)), SglDescriptor.ID_KEYED);
+            cids.add(SubmissionQueueEntry.cid(r));
+            capsules.add(capsule(r, null));
+        }
+        int postsBefore = h.postCalls();
+        int before = h.posted().size();
+        long postSendsBefore = lo.stats.postSends();
+        h.sendAll(capsules); // one drain; the RAM namespace completes the reads within few loop rounds
+        allSucceed(h, cids);
+        List<SendWr> posted = h.posted().subList(before, h.posted().size());
+        assertEquals(2 * n, posted.size(), posted.toString());
+        for (int i = 0; i < n; i++) {
+            SendWr write = posted.get(2 * i), send = posted.get(2 * i + 1);
+            assertEquals(Ibverbs.IBV_WR_RDMA_WRITE, write.opcode());
+            assertTrue(!write.signaled(), "the WRITE's completion is its SEND's");
+            assertEquals(Ibverbs.IBV_WR_SEND, send.opcode());
+            assertTrue(send.signaled());
+        }
+        int calls = h.postCalls() - postsBefore;
+        assertTrue(calls < n / 2, n + " responses in " + calls + " ibv_post_send calls");
+        assertEquals(calls, lo.stats.postSends() - postSendsBefore);
+        assertTrue(h.maxInFlight() <= 2 * (127 + 1 + RdmaQueue.SPARE) + 2, "within the send queue");
+    }
 }
