@@ -33,7 +33,8 @@ import java.util.UUID;
  *                     "allowed_hosts": [],
  *                     "namespaces": [ { "nsid": 1, "enable": 1, "device": { "path": "/dev/nvme0n1", "uuid": "...", "nguid": "..." } } ] } ],
  *   "sanport": { "max_kato_ms": 300000, "discovery_kato_ms": 120000,
- *                "host_paced_buffers_percent": 50, "host_paced_buffers_per_controller": 32 } }
+ *                "host_paced_buffers_percent": 50, "host_paced_buffers_per_controller": 32,
+ *                "host_paced_buffers_per_host": 64 } }
  * }</pre>
  * The optional {@code "sanport"} object holds sanport's own knobs, which nvmetcli neither writes nor reads
  * ({@link Limits}).
@@ -48,14 +49,15 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
      * @param discoveryKatoMillis {@code discovery_kato_ms}: {@link TargetOptions#discoveryKatoMillis()}
      * @param hostPacedPercent    {@code host_paced_buffers_percent}: {@link TargetOptions#hostPacedPercent()}
      * @param hostPacedPerController {@code host_paced_buffers_per_controller}: {@link TargetOptions#hostPacedPerController()}
+     * @param hostPacedPerHost    {@code host_paced_buffers_per_host}: {@link TargetOptions#hostPacedPerHost()}
      */
     public record Limits(Long maxKatoMillis, Long discoveryKatoMillis, Integer hostPacedPercent,
-                         Integer hostPacedPerController) {
-        public static final Limits NONE = new Limits(null, null, null, null);
+                         Integer hostPacedPerController, Integer hostPacedPerHost) {
+        public static final Limits NONE = new Limits(null, null, null, null, null);
 
         /** Keep-alive bounds only. */
         public Limits(Long maxKatoMillis, Long discoveryKatoMillis) {
-            this(maxKatoMillis, discoveryKatoMillis, null, null);
+            this(maxKatoMillis, discoveryKatoMillis, null, null, null);
         }
 
         /** {@code options} with the knobs this file sets (a lower maximum also bounds the discovery default). */
@@ -64,7 +66,8 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             long discovery = discoveryKatoMillis != null ? discoveryKatoMillis : Math.min(options.discoveryKatoMillis(), max);
             return options.withKeepAlive(discovery, max).withHostPacedBuffers(
                     hostPacedPercent != null ? hostPacedPercent : options.hostPacedPercent(),
-                    hostPacedPerController != null ? hostPacedPerController : options.hostPacedPerController());
+                    hostPacedPerController != null ? hostPacedPerController : options.hostPacedPerController())
+                    .withHostPacedPerHost(hostPacedPerHost != null ? hostPacedPerHost : options.hostPacedPerHost());
         }
     }
 
@@ -339,7 +342,9 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
                     n.hasNonNull("host_paced_buffers_percent")
                             ? (int) (long) integer(n, at, "host_paced_buffers_percent", 1, 100, null) : null,
                     n.hasNonNull("host_paced_buffers_per_controller")
-                            ? (int) (long) integer(n, at, "host_paced_buffers_per_controller", 1, 65536, null) : null);
+                            ? (int) (long) integer(n, at, "host_paced_buffers_per_controller", 1, 65536, null) : null,
+                    n.hasNonNull("host_paced_buffers_per_host")
+                            ? (int) (long) integer(n, at, "host_paced_buffers_per_host", 1, 65536, null) : null);
             try {
                 limits.applyTo(TargetOptions.DEFAULT);
             } catch (IllegalArgumentException e) {
