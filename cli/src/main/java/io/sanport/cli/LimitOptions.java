@@ -21,7 +21,8 @@ final class LimitOptions {
             description = "After the ICResp, the queue's Connect must succeed within this (default: 10000).")
     long connectTimeoutMillis = D.connectTimeoutMillis();
     @Option(names = "--data-timeout-ms", paramLabel = "MS",
-            description = "An R2T must be answered, and each H2CData follow the last, within this (default: 30000).")
+            description = "An R2T must be answered, each H2CData follow the last, and data queued for a host be taken by it"
+                    + " (its sends progress), within this (default: 30000).")
     long dataTimeoutMillis = D.dataTimeoutMillis();
     @Option(names = "--term-timeout-ms", paramLabel = "MS",
             description = "A C2HTermReq stuck behind a blocked send is given up after this (default: 5000).")
