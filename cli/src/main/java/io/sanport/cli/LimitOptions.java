@@ -23,7 +23,8 @@ final class LimitOptions {
                     + "accept (RDMA) (default: 10000).")
     long connectTimeoutMillis = D.connectTimeoutMillis();
     @Option(names = "--data-timeout-ms", paramLabel = "MS",
-            description = "An R2T must be answered, and each H2CData follow the last, within this (default: 30000).")
+            description = "An R2T must be answered, each H2CData follow the last, and data queued for a host be taken by it"
+                    + " (its sends progress), within this (default: 30000).")
     long dataTimeoutMillis = D.dataTimeoutMillis();
     @Option(names = "--term-timeout-ms", paramLabel = "MS",
             description = "A C2HTermReq stuck behind a blocked send is given up after this (default: 5000).")

@@ -17,7 +17,9 @@ package io.sanport.hostdriver;
  *                              the RDMA CM accept (RDMA)
  * @param dataTimeoutMillis     an R2T must be answered, each H2CData must follow the last, and in-capsule data
  *                              announced by PLEN must arrive, within this; else the connection ends with a
- *                              C2HTermReq and the command's buffer goes back
+ *                              C2HTermReq and the command's buffer goes back. Also: data queued for the host
+ *                              must make progress (the host reads its socket) within this, else the connection
+ *                              is closed and the buffers of its reads go back
  * @param termTimeoutMillis     how long a C2HTermReq may wait behind a blocked send before the connection is
  *                              closed without it
  * @param keepAliveIdleSeconds  TCP keepalive: probes after this long idle (every 10 s, 3 of them); 0 = off

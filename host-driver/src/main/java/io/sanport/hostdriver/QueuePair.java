@@ -23,6 +23,7 @@ public final class QueuePair {
     final ReactorContext context;
     final RemoteQueue transport;
     final LocalTransport local;
+    final HostShare host; // its host address's share of the reactor's buffers (null: the transport has no address)
     private final Arena arena;
     private Request[] slots;
     private int[] free;
@@ -43,6 +44,7 @@ public final class QueuePair {
         this.context = context;
         this.transport = transport;
         this.local = local;
+        this.host = context.joinHost(transport.hostAddress());
         this.arena = Arena.ofConfined();
         this.slots = new Request[] {new Request(this, 0, arena.allocate(SubmissionQueueEntry.SIZE, 8))};
         this.free = new int[] {0};
@@ -224,14 +226,16 @@ public final class QueuePair {
             throw new IllegalStateException(r + ": " + r.dataLength + " bytes passed the MDTS check");
         }
         // host-paced: the host decides when this buffer's data comes (R2T + H2CData, RDMA READ), so it counts
-        // against the reactor's and the controller's quotas until the data is in
+        // against the reactor's, the controller's and the host's quotas until the data is in; a read's buffer goes
+        // back once the host has taken the data, so it counts against its host's share until then
         boolean paced = r.hostToController && r.inCapsuleLength < r.dataLength;
-        boolean mayTake = (r.woken || !context.anyWaiting()) && (!paced || context.hostPacedAllowed(r));
+        boolean allowed = paced ? context.hostPacedAllowed(r) : r.hostToController || context.hostAllows(r);
+        boolean mayTake = (r.woken || !context.anyWaiting()) && allowed;
         r.woken = false;
         int index = mayTake ? pool.acquire() : -1;
         if (index < 0) {
-            if (paced) {
-                context.parkHostPaced(r);
+            if (paced || !allowed) {
+                context.parkHostPaced(r); // waits for its quota without holding up the others
             } else {
                 context.park(r);
             }
@@ -241,6 +245,8 @@ public final class QueuePair {
         r.buffer = pool.buffer(index);
         if (paced) {
             context.startHostPaced(r);
+        } else if (!r.hostToController) {
+            context.startHostHeld(r);
         }
         return true;
     }
@@ -313,7 +319,16 @@ public final class QueuePair {
             release(r);
             return;
         }
+        // a response without data needs no buffer: give it back now, not when the host has read the response
+        // (one that never reads its socket would keep every command's buffer)
+        boolean early = r.state == Request.State.COMPLETING && r.bufferIndex >= 0;
+        if (early) {
+            freeBuffer(r);
+        }
         transport.sendResponse(r);
+        if (early) {
+            context.wakeWaiters();
+        }
     }
 
     /** The transport is done with {@code r} (its completion is sent, or the queue is gone): the slot is free. */
@@ -343,13 +358,17 @@ public final class QueuePair {
         }
     }
 
-    private void free(Request r) {
+    private void freeBuffer(Request r) {
         context.endHostPaced(r);
         if (r.bufferIndex >= 0) {
             context.pool().release(r.bufferIndex);
             r.bufferIndex = -1;
             r.buffer = null;
         }
+    }
+
+    private void free(Request r) {
+        freeBuffer(r);
         r.state = Request.State.FREE;
         free[freeTop++] = r.tag;
         outstanding--;
@@ -430,6 +449,7 @@ public final class QueuePair {
         Runnable run = whenIdle;
         whenIdle = null;
         if (run != null) {
+            context.leaveHost(host);
             arena.close();
             target.connections().queueGone(this);
             try {

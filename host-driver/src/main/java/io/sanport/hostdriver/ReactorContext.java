@@ -2,6 +2,8 @@ package io.sanport.hostdriver;
 
 import io.sanport.iop.BufferPool;
 import io.sanport.iop.Reactor;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * What the target keeps per reactor: which I/O processor it belongs to, its {@link LocalTransport}, its
@@ -12,9 +14,12 @@ import io.sanport.iop.Reactor;
  * back when the host decides, so hosts that never send would pin the whole pool and starve every read (SPDK's
  * shared pool per poll group has the same exposure; nvmet allocates per command). At most
  * {@link TargetOptions#hostPacedLimit} of the pool, and {@link TargetOptions#hostPacedPerController} per
- * controller, are host-paced at once. A request over a limit waits in a second FIFO, so the reads and
- * in-capsule writes behind it in the first one go on; a freed buffer goes to whichever eligible waiter of the two
- * parked first.
+ * controller, are host-paced at once. One host address holds at most {@link TargetOptions#hostPacedPerHost} buffers
+ * whose release waits on it ({@link HostShare}): its host-paced writes and its reads, whose buffers go back only
+ * when the host reads the data (one that never reads its socket would keep them), so opening more controllers or
+ * connections gains a host nothing. A request over a limit waits in a second FIFO, so the reads and in-capsule
+ * writes behind it in the first one go on; a freed buffer goes to whichever eligible waiter of the two parked
+ * first.
  */
 final class ReactorContext {
     final Reactor reactor;
@@ -24,6 +29,8 @@ final class ReactorContext {
     final int index; // among the target's reactor contexts: where a controller counts its host-paced buffers here
     private final int hostPacedLimit;
     private final int hostPacedPerController;
+    private final int hostPacedPerHost;
+    private final Map<String, HostShare> hosts = new HashMap<>();
     private int hostPaced; // buffers held now for data the host has still to send
     private final WaitList waiting = new WaitList();
     private final WaitList pacedWaiting = new WaitList(); // host-paced requests waiting for a buffer or for their quota
@@ -46,6 +53,7 @@ final class ReactorContext {
         this.index = index;
         this.hostPacedLimit = options.hostPacedLimit(reactor.buffers().capacity());
         this.hostPacedPerController = options.hostPacedPerController();
+        this.hostPacedPerHost = options.hostPacedPerHost();
         this.local = new RingLocalTransport(reactor, processor);
         this.memory = new MemoryRegistry(reactor.buffers());
     }
@@ -63,13 +71,41 @@ final class ReactorContext {
         return !waiting.isEmpty();
     }
 
+    /** The share of host {@code address} on this reactor for one more queue pair (null address: none). */
+    HostShare joinHost(String address) {
+        if (address == null) {
+            return null;
+        }
+        HostShare h = hosts.computeIfAbsent(address, HostShare::new);
+        h.queues++;
+        return h;
+    }
+
+    /** A queue pair of {@code h} is gone: the share goes with its last one. */
+    void leaveHost(HostShare h) {
+        if (h != null && --h.queues == 0) {
+            hosts.remove(h.address);
+        }
+    }
+
     /** Whether the quotas let {@code r}'s buffer be host-paced now. */
     boolean hostPacedAllowed(Request r) {
         if (hostPaced >= hostPacedLimit) {
             return false;
         }
         Controller c = r.queue.controller();
-        return c == null || c.hostPaced[index] < hostPacedPerController;
+        return (c == null || c.hostPaced[index] < hostPacedPerController) && hostAllows(r);
+    }
+
+    /** Whether {@code r}'s host may hold one more buffer whose release waits on it (a read's, a host-paced one). */
+    boolean hostAllows(Request r) {
+        HostShare h = r.queue.host;
+        return h == null || h.held < hostPacedPerHost;
+    }
+
+    /** Whether {@code r} may take a buffer now as the quotas see it: host-paced writes and reads are counted. */
+    private boolean allowed(Request r) {
+        return r.hostToController ? hostPacedAllowed(r) : hostAllows(r);
     }
 
     /** {@code r} took a buffer its host has still to fill: count it until the data is in or the request goes. */
@@ -79,23 +115,50 @@ final class ReactorContext {
         if (c != null) {
             c.hostPaced[index]++;
         }
+        HostShare h = r.queue.host;
+        if (h != null) {
+            h.held++;
+        }
         r.pacedOn = c;
         r.hostPaced = true;
     }
 
+    /** The read {@code r} took a buffer that comes back once its host has taken the data: count it till then. */
+    void startHostHeld(Request r) {
+        HostShare h = r.queue.host;
+        if (h != null) {
+            h.held++;
+            r.hostHeld = true;
+        }
+    }
+
     /** {@code r}'s buffer no longer waits for its host; true when it was counted (a waiter may go now). */
     boolean endHostPaced(Request r) {
-        if (!r.hostPaced) {
+        HostShare h = r.queue.host;
+        if (r.hostPaced) {
+            r.hostPaced = false;
+            hostPaced--;
+            if (r.pacedOn != null) {
+                r.pacedOn.hostPaced[index]--;
+                r.pacedOn = null;
+            }
+            if (h != null) {
+                h.held--;
+            }
+            pacedMayGo = true;
+            return true;
+        }
+        if (!r.hostHeld) {
             return false;
         }
-        r.hostPaced = false;
-        hostPaced--;
-        if (r.pacedOn != null) {
-            r.pacedOn.hostPaced[index]--;
-            r.pacedOn = null;
+        r.hostHeld = false;
+        // a read's end matters only to its own host's waiters, and only when the host was at its cap: most reads
+        // end without a scan of the waiters
+        if (h.held-- >= hostPacedPerHost) {
+            pacedMayGo = true;
+            return true;
         }
-        pacedMayGo = true;
-        return true;
+        return false;
     }
 
     void park(Request r) {
@@ -120,17 +183,18 @@ final class ReactorContext {
     }
 
     /**
-     * The oldest host-paced waiter the quotas let go (its predecessor in {@link #pacedPrev}), or null. Waiters of a
-     * controller at its cap are passed over, so one host cannot hold up the others; a scan that finds none is not
+     * The oldest waiter of the second FIFO the quotas let go (its predecessor in {@link #pacedPrev}), or null.
+     * Waiters of a controller or a host address at its cap are passed over, so one host cannot hold up the others
+     * (a read waits only for its host's share, not for the reactor's host-paced one); a scan that finds none is not
      * repeated until a count drops or a waiter parks.
      */
     private Request firstAllowedHostPaced() {
-        if (pacedWaiting.isEmpty() || !pacedMayGo || hostPaced >= hostPacedLimit) {
+        if (pacedWaiting.isEmpty() || !pacedMayGo) {
             return null;
         }
         Request prev = null;
         for (Request w = pacedWaiting.first(); w != null; prev = w, w = w.nextWaiting) {
-            if (hostPacedAllowed(w)) {
+            if (allowed(w)) {
                 pacedPrev = prev;
                 return w;
             }

@@ -38,4 +38,13 @@ public interface RemoteQueue {
 
     /** The local address the host reached, reported as TRADDR for wildcard ports in the discovery log. */
     String localAddress();
+
+    /**
+     * The host's network address (IP, no port): the key of its per-host buffer quota on the reactor
+     * ({@link TargetOptions#hostPacedPerHost}). Asked once, when the queue pair is made. Null: no such quota
+     * (an in-process transport).
+     */
+    default String hostAddress() {
+        return null;
+    }
 }

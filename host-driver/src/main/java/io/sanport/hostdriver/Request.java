@@ -62,6 +62,7 @@ public final class Request {
     boolean woken;          // taken off a FIFO: may take a buffer ahead of those still waiting
     boolean hostPaced;      // its buffer waits for data the host has still to send: counted against the quotas
     Controller pacedOn;     // the controller that count is charged to (null: a Connect, before any controller)
+    boolean hostHeld;       // a read's buffer: counted against its host's share until the host has taken the data
     boolean inDevice;       // an I/O of this request is on the ring: its buffer stays until it completes
 
     final Runnable resume;  // continues this request from the reactor's run queue (made once per slot)

@@ -34,7 +34,7 @@ import java.util.UUID;
  *                     "namespaces": [ { "nsid": 1, "enable": 1, "device": { "path": "/dev/nvme0n1", "uuid": "...", "nguid": "..." } } ] } ],
  *   "sanport": { "max_kato_ms": 300000, "discovery_kato_ms": 120000,
  *                "host_paced_buffers_percent": 50, "host_paced_buffers_per_controller": 32,
- *                "connect_timeout_ms": 10000, "max_pending_per_host": 129 } }
+ *                "host_paced_buffers_per_host": 64, "connect_timeout_ms": 10000, "max_pending_per_host": 129 } }
  * }</pre>
  * The optional {@code "sanport"} object holds sanport's own knobs, which nvmetcli neither writes nor reads
  * ({@link Limits}).
@@ -49,22 +49,18 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
      * @param discoveryKatoMillis {@code discovery_kato_ms}: {@link TargetOptions#discoveryKatoMillis()}
      * @param hostPacedPercent    {@code host_paced_buffers_percent}: {@link TargetOptions#hostPacedPercent()}
      * @param hostPacedPerController {@code host_paced_buffers_per_controller}: {@link TargetOptions#hostPacedPerController()}
+     * @param hostPacedPerHost    {@code host_paced_buffers_per_host}: {@link TargetOptions#hostPacedPerHost()}
      * @param connectTimeoutMillis {@code connect_timeout_ms}: {@link ConnectionLimits#connectTimeoutMillis()}
      * @param maxPendingPerHost   {@code max_pending_per_host}: {@link ConnectionLimits#maxPendingPerHost()}
      */
     public record Limits(Long maxKatoMillis, Long discoveryKatoMillis, Integer hostPacedPercent,
-                         Integer hostPacedPerController, Long connectTimeoutMillis, Integer maxPendingPerHost) {
-        public static final Limits NONE = new Limits(null, null, null, null, null, null);
-
-        /** Keep-alive bounds and buffer quotas only. */
-        public Limits(Long maxKatoMillis, Long discoveryKatoMillis, Integer hostPacedPercent,
-                      Integer hostPacedPerController) {
-            this(maxKatoMillis, discoveryKatoMillis, hostPacedPercent, hostPacedPerController, null, null);
-        }
+                         Integer hostPacedPerController, Integer hostPacedPerHost, Long connectTimeoutMillis,
+                         Integer maxPendingPerHost) {
+        public static final Limits NONE = new Limits(null, null, null, null, null, null, null);
 
         /** Keep-alive bounds only. */
         public Limits(Long maxKatoMillis, Long discoveryKatoMillis) {
-            this(maxKatoMillis, discoveryKatoMillis, null, null);
+            this(maxKatoMillis, discoveryKatoMillis, null, null, null, null, null);
         }
 
         /** {@code options} with the knobs this file sets (a lower maximum also bounds the discovery default). */
@@ -77,6 +73,7 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             return options.withKeepAlive(discovery, max).withHostPacedBuffers(
                     hostPacedPercent != null ? hostPacedPercent : options.hostPacedPercent(),
                     hostPacedPerController != null ? hostPacedPerController : options.hostPacedPerController())
+                    .withHostPacedPerHost(hostPacedPerHost != null ? hostPacedPerHost : options.hostPacedPerHost())
                     .withLimits(c);
         }
     }
@@ -353,6 +350,8 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
                             ? (int) (long) integer(n, at, "host_paced_buffers_percent", 1, 100, null) : null,
                     n.hasNonNull("host_paced_buffers_per_controller")
                             ? (int) (long) integer(n, at, "host_paced_buffers_per_controller", 1, 65536, null) : null,
+                    n.hasNonNull("host_paced_buffers_per_host")
+                            ? (int) (long) integer(n, at, "host_paced_buffers_per_host", 1, 65536, null) : null,
                     n.hasNonNull("connect_timeout_ms") ? integer(n, at, "connect_timeout_ms", 1, 3_600_000, null) : null,
                     n.hasNonNull("max_pending_per_host")
                             ? (int) (long) integer(n, at, "max_pending_per_host", 1, 65536, null) : null);

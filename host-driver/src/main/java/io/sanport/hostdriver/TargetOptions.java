@@ -21,14 +21,23 @@ package io.sanport.hostdriver;
  * @param hostPacedPerController how many such buffers one controller may hold at once on a reactor (default 32, an
  *                       eighth of the default 256-buffer pool: 32 x 128 KiB = 4 MiB in flight, more than one host's
  *                       writes need to fill a link, while one controller alone cannot take the whole host-paced share)
+ * @param hostPacedPerHost how many buffers one host address may hold at once on a reactor while their release waits
+ *                       on that host: its writes whose data it still owes, and its reads (a read's buffer goes back
+ *                       only once the host has taken the data, so one that stops reading its socket keeps it; whether
+ *                       it will is known only at the send, so a read counts from the moment it takes its buffer).
+ *                       Keyed by the network address, which a host cannot change at will as it can its NQN, so
+ *                       opening more controllers or connections does not multiply it. Default 64, a quarter of the
+ *                       default pool: 8 MiB of reads in flight per reactor, more than a link needs, while the other
+ *                       three quarters serve the other hosts
  */
 public record TargetOptions(int discoveryPort, long keepAliveTickMillis, long shutdownTimeoutMillis,
                             long discoveryKatoMillis, long maxKatoMillis, ConnectionLimits limits,
-                            int hostPacedPercent, int hostPacedPerController) {
+                            int hostPacedPercent, int hostPacedPerController, int hostPacedPerHost) {
     public static final long DEFAULT_DISCOVERY_KATO_MILLIS = 120_000;
     public static final long DEFAULT_MAX_KATO_MILLIS = 300_000;
     public static final int DEFAULT_HOST_PACED_PERCENT = 50;
     public static final int DEFAULT_HOST_PACED_PER_CONTROLLER = 32;
+    public static final int DEFAULT_HOST_PACED_PER_HOST = 64;
     public static final TargetOptions DEFAULT = new TargetOptions(8009, 100, 10_000);
 
     public TargetOptions {
@@ -41,17 +50,26 @@ public record TargetOptions(int discoveryPort, long keepAliveTickMillis, long sh
             throw new IllegalArgumentException("bad keep-alive bounds: discovery KATO " + discoveryKatoMillis
                     + " ms, maximum KATO " + maxKatoMillis + " ms (need 0 < discovery <= maximum <= 0xFFFFFFFF)");
         }
-        if (hostPacedPercent < 1 || hostPacedPercent > 100 || hostPacedPerController < 1) {
+        if (hostPacedPercent < 1 || hostPacedPercent > 100 || hostPacedPerController < 1 || hostPacedPerHost < 1) {
             throw new IllegalArgumentException("bad host-paced buffer quota: " + hostPacedPercent + "% of a pool, "
-                    + hostPacedPerController + " per controller (need 1..100 and >= 1)");
+                    + hostPacedPerController + " per controller, " + hostPacedPerHost
+                    + " per host (need 1..100, >= 1 and >= 1)");
         }
+    }
+
+    /** The default per-host quota. */
+    public TargetOptions(int discoveryPort, long keepAliveTickMillis, long shutdownTimeoutMillis,
+                         long discoveryKatoMillis, long maxKatoMillis, ConnectionLimits limits,
+                         int hostPacedPercent, int hostPacedPerController) {
+        this(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKatoMillis, maxKatoMillis, limits,
+                hostPacedPercent, hostPacedPerController, DEFAULT_HOST_PACED_PER_HOST);
     }
 
     /** The default buffer quotas. */
     public TargetOptions(int discoveryPort, long keepAliveTickMillis, long shutdownTimeoutMillis,
                          long discoveryKatoMillis, long maxKatoMillis, ConnectionLimits limits) {
         this(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKatoMillis, maxKatoMillis, limits,
-                DEFAULT_HOST_PACED_PERCENT, DEFAULT_HOST_PACED_PER_CONTROLLER);
+                DEFAULT_HOST_PACED_PERCENT, DEFAULT_HOST_PACED_PER_CONTROLLER, DEFAULT_HOST_PACED_PER_HOST);
     }
 
     /** How many of a {@code poolSize}-buffer pool may be host-paced at once (at least one). */
@@ -74,21 +92,26 @@ public record TargetOptions(int discoveryPort, long keepAliveTickMillis, long sh
 
     public TargetOptions withDiscoveryPort(int port) {
         return new TargetOptions(port, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKatoMillis, maxKatoMillis, limits,
-                hostPacedPercent, hostPacedPerController);
+                hostPacedPercent, hostPacedPerController, hostPacedPerHost);
     }
 
     public TargetOptions withKeepAlive(long discoveryKato, long maxKato) {
         return new TargetOptions(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKato, maxKato, limits,
-                hostPacedPercent, hostPacedPerController);
+                hostPacedPercent, hostPacedPerController, hostPacedPerHost);
     }
 
     public TargetOptions withLimits(ConnectionLimits limits) {
         return new TargetOptions(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKatoMillis, maxKatoMillis, limits,
-                hostPacedPercent, hostPacedPerController);
+                hostPacedPercent, hostPacedPerController, hostPacedPerHost);
     }
 
     public TargetOptions withHostPacedBuffers(int percent, int perController) {
         return new TargetOptions(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKatoMillis, maxKatoMillis, limits,
-                percent, perController);
+                percent, perController, hostPacedPerHost);
+    }
+
+    public TargetOptions withHostPacedPerHost(int perHost) {
+        return new TargetOptions(discoveryPort, keepAliveTickMillis, shutdownTimeoutMillis, discoveryKatoMillis, maxKatoMillis, limits,
+                hostPacedPercent, hostPacedPerController, perHost);
     }
 }

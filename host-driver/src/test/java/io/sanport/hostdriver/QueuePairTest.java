@@ -56,13 +56,17 @@ class QueuePairTest {
 
     @BeforeEach
     void start() throws Exception {
+        start(new TargetOptions(0, 50, 5000));
+    }
+
+    void start(TargetOptions options) throws Exception {
         iop = IoProcessor.start(1, new ReactorConfig(64, 128 * 1024, 32), List.of(BlockDevices.open("ram:16M")));
         String json = """
             { "ports": [],
               "subsystems": [ { "nqn": "%s", "attr": { "allow_any_host": "1", "serial": "SANPORTCORE1" },
                                 "namespaces": [ { "nsid": 1, "enable": 1, "device": { "path": "ram:16M" } } ] } ] }
             """.formatted(NQN);
-        target = Target.start(TargetConfig.parse(json, "core.json"), new TargetOptions(0, 50, 5000), iop);
+        target = Target.start(TargetConfig.parse(json, "core.json"), options, iop);
         reactor = target.reactors().getFirst();
         port = new Port(1, new LoopTransport(), "ipv4", "127.0.0.1", "4420", List.of(target.subsystem(NQN)));
     }
@@ -93,6 +97,7 @@ class QueuePairTest {
         final List<Completion> completions = new ArrayList<>();
         int entries;
         boolean disconnected;
+        String hostAddress; // null: no per-host share, as an in-process transport
 
         @Override
         public int mapData(Request r) {
@@ -159,6 +164,11 @@ class QueuePairTest {
         public String localAddress() {
             return "127.0.0.1";
         }
+
+        @Override
+        public String hostAddress() {
+            return hostAddress;
+        }
     }
 
     /** One host, one memory disk: queues made on the reactor with the in-memory Local Transport. */
@@ -171,7 +181,13 @@ class QueuePairTest {
         }
 
         ScriptedQueue newQueue() {
+            return newQueue(null);
+        }
+
+        /** A queue from host address {@code address} (null: none). */
+        ScriptedQueue newQueue(String address) {
             ScriptedQueue t = new ScriptedQueue();
+            t.hostAddress = address;
             ReactorContext ctx = target.connections().context(reactor);
             t.queue = target.connections().newQueue(port, ctx, t, local);
             return t;
@@ -229,12 +245,17 @@ class QueuePairTest {
 
         /** Admin queue, CC.EN = 1, one I/O queue: returns the I/O queue. */
         ScriptedQueue connected() {
-            ScriptedQueue admin = newQueue();
+            return connected(null);
+        }
+
+        /** As {@link #connected()}, both queues from host address {@code address}: a controller of its own. */
+        ScriptedQueue connected(String address) {
+            ScriptedQueue admin = newQueue(address);
             ScriptedQueue.Completion c = connect(admin, 0, ConnectData.CNTLID_DYNAMIC, NQN);
             assertEquals(Status.SUCCESS, c.status());
             int cntlid = c.dw0() & 0xFFFF;
             enable(admin);
-            ScriptedQueue io = newQueue();
+            ScriptedQueue io = newQueue(address);
             assertEquals(Status.SUCCESS, connect(io, 1, cntlid, NQN).status());
             return io;
         }
@@ -456,6 +477,60 @@ class QueuePairTest {
             assertEquals(1, stranger.awaitingData.size(), "the stranger's Connect got its buffer once the share freed");
             stranger.deliver();
             assertEquals(1, stranger.completions.size());
+            return null;
+        });
+    }
+
+    /**
+     * One host address holds at most its share of the reactor's buffers (here 4) in host-paced writes and reads,
+     * over all its controllers; a command of another address parked behind its waiters goes first once a buffer
+     * frees, while the first address's waiters stay parked until its own share frees.
+     */
+    @Test
+    void oneHostAddressHoldsAtMostItsShareAndOthersGoPastItsWaiters() throws Exception {
+        stop();
+        start(new TargetOptions(0, 50, 5000).withHostPacedPerHost(4));
+        onReactor(() -> {
+            Host h = new Host(false); // the device completes only when stepped
+            ScriptedQueue a1 = h.connected("192.0.2.1");
+            ScriptedQueue a2 = h.connected("192.0.2.1"); // a second controller from the same address
+            ScriptedQueue b = h.connected("192.0.2.2");
+            ScriptedQueue anon = h.connected(); // a transport without addresses: no share, its reads fill the pool
+            a1.completions.clear();
+            a2.completions.clear();
+            b.completions.clear();
+            anon.completions.clear();
+            int capacity = reactor.buffers().capacity();
+            for (int i = 0; i < 3; i++) {
+                h.send(a1, rw(IoOpcode.WRITE, 1, 8L * i, 4096, false), new byte[4096], false);
+                h.send(a2, rw(IoOpcode.WRITE, 1, 64 + 8L * i, 4096, false), new byte[4096], false);
+            }
+            int aRead = h.send(a2, rw(IoOpcode.READ, 1, 500, 4096, false), null, false);
+            assertEquals(4, a1.awaitingData.size() + a2.awaitingData.size(), "the address's share: 4 R2Ts of 6 writes");
+            assertEquals(capacity - 4, reactor.buffers().available());
+            int fill = reactor.buffers().available();
+            for (int i = 0; i < fill; i++) {
+                h.send(anon, rw(IoOpcode.READ, 1, 1000 + 8L * i, 4096, false), null, false);
+            }
+            assertEquals(0, reactor.buffers().available(), "reads of the address-less queue hold the rest");
+            h.send(b, rw(IoOpcode.WRITE, 1, 2000, 4096, false), new byte[4096], false);
+            assertTrue(b.awaitingData.isEmpty(), "no buffer free for the other address");
+            h.local.step(); // the address-less reads complete and give their buffers back
+            assertEquals(fill, anon.completions.size());
+            assertEquals(1, b.awaitingData.size(), "the other address went past the waiters of the one at its share");
+            assertEquals(4, a1.awaitingData.size() + a2.awaitingData.size(), "still 4: its waiters stay parked");
+            assertTrue(a2.completions.isEmpty(), "its read waits for its share too");
+            for (int i = 0; i < 16 && a1.completions.size() + a2.completions.size() + b.completions.size() < 8; i++) {
+                a1.deliver(); // the address's data comes: its share frees, its waiters go
+                a2.deliver();
+                b.deliver();
+                h.local.step();
+            }
+            assertEquals(3, a1.completions.size(), "every write of the address ran");
+            assertEquals(4, a2.completions.size(), "and its read");
+            assertTrue(a2.completions.stream().anyMatch(c -> c.cid() == aRead && c.status() == Status.SUCCESS));
+            assertEquals(1, b.completions.size());
+            assertEquals(capacity, reactor.buffers().available(), "every buffer came back");
             return null;
         });
     }

@@ -141,4 +141,18 @@ class TargetConfigTest {
         assertEquals("$.sanport.connect_timeout_ms", assertThrows(ConfigException.class, () -> TargetConfig.parse(
                 "{ \"sanport\": { \"connect_timeout_ms\": \"soon\" } }", "word.json")).path());
     }
+
+    /** The per-host share: 64 by default, a quarter of the default pool; set in the "sanport" object, never 0. */
+    @Test
+    void perHostBufferShareComesFromTheSanportSection() throws Exception {
+        assertEquals(64, TargetOptions.DEFAULT.hostPacedPerHost());
+        TargetOptions o = TargetConfig.parse("""
+            { "subsystems": [], "sanport": { "host_paced_buffers_per_host": 16 } }
+            """, "host.json").limits().applyTo(TargetOptions.DEFAULT);
+        assertEquals(16, o.hostPacedPerHost());
+        assertEquals(TargetOptions.DEFAULT_HOST_PACED_PER_CONTROLLER, o.hostPacedPerController(), "the others stand");
+        assertEquals(64, TargetOptions.DEFAULT.withHostPacedBuffers(50, 8).hostPacedPerHost(), "kept by the other knob");
+        org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class, () -> TargetConfig.parse(
+                "{ \"sanport\": { \"host_paced_buffers_per_host\": 0 } }", "zero.json"));
+    }
 }

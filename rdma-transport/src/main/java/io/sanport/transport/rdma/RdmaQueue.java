@@ -365,6 +365,12 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
         return localAddress;
     }
 
+    /** The peer's IP as the CM reported it: the key of its per-host buffer quota. */
+    @Override
+    public String hostAddress() {
+        return peer;
+    }
+
     // ---------------------------------------------------------------- teardown
 
     @Override

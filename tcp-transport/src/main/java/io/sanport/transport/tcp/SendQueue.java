@@ -27,6 +27,9 @@ final class SendQueue extends RingOperation {
     private SendJob tail;
     private boolean sending;
     private long writevs;   // this connection's, for its closing log line
+    private long sentBytes; // all bytes written: the sweep compares it to see whether sends progress
+    private long sweptBytes;      // sentBytes when the sweep last saw progress
+    private long pendingSince;    // when the sweep first saw the current backlog make no progress (0: none)
 
     SendQueue(TcpConnection connection, Reactor reactor, int fd, TcpStats.Counters stats, Arena arena) {
         super(true); // one of the connection's own slots: a send blocked by the host never holds one I/O needs
@@ -41,6 +44,22 @@ final class SendQueue extends RingOperation {
     boolean sending() { return sending; }
 
     long writevs() { return writevs; }
+
+    /**
+     * The sweep, every tick: how long (ns) jobs have been queued without one byte of them being written (0 when
+     * the queue is empty or moved since the last call). Sampled by the sweep, so the send path pays nothing.
+     */
+    long stalledFor(long now) {
+        if (head == null || sentBytes != sweptBytes) {
+            sweptBytes = sentBytes;
+            pendingSince = head == null ? 0 : now;
+            return 0;
+        }
+        if (pendingSince == 0) {
+            pendingSince = now;
+        }
+        return now - pendingSince;
+    }
 
     /** Queues {@code job} (ready, not queued already) behind the others and starts a write unless one is in flight. */
     void add(SendJob job) {
@@ -130,6 +149,7 @@ final class SendQueue extends RingOperation {
         }
         // still "sending" while the sent jobs are retired: a release that queues a new job must not gather the
         // jobs not retired yet a second time
+        sentBytes += res;
         long n = res;
         while (head != null) {
             SendJob j = head;

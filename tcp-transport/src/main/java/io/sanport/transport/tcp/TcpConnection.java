@@ -53,6 +53,7 @@ final class TcpConnection implements RemoteQueue {
     private final TcpConnections connections;
     private final TcpConnections.Sweep sweep;
     private final int peerAddress;
+    private final String hostAddress; // the peer's IP: its per-host buffer quota on this reactor
     private final String peer;
     private final int peerPort;
     private final long startedAt;
@@ -87,6 +88,8 @@ final class TcpConnection implements RemoteQueue {
         this.connections = connections;
         this.sweep = connections.sweep(reactor);
         this.peerAddress = peerAddress;
+        this.hostAddress = (peerAddress >>> 24) + "." + (peerAddress >>> 16 & 0xFF) + "." + (peerAddress >>> 8 & 0xFF)
+                + "." + (peerAddress & 0xFF);
         this.peer = peer;
         this.peerPort = peerPort;
         this.startedAt = System.nanoTime();
@@ -227,6 +230,11 @@ final class TcpConnection implements RemoteQueue {
     }
 
     @Override
+    public String hostAddress() {
+        return hostAddress;
+    }
+
+    @Override
     public void disconnect() {
         try {
             if (reactor.inReactor()) {
@@ -331,6 +339,14 @@ final class TcpConnection implements RemoteQueue {
                 }
             } else {
                 long due = millis(limits.dataTimeoutMillis());
+                if (sendQueue.stalledFor(now) > due) {
+                    // the host does not read its socket: what waits to be sent holds its buffers (its reads count
+                    // against its share until then); no C2HTermReq could get through either
+                    LOG.log(System.Logger.Level.WARNING, this + ": the host took none of the data queued for it within "
+                            + limits.dataTimeoutMillis() + " ms; closing");
+                    close(true);
+                    return;
+                }
                 for (TcpCommand c : commands) {
                     if (c.awaitingDataSince(now, due)) {
                         // nothing else frees the command's buffer: no controller timer runs for data owed to us

@@ -82,6 +82,23 @@ final class RawHost implements AutoCloseable {
         return new RawHost(s, hdgst, ddgst);
     }
 
+    /**
+     * TCP connect from {@code local} (any 127.x address is this machine: another host address to the target) and
+     * the ICReq / ICResp exchange; {@code receiveBuffer} bytes of socket receive buffer when above 0 (a small one
+     * closes the window soon when the host stops reading).
+     */
+    static RawHost connectFrom(String local, int port, int receiveBuffer) throws IOException {
+        Socket s = new Socket();
+        if (receiveBuffer > 0) {
+            s.setReceiveBufferSize(receiveBuffer);
+        }
+        s.bind(new InetSocketAddress(local, 0));
+        s.connect(new InetSocketAddress("127.0.0.1", port), 5000);
+        RawHost h = wrap(s);
+        h.initialize();
+        return h;
+    }
+
     /** A host on a socket already connected (set up by the caller: buffer sizes...); no ICReq yet. */
     static RawHost wrap(Socket s) throws IOException {
         s.setTcpNoDelay(true);
