@@ -51,7 +51,8 @@
  *       the device, makes its CQ, SRQ and registers its pool once with the protection domain through
  *       {@link io.sanport.hostdriver.MemoryRegistry#registerPool} (the transport lends the {@code ibv_reg_mr}
  *       call); at ESTABLISHED the QP gets its queue pair; Connect is admitted and sized as on TCP.</li>
- *   <li>Remote Transport: the reactor's ring polls the completion channel; a RECV work completion holds the
+ *   <li>Remote Transport: the reactor polls its CQ at the end of every loop round while busy (the ring's poll
+ *       on the completion channel wakes it when it slept); a RECV work completion holds the
  *       capsule in a shared receive buffer; {@code RdmaQueue} acquires a slot, binds it to the slot's
  *       {@code RdmaCommand} (nvmet's {@code nvmet_rdma_rsp}: the receive buffer, SGL1 as mapped, its work requests
  *       and response buffer, all made when the queue was), copies the SQE, calls {@code start}.</li>
@@ -64,9 +65,10 @@
  *       until they are; its work completion would call {@code dataReceived}).</li>
  *   <li>Local Transport and I/O processor: as on TCP.</li>
  *   <li>Remote Transport: {@code fillCompletion} writes the CQE into the command's registered response buffer;
- *       {@code RdmaSendQueue} posts the SEND that carries it (for a read, behind the RDMA WRITE of the data in one
- *       {@code ibv_post_send} chain; SEND_WITH_INVALIDATE when the host's descriptor asked), or parks it until
- *       send-queue credits come back; the SEND's work completion calls {@code release}.</li>
+ *       {@code RdmaSendQueue} chains the SEND that carries it (for a read, behind the unsignaled RDMA WRITE of the
+ *       data; SEND_WITH_INVALIDATE when the host's descriptor asked) with the loop round's other work requests
+ *       into one {@code ibv_post_send} at the round's end, or parks it until send-queue credits come back; the
+ *       SEND's work completion calls {@code release}.</li>
  * </ol>
  * Every step of one request runs on its queue's reactor thread.
  *

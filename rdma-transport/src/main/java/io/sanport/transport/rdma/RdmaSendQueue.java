@@ -172,7 +172,15 @@ final class RdmaSendQueue {
             return;
         }
         counters.postSends++;
-        int rc = verbs.ibv_post_send(qp, pending[0].firstWr(), badWr);
+        int rc;
+        try {
+            rc = verbs.ibv_post_send(qp, pending[0].firstWr(), badWr);
+        } catch (RuntimeException e) {
+            outstanding -= pendingCount; // never posted twice: taken as not posted at all, and the queue ends
+            dropPending();
+            owner.fault(e);
+            return;
+        }
         if (rc != 0) {
             // from the bad WR on nothing went: those signaled WRs will never complete. A WRITE that went before
             // its SEND failed may still complete in error; the reactor drops it once this queue is gone.
