@@ -287,7 +287,7 @@ class RdmaQueueTest extends RdmaHostSide {
     }
 
     @Test
-    void theResponsesOfOneRoundLeaveInOneChainWithOnlyTheSendsSignaled() throws Exception {
+    void theResponsesOfOneRoundLeaveInOneChainWithOnlyTheSendsSignaledAndTheBusyCqIsPolled() throws Exception {
         admin();
         Host h = io(1).host();
         int n = 16;
@@ -305,6 +305,7 @@ class RdmaQueueTest extends RdmaHostSide {
         int postsBefore = h.postCalls();
         int before = h.posted().size();
         long postSendsBefore = lo.stats.postSends();
+        long eventsBefore = lo.stats.cqEvents();
         h.sendAll(capsules); // one drain; the RAM namespace completes the reads within few loop rounds
         allSucceed(h, cids);
         List<SendWr> posted = h.posted().subList(before, h.posted().size());
@@ -319,6 +320,8 @@ class RdmaQueueTest extends RdmaHostSide {
         int calls = h.postCalls() - postsBefore;
         assertTrue(calls < n / 2, n + " responses in " + calls + " ibv_post_send calls");
         assertEquals(calls, lo.stats.postSends() - postSendsBefore);
+        long events = lo.stats.cqEvents() - eventsBefore;
+        assertTrue(events < n / 2, "a busy reactor polls its CQ; " + events + " channel events for " + n + " commands");
         assertTrue(h.maxInFlight() <= 2 * (127 + 1 + RdmaQueue.SPARE) + 2, "within the send queue");
     }
 }
