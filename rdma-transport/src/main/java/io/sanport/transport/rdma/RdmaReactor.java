@@ -35,8 +35,8 @@ import java.util.function.BooleanSupplier;
  * preallocated {@code ibv_wc} array, dispatching on {@code wr_id}. The CQ is not re-armed then: while the reactor
  * is busy it is polled again at the end of every loop round ({@link Reactor#atRoundEnd}), after the round's send
  * chains are posted, and armed ({@code ibv_req_notify_cq}, then one more poll) only when the reactor is about to
- * sleep ({@link Reactor#beforeSleep}): a busy reactor takes no event, no channel read and no arming system call
- * per batch. Receives consumed are posted back to the SRQ in one chain per round. The poll stays posted only while a
+ * sleep ({@link Reactor#beforeSleep}), and not before {@link #SPIN_NANOS} passed without a completion: a busy
+ * reactor takes no event, no channel read, no arming system call and no wake-up per batch. Receives consumed are posted back to the SRQ in one chain per round. The poll stays posted only while a
  * queue on this reactor is live, so an idle reactor has nothing of ours in flight and closes at once.
  *
  * <p>Made by the conductor (which posts the receives before any QP exists), then confined to the reactor thread.
@@ -76,11 +76,13 @@ final class RdmaReactor {
     /** Polls of the CQ at most per loop round while completions keep coming (each after posting what they made). */
     private static final int POLL_ROUNDS = 4;
     /**
-     * How long a reactor keeps polling its CQ without sleeping after the last completion it found (busy polling;
-     * 0, the default: it arms the CQ and sleeps as soon as it has nothing to do). It saves the wake-up per batch
-     * at the price of a core spinning while its hosts are busy.
+     * How long a reactor keeps polling its CQ without sleeping after the last completion it found (busy polling
+     * for a short budget, as SPDK's pollers do all the time; 0: arm the CQ and sleep as soon as nothing is left).
+     * While a host keeps its queue busy the reactor never sleeps, so no completion waits for a wake-up (a channel
+     * event, io_uring task work, an IPI to a sleeping core): that was most of the vm-rdma gap to nvmet-rdma, whose
+     * completions run in softirq on the core that saw them. An idle reactor spins at most this long.
      */
-    static final long SPIN_NANOS = Long.getLong("sanport.rdma.spinMicros", 0) * 1000;
+    static final long SPIN_NANOS = Long.getLong("sanport.rdma.spinMicros", 200) * 1000;
     /** Receive buffers per reactor, shared by all its queues (nvmet's default SRQ size is 1024). */
     static final int SRQ_DEPTH = Integer.getInteger("sanport.rdma.srqDepth", 1024);
     /** CQ entries per reactor: the SRQ plus the send queues of the queues it takes. */
