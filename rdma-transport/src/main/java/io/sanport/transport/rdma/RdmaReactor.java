@@ -299,11 +299,14 @@ final class RdmaReactor {
         if (lastHit == q) {
             lastHit = null;
         }
+        flushReposts(); // now, not at the round's end: the conductor may free us as soon as the last queue is gone
+        flushSends();
         updateIdle();
     }
 
     private void updateIdle() {
-        idle = live == 0 && !pollArmed && freeTop == MAX_QUEUES && !roundEndQueued && !sleepHookQueued && !polling;
+        // hooks still queued touch nothing native once no queue is live and nothing waits to be posted
+        idle = live == 0 && !pollArmed && freeTop == MAX_QUEUES && repostCount == 0 && flushHead == null;
     }
 
     /** Gives a receive buffer back to the SRQ: in one chain with the others of this round, at its end. */
