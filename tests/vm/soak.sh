@@ -23,7 +23,7 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-EXPECTED=20   # PASS lines when everything works
+EXPECTED=23   # PASS lines when everything works
 
 if [ "${1:-}" = --in-guest ]; then
   LOAD=${2:-75}
