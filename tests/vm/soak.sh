@@ -32,7 +32,8 @@ if [ "${1:-}" = --in-guest ]; then
   P=nqn.2026-12.io.sanport:vm-soak
   KTCP=$P:kernel-tcp KRDMA=$P:kernel-rdma KCHURN=$P:kernel-churn JTCP=$P:java-tcp JRDMA=$P:java-rdma FUZZ=$P:fuzzed
   WORK=$(mktemp -d /tmp/vm-soak.XXXXXX)
-  LOG=$WORK/target.log
+  LOGS=${SANPORT_SOAK_LOGS:-$WORK}   # the host half's --rw directory: the logs outlive a killed guest
+  LOG=$LOGS/target.log
   MNT=$WORK/mnt
   JAVA=("$SANPORT_INTEROP_JAVA/bin/java" "${sanport_java_flags[@]}" -Xmx256m -cp "$SANPORT_INTEROP_LIB/*")
   cd "$WORK" || exit 1
@@ -51,7 +52,8 @@ if [ "${1:-}" = --in-guest ]; then
   [ -d /sys/class/infiniband/rxe0 ] || { ko "no rxe0: the guest needs tests/vm/run.sh --rdma"; exit 1; }
 
   # ---- the target: six subsystems, each on a loop device (page cache, not the target's RSS), on both ports
-  for s in ktcp:256 krdma:256 kchurn:16 jtcp:128 jrdma:128 fuzz:16; do
+  # sparse: fio_verify works at 1 GiB, the fio rounds below 192 MiB; only what is written costs guest RAM
+  for s in ktcp:1280 krdma:1280 kchurn:16 jtcp:128 jrdma:128 fuzz:16; do
     truncate -s "${s#*:}M" "$WORK/${s%%:*}.img"
     LOOPDEV[${s%%:*}]=$(losetup -f --show "$WORK/${s%%:*}.img") || { ko "losetup ${s%%:*}"; exit 1; }
   done
@@ -63,7 +65,10 @@ if [ "${1:-}" = --in-guest ]; then
              { "portid": 2, "addr": { "trtype": "rdma", "adrfam": "ipv4", "traddr": "$ADDR", "trsvcid": "$RPORT" }, "subsystems": [ $all ] } ],
   "subsystems": [ $(sub $KTCP ktcp), $(sub $KRDMA krdma), $(sub $KCHURN kchurn), $(sub $JTCP jtcp), $(sub $JRDMA jrdma), $(sub $FUZZ fuzz) ] }
 EOF
-  "${JAVA[@]}" io.sanport.cli.Main serve --config "$WORK/config.json" --discovery-port 0 >"$LOG" 2>&1 &
+  # ICReq/Connect timeouts 60 s (default 10): a cold C1-only JVM under TCG on a loaded machine can take longer than
+  # 10 s between connecting a socket and sending its Connect
+  "${JAVA[@]}" io.sanport.cli.Main serve --config "$WORK/config.json" --discovery-port 0 \
+      --icreq-timeout-ms 60000 --connect-timeout-ms 60000 >"$LOG" 2>&1 &
   spid=$!
   serving() { grep -q '^serving' "$LOG" && grep -q "listening: tcp $ADDR:$TPORT" "$LOG" && grep -q "listening: rdma $ADDR:$RPORT" "$LOG"; }
   for _ in $(seq 1800); do   # up to 180 s: a C1-only JVM under TCG
@@ -101,7 +106,7 @@ EOF
     local name=$1 dev=$2 i=0 bad=0 rd=0 wr=0 line
     while [ ! -e "$WORK/stop" ]; do
       i=$((i + 1))
-      if fio --name="$name-$i" --filename="$dev" --ioengine=io_uring --direct=1 --rw=randrw --rwmixread=50 \
+      if timeout 300 fio --name="$name-$i" --filename="$dev" --ioengine=io_uring --direct=1 --rw=randrw --rwmixread=50 \
              --bsrange=4k-64k --iodepth=16 --offset=$(( (i % 6) * 32 ))M --size=32M --verify=crc32c --verify_fatal=1 \
              --verify_state_save=0 --randseed=$i --output-format=terse --terse-version=3 >"$WORK/$name.fio" 2>&1; then
         line=$(grep -E '^3;' "$WORK/$name.fio" | tail -1)
@@ -118,10 +123,10 @@ EOF
   # ---- the Java soak: its own verdicts; the kernel churn starts once it has its baseline
   "${JAVA[@]}" io.sanport.cli.Main bench soak --address $ADDR --port $TPORT --nqn $JTCP --fuzz-nqn $FUZZ \
       --rdma-port $RPORT --rdma-nqn $JRDMA --pid "$spid" --seconds "$LOAD" --sample 5 --queues 2 --streams 4 --churn 2 \
-      >"$WORK/soak.out" 2>&1 &
+      >"$LOGS/soak.out" 2>&1 &
   jpid=$!
-  for _ in $(seq 1200); do grep -q '^baseline:' "$WORK/soak.out" && break; kill -0 $jpid 2>/dev/null || break; sleep 0.1; done
-  grep -v '^Picked up' "$WORK/soak.out" | sed 's/^/     | /'
+  for _ in $(seq 2400); do grep -q '^baseline:' "$LOGS/soak.out" && break; kill -0 $jpid 2>/dev/null || break; sleep 0.1; done
+  grep -v '^Picked up' "$LOGS/soak.out" | sed 's/^/     | /'
   # the kernel's churn: tcp and rdma in turn, until LOAD - 15 s from now (the Java soak's settle comes after LOAD)
   churn() {
     local n=0 bad=0 end=$(( $(cut -d. -f1 /proc/uptime) + LOAD - 15 ))
@@ -138,11 +143,11 @@ EOF
     echo "$n $bad" > "$WORK/churn.result"
   }
   churn & loops+=($!); churnpid=$!
-  tail -n +1 -f "$WORK/soak.out" --pid=$jpid 2>/dev/null | grep --line-buffered -E '^t=|^after|^verdict' | sed -u 's/^/     | /' &
+  tail -n +1 -f "$LOGS/soak.out" --pid=$jpid 2>/dev/null | grep --line-buffered -E '^t=|^after|^verdict' | sed -u 's/^/     | /' &
   tailpid=$!
   wait $jpid; jrc=$?; jpid=""
   kill $tailpid 2>/dev/null
-  sed -n '/^verdict:/,$p' "$WORK/soak.out" | grep -v '^Picked up' | sed 's/^/     | /'
+  sed -n '/^verdict:/,$p' "$LOGS/soak.out" | grep -v '^Picked up' | sed 's/^/     | /'
   # the Java soak's verdicts are checks of this stage
   nj=0
   while IFS= read -r l; do
@@ -150,9 +155,9 @@ EOF
       "  PASS "*) ok "4 java soak: ${l#  PASS }"; nj=$((nj + 1)) ;;
       "  FAIL "*) ko "4 java soak: ${l#  FAIL }"; nj=$((nj + 1)) ;;
     esac
-  done < "$WORK/soak.out"
-  tail -1 "$WORK/soak.out" | grep -Eq '^[0-9]+ passed, [0-9]+ failed$' && [ $nj -ge 10 ] \
-    || ko "4 java soak ended without its verdict (exit $jrc, $nj verdict lines): $(tail -3 "$WORK/soak.out" | tr '\n' ' ')"
+  done < "$LOGS/soak.out"
+  tail -1 "$LOGS/soak.out" | grep -Eq '^[0-9]+ passed, [0-9]+ failed$' && [ $nj -ge 10 ] \
+    || ko "4 java soak ended without its verdict (exit $jrc, $nj verdict lines): $(tail -3 "$LOGS/soak.out" | tr '\n' ' ')"
 
   # ---- the kernel's load ends
   touch "$WORK/stop" "$WORK/stop-churn"
@@ -166,7 +171,7 @@ EOF
   read -r cycles cbad < "$WORK/churn.result"
   if [ "$cbad" = 0 ] && [ "$cycles" -ge 4 ]; then ok "6 kernel churn: $cycles nvme connect / read / nvme disconnect cycles (tcp and rdma in turn), no error"
   else ko "6 kernel churn: $cycles cycles, $cbad failed"; sed 's/^/  | /' "$WORK/churn.err" 2>/dev/null | head -20; fi
-  ioerr=$(dmesg | grep -E 'nvme[0-9]+n[0-9]+.*(I/O error|critical)|blk_update_request|Buffer I/O error' | grep -v nvme0n1 | head -3)
+  ioerr=$(dmesg | grep -E 'nvme[0-9]+n[0-9]+.*(I/O error|critical)|blk_update_request|Buffer I/O error' | head -3)
   if [ -z "$ioerr" ]; then ok "6 no I/O error in the guest kernel's log for the NVMe-oF hosts"
   else ko "6 I/O errors in dmesg: $ioerr"; fi
   for n in $KTCP $KRDMA; do nvme disconnect -n "$n" >/dev/null 2>&1; done
@@ -229,14 +234,20 @@ if [ "${SKIP_BUILD:-0}" != 1 ]; then
 fi
 TMP=$(mktemp -d /tmp/sanport-vm-soak.XXXXXX)
 OUT=$TMP/out
+mkdir "$TMP/logs"
 trap 'rm -rf "$TMP"' EXIT
 cp -r "$ROOT/cli/target/lib" "$TMP/lib"
 . "$ROOT/scripts/lib.sh" && sanport_find_jdk || { echo "FAIL no JDK"; summary 0 1; exit 1; }
 "$HERE/run.sh" --rdma --timeout 540 --env "SANPORT_INTEROP_LIB=$TMP/lib" --env "SANPORT_INTEROP_JAVA=$JAVA_HOME" \
-    -- "$HERE/soak.sh --in-guest ${SOAK_SECONDS:-75}" 2>&1 | grep --line-buffered -v '^Picked up JAVA_TOOL_OPTIONS' | tee "$OUT"
+    --env "SANPORT_SOAK_LOGS=$TMP/logs" --rw "$TMP/logs" -- "$HERE/soak.sh --in-guest ${SOAK_SECONDS:-75}" 2>&1 | grep --line-buffered -v '^Picked up JAVA_TOOL_OPTIONS' | tee "$OUT"
 rc=${PIPESTATUS[0]}
 pass=$(grep -c '^PASS' "$OUT") fail=$(grep -c '^FAIL' "$OUT")
 [ "$pass" -ge $EXPECTED ] || { echo "FAIL only $pass checks passed (expected $EXPECTED)"; fail=$((fail + 1)); }
 [ "$rc" = 0 ] || { echo "FAIL guest run (run.sh exit $rc)"; fail=$((fail + 1)); }
+if [ "$fail" != 0 ]; then   # the guest's logs, also after a timeout
+  keep=${TMPDIR:-/tmp}/sanport-vm-soak.last
+  rm -rf "$keep" && cp -r "$TMP/logs" "$keep"
+  echo "---- the target's log (tail; all logs in $keep) ----"; tail -n 40 "$keep/target.log" 2>/dev/null | cut -c1-300 | sed 's/^/  | /'
+fi
 summary "$pass" "$fail"
 [ "$fail" = 0 ]
