@@ -129,10 +129,10 @@ EOF
   grep -v '^Picked up' "$LOGS/soak.out" | sed 's/^/     | /'
   # the kernel's churn: tcp and rdma in turn, until LOAD - 15 s from now (the Java soak's settle comes after LOAD)
   churn() {
-    local n=0 bad=0 end=$(( $(cut -d. -f1 /proc/uptime) + LOAD - 15 ))
+    local n=0 bad=0 nt=0 nr=0 end=$(( $(cut -d. -f1 /proc/uptime) + LOAD - 15 ))
     while [ ! -e "$WORK/stop-churn" ] && [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
       n=$((n + 1))
-      if [ $((n % 2)) = 1 ]; then TRANSPORT=tcp PORT=$TPORT; else TRANSPORT=rdma PORT=$RPORT; fi
+      if [ $((n % 2)) = 1 ]; then TRANSPORT=tcp PORT=$TPORT nt=$((nt + 1)); else TRANSPORT=rdma PORT=$RPORT nr=$((nr + 1)); fi
       NQN=$KCHURN
       if connect >"$WORK/churn.last" 2>&1 && dd if="$DEV" of=/dev/null bs=64k count=16 skip=$((n % 200)) iflag=direct status=none \
          && disconnect >>"$WORK/churn.last" 2>&1; then :; else
@@ -140,7 +140,7 @@ EOF
         nvme disconnect -n "$KCHURN" >/dev/null 2>&1
       fi
     done
-    echo "$n $bad" > "$WORK/churn.result"
+    echo "$n $bad $nt $nr" > "$WORK/churn.result"
   }
   churn & loops+=($!); churnpid=$!
   tail -n +1 -f "$LOGS/soak.out" --pid=$jpid 2>/dev/null | grep --line-buffered -E '^t=|^after|^verdict' | sed -u 's/^/     | /' &
@@ -168,8 +168,9 @@ EOF
       ok "5 kernel nvme-$T: fio randrw 4k-64k QD16 verify=crc32c throughout: $rounds rounds, none failed ($rd MiB read, $wr MiB written)"
     else ko "5 kernel nvme-$T: fio rounds $rounds, failed $bad"; sed 's/^/  | /' "$WORK/$T.err" 2>/dev/null | head -20; fi
   done
-  read -r cycles cbad < "$WORK/churn.result"
-  if [ "$cbad" = 0 ] && [ "$cycles" -ge 4 ]; then ok "6 kernel churn: $cycles nvme connect / read / nvme disconnect cycles (tcp and rdma in turn), no error"
+  read -r cycles cbad ct cr < "$WORK/churn.result"
+  # under TCG on a loaded machine a cycle (connect: admin + 2 I/O queues, read, disconnect) takes 7-20 s
+  if [ "$cbad" = 0 ] && [ "$ct" -ge 1 ] && [ "$cr" -ge 1 ]; then ok "6 kernel churn: $cycles nvme connect / read / nvme disconnect cycles ($ct tcp, $cr rdma), no error"
   else ko "6 kernel churn: $cycles cycles, $cbad failed"; sed 's/^/  | /' "$WORK/churn.err" 2>/dev/null | head -20; fi
   ioerr=$(dmesg | grep -E 'nvme[0-9]+n[0-9]+.*(I/O error|critical)|blk_update_request|Buffer I/O error' | head -3)
   if [ -z "$ioerr" ]; then ok "6 no I/O error in the guest kernel's log for the NVMe-oF hosts"
@@ -181,7 +182,7 @@ EOF
   for T in tcp rdma; do
     TRANSPORT=$T NQN=$([ $T = tcp ] && echo $KTCP || echo $KRDMA) PORT=$([ $T = tcp ] && echo $TPORT || echo $RPORT)
     if connect && fio_verify "fresh-$T" 16M && disconnect; then
-      ok "7 after the load: a fresh nvme-$T controller ($(cat /sys/class/nvme/$CTRL/queue_count 2>/dev/null || echo '?') queues) writes and verifies 16 MiB, disconnects"
+      ok "7 after the load: a fresh nvme-$T controller writes and verifies 16 MiB, disconnects"
     else ko "7 after the load: fresh nvme-$T connect + fio verify"; dump_log; fi
   done
 

@@ -186,7 +186,7 @@ public final class Soak {
                     if (rdmaFuzzer != null) rdmaFuzzer.probe();
                     try (RemoteController c = RemoteController.connect(o.address(), o.rdmaPort(), o.rdmaNqn(),
                             ConnectOptions.defaults().withIoQueues(1).withQueueSize(16).withTransport(ConnectOptions.Transport.RDMA));
-                         Arena arena = Arena.ofConfined()) {
+                         Arena arena = Arena.ofShared()) { // the completion thread copies into it
                         c.namespace(1).read(0, arena.allocate(4096, 4096));
                     }
                     check(true, "over NVMe/RDMA too: the good host's controller and a new connection still work");
