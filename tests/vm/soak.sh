@@ -120,17 +120,11 @@ EOF
   fio_loop tcp "$DEV_T" & loops+=($!)
   fio_loop rdma "$DEV_R" & loops+=($!)
 
-  # ---- the Java soak: its own verdicts; the kernel churn starts once it has its baseline
-  "${JAVA[@]}" io.sanport.cli.Main bench soak --address $ADDR --port $TPORT --nqn $JTCP --fuzz-nqn $FUZZ \
-      --rdma-port $RPORT --rdma-nqn $JRDMA --pid "$spid" --seconds "$LOAD" --sample 5 --queues 2 --streams 4 --churn 2 \
-      >"$LOGS/soak.out" 2>&1 &
-  jpid=$!
-  for _ in $(seq 2400); do grep -q '^baseline:' "$LOGS/soak.out" && break; kill -0 $jpid 2>/dev/null || break; sleep 0.1; done
-  grep -v '^Picked up' "$LOGS/soak.out" | sed 's/^/     | /'
-  # the kernel's churn: tcp and rdma in turn, until LOAD - 15 s from now (the Java soak's settle comes after LOAD)
+  # the kernel's churn: tcp and rdma in turn, from now until the Java soak is 15 s from the end of its load (its
+  # descriptor check after the load must not see a controller of ours)
   churn() {
-    local n=0 bad=0 nt=0 nr=0 end=$(( $(cut -d. -f1 /proc/uptime) + LOAD - 15 ))
-    while [ ! -e "$WORK/stop-churn" ] && [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
+    local n=0 bad=0 nt=0 nr=0
+    while [ ! -e "$WORK/stop-churn" ]; do
       n=$((n + 1))
       if [ $((n % 2)) = 1 ]; then TRANSPORT=tcp PORT=$TPORT nt=$((nt + 1)); else TRANSPORT=rdma PORT=$RPORT nr=$((nr + 1)); fi
       NQN=$KCHURN
@@ -142,8 +136,21 @@ EOF
     done
     echo "$n $bad $nt $nr" > "$WORK/churn.result"
   }
-  churn & loops+=($!); churnpid=$!
-  tail -n +1 -f "$LOGS/soak.out" --pid=$jpid 2>/dev/null | grep --line-buffered -E '^t=|^after|^verdict' | sed -u 's/^/     | /' &
+  churn & loops+=($!)
+
+  # ---- the Java soak: its own verdicts
+  "${JAVA[@]}" io.sanport.cli.Main bench soak --address $ADDR --port $TPORT --nqn $JTCP --fuzz-nqn $FUZZ \
+      --rdma-port $RPORT --rdma-nqn $JRDMA --pid "$spid" --seconds "$LOAD" --sample 5 --queues 2 --streams 4 --churn 2 \
+      >"$LOGS/soak.out" 2>&1 &
+  jpid=$!
+  for _ in $(seq 2400); do grep -q '^baseline:' "$LOGS/soak.out" && break; kill -0 $jpid 2>/dev/null || break; sleep 0.1; done
+  grep -v '^Picked up' "$LOGS/soak.out" | sed 's/^/     | /'
+  ( while kill -0 $jpid 2>/dev/null; do
+      t=$(grep -oE '^t= *[0-9]+' "$LOGS/soak.out" | tail -1 | grep -oE '[0-9]+$')
+      [ -n "$t" ] && [ "$t" -ge $((LOAD - 15)) ] && break
+      sleep 1
+    done; touch "$WORK/stop-churn" ) &
+  tail -n +1 -f "$LOGS/soak.out" --pid=$jpid 2>/dev/null | grep --line-buffered -E '^t=|^after' | sed -u 's/^/     | /' &
   tailpid=$!
   wait $jpid; jrc=$?; jpid=""
   kill $tailpid 2>/dev/null
