@@ -29,12 +29,15 @@ public final class Soak {
      * @param rdmaPort    0, or the target's NVMe/RDMA port at the same address: then a second good host over RDMA
      *                    on {@code rdmaNqn}, every other churning host over RDMA, and the RDMA fuzzer on
      *                    {@code fuzzNqn} beside the TCP one
+     * @param katoMillis  the good and churning hosts' keep-alive timeout, 0 for the client's default (a host in a
+     *                    slow emulated guest may need more)
      */
     public record Options(String address, int port, String goodNqn, String fuzzNqn, double seconds, int queues,
-                          int streams, int churnHosts, long seed, double sampleSeconds, int rdmaPort, String rdmaNqn) {
+                          int streams, int churnHosts, long seed, double sampleSeconds, int rdmaPort, String rdmaNqn,
+                          int katoMillis) {
         public Options(String address, int port, String goodNqn, String fuzzNqn, double seconds, int queues,
                        int streams, int churnHosts, long seed, double sampleSeconds) {
-            this(address, port, goodNqn, fuzzNqn, seconds, queues, streams, churnHosts, seed, sampleSeconds, 0, null);
+            this(address, port, goodNqn, fuzzNqn, seconds, queues, streams, churnHosts, seed, sampleSeconds, 0, null, 0);
         }
 
         public Options {
@@ -78,7 +81,7 @@ public final class Soak {
     }
 
     private int run() throws Exception {
-        ConnectOptions good = ConnectOptions.defaults().withIoQueues(o.queues());
+        ConnectOptions good = hostOptions().withIoQueues(o.queues());
         TcpFuzzer fuzzer = o.fuzzNqn() == null ? null : new TcpFuzzer(o.address(), o.port(), o.fuzzNqn());
         RdmaFuzzer rdmaFuzzer = o.fuzzNqn() == null || !o.rdma() ? null : new RdmaFuzzer(o.address(), o.rdmaPort(), o.fuzzNqn());
         try (RemoteController host = RemoteController.connect(o.address(), o.port(), o.goodNqn(), good);
@@ -185,7 +188,7 @@ public final class Soak {
                     rdmaNs.flush();
                     if (rdmaFuzzer != null) rdmaFuzzer.probe();
                     try (RemoteController c = RemoteController.connect(o.address(), o.rdmaPort(), o.rdmaNqn(),
-                            ConnectOptions.defaults().withIoQueues(1).withQueueSize(16).withTransport(ConnectOptions.Transport.RDMA));
+                            hostOptions().withIoQueues(1).withQueueSize(16).withTransport(ConnectOptions.Transport.RDMA));
                          Arena arena = Arena.ofShared()) { // the completion thread copies into it
                         c.namespace(1).read(0, arena.allocate(4096, 4096));
                     }
@@ -256,10 +259,14 @@ public final class Soak {
         }
     }
 
+    private ConnectOptions hostOptions() {
+        return o.katoMillis() > 0 ? ConnectOptions.defaults().withKato(o.katoMillis()) : ConnectOptions.defaults();
+    }
+
     /** Connect a host with one queue, read a few blocks, disconnect; with an RDMA port, odd {@code n} over RDMA. */
     private void churnOnce(int n) {
         boolean rdma = o.rdma() && n % 2 == 1;
-        ConnectOptions opts = ConnectOptions.defaults().withIoQueues(1).withQueueSize(16);
+        ConnectOptions opts = hostOptions().withIoQueues(1).withQueueSize(16);
         try (RemoteController c = rdma
                 ? RemoteController.connect(o.address(), o.rdmaPort(), o.rdmaNqn(), opts.withTransport(ConnectOptions.Transport.RDMA))
                 : RemoteController.connect(o.address(), o.port(), o.goodNqn(), opts);
