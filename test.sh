@@ -158,6 +158,8 @@ else
     stage "VM: Linux nvme-rdma initiator against sanport's NVMe/RDMA target (SoftRoCE)" tests/vm/interop.sh --transport rdma
     stage "VM: device faults (dm error/flakey namespace) under the Linux nvme-tcp initiator: statuses, DNR, sticky flush failure" \
         env SKIP_BUILD=1 tests/vm/device-faults.sh
+    stage "VM: soak (75 s): Linux nvme-tcp + nvme-rdma fio verify, kernel and Java churn, Java I/O on both transports, NVMe/TCP + NVMe/RDMA fuzz; fds, RSS flat" \
+        env SKIP_BUILD=1 tests/vm/soak.sh
 fi
 
 if [ $quick = 1 ]; then
