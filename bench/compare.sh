@@ -288,10 +288,11 @@ vm_scenario() { # vm_scenario KIND IMAGE(random|sparse) TRANSPORTS RUN.SH-OPTION
     sanport_ensure_packages --who compare.sh bench vm || exit 1
     sanport_find_jdk && sanport_build_if_needed
     "$SANPORT_ROOT/tests/vm/prepare.sh" >&2 || { say "tests/vm/prepare.sh failed"; exit 1; }
-    local tmp rc load0 sampler json
+    local tmp rc load0 json
     tmp=$(mktemp -d "/tmp/sanport-compare-$kind.XXXXXX")
     vm_tmp=$tmp
-    trap 'kill "$sampler" 2>/dev/null; rm -rf "$vm_tmp"' EXIT
+    vm_sampler=""
+    trap 'kill $vm_sampler 2>/dev/null; rm -rf "$vm_tmp"' EXIT
     cp -r "$SANPORT_LIB" "$tmp/lib"   # a rebuild on the host while the guest runs must not swap the jars
     if [ "$image" = random ]; then
         say "filling a $size image with random data (holes would read faster than data)"
@@ -300,7 +301,7 @@ vm_scenario() { # vm_scenario KIND IMAGE(random|sparse) TRANSPORTS RUN.SH-OPTION
         truncate -s "$size" "$tmp/disk.img"   # sparse: the same holes for both targets; the transport is what differs
     fi
     load0=$(loadavg)
-    (while sleep 30; do cut -d' ' -f1 /proc/loadavg; done) >"$tmp/load" & sampler=$!
+    (while sleep 30; do cut -d' ' -f1 /proc/loadavg; done) >"$tmp/load" & vm_sampler=$!
     # TCG: a JVM start ~1 min, fio ~3 s of its own per run; perftest 2 x 5 s per round
     local timeout=$((600 + transports * (180 + rounds * 8 * (seconds + 8) + rounds * 30)))
     say "booting the guest (tests/vm/run.sh $* --nvme, a $image $size image); $rounds rounds, $seconds s per fio run after 1 s ramp; host load $load0; guest timeout $timeout s"
@@ -312,7 +313,7 @@ vm_scenario() { # vm_scenario KIND IMAGE(random|sparse) TRANSPORTS RUN.SH-OPTION
         2> >(grep --line-buffered -v '^Picked up JAVA_TOOL_OPTIONS' >&2)
     rc=$?
     set -e
-    kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
+    kill "$vm_sampler" 2>/dev/null; wait "$vm_sampler" 2>/dev/null || true; vm_sampler=""
     grep -v '^{' "$tmp/out" >&2 || true
     [ "$rc" = 0 ] || { say "the guest run failed (tests/vm/run.sh exit $rc)"; exit 1; }
     json=$(grep "^{\"scenario\":\"$kind\"" "$tmp/out" | tail -1) || { say "the guest printed no result"; exit 1; }
