@@ -215,7 +215,7 @@ tcp_scenario() {
     local load0 t0=$SECONDS i r out
     load0=$(loadavg)
     say "device: $dev over $img; $rounds rounds of iperf3, then nbdkit+fio and sanport per workload, $seconds s per run after 1 s ramp; machine: $(nproc) cores, $(uname -r), load $load0"
-    extra_key=client_cpu_s_per_mio
+    extra_key=client_cpu_s_per_mio idle_ticks=0
 
     iperf3 -s -p 15201 >/dev/null 2>&1 & cleanup_pids+=($!)
     wait_port 15201
@@ -241,9 +241,10 @@ tcp_scenario() {
     }
     # the target's CPU around one client run (ramp included: IOPS x (seconds + 1) I/Os), then the client's own
     peer_half() { # index round
-        local t0 a
-        t0=$(proc_ticks "$nbdkit_pid")
+        local t0 a s0
+        t0=$(proc_ticks "$nbdkit_pid") s0=$(proc_ticks "$sanport_pid")
         out=$(nbd_fio "$1" "$seconds") || { say "fio failed: $out"; exit 1; }
+        idle_ticks=$(( idle_ticks + $(proc_ticks "$sanport_pid") - s0 ))   # sanport's target, idle meanwhile
         a=($(fio_parse "${W_RWS[$1]}" <<<"$out"))
         record p "$1" "$2" "${a[0]} ${a[1]} $(per_mio $(( $(proc_ticks "$nbdkit_pid") - t0 )) "${a[0]}" $((seconds + 1))) ${a[2]}"
     }
@@ -272,9 +273,9 @@ tcp_scenario() {
     done
     kill -0 "$sanport_pid" 2>/dev/null || { say "the target died: see /tmp/sanport-compare-target.log"; exit 1; }
     say "$((SECONDS - t0)) s in all"
-    printf '{"scenario":"tcp","date":"%s","machine":"%s cores, kernel %s","load_avg_start":"%s","load_avg_rounds":%s,"device":"loop over /dev/shm, %s","seconds":%s,"rounds":%s,"peer":"nbdkit %s file plugin + fio %s nbd engine","cpu":"target process utime+stime from /proc (sanport JVM vs nbdkit) per IOPS x (seconds + 1 s ramp); client_cpu: the Java client JVM vs fio, over the measured window",%s,"iperf3_mib_s":%s,"bandwidth_vs_iperf3":{%s,"runs":%s},"write_bandwidth_vs_iperf3":{%s,"runs":%s},"ratios":{%s,"iops_vs_nbdkit":%s,"bandwidth_vs_iperf3":%s,"write_bandwidth_vs_iperf3":%s}}\n' \
+    printf '{"scenario":"tcp","date":"%s","machine":"%s cores, kernel %s","load_avg_start":"%s","load_avg_rounds":%s,"device":"loop over /dev/shm, %s","seconds":%s,"rounds":%s,"peer":"nbdkit %s file plugin + fio %s nbd engine","cpu":"target process utime+stime from /proc (sanport JVM vs nbdkit) per IOPS x (seconds + 1 s ramp); client_cpu: the Java client JVM vs fio, over the measured window",%s,%s,"iperf3_mib_s":%s,"bandwidth_vs_iperf3":{%s,"runs":%s},"write_bandwidth_vs_iperf3":{%s,"runs":%s},"ratios":{%s,"iops_vs_nbdkit":%s,"bandwidth_vs_iperf3":%s,"write_bandwidth_vs_iperf3":%s}}\n' \
         "$(date -u +%FT%TZ)" "$(nproc)" "$(uname -r)" "$load0" "$(list "${loads[@]}")" "$size" "$seconds" "$rounds" \
-        "$(nbdkit --version | awk '{print $2}')" "$(fio --version)" "$(workloads_json "${w[@]}")" "$(list "${iperf[@]}")" \
+        "$(nbdkit --version | awk '{print $2}')" "$(fio --version)" "$(idle_json)" "$(workloads_json "${w[@]}")" "$(list "${iperf[@]}")" \
         "$(stats "${bw[@]}")" "$(list "${bw[@]}")" "$(stats "${wbw[@]}")" "$(list "${wbw[@]}")" \
         "$(median_ratios_json "${w[@]}")" "$(has 0 "${w[@]}" && median $(ratios_of 0) || echo null)" "$(median "${bw[@]}")" "$(median "${wbw[@]}")"
 }
@@ -340,7 +341,7 @@ vm_guest_compare() { # vm_guest_compare TRTYPE ROUND_HOOK
     pick_workloads 0 2 3 4   # randread_4k_qd32 seqread_128k randwrite_4k_qd32 seqwrite_128k
     spid="" cfs=/sys/kernel/config/nvmet dev="" dev_s="" dev_k=""
     extra_key=guest_cpu_s_per_mio
-    RES=()
+    RES=() idle_ticks=0
 
     vm_connect() {   # vm_connect NQN PORT: sets dev to the namespace's block device (no udev: sysfs + mknod)
         local b n out
@@ -365,10 +366,14 @@ vm_guest_compare() { # vm_guest_compare TRTYPE ROUND_HOOK
     vm_half() { # vm_half s|p INDEX ROUND DEVICE: one fio run; the target's and the guest's CPU around it
         local out a t0 g0 ticks
         g0=$(guest_busy)
-        if [ "$1" = s ]; then t0=$(proc_ticks "$spid"); else kthread_ticks >/tmp/vm-kt0; fi
+        t0=$(proc_ticks "$spid")
+        [ "$1" = s ] || kthread_ticks >/tmp/vm-kt0
         out=$(fio_run "vm-$trtype-${W_NAMES[$2]}" "${W_RWS[$2]}" "${W_BSS[$2]}" "${W_QDS[$2]}" "$4") || return 1
         a=($out)
-        if [ "$1" = s ]; then ticks=$(( $(proc_ticks "$spid") - t0 )); else kthread_ticks >/tmp/vm-kt1; ticks=$(kthread_delta /tmp/vm-kt0 /tmp/vm-kt1); fi
+        if [ "$1" = s ]; then ticks=$(( $(proc_ticks "$spid") - t0 )); else
+            idle_ticks=$(( idle_ticks + $(proc_ticks "$spid") - t0 ))   # sanport, connected but idle, while nvmet runs
+            kthread_ticks >/tmp/vm-kt1; ticks=$(kthread_delta /tmp/vm-kt0 /tmp/vm-kt1)
+        fi
         record "$1" "$2" "$3" "${a[0]} ${a[1]} $(per_mio "$ticks" "${a[0]}" $((seconds + 1))) $(per_mio $(( $(guest_busy) - g0 )) "${a[0]}" $((seconds + 1)))"
     }
     vm_kernel_log() { # the initiator's timeouts and resets since the last call: a stall shows as low IOPS only
@@ -443,6 +448,7 @@ vm_guest_compare() { # vm_guest_compare TRTYPE ROUND_HOOK
 vm_machine() { # the JSON "machine" text of a guest run
     echo "QEMU $(grep -qw kvm-clock /sys/devices/system/clocksource/clocksource0/available_clocksource && echo KVM || echo TCG) guest, $(nproc) vCPUs, kernel $(uname -r); host ${SANPORT_COMPARE_HOST:-?}"
 }
+idle_json() { echo "\"sanport_cpu_s_while_peer_ran\":$(awk -v t="$idle_ticks" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')"; }
 VM_CPU_NOTE="cpu_s_per_mio: sanport = its JVM (utime+stime from /proc), nvmet = every kernel thread (kworkers incl. the initiator's, ksoftirqd), per IOPS x (seconds + 1 s ramp); guest_cpu_s_per_mio: the whole guest's busy time from /proc/stat (initiator + fio + target)"
 
 vm_tcp_guest() {   # the guest half of vm-tcp (SANPORT_VM_GUEST=1)
@@ -452,8 +458,8 @@ vm_tcp_guest() {   # the guest half of vm-tcp (SANPORT_VM_GUEST=1)
     local load0; load0=$(loadavg)
     vm_guest_compare tcp ""
     say "sanport / nvmet-tcp medians: $(median_ratios_json "${w[@]}"); guest time $((SECONDS - t0)) s"
-    printf '{"scenario":"vm-tcp","date":"%s","machine":"%s","guest_load_avg_start":"%s","guest_load_avg_end":"%s","device":"emulated NVMe over a %s image of random data","seconds":%s,"rounds":%s,"initiator":"Linux nvme-tcp + fio %s io_uring direct=1, 169.254.77.1 in the guest","peer":"Linux %s nvmet-tcp (bdev backend)","cpu":"%s",%s,"ratios":{%s,"iops_vs_nvmet":%s,"bandwidth_vs_nvmet":%s}}\n' \
-        "$(date -u +%FT%TZ)" "$(vm_machine)" "$load0" "$(loadavg)" "$size" "$seconds" "$rounds" "$(fio --version)" "$(uname -r)" "$VM_CPU_NOTE" \
+    printf '{"scenario":"vm-tcp","date":"%s","machine":"%s","guest_load_avg_start":"%s","guest_load_avg_end":"%s","device":"emulated NVMe over a %s image of random data","seconds":%s,"rounds":%s,"initiator":"Linux nvme-tcp + fio %s io_uring direct=1, 169.254.77.1 in the guest","peer":"Linux %s nvmet-tcp (bdev backend)","cpu":"%s",%s,%s,"ratios":{%s,"iops_vs_nvmet":%s,"bandwidth_vs_nvmet":%s}}\n' \
+        "$(date -u +%FT%TZ)" "$(vm_machine)" "$load0" "$(loadavg)" "$size" "$seconds" "$rounds" "$(fio --version)" "$(uname -r)" "$VM_CPU_NOTE" "$(idle_json)" \
         "$(workloads_json "${w[@]}")" "$(median_ratios_json "${w[@]}")" "$(median $(ratios_of 0))" "$(median $(ratios_of 2))"
 }
 
@@ -480,8 +486,8 @@ vm_rdma_guest() {   # the guest half of vm-rdma (SANPORT_VM_GUEST=1, run.sh --rd
     }
     vm_guest_compare rdma perftest_round
     say "sanport / nvmet-rdma medians: $(median_ratios_json "${w[@]}"); guest time $((SECONDS - t0)) s"
-    printf '{"scenario":"vm-rdma","date":"%s","machine":"%s","guest_load_avg_start":"%s","guest_load_avg_end":"%s","device":"emulated NVMe over a %s image of random data","link":"SoftRoCE rxe0 on a dummy netdev, RoCE MTU %s, initiator and target in the same guest","seconds":%s,"rounds":%s,"initiator":"Linux nvme-rdma + fio %s io_uring direct=1","peer":"Linux %s nvmet-rdma (bdev backend)","cpu":"%s",%s,"perftest":{"version":"%s","msg_bytes":65536,"seconds":%s,"ib_read_bw_mib_s":%s,"ib_write_bw_mib_s":%s},"bandwidth_vs_perftest":{%s,"runs":%s},"write_bandwidth_vs_perftest":{%s,"runs":%s},"ratios":{%s,"iops_vs_nvmet":%s,"bandwidth_vs_nvmet":%s,"bandwidth_vs_perftest":%s,"write_bandwidth_vs_perftest":%s}}\n' \
-        "$(date -u +%FT%TZ)" "$(vm_machine)" "$load0" "$(loadavg)" "$size" "${mtu:-?}" "$seconds" "$rounds" "$(fio --version)" "$(uname -r)" "$VM_CPU_NOTE" \
+    printf '{"scenario":"vm-rdma","date":"%s","machine":"%s","guest_load_avg_start":"%s","guest_load_avg_end":"%s","device":"emulated NVMe over a %s image of random data","link":"SoftRoCE rxe0 on a dummy netdev, RoCE MTU %s, initiator and target in the same guest","seconds":%s,"rounds":%s,"initiator":"Linux nvme-rdma + fio %s io_uring direct=1","peer":"Linux %s nvmet-rdma (bdev backend)","cpu":"%s",%s,%s,"perftest":{"version":"%s","msg_bytes":65536,"seconds":%s,"ib_read_bw_mib_s":%s,"ib_write_bw_mib_s":%s},"bandwidth_vs_perftest":{%s,"runs":%s},"write_bandwidth_vs_perftest":{%s,"runs":%s},"ratios":{%s,"iops_vs_nvmet":%s,"bandwidth_vs_nvmet":%s,"bandwidth_vs_perftest":%s,"write_bandwidth_vs_perftest":%s}}\n' \
+        "$(date -u +%FT%TZ)" "$(vm_machine)" "$load0" "$(loadavg)" "$size" "${mtu:-?}" "$seconds" "$rounds" "$(fio --version)" "$(uname -r)" "$VM_CPU_NOTE" "$(idle_json)" \
         "$(workloads_json "${w[@]}")" "$(dpkg-query -W -f '${Version}' perftest 2>/dev/null || echo ?)" "$pt_secs" "$(list "${rbw[@]}")" "$(list "${wbw[@]}")" \
         "$(stats "${pt[@]}")" "$(list "${pt[@]}")" "$(stats "${wpt[@]}")" "$(list "${wpt[@]}")" \
         "$(median_ratios_json "${w[@]}")" "$(median $(ratios_of 0))" "$(median $(ratios_of 2))" "$(median "${pt[@]}")" "$(median "${wpt[@]}")"
