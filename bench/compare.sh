@@ -47,6 +47,7 @@
 #          upper bound that includes the kernel initiator's threads; softirq work charged to fio is not in it.
 #          "guest_cpu_s_per_mio": the whole guest's busy time from /proc/stat (initiator, fio and target
 #          together): the same measure for both sides, so its difference is the targets' difference.
+#   tcp and vm-* keep both targets up: "sanport_cpu_s_while_peer_ran" shows what the idle sanport cost the peer's runs.
 set -euo pipefail
 SANPORT_ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 . "$SANPORT_ROOT/scripts/lib.sh"
