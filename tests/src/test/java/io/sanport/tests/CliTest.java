@@ -49,6 +49,8 @@ class CliTest {
         String last = r.out().strip().lines().reduce((a, b) -> b).orElse("");
         assertTrue(last.startsWith("{") && last.endsWith("}") && last.contains("\"rw\":\"randwrite\"")
                 && last.contains("\"errors\":0"), last);
+        // bench/compare.sh reads the process's CPU per million I/Os from here: a number, not null
+        assertTrue(last.matches(".*\"cpu_s\":[0-9.]+,\"cpu_s_per_mio\":[0-9.]+\\}$"), last);
     }
 
     @Test
