@@ -547,43 +547,6 @@ class NvmeTcpQueueTest {
     }
 
     @Test
-    void afterALargePayloadOnlyTheNextHeaderIsStaged() throws Exception {
-        int size = 64 << 10;
-        byte[] a = new byte[size];
-        byte[] b = new byte[size];
-        new java.util.Random(4).nextBytes(a);
-        new java.util.Random(5).nextBytes(b);
-        InetSocketAddress addr = peer(p -> {
-            p.handshake(1 << 20, -1);
-            int cidA = Short.toUnsignedInt(p.capsule().getShort(2));
-            int cidB = Short.toUnsignedInt(p.capsule().getShort(2));
-            p.out.write(concat(p.c2h(cidA, 0, a, 0, size, PduHeader.FLAG_LAST_PDU, false), p.response(cidA, 0, false)));
-            p.out.flush();
-            Thread.sleep(100); // the host has finished A and waits for the next header when B comes, all at once
-            p.out.write(concat(p.c2h(cidB, 0, b, 0, size, PduHeader.FLAG_LAST_PDU, false), p.response(cidB, 0, false)));
-            p.out.flush();
-        });
-        try (NvmeTcpQueue q = NvmeTcpQueue.open(addr, 1, 4, true, true, 5000)) {
-            MemorySegment inA = arena.allocate(size, 4096);
-            MemorySegment inB = arena.allocate(size, 4096);
-            CompletableFuture<Void> fa = new CompletableFuture<>();
-            CompletableFuture<Void> fb = new CompletableFuture<>();
-            q.submit(read(q, inA), RemoteController.future("Read", fa));
-            q.submit(read(q, inB), RemoteController.future("Read", fb));
-            fa.get(5, TimeUnit.SECONDS);
-            long copiedBeforeB = q.payloadBytesCopied();
-            fb.get(5, TimeUnit.SECONDS);
-            assertArrayEquals(a, inA.toArray(ValueLayout.JAVA_BYTE));
-            assertArrayEquals(b, inB.toArray(ValueLayout.JAVA_BYTE));
-            // a staging read of whatever the socket had would have taken (and copied) most of B
-            long copied = q.payloadBytesCopied() - copiedBeforeB;
-            assertTrue(copied <= 4096, "B's bytes copied from staging: " + copied);
-            peerThread.join(5000);
-            assertNull(peerError.get(), () -> "peer: " + peerError.get());
-        }
-    }
-
-    @Test
     void connectionDropDuringAnInPlaceReadFailsTheCommandsInFlight() throws Exception {
         int size = 64 << 10;
         InetSocketAddress addr = peer(p -> {
