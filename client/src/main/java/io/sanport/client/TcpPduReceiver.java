@@ -62,12 +62,6 @@ final class TcpPduReceiver {
     private volatile long payloadBytesCopied;
     /** read(2)/readv(2) calls, for tests. */
     private volatile long receiveCalls;
-    /**
-     * The last C2HData carried at least {@link #DIRECT_READ_MIN} bytes: the next one likely does too, so a read
-     * into staging takes at most {@link #DIRECT_READ_TAIL} bytes (its header and a little data) and leaves the
-     * payload to be read in place. Without it a 64 KiB read(2) would stage, then copy, half of a 128 KiB payload.
-     */
-    private boolean largeData;
 
     TcpPduReceiver(NvmeTcpQueue queue, TcpSocket socket, TcpPduSender sender, Arena arena, boolean headerDigest,
                    boolean dataDigest) {
@@ -180,7 +174,6 @@ final class TcpPduReceiver {
             stage(pad);
             rxHead += pad;
         }
-        largeData = length >= DIRECT_READ_MIN;
         receivePayload(slot, offset, length);
         slot.received += length;
         if (digest) {
@@ -212,7 +205,7 @@ final class TcpPduReceiver {
                     readDirect(slot.dataAddress + offset, length);
                     return;
                 }
-                fill(length + DIRECT_READ_TAIL); // the rest of this payload, the next header
+                fill();
                 staged = rxTail - rxHead;
             }
             long n = Math.min(staged, length);
@@ -268,15 +261,15 @@ final class TcpPduReceiver {
      */
     private void stage(int n) throws IOException {
         while (rxTail - rxHead < n) {
-            fill(largeData ? DIRECT_READ_TAIL : STAGING_SIZE);
+            fill();
         }
     }
 
     /**
-     * One read(2) into the staging buffer of whatever the socket has, at most {@code max} bytes. The reader's own
-     * submissions go out first: it is about to block, and their completions are what it will wait for.
+     * One read(2) into the staging buffer of whatever the socket has. The reader's own submissions go out first:
+     * it is about to block, and their completions are what it will wait for.
      */
-    private void fill(long max) throws IOException {
+    private void fill() throws IOException {
         sender.flush();
         long unparsed = rxTail - rxHead;
         if (rxHead > 0) {
@@ -287,9 +280,8 @@ final class TcpPduReceiver {
             rxHead = 0;
             rxTail = unparsed;
         }
-        long room = Math.min(STAGING_SIZE - rxTail, max);
         receiveCalls = receiveCalls + 1;
-        rxTail += socket.read(staging.address() + rxTail, room, rxState);
+        rxTail += socket.read(staging.address() + rxTail, STAGING_SIZE - rxTail, rxState);
     }
 
     private void complete(CommandSlot slot, int statusWord, long result) {
