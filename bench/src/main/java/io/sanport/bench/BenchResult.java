@@ -11,6 +11,28 @@ public record BenchResult(String engine, Workload workload, long ios, long bytes
 
     public double iops() { return ios / seconds; }
 
+    /**
+     * Jobs that ran side by side as one result, as fio's group reporting: I/Os and bytes add up over the longest
+     * job's time; the mean latency is weighted by I/Os; p50 and p99 are the worst job's (the jobs' histograms are
+     * not merged).
+     */
+    public static BenchResult combine(java.util.List<BenchResult> jobs) {
+        BenchResult first = jobs.getFirst();
+        long ios = 0, bytes = 0, errors = 0;
+        double seconds = 0, latencySum = 0, p50 = 0, p99 = 0;
+        for (BenchResult r : jobs) {
+            ios += r.ios;
+            bytes += r.bytes;
+            errors += r.errors;
+            seconds = Math.max(seconds, r.seconds);
+            latencySum += r.meanLatencyUs * r.ios;
+            p50 = Math.max(p50, r.p50LatencyUs);
+            p99 = Math.max(p99, r.p99LatencyUs);
+        }
+        return new BenchResult(first.engine, first.workload, ios, bytes, seconds, ios == 0 ? 0 : latencySum / ios,
+                p50, p99, errors);
+    }
+
     public double mibPerSecond() { return bytes / seconds / (1 << 20); }
 
     /** CPU seconds per million I/Os over the measured window; NaN if unknown or nothing completed. */

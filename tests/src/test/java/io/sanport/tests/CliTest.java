@@ -54,6 +54,17 @@ class CliTest {
     }
 
     @Test
+    void benchLocalJobsShareOneDeviceAndAddUp() {
+        Run r = sanport("bench", "local", "--device", "ram:32M", "--rw", "randread", "--bs", "4k", "--qd", "4",
+                "--jobs", "2", "--seconds", "0.5", "--ramp", "0", "--json");
+        assertEquals(0, r.exit(), r.err());
+        String last = r.out().strip().lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.contains("\"errors\":0") && !last.contains("\"ios\":0,"), last);
+        Run bad = sanport("bench", "local", "--device", "ram:8M", "--jobs", "0");
+        assertTrue(bad.exit() != 0 && bad.err().contains("--jobs"), bad.err());
+    }
+
+    @Test
     void infoDescribesADevice(@TempDir Path dir) {
         Run r = sanport("info", "--device", "ram:8M");
         assertEquals(0, r.exit(), r.err());
