@@ -19,8 +19,10 @@ public record BenchResult(String engine, Workload workload, long ios, long bytes
     public static BenchResult combine(java.util.List<BenchResult> jobs) {
         BenchResult first = jobs.getFirst();
         long ios = 0, bytes = 0, errors = 0;
-        double seconds = 0, latencySum = 0, p50 = 0, p99 = 0;
+        double seconds = 0, latencySum = 0, p50 = 0, p99 = 0, cpu = Double.NaN;
         for (BenchResult r : jobs) {
+            // each job sampled the whole process over the same window: the largest is the group's, not the sum
+            if (Double.isFinite(r.cpuSeconds)) cpu = Double.isNaN(cpu) ? r.cpuSeconds : Math.max(cpu, r.cpuSeconds);
             ios += r.ios;
             bytes += r.bytes;
             errors += r.errors;
@@ -30,7 +32,7 @@ public record BenchResult(String engine, Workload workload, long ios, long bytes
             p99 = Math.max(p99, r.p99LatencyUs);
         }
         return new BenchResult(first.engine, first.workload, ios, bytes, seconds, ios == 0 ? 0 : latencySum / ios,
-                p50, p99, errors);
+                p50, p99, errors, cpu);
     }
 
     public double mibPerSecond() { return bytes / seconds / (1 << 20); }
