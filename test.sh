@@ -112,10 +112,21 @@ launcher() {
 
 bench_smoke() {
     local out
-    out=$(bench/compare.sh local --seconds 1 --size 256M) || return 1
+    out=$(bench/compare.sh local --seconds 1 --size 256M --rounds 2 --workloads randread_4k_qd32,randwrite_4k_qd32) || return 1
     echo "$out"
-    # the last line is one JSON object with a ratio per workload
-    if tail -1 <<<"$out" | grep -q '"randread_4k_qd32"'; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; return 1; fi
+    # the last line is one JSON object: per workload the median and min-max of the per-round ratios, both sides'
+    # IOPS of each round, and CPU seconds per million I/Os of both
+    tail -1 <<<"$out" | python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+ok = r["scenario"] == "local" and r["rounds"] == 2
+for name in ("randread_4k_qd32", "randwrite_4k_qd32"):
+    w = r[name]
+    ok = ok and w["min"] <= w["median"] <= w["max"] and r["ratios"][name] == w["median"]
+    ok = ok and len(w["sanport"]) == 2 and len(w["peer"]) == 2 and min(w["sanport"] + w["peer"]) > 0
+    ok = ok and all(len(w["cpu_s_per_mio"][k + "_runs"]) == 2 and w["cpu_s_per_mio"][k] > 0 for k in ("sanport", "peer"))
+print("1 passed, 0 failed" if ok else "0 passed, 1 failed")
+sys.exit(0 if ok else 1)'
 }
 
 echo "sanport test suite: $(date -u '+%F %T') UTC, $(nproc) cores, kernel $(uname -r)$([ $quick = 1 ] && echo ', --quick')"
@@ -137,7 +148,7 @@ if [ $quick = 0 ]; then
 fi
 if [ $quick = 0 ]; then
     if [ "$(id -u)" = 0 ]; then
-        stage "benchmark script smoke run (bench/compare.sh local, 1 s each)" bench_smoke
+        stage "benchmark script smoke run (bench/compare.sh local, 2 rounds of 1 s runs, 2 workloads)" bench_smoke
     else
         not_run "benchmark script smoke run" "needs root (loop devices)"
     fi
@@ -158,6 +169,8 @@ else
     stage "VM: Linux nvme-rdma initiator against sanport's NVMe/RDMA target (SoftRoCE)" tests/vm/interop.sh --transport rdma
     stage "VM: device faults (dm error/flakey namespace) under the Linux nvme-tcp initiator: statuses, DNR, sticky flush failure" \
         env SKIP_BUILD=1 tests/vm/device-faults.sh
+    stage "VM: soak (75 s): Linux nvme-tcp + nvme-rdma fio verify, kernel and Java churn, Java I/O on both transports, NVMe/TCP + NVMe/RDMA fuzz; fds, RSS flat" \
+        env SKIP_BUILD=1 tests/vm/soak.sh
 fi
 
 if [ $quick = 1 ]; then

@@ -1,113 +1,183 @@
-#!/usr/bin/env bash
-# Side by side benchmarks: sanport and a peer on the same device, same block size and queue depth, one after
-# the other in one run. Prints progress; the last line is one JSON object with the ratios (sanport / peer).
+# Side by side benchmarks: sanport and a peer on the same device, same block size and queue depth, taking turns
+# in one run: every round runs each workload on the peer, then on sanport (A B A B A B), so both halves of a
+# ratio meet the same neighbours' load. Prints progress; the last line is one JSON object: per workload the
+# median and min-max of the per-round ratios (sanport / peer IOPS), each round's IOPS, and CPU seconds per
+# million I/Os of the target (see "CPU" below).
 #
-#   bench/compare.sh local [--seconds N] [--size 1G]
+#   bench/compare.sh local [--seconds N] [--size 1G] [--rounds 3] [--workloads a,b]
 #       fio (io_uring, direct, fixedbufs, registerfiles) vs `sanport bench local`, on a loop device over a file
 #       in /dev/shm that it creates and removes: 4k randread QD32, 4k randread QD1, 128k sequential read QD8,
 #       4k randwrite QD32, 128k sequential write QD8. Needs root (losetup) and fio.
-#   bench/compare.sh tcp [--seconds N] [--size 1G]
+#   bench/compare.sh tcp [--seconds N] [--size 1G] [--rounds 3] [--workloads a,b]
 #       on the same kind of loop device: nbdkit (file plugin) + fio's nbd engine vs sanport's target + sanport's
-#       Java client over NVMe/TCP on 127.0.0.1, 4k randread QD32, 128k sequential read QD8, 4k randwrite QD32 and
-#       128k sequential write QD8; plus iperf3 on loopback for the raw TCP bandwidth. Needs root, fio, nbdkit, iperf3.
-#   bench/compare.sh vm-tcp [--seconds N] [--size 1G]
+#       Java client over NVMe/TCP on 127.0.0.1 (both servers up for the whole run, used in turn), 4k randread
+#       QD32, 128k sequential read QD8, 4k randwrite QD32 and 128k sequential write QD8; plus iperf3 on loopback
+#       (one stream, each round) for the raw TCP bandwidth. Needs root, fio, nbdkit, iperf3.
+#   bench/compare.sh vm-tcp [--seconds N] [--size 1G] [--rounds 3]
 #       in ONE Linux 6.1 guest (tests/vm/run.sh --nvme, an image of random data it creates and removes): the
-#       kernel's NVMe/TCP initiator + fio (io_uring, direct) on 169.254.77.1:4420 against sanport's target
-#       exporting /dev/nvme0n1, then against the kernel's nvmet-tcp exporting the same disk (configfs), one at a
-#       time: 4k randread QD32, 128k sequential read QD8, 4k randwrite QD32, 128k sequential write QD8.
-#       Needs root, QEMU (tests/vm/prepare.sh) and fio.
-#   bench/compare.sh vm-rdma [--seconds N] [--size 1G]
-#       in ONE Linux 6.1 guest with SoftRoCE (tests/vm/run.sh --rdma --nvme, an image of random data it creates
-#       and removes): the kernel's NVMe/RDMA initiator + fio (io_uring, direct) on rxe0 169.254.77.1:4420 against
-#       sanport's RDMA target exporting /dev/nvme0n1, then against the kernel's nvmet-rdma exporting the same disk,
-#       one at a time, the same four workloads as vm-tcp; then perftest ib_read_bw / ib_write_bw (64 KiB
-#       messages) for the raw link. bandwidth_vs_perftest = sanport's 128k read MiB/s / ib_write_bw (the target
-#       RDMA-WRITEs read data to the host); write_bandwidth_vs_perftest = its 128k write MiB/s / ib_read_bw (the
-#       target RDMA-READs write data). Needs root, QEMU, fio, nvme-cli and perftest.
-#   bench/compare.sh connections [--seconds N] [--size 1G]
+#       kernel's NVMe/TCP initiator + fio (io_uring, direct) connected at once to sanport's target (port 4420)
+#       and to the kernel's nvmet-tcp (port 4421), both exporting /dev/nvme0n1, used in turn: 4k randread QD32,
+#       128k sequential read QD8, 4k randwrite QD32, 128k sequential write QD8. Needs root, QEMU
+#       (tests/vm/prepare.sh) and fio.
+#   bench/compare.sh vm-rdma [--seconds N] [--size 1G] [--rounds 3]
+#       the same in ONE guest with SoftRoCE (tests/vm/run.sh --rdma --nvme) over NVMe/RDMA on rxe0, with
+#       nvmet-rdma as the peer; each round also runs perftest ib_read_bw / ib_write_bw (64 KiB messages) for the
+#       raw link. bandwidth_vs_perftest = sanport's 128k read MiB/s / ib_write_bw (the target RDMA-WRITEs read
+#       data to the host); write_bandwidth_vs_perftest = its 128k write MiB/s / ib_read_bw (the target RDMA-READs
+#       write data). Needs root, QEMU, fio, nvme-cli and perftest.
+#   bench/compare.sh vm [--seconds N] [--size 1G] [--rounds 3]
+#       vm-tcp, then vm-rdma, in one guest boot (run.sh --rdma --nvme); the last line is
+#       {"scenario":"vm","tcp":{vm-tcp's object},"rdma":{vm-rdma's object}}.
+#   bench/compare.sh connections [--seconds N] [--size 1G] [--rounds 3]
 #       issue 11 item 4, no root: `sanport bench remote` 4k randread QD32 alone vs beside 4,096 idle connections and
 #       256 hosts stalled mid-R2T (bench/idle-hosts.py) against one `sanport export --device ram:SIZE`, rounds
 #       A B A B; the target's RSS per idle connection; that its timeouts shed every one of them (bench/connections.sh).
 #
-# Writes overwrite the scratch device (the image is created for the run). In "ratios" every workload has its
-# own key (sanport / peer IOPS); the older summary keys (iops_vs_*, bandwidth_vs_*) stay.
+# --workloads takes names (randread_4k_qd32,randread_4k_qd1,seqread_128k,randwrite_4k_qd32,seqwrite_128k) to run
+# a subset (local, tcp). Writes overwrite the scratch device (the image is created for the run).
+#
+# CPU ("cpu_s_per_mio": CPU seconds, user + system, per million I/Os, median over the rounds; "_runs": each round):
+#   local: the process doing the I/O: sanport bench's JVM (all threads, sampled by the JVM over the measured
+#          window) vs fio's job process (fio's own usr+sys over the measured window, io_uring workers included).
+#   tcp:   the target process, utime+stime from /proc/PID/stat around each client run: sanport's JVM vs nbdkit,
+#          divided by the I/Os of ramp + measured time (IOPS x (seconds + 1)); "client_cpu_s_per_mio": sanport's
+#          Java client (the JVM's own sample) vs fio's nbd engine (fio's usr+sys).
+#   vm-*:  sanport: its JVM in the guest, as for tcp. nvmet runs in the kernel: the sum of every kernel thread's
+#          utime+stime (children of kthreadd: kworkers, ksoftirqd, nvmet's and the initiator's workqueues), an
+#          upper bound that includes the kernel initiator's threads; softirq work charged to fio is not in it.
+#          "guest_cpu_s_per_mio": the whole guest's busy time from /proc/stat (initiator, fio and target
+#          together): the same measure for both sides, so its difference is the targets' difference.
+#   tcp and vm-* keep both targets up: "sanport_cpu_s_while_peer_ran" shows what the idle sanport cost the peer's runs.
 set -euo pipefail
 SANPORT_ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 . "$SANPORT_ROOT/scripts/lib.sh"
 
 usage() { sed -n '2,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
 scenario=${1:-}; [ -n "$scenario" ] || usage 2; shift
-seconds=10; size=1G
+seconds=10; size=1G; rounds=3; only=""
 while [ $# -gt 0 ]; do
     case $1 in
         --seconds) seconds=$2; shift 2;;
         --size) size=$2; shift 2;;
+        --rounds) rounds=$2; shift 2;;
+        --workloads) only=$2; shift 2;;
         -h|--help) usage;;
         *) echo "compare.sh: unknown option $1" >&2; usage 2;;
     esac
 done
+[[ $seconds =~ ^[1-9][0-9]*$ && $rounds =~ ^[1-9][0-9]*$ ]] || { echo "compare.sh: --seconds and --rounds take positive integers" >&2; exit 2; }
 say() { echo "compare.sh: $*" >&2; }
 
 # The workloads, by name: fio's --rw, block size, queue depth. A scenario picks some by index.
 W_NAMES=(randread_4k_qd32 randread_4k_qd1 seqread_128k randwrite_4k_qd32 seqwrite_128k)
 W_RWS=(randread randread read randwrite write) W_BSS=(4k 4k 128k 4k 128k) W_QDS=(32 1 8 32 8)
-
-# fio's terse output (v3): field 7 = read KiB/s, 8 = read IOPS; 48/49 the same for writes
-fio_parse() { # rw <<<terse -> "iops mib_s"
-    case $1 in
-        *write) awk -F';' 'NF > 50 {printf "%s %.1f\n", $49, $48/1024; exit}';;
-        *) awk -F';' 'NF > 50 {printf "%s %.1f\n", $8, $7/1024; exit}';;
-    esac
+pick_workloads() { # INDEX...: sets w to those of them that --workloads names (all without it)
+    local i
+    w=()
+    for i in "$@"; do if [ -z "$only" ] || [[ ,$only, == *,${W_NAMES[$i]},* ]]; then w+=("$i"); fi; done
+    [ ${#w[@]} -gt 0 ] || { say "--workloads $only names none of: $(for i in "$@"; do printf '%s ' "${W_NAMES[$i]}"; done)"; exit 2; }
 }
-fio_run() { # name rw bs qd device -> "iops mib_s"
+
+# fio's terse output (v3): field 7 = read KiB/s, 8 = read IOPS; 48/49 the same for writes; 88/89 = usr/sys CPU %
+# of the job over the measured window (fio resets them at the end of the ramp)
+fio_parse() { # rw <<<terse -> "iops mib_s cpu_s_per_mio"
+    local f=8; case $1 in *write) f=49;; esac
+    awk -F';' -v f="$f" 'NF > 50 { iops = $f; cpu = ($88 + $89) / 100
+        printf "%s %.1f %s\n", iops, $(f - 1) / 1024, (iops > 0 ? sprintf("%.2f", cpu / iops * 1e6) : "null"); exit }'
+}
+fio_run() { # name rw bs qd device -> "iops mib_s cpu_s_per_mio"
     local out
     out=$(fio --name="$1" --filename="$5" --rw="$2" --bs="$3" --iodepth="$4" --ioengine=io_uring --direct=1 \
               --fixedbufs=1 --registerfiles=1 --numjobs=1 --time_based --runtime="$seconds" --ramp_time=1 \
               --norandommap --randrepeat=0 --minimal) || { say "fio failed: $out"; return 1; }
     fio_parse "$2" <<<"$out"
 }
-
-# JSON members for the workloads at the given indexes: "name":{"iops":..,"mib_s":..} from an array of
-# "IOPS MiB/s", and "name":ratio from two of them
-json_results() { # ARRAY INDEX...
-    local -n r=$1; shift
-    local i out=""
-    for i in "$@"; do out+="\"${W_NAMES[$i]}\":{\"iops\":${r[$i]%% *},\"mib_s\":${r[$i]##* }},"; done
-    echo "${out%,}"
-}
-json_ratios() { # OURS PEER INDEX...
-    local -n a=$1 b=$2; shift 2
-    local i out=""
-    for i in "$@"; do out+="\"${W_NAMES[$i]}\":$(ratio "${a[$i]%% *}" "${b[$i]%% *}"),"; done
-    echo "${out%,}"
+bench_json_parse() { # <<<sanport bench --json -> "iops mib_s cpu_s_per_mio"
+    sed -E 's/.*"iops":([0-9.]+).*"mib_s":([0-9.]+).*"cpu_s_per_mio":([0-9.]+|null).*/\1 \2 \3/'
 }
 
-sanport_run() { # rw bs qd device -> "iops mib_s"
-    local out
-    out=$("$SANPORT_ROOT/sanport" bench local --device "$4" --rw "$1" --bs "$2" --qd "$3" --seconds "$seconds" \
-              --ramp 1 --json | tail -1)
-    sed -E 's/.*"iops":([0-9.]+).*"mib_s":([0-9.]+).*/\1 \2/' <<<"$out"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "null") printf "%.3f\n", a / b; else print "null" }'; }
+median() { # values... -> the median (nulls left out), null if none
+    printf '%s\n' "$@" | grep -Ev '^(null|)$' | sort -g | awk '{ v[NR] = $1 }
+        END { if (!NR) print "null"; else printf "%.3f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+stats() { # values... -> "median":m,"min":a,"max":b
+    local v; v=$(printf '%s\n' "$@" | grep -Ev '^(null|)$' | sort -g) || true
+    if [ -z "$v" ]; then echo '"median":null,"min":null,"max":null'; return; fi
+    echo "\"median\":$(median $v),\"min\":$(head -1 <<<"$v"),\"max\":$(tail -1 <<<"$v")"
+}
+list() { local IFS=,; echo "[$*]"; }
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# Each run's result: RES[side,workload,round] = "IOPS MiB/s CPU EXTRA" (side s = sanport, p = the peer; CPU the
+# target's s per million I/Os; EXTRA a second CPU figure named by $extra_key, or null)
+declare -A RES
+extra_key=""
+record() { # side index round "iops mib_s cpu [extra]"
+    local a=($4); RES[$1,$2,$3]="${a[0]} ${a[1]} ${a[2]:-null} ${a[3]:-null}"
+}
+field() { local a=(${RES[$1,$2,$3]}); echo "${a[$4]}"; } # side index round column
+column() { local r; for r in $(seq "$rounds"); do field "$1" "$2" "$r" "$3"; done; } # side index column -> per round
+ratios_of() { local r; for r in $(seq "$rounds"); do ratio "$(field s "$1" "$r" 0)" "$(field p "$1" "$r" 0)"; done; }
+say_pair() { # index round: both halves of one round, as it ends
+    say "round $2 ${W_NAMES[$1]}: peer $(field p "$1" "$2" 0) IOPS, sanport $(field s "$1" "$2" 0) IOPS: ratio $(ratio "$(field s "$1" "$2" 0)" "$(field p "$1" "$2" 0)"); CPU s per million I/Os: sanport $(field s "$1" "$2" 2), peer $(field p "$1" "$2" 2); load $(loadavg)"
+}
+workloads_json() { # INDEX...: "name":{median, min, max of the per-round ratios, IOPS and CPU per round},...
+    local i out="" sep=""
+    for i in "$@"; do
+        out+="$sep\"${W_NAMES[$i]}\":{$(stats $(ratios_of "$i")),\"sanport\":$(list $(column s "$i" 0)),\"peer\":$(list $(column p "$i" 0))"
+        out+=",\"mib_s\":{\"sanport\":$(median $(column s "$i" 1)),\"peer\":$(median $(column p "$i" 1))}"
+        out+=",\"cpu_s_per_mio\":{\"sanport\":$(median $(column s "$i" 2)),\"peer\":$(median $(column p "$i" 2)),\"sanport_runs\":$(list $(column s "$i" 2)),\"peer_runs\":$(list $(column p "$i" 2))}"
+        [ -z "$extra_key" ] || out+=",\"$extra_key\":{\"sanport\":$(median $(column s "$i" 3)),\"peer\":$(median $(column p "$i" 3))}"
+        out+="}"; sep=,
+    done
+    echo "$out"
+}
+median_ratios_json() { # INDEX... -> "name":median,...
+    local i out="" sep=""
+    for i in "$@"; do out+="$sep\"${W_NAMES[$i]}\":$(median $(ratios_of "$i"))"; sep=,; done
+    echo "$out"
+}
+has() { local i; for i in "${@:2}"; do [ "$i" = "$1" ] && return 0; done; return 1; } # INDEX LIST...
+
+# CPU time from /proc: clock ticks of utime + stime
+CLK_TCK=$(getconf CLK_TCK)
+proc_ticks() { # PID -> utime+stime of the whole process (every thread, living and ended)
+    local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+    s=${s##*) }; local f=($s); echo $(( f[11] + f[12] ))   # fields 14 and 15, counted from field 3 (state)
+}
+per_mio() { # TICKS IOPS SECONDS -> CPU seconds per million I/Os, the I/Os being IOPS x SECONDS
+    awk -v t="$1" -v hz="$CLK_TCK" -v iops="$2" -v s="$3" 'BEGIN { n = iops * s; if (n > 0) printf "%.2f", t / hz * 1e6 / n; else print "null" }'
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "null" }'; }
+sanport_run() { # rw bs qd device -> "iops mib_s cpu_s_per_mio"
+    "$SANPORT_ROOT/sanport" bench local --device "$4" --rw "$1" --bs "$2" --qd "$3" --seconds "$seconds" \
+        --ramp 1 --json | tail -1 | bench_json_parse
+}
 
 local_scenario() {
     sanport_ensure_packages --who compare.sh bench || exit 1
     sanport_find_jdk && sanport_build_if_needed
     make_loop_device
-    say "device: $dev over $img; $seconds s per run after 1 s ramp; machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
-    local -a ours=() peer=()
-    local i
-    for i in 0 1 2 3 4; do
-        say "${W_NAMES[$i]}: fio ..."
-        peer[$i]=$(fio_run "${W_NAMES[$i]}" "${W_RWS[$i]}" "${W_BSS[$i]}" "${W_QDS[$i]}" "$dev")
-        say "${W_NAMES[$i]}: fio ${peer[$i]} (IOPS MiB/s); sanport ..."
-        ours[$i]=$(sanport_run "${W_RWS[$i]}" "${W_BSS[$i]}" "${W_QDS[$i]}" "$dev")
-        say "${W_NAMES[$i]}: sanport ${ours[$i]} (IOPS MiB/s); ratio $(ratio "${ours[$i]%% *}" "${peer[$i]%% *}")"
+    pick_workloads 0 1 2 3 4
+    local load0 t0=$SECONDS i r out
+    load0=$(loadavg)
+    say "device: $dev over $img; $rounds rounds of fio then sanport per workload, $seconds s per run after 1 s ramp; machine: $(nproc) cores, $(uname -r), load $load0"
+    local -a loads=()
+    for r in $(seq "$rounds"); do
+        for i in "${w[@]}"; do
+            out=$(fio_run "${W_NAMES[$i]}" "${W_RWS[$i]}" "${W_BSS[$i]}" "${W_QDS[$i]}" "$dev") || exit 1
+            record p "$i" "$r" "$out"
+            out=$(sanport_run "${W_RWS[$i]}" "${W_BSS[$i]}" "${W_QDS[$i]}" "$dev") || { say "sanport bench local failed"; exit 1; }
+            record s "$i" "$r" "$out"
+            say_pair "$i" "$r"
+        done
+        loads+=("\"$(loadavg)\"")
     done
-    printf '{"scenario":"local","date":"%s","machine":"%s cores, kernel %s, load %s","device":"loop over /dev/shm, %s","seconds":%s,"sanport":{%s},"peer":{"name":"fio %s io_uring fixedbufs registerfiles",%s},"ratios":{%s}}\n' \
-        "$(date -u +%FT%RZ)" "$(nproc)" "$(uname -r)" "$(cut -d' ' -f1 /proc/loadavg)" "$size" "$seconds" \
-        "$(json_results ours 0 1 2 3 4)" "$(fio --version)" "$(json_results peer 0 1 2 3 4)" "$(json_ratios ours peer 0 1 2 3 4)"
+    say "$((SECONDS - t0)) s in all"
+    printf '{"scenario":"local","date":"%s","machine":"%s cores, kernel %s","load_avg_start":"%s","load_avg_rounds":%s,"device":"loop over /dev/shm, %s","seconds":%s,"rounds":%s,"peer":"fio %s io_uring fixedbufs registerfiles","cpu":"the I/O process: sanport bench JVM (all threads) vs fio job, user+system over the measured window",%s,"ratios":{%s}}\n' \
+        "$(date -u +%FT%TZ)" "$(nproc)" "$(uname -r)" "$load0" "$(list "${loads[@]}")" "$size" "$seconds" "$rounds" "$(fio --version)" \
+        "$(workloads_json "${w[@]}")" "$(median_ratios_json "${w[@]}")"
 }
 
 # A loop device over a file of random data in /dev/shm, removed on exit; sets $dev.
@@ -142,63 +212,89 @@ tcp_scenario() {
     sanport_ensure_packages --who compare.sh bench || exit 1
     sanport_find_jdk && sanport_build_if_needed
     make_loop_device
-    say "device: $dev over $img; $seconds s per run after 1 s ramp; machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg)"
+    pick_workloads 0 2 3 4
+    local load0 t0=$SECONDS i r out
+    load0=$(loadavg)
+    say "device: $dev over $img; $rounds rounds of iperf3, then nbdkit+fio and sanport per workload, $seconds s per run after 1 s ramp; machine: $(nproc) cores, $(uname -r), load $load0"
+    extra_key=client_cpu_s_per_mio idle_ticks=0
 
-    say "iperf3: one stream over loopback"
     iperf3 -s -p 15201 >/dev/null 2>&1 & cleanup_pids+=($!)
     wait_port 15201
-    local iperf_mib
-    iperf_mib=$(iperf3 -c 127.0.0.1 -p 15201 -t "$seconds" -J | awk -F'[:,]' '/"sum_received"/ {r=1} r && /"bits_per_second"/ && !f {printf "%.1f", $2/8/1048576; f = 1}')
-    say "iperf3: $iperf_mib MiB/s"
-
-    local -a w=(0 2 3 4) peer=() ours=()
     say "nbdkit file plugin on 127.0.0.1:10809"
     nbdkit --exit-with-parent -f -i 127.0.0.1 -p 10809 file "$dev" >/dev/null 2>&1 & cleanup_pids+=($!)
+    local nbdkit_pid=$!
     wait_port 10809
-    local i out
-    for i in "${w[@]}"; do
-        say "${W_NAMES[$i]}: fio nbd engine ..."
-        out=$(fio --name="${W_NAMES[$i]}" --ioengine=nbd --uri=nbd://127.0.0.1:10809/ --rw="${W_RWS[$i]}" --bs="${W_BSS[$i]}" \
-                  --iodepth="${W_QDS[$i]}" --numjobs=1 --time_based --runtime="$seconds" --ramp_time=1 --norandommap \
-                  --randrepeat=0 --size="$size" --minimal) || { say "fio failed: $out"; exit 1; }
-        peer[$i]=$(fio_parse "${W_RWS[$i]}" <<<"$out")
-        say "${W_NAMES[$i]}: nbdkit+fio ${peer[$i]} (IOPS MiB/s)"
-    done
-    kill "${cleanup_pids[-1]}"
-
     local nqn=nqn.2026-11.io.sanport:compare
     say "sanport target exporting $dev on 127.0.0.1:14420"
     "$SANPORT_ROOT/sanport" export --device "$dev" --address 127.0.0.1 --port 14420 --nqn "$nqn" --allow-any-host \
-        >/tmp/sanport-compare-target.log 2>&1 & cleanup_pids+=($!)
+        --discovery-port 0 >/tmp/sanport-compare-target.log 2>&1 & cleanup_pids+=($!)
+    local sanport_pid=$!   # the launcher execs java: this is the target's JVM
     wait_port 14420
-    for i in "${w[@]}"; do
-        say "${W_NAMES[$i]}: sanport client ..."
-        out=$("$SANPORT_ROOT/sanport" bench remote --address 127.0.0.1 --port 14420 --nqn "$nqn" --queues 1 \
-                  --rw "${W_RWS[$i]}" --bs "${W_BSS[$i]}" --qd "${W_QDS[$i]}" --seconds "$seconds" --ramp 1 --json | tail -1)
-        ours[$i]=$(sed -E 's/.*"iops":([0-9.]+).*"mib_s":([0-9.]+).*/\1 \2/' <<<"$out")
-        say "${W_NAMES[$i]}: sanport ${ours[$i]} (IOPS MiB/s); ratio $(ratio "${ours[$i]%% *}" "${peer[$i]%% *}")"
+
+    nbd_fio() { # index seconds -> fio terse
+        fio --name="${W_NAMES[$1]}" --ioengine=nbd --uri=nbd://127.0.0.1:10809/ --rw="${W_RWS[$1]}" --bs="${W_BSS[$1]}" \
+            --iodepth="${W_QDS[$1]}" --numjobs=1 --time_based --runtime="$2" --ramp_time=1 --norandommap \
+            --randrepeat=0 --size="$size" --minimal
+    }
+    sanport_client() { # index seconds -> bench --json
+        "$SANPORT_ROOT/sanport" bench remote --address 127.0.0.1 --port 14420 --nqn "$nqn" --queues 1 \
+            --rw "${W_RWS[$1]}" --bs "${W_BSS[$1]}" --qd "${W_QDS[$1]}" --seconds "$2" --ramp 1 --json | tail -1
+    }
+    # the target's CPU around one client run (ramp included: IOPS x (seconds + 1) I/Os), then the client's own
+    peer_half() { # index round
+        local t0 a s0
+        t0=$(proc_ticks "$nbdkit_pid") s0=$(proc_ticks "$sanport_pid")
+        out=$(nbd_fio "$1" "$seconds") || { say "fio failed: $out"; exit 1; }
+        idle_ticks=$(( idle_ticks + $(proc_ticks "$sanport_pid") - s0 ))   # sanport's target, idle meanwhile
+        a=($(fio_parse "${W_RWS[$1]}" <<<"$out"))
+        record p "$1" "$2" "${a[0]} ${a[1]} $(per_mio $(( $(proc_ticks "$nbdkit_pid") - t0 )) "${a[0]}" $((seconds + 1))) ${a[2]}"
+    }
+    sanport_half() { # index round
+        local t0 a
+        t0=$(proc_ticks "$sanport_pid")
+        out=$(sanport_client "$1" "$seconds") || { say "bench remote failed: $out"; exit 1; }
+        a=($(bench_json_parse <<<"$out"))
+        record s "$1" "$2" "${a[0]} ${a[1]} $(per_mio $(( $(proc_ticks "$sanport_pid") - t0 )) "${a[0]}" $((seconds + 1))) ${a[2]}"
+    }
+    say "warm-up, not counted: 2 s of 4k randread QD32 on each (the target's JIT)"
+    nbd_fio 0 2 >/dev/null; sanport_client 0 2 >/dev/null
+
+    local -a loads=() iperf=() bw=() wbw=()
+    for r in $(seq "$rounds"); do
+        iperf+=("$(iperf3 -c 127.0.0.1 -p 15201 -t "$seconds" -J | awk -F'[:,]' '/"sum_received"/ {r=1} r && /"bits_per_second"/ && !f {printf "%.1f", $2/8/1048576; f = 1}')")
+        say "round $r iperf3: ${iperf[-1]} MiB/s"
+        for i in "${w[@]}"; do
+            peer_half "$i" "$r"
+            sanport_half "$i" "$r"
+            say_pair "$i" "$r"
+        done
+        bw+=("$(has 2 "${w[@]}" && ratio "$(field s 2 "$r" 1)" "${iperf[-1]}" || echo null)")
+        wbw+=("$(has 4 "${w[@]}" && ratio "$(field s 4 "$r" 1)" "${iperf[-1]}" || echo null)")
+        loads+=("\"$(loadavg)\"")
     done
-    printf '{"scenario":"tcp","date":"%s","machine":"%s cores, kernel %s, load %s","device":"loop over /dev/shm, %s","seconds":%s,"sanport":{%s},"peer":{"name":"nbdkit %s file plugin + fio nbd engine",%s,"iperf3_mib_s":%s},"ratios":{%s,"iops_vs_nbdkit":%s,"bandwidth_vs_iperf3":%s,"write_bandwidth_vs_iperf3":%s}}\n' \
-        "$(date -u +%FT%RZ)" "$(nproc)" "$(uname -r)" "$(cut -d' ' -f1 /proc/loadavg)" "$size" "$seconds" \
-        "$(json_results ours "${w[@]}")" "$(nbdkit --version | awk '{print $2}')" "$(json_results peer "${w[@]}")" "$iperf_mib" \
-        "$(json_ratios ours peer "${w[@]}")" "$(ratio "${ours[0]%% *}" "${peer[0]%% *}")" \
-        "$(ratio "${ours[2]##* }" "$iperf_mib")" "$(ratio "${ours[4]##* }" "$iperf_mib")"
+    kill -0 "$sanport_pid" 2>/dev/null || { say "the target died: see /tmp/sanport-compare-target.log"; exit 1; }
+    say "$((SECONDS - t0)) s in all"
+    printf '{"scenario":"tcp","date":"%s","machine":"%s cores, kernel %s","load_avg_start":"%s","load_avg_rounds":%s,"device":"loop over /dev/shm, %s","seconds":%s,"rounds":%s,"peer":"nbdkit %s file plugin + fio %s nbd engine","cpu":"target process utime+stime from /proc (sanport JVM vs nbdkit) per IOPS x (seconds + 1 s ramp); client_cpu: the Java client JVM vs fio, over the measured window",%s,%s,"iperf3_mib_s":%s,"bandwidth_vs_iperf3":{%s,"runs":%s},"write_bandwidth_vs_iperf3":{%s,"runs":%s},"ratios":{%s,"iops_vs_nbdkit":%s,"bandwidth_vs_iperf3":%s,"write_bandwidth_vs_iperf3":%s}}\n' \
+        "$(date -u +%FT%TZ)" "$(nproc)" "$(uname -r)" "$load0" "$(list "${loads[@]}")" "$size" "$seconds" "$rounds" \
+        "$(nbdkit --version | awk '{print $2}')" "$(fio --version)" "$(idle_json)" "$(workloads_json "${w[@]}")" "$(list "${iperf[@]}")" \
+        "$(stats "${bw[@]}")" "$(list "${bw[@]}")" "$(stats "${wbw[@]}")" "$(list "${wbw[@]}")" \
+        "$(median_ratios_json "${w[@]}")" "$(has 0 "${w[@]}" && median $(ratios_of 0) || echo null)" "$(median "${bw[@]}")" "$(median "${wbw[@]}")"
 }
 
-# ---- vm-tcp: the Linux initiator against sanport and against nvmet-tcp, in one guest
-# The host half of vm-tcp and vm-rdma: one guest (tests/vm/run.sh), the jars copied aside, an image of $size;
-# the guest half is this script again ("$kind-guest"), whose last stdout line is the JSON result.
-vm_scenario() { # vm_scenario KIND IMAGE(random|sparse) RUN.SH-OPTIONS...
-    local kind=$1 image=$2; shift 2
+# ---- vm-tcp, vm-rdma, vm: the Linux initiator against sanport and against nvmet, in one guest
+# The host half: one guest (tests/vm/run.sh), the jars copied aside, an image of $size; the guest half is this
+# script again ("$kind-guest"), whose last stdout line is the JSON result; the host adds its own load average.
+vm_scenario() { # vm_scenario KIND IMAGE(random|sparse) TRANSPORTS RUN.SH-OPTIONS...
+    local kind=$1 image=$2 transports=$3; shift 3
     [ "$(id -u)" = 0 ] || { say "needs root (QEMU harness)"; exit 1; }
-    local t
     sanport_ensure_packages --who compare.sh bench vm || exit 1
     sanport_find_jdk && sanport_build_if_needed
     "$SANPORT_ROOT/tests/vm/prepare.sh" >&2 || { say "tests/vm/prepare.sh failed"; exit 1; }
-    local tmp rc
+    local tmp rc load0 json
     tmp=$(mktemp -d "/tmp/sanport-compare-$kind.XXXXXX")
     vm_tmp=$tmp
-    trap 'rm -rf "$vm_tmp"' EXIT
+    vm_sampler=""
+    trap 'kill $vm_sampler 2>/dev/null; rm -rf "$vm_tmp"' EXIT
     cp -r "$SANPORT_LIB" "$tmp/lib"   # a rebuild on the host while the guest runs must not swap the jars
     if [ "$image" = random ]; then
         say "filling a $size image with random data (holes would read faster than data)"
@@ -206,35 +302,51 @@ vm_scenario() { # vm_scenario KIND IMAGE(random|sparse) RUN.SH-OPTIONS...
     else
         truncate -s "$size" "$tmp/disk.img"   # sparse: the same holes for both targets; the transport is what differs
     fi
-    say "booting the guest (tests/vm/run.sh $* --nvme, a $image $size image); $seconds s per fio run after 1 s ramp"
+    load0=$(loadavg)
+    (while sleep 30; do cut -d' ' -f1 /proc/loadavg; done) >"$tmp/load" & vm_sampler=$!
+    # TCG: a JVM start ~1 min, fio ~3 s of its own per run; perftest 2 x 5 s per round
+    local timeout=$((600 + transports * (180 + rounds * 8 * (seconds + 8) + rounds * 30)))
+    say "booting the guest (tests/vm/run.sh $* --nvme, a $image $size image); $rounds rounds, $seconds s per fio run after 1 s ramp; host load $load0; guest timeout $timeout s"
     set +e
-    "$SANPORT_ROOT/tests/vm/run.sh" "$@" --nvme "$tmp/disk.img" --timeout $((300 + 12 * seconds)) \
+    "$SANPORT_ROOT/tests/vm/run.sh" "$@" --nvme "$tmp/disk.img" --timeout "$timeout" \
         --env "SANPORT_COMPARE_LIB=$tmp/lib" --env "SANPORT_COMPARE_JAVA=$JAVA_HOME" \
         --env "SANPORT_COMPARE_HOST=$(nproc) cores, kernel $(uname -r)" \
-        -- "$SANPORT_ROOT/bench/compare.sh $kind-guest --seconds $seconds --size $size" >"$tmp/out" \
+        -- "$SANPORT_ROOT/bench/compare.sh $kind-guest --seconds $seconds --size $size --rounds $rounds" >"$tmp/out" \
         2> >(grep --line-buffered -v '^Picked up JAVA_TOOL_OPTIONS' >&2)
     rc=$?
     set -e
-    wait
+    kill "$vm_sampler" 2>/dev/null; wait "$vm_sampler" 2>/dev/null || true; vm_sampler=""
     grep -v '^{' "$tmp/out" >&2 || true
     [ "$rc" = 0 ] || { say "the guest run failed (tests/vm/run.sh exit $rc)"; exit 1; }
-    grep "^{\"scenario\":\"$kind\"" "$tmp/out" | tail -1 | grep . || { say "the guest printed no result"; exit 1; }
+    json=$(grep "^{\"scenario\":\"$kind\"" "$tmp/out" | tail -1) || { say "the guest printed no result"; exit 1; }
+    echo "${json%\}},\"host_load_avg_start\":\"$load0\",\"host_load_avg_end\":\"$(loadavg)\",\"host_load_1min_every_30s\":$(list $(cat "$tmp/load"))}"
 }
 
-# The guest half shared by vm-tcp and vm-rdma: the kernel initiator + fio against (a) sanport, then (b) the
-# kernel's nvmet, both exporting /dev/nvme0n1 over $trtype on 169.254.77.1:4420, one at a time. Fills the
-# arrays ours and peer with "IOPS MiB/s" per workload; sets t0.
-vm_guest_compare() { # vm_guest_compare TRTYPE WARMUP(0|1)
-    local trtype=$1 warmup=$2
+# CPU in the guest: every kernel thread's utime+stime ("pid ticks"; children of kthreadd, pid 2), and the whole
+# guest's busy time (/proc/stat: user nice system irq softirq steal)
+kthread_ticks() {
+    awk '{ p = FILENAME; gsub(/[^0-9]/, "", p); sub(/^.*\) /, ""); if ($2 == 2 || p == 2) print p, $12 + $13 }' \
+        /proc/[0-9]*/stat 2>/dev/null || true
+}
+kthread_delta() { awk 'NR == FNR { b[$1] = $2; next } { d += $2 - ($1 in b ? b[$1] : 0) } END { print d + 0 }' "$1" "$2"; }
+guest_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
+
+# The guest half shared by vm-tcp and vm-rdma: the kernel initiator + fio connected at once to (a) sanport on
+# $addr:4420 and (b) the kernel's nvmet on $addr:4421, both exporting /dev/nvme0n1 over $trtype; every round
+# runs each workload on nvmet, then on sanport. Fills RES; calls ROUND_HOOK ROUND after each round; sets t0.
+vm_guest_compare() { # vm_guest_compare TRTYPE ROUND_HOOK
+    local trtype=$1 round_hook=$2
     [ "${SANPORT_VM_GUEST:-}" = 1 ] || { say "$scenario runs inside tests/vm/run.sh only"; exit 2; }
     addr=169.254.77.1 back=/dev/nvme0n1 log=/tmp/vm-$trtype-target.log
     nqn_s=nqn.2026-11.io.sanport:vm-$trtype nqn_k=nqn.2026-11.io.sanport:vm-$trtype-nvmet
-    w=(0 2 3 4)   # randread_4k_qd32 seqread_128k randwrite_4k_qd32 seqwrite_128k
-    ours=() peer=() spid="" cfs=/sys/kernel/config/nvmet dev=""
+    pick_workloads 0 2 3 4   # randread_4k_qd32 seqread_128k randwrite_4k_qd32 seqwrite_128k
+    spid="" cfs=/sys/kernel/config/nvmet dev="" dev_s="" dev_k=""
+    extra_key=guest_cpu_s_per_mio
+    RES=() idle_ticks=0
 
-    vm_connect() {   # vm_connect NQN: sets dev to the namespace's block device (no udev: sysfs + mknod)
+    vm_connect() {   # vm_connect NQN PORT: sets dev to the namespace's block device (no udev: sysfs + mknod)
         local b n out
-        out=$(nvme connect -t "$trtype" -a "$addr" -s 4420 -n "$1" 2>&1) || { say "nvme connect: $out"; return 1; }
+        out=$(nvme connect -t "$trtype" -a "$addr" -s "$2" -n "$1" 2>&1) || { say "nvme connect: $out"; return 1; }
         for n in $(seq 300); do
             for b in /sys/block/nvme*n*; do   # the namespace whose controller's subsystem has NQN
                 [[ "${b##*/}" =~ ^nvme[0-9]+n[0-9]+$ ]] && [ -r "$b/dev" ] || continue
@@ -247,25 +359,23 @@ vm_guest_compare() { # vm_guest_compare TRTYPE WARMUP(0|1)
         done
         return 1
     }
-    vm_disconnect() { # vm_disconnect NQN
+    vm_disconnect() { # vm_disconnect NQN DEV
         nvme disconnect -n "$1" >/dev/null
-        local n; for n in $(seq 100); do [ -e "/sys/block/${dev#/dev/}" ] || break; sleep 0.1; done
-        [ -e "/sys/block/${dev#/dev/}" ] || rm -f "$dev"
+        local n; for n in $(seq 100); do [ -e "/sys/block/${2#/dev/}" ] || break; sleep 0.1; done
+        [ -e "/sys/block/${2#/dev/}" ] || rm -f "$2"
     }
-    vm_fio() {   # vm_fio ours|peer: runs the workloads on $dev into that array
-        local -n into=$1
-        local i
-        if [ "$warmup" = 1 ]; then
-            # the same untimed warm-up for both targets: the guest's C1-only JIT is still compiling sanport's I/O path
-            say "$1: 3 s warm-up (4k randread QD32, not counted)"
-            fio --name=warmup --filename="$dev" --rw=randread --bs=4k --iodepth=32 --ioengine=io_uring --direct=1 \
-                --time_based --runtime=3 --norandommap --randrepeat=0 --minimal >/dev/null || { say "warm-up fio failed"; return 1; }
+    vm_half() { # vm_half s|p INDEX ROUND DEVICE: one fio run; the target's and the guest's CPU around it
+        local out a t0 g0 ticks
+        g0=$(guest_busy)
+        t0=$(proc_ticks "$spid")
+        [ "$1" = s ] || kthread_ticks >/tmp/vm-kt0
+        out=$(fio_run "vm-$trtype-${W_NAMES[$2]}" "${W_RWS[$2]}" "${W_BSS[$2]}" "${W_QDS[$2]}" "$4") || return 1
+        a=($out)
+        if [ "$1" = s ]; then ticks=$(( $(proc_ticks "$spid") - t0 )); else
+            idle_ticks=$(( idle_ticks + $(proc_ticks "$spid") - t0 ))   # sanport, connected but idle, while nvmet runs
+            kthread_ticks >/tmp/vm-kt1; ticks=$(kthread_delta /tmp/vm-kt0 /tmp/vm-kt1)
         fi
-        for i in "${w[@]}"; do
-            say "$1: ${W_NAMES[$i]} on $dev (nvme-$trtype) ..."
-            into[$i]=$(fio_run "vm-$trtype-${W_NAMES[$i]}" "${W_RWS[$i]}" "${W_BSS[$i]}" "${W_QDS[$i]}" "$dev")
-            say "$1: ${W_NAMES[$i]}: ${into[$i]} (IOPS MiB/s)"
-        done
+        record "$1" "$2" "$3" "${a[0]} ${a[1]} $(per_mio "$ticks" "${a[0]}" $((seconds + 1))) $(per_mio $(( $(guest_busy) - g0 )) "${a[0]}" $((seconds + 1)))"
     }
     vm_kernel_log() { # the initiator's timeouts and resets since the last call: a stall shows as low IOPS only
         local lines
@@ -289,7 +399,7 @@ vm_guest_compare() { # vm_guest_compare TRTYPE WARMUP(0|1)
         --device "$back" --transport "$trtype" --address "$addr" --port 4420 --nqn "$nqn_s" --allow-any-host \
         --discovery-port 0 >"$log" 2>&1 &
     spid=$!
-    local i
+    local i r
     for i in $(seq 1200); do
         grep -q '^serving' "$log" && break
         kill -0 "$spid" 2>/dev/null || { cat "$log" >&2; say "sanport exited"; exit 1; }
@@ -297,15 +407,11 @@ vm_guest_compare() { # vm_guest_compare TRTYPE WARMUP(0|1)
     done
     grep -q '^serving' "$log" && grep -q "listening: $trtype $addr:4420" "$log" \
         || { cat "$log" >&2; say "sanport does not serve $trtype $addr:4420"; exit 1; }
-    say "sanport serves after $((SECONDS - t0)) s; nvme connect -t $trtype"
-    vm_connect "$nqn_s" || { tail -20 "$log" >&2; say "nvme connect to sanport failed"; exit 1; }
-    vm_fio ours
-    vm_kernel_log sanport
-    vm_disconnect "$nqn_s"
-    kill -TERM "$spid"; wait "$spid" || say "sanport exited $? on SIGTERM"
-    spid=""
+    say "sanport serves after $((SECONDS - t0)) s; nvme connect -t $trtype to it"
+    vm_connect "$nqn_s" 4420 || { tail -20 "$log" >&2; say "nvme connect to sanport failed"; exit 1; }
+    dev_s=$dev
 
-    say "(b) kernel nvmet-$trtype (configfs) exporting $back on $addr:4420"
+    say "(b) kernel nvmet-$trtype (configfs) exporting $back on $addr:4421"
     mkdir "$cfs/subsystems/$nqn_k"
     echo 1 >"$cfs/subsystems/$nqn_k/attr_allow_any_host"
     mkdir "$cfs/subsystems/$nqn_k/namespaces/1"
@@ -313,39 +419,57 @@ vm_guest_compare() { # vm_guest_compare TRTYPE WARMUP(0|1)
     echo 1 >"$cfs/subsystems/$nqn_k/namespaces/1/enable"
     mkdir "$cfs/ports/1"
     echo "$trtype" >"$cfs/ports/1/addr_trtype"; echo ipv4 >"$cfs/ports/1/addr_adrfam"
-    echo "$addr" >"$cfs/ports/1/addr_traddr"; echo 4420 >"$cfs/ports/1/addr_trsvcid"
+    echo "$addr" >"$cfs/ports/1/addr_traddr"; echo 4421 >"$cfs/ports/1/addr_trsvcid"
     ln -s "$cfs/subsystems/$nqn_k" "$cfs/ports/1/subsystems/$nqn_k"
-    vm_connect "$nqn_k" || { say "nvme connect to nvmet-$trtype failed"; exit 1; }
-    vm_fio peer
-    vm_kernel_log nvmet
-    vm_disconnect "$nqn_k"
+    vm_connect "$nqn_k" 4421 || { say "nvme connect to nvmet-$trtype failed"; exit 1; }
+    dev_k=$dev
+    say "sanport: $dev_s, nvmet-$trtype: $dev_k; $rounds rounds"
+
+    # the same untimed warm-up for both targets: the guest's C1-only JIT is still compiling sanport's I/O path
+    for dev in "$dev_k" "$dev_s"; do
+        fio --name=warmup --filename="$dev" --rw=randread --bs=4k --iodepth=32 --ioengine=io_uring --direct=1 \
+            --time_based --runtime=3 --norandommap --randrepeat=0 --minimal >/dev/null || { say "warm-up fio on $dev failed"; exit 1; }
+    done
+    for r in $(seq "$rounds"); do
+        for i in "${w[@]}"; do
+            vm_half p "$i" "$r" "$dev_k" || { say "fio on nvmet failed"; exit 1; }
+            vm_half s "$i" "$r" "$dev_s" || { tail -20 "$log" >&2; say "fio on sanport failed"; exit 1; }
+            say_pair "$i" "$r"
+        done
+        vm_kernel_log "round $r"
+        [ -z "$round_hook" ] || "$round_hook" "$r"
+    done
+    kill -0 "$spid" 2>/dev/null || { tail -20 "$log" >&2; say "sanport died"; exit 1; }
+    vm_disconnect "$nqn_s" "$dev_s"; vm_disconnect "$nqn_k" "$dev_k"
+    kill -TERM "$spid"; wait "$spid" || say "sanport exited $? on SIGTERM"
+    spid=""
     vm_guest_cleanup; trap - EXIT
 }
 
 vm_machine() { # the JSON "machine" text of a guest run
     echo "QEMU $(grep -qw kvm-clock /sys/devices/system/clocksource/clocksource0/available_clocksource && echo KVM || echo TCG) guest, $(nproc) vCPUs, kernel $(uname -r); host ${SANPORT_COMPARE_HOST:-?}"
 }
+idle_json() { echo "\"sanport_cpu_s_while_peer_ran\":$(awk -v t="$idle_ticks" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }')"; }
+VM_CPU_NOTE="cpu_s_per_mio: sanport = its JVM (utime+stime from /proc), nvmet = every kernel thread (kworkers incl. the initiator's, ksoftirqd), per IOPS x (seconds + 1 s ramp); guest_cpu_s_per_mio: the whole guest's busy time from /proc/stat (initiator + fio + target)"
 
 vm_tcp_guest() {   # the guest half of vm-tcp (SANPORT_VM_GUEST=1)
-    ip link add sp0 type dummy && ip addr add "169.254.77.1/16" dev sp0 && ip link set sp0 up
-    vm_guest_compare tcp 0
-    local iops_ratio bw_ratio
-    iops_ratio=$(ratio "${ours[0]%% *}" "${peer[0]%% *}")
-    bw_ratio=$(ratio "${ours[2]##* }" "${peer[2]##* }")
-    say "sanport / nvmet: $(json_ratios ours peer "${w[@]}"); guest time $((SECONDS - t0)) s"
-    printf '{"scenario":"vm-tcp","date":"%s","machine":"%s","device":"emulated NVMe over a %s image of random data","seconds":%s,"initiator":"Linux nvme-tcp + fio %s io_uring direct=1, 169.254.77.1:4420 in the guest","sanport":{%s},"peer":{"name":"Linux %s nvmet-tcp (bdev backend)",%s},"ratios":{%s,"iops_vs_nvmet":%s,"bandwidth_vs_nvmet":%s}}\n' \
-        "$(date -u +%FT%RZ)" "$(vm_machine)" "$size" "$seconds" "$(fio --version)" \
-        "$(json_results ours "${w[@]}")" "$(uname -r)" "$(json_results peer "${w[@]}")" \
-        "$(json_ratios ours peer "${w[@]}")" "$iops_ratio" "$bw_ratio"
+    if ! ip -o addr show | grep -q ' 169\.254\.77\.1/'; then   # run.sh --rdma has it on sanport0 already
+        ip link add sp0 type dummy && ip addr add "169.254.77.1/16" dev sp0 && ip link set sp0 up
+    fi
+    local load0; load0=$(loadavg)
+    vm_guest_compare tcp ""
+    say "sanport / nvmet-tcp medians: $(median_ratios_json "${w[@]}"); guest time $((SECONDS - t0)) s"
+    printf '{"scenario":"vm-tcp","date":"%s","machine":"%s","guest_load_avg_start":"%s","guest_load_avg_end":"%s","device":"emulated NVMe over a %s image of random data","seconds":%s,"rounds":%s,"initiator":"Linux nvme-tcp + fio %s io_uring direct=1, 169.254.77.1 in the guest","peer":"Linux %s nvmet-tcp (bdev backend)","cpu":"%s",%s,%s,"ratios":{%s,"iops_vs_nvmet":%s,"bandwidth_vs_nvmet":%s}}\n' \
+        "$(date -u +%FT%TZ)" "$(vm_machine)" "$load0" "$(loadavg)" "$size" "$seconds" "$rounds" "$(fio --version)" "$(uname -r)" "$VM_CPU_NOTE" "$(idle_json)" \
+        "$(workloads_json "${w[@]}")" "$(median_ratios_json "${w[@]}")" "$(median $(ratios_of 0))" "$(median $(ratios_of 2))"
 }
 
 vm_rdma_guest() {   # the guest half of vm-rdma (SANPORT_VM_GUEST=1, run.sh --rdma --nvme)
     [ -d /sys/class/infiniband/rxe0 ] || { say "no rxe0: run the guest with tests/vm/run.sh --rdma"; exit 1; }
-    local pt_secs mtu
+    local pt_secs mtu load0
+    load0=$(loadavg)
     pt_secs=$(( seconds < 5 ? (seconds < 2 ? 2 : seconds) : 5 ))
     mtu=$(ibv_devinfo -d rxe0 2>/dev/null | awk '/active_mtu/ && !f {print $2; f = 1}')
-    vm_guest_compare rdma 1
-
     perftest_bw() {   # perftest_bw ib_read_bw|ib_write_bw port -> MiB/s average (64 KiB messages, rxe0 GID 1)
         local srv out n
         "$1" -d rxe0 -x 1 -F -s 65536 -D "$pt_secs" -p "$2" >/tmp/vm-rdma-$1-server.log 2>&1 &
@@ -353,33 +477,41 @@ vm_rdma_guest() {   # the guest half of vm-rdma (SANPORT_VM_GUEST=1, run.sh --rd
         for n in $(seq 100); do ss -Hltn "sport = :$2" | grep -q . && break; sleep 0.1; done
         out=$("$1" -d rxe0 -x 1 -F -s 65536 -D "$pt_secs" -p "$2" "$addr" 2>&1) || { say "$1 failed: $(tail -3 <<<"$out")"; }
         wait "$srv" 2>/dev/null || true
-        awk '$1 == 65536 && NF >= 5 { v = $4 } END { if (v != "") print v }' <<<"$out"
+        awk '$1 == 65536 && NF >= 5 { v = $4 } END { print (v != "" ? v : "null") }' <<<"$out"
     }
-    say "(c) perftest on rxe0 (GID 1, RoCE MTU ${mtu:-?}): 64 KiB messages, $pt_secs s each"
-    local rbw wbw
-    rbw=$(perftest_bw ib_read_bw 18515); say "ib_read_bw: ${rbw:-failed} MiB/s"
-    wbw=$(perftest_bw ib_write_bw 18516); say "ib_write_bw: ${wbw:-failed} MiB/s"
+    local -a rbw=() wbw=() pt=() wpt=()
+    perftest_round() { # after each round: (c) perftest on rxe0, and the round's ratios to it
+        rbw+=("$(perftest_bw ib_read_bw 18515)"); wbw+=("$(perftest_bw ib_write_bw 18516)")
+        pt+=("$(ratio "$(field s 2 "$1" 1)" "${wbw[-1]}")"); wpt+=("$(ratio "$(field s 4 "$1" 1)" "${rbw[-1]}")")
+        say "round $1 perftest (rxe0 GID 1, RoCE MTU ${mtu:-?}, 64 KiB, $pt_secs s): ib_read_bw ${rbw[-1]} MiB/s, ib_write_bw ${wbw[-1]} MiB/s; sanport 128k read / ib_write_bw ${pt[-1]}, 128k write / ib_read_bw ${wpt[-1]}"
+    }
+    vm_guest_compare rdma perftest_round
+    say "sanport / nvmet-rdma medians: $(median_ratios_json "${w[@]}"); guest time $((SECONDS - t0)) s"
+    printf '{"scenario":"vm-rdma","date":"%s","machine":"%s","guest_load_avg_start":"%s","guest_load_avg_end":"%s","device":"emulated NVMe over a %s image of random data","link":"SoftRoCE rxe0 on a dummy netdev, RoCE MTU %s, initiator and target in the same guest","seconds":%s,"rounds":%s,"initiator":"Linux nvme-rdma + fio %s io_uring direct=1","peer":"Linux %s nvmet-rdma (bdev backend)","cpu":"%s",%s,%s,"perftest":{"version":"%s","msg_bytes":65536,"seconds":%s,"ib_read_bw_mib_s":%s,"ib_write_bw_mib_s":%s},"bandwidth_vs_perftest":{%s,"runs":%s},"write_bandwidth_vs_perftest":{%s,"runs":%s},"ratios":{%s,"iops_vs_nvmet":%s,"bandwidth_vs_nvmet":%s,"bandwidth_vs_perftest":%s,"write_bandwidth_vs_perftest":%s}}\n' \
+        "$(date -u +%FT%TZ)" "$(vm_machine)" "$load0" "$(loadavg)" "$size" "${mtu:-?}" "$seconds" "$rounds" "$(fio --version)" "$(uname -r)" "$VM_CPU_NOTE" "$(idle_json)" \
+        "$(workloads_json "${w[@]}")" "$(dpkg-query -W -f '${Version}' perftest 2>/dev/null || echo ?)" "$pt_secs" "$(list "${rbw[@]}")" "$(list "${wbw[@]}")" \
+        "$(stats "${pt[@]}")" "$(list "${pt[@]}")" "$(stats "${wpt[@]}")" "$(list "${wpt[@]}")" \
+        "$(median_ratios_json "${w[@]}")" "$(median $(ratios_of 0))" "$(median $(ratios_of 2))" "$(median "${pt[@]}")" "$(median "${wpt[@]}")"
+}
 
-    local iops_ratio bw_ratio pt_ratio wpt_ratio
-    iops_ratio=$(ratio "${ours[0]%% *}" "${peer[0]%% *}")
-    bw_ratio=$(ratio "${ours[2]##* }" "${peer[2]##* }")
-    pt_ratio=$(ratio "${ours[2]##* }" "${wbw:-0}")
-    wpt_ratio=$(ratio "${ours[4]##* }" "${rbw:-0}")
-    say "sanport / nvmet-rdma: $(json_ratios ours peer "${w[@]}"); sanport 128k read / ib_write_bw $pt_ratio, 128k write / ib_read_bw $wpt_ratio; guest time $((SECONDS - t0)) s"
-    printf '{"scenario":"vm-rdma","date":"%s","machine":"%s","device":"emulated NVMe over a %s image of random data","link":"SoftRoCE rxe0 on a dummy netdev, RoCE MTU %s, initiator and target in the same guest","seconds":%s,"initiator":"Linux nvme-rdma + fio %s io_uring direct=1, 169.254.77.1:4420","sanport":{%s},"peer":{"nvmet_rdma":{"name":"Linux %s nvmet-rdma (bdev backend)",%s},"perftest":{"version":"%s","msg_bytes":65536,"seconds":%s,"ib_read_bw_mib_s":%s,"ib_write_bw_mib_s":%s}},"ratios":{%s,"iops_vs_nvmet":%s,"bandwidth_vs_nvmet":%s,"bandwidth_vs_perftest":%s,"write_bandwidth_vs_perftest":%s}}\n' \
-        "$(date -u +%FT%RZ)" "$(vm_machine)" "$size" "${mtu:-?}" "$seconds" "$(fio --version)" \
-        "$(json_results ours "${w[@]}")" "$(uname -r)" "$(json_results peer "${w[@]}")" \
-        "$(dpkg-query -W -f '${Version}' perftest 2>/dev/null || echo ?)" "$pt_secs" "${rbw:-null}" "${wbw:-null}" \
-        "$(json_ratios ours peer "${w[@]}")" "$iops_ratio" "$bw_ratio" "$pt_ratio" "$wpt_ratio"
+vm_guest() { # the guest half of vm: vm-tcp, then vm-rdma, in this one guest (run.sh --rdma --nvme)
+    local tcp rdma
+    tcp=$(vm_tcp_guest) || { say "vm-tcp failed"; exit 1; }
+    echo "$tcp"
+    rdma=$(vm_rdma_guest) || { say "vm-rdma failed"; exit 1; }
+    echo "$rdma"
+    printf '{"scenario":"vm","tcp":%s,"rdma":%s}\n' "$tcp" "$rdma"
 }
 
 case $scenario in
     local) local_scenario;;
     tcp) tcp_scenario;;
-    vm-tcp) vm_scenario vm-tcp random;;
+    vm-tcp) vm_scenario vm-tcp random 1;;
     vm-tcp-guest) vm_tcp_guest;;
-    vm-rdma) vm_scenario vm-rdma random --rdma;;
+    vm-rdma) vm_scenario vm-rdma random 1 --rdma;;
     vm-rdma-guest) vm_rdma_guest;;
+    vm) vm_scenario vm random 2 --rdma;;
+    vm-guest) vm_guest;;
     connections) . "$SANPORT_ROOT/bench/connections.sh"; connections_scenario;;
-    *) echo "compare.sh: unknown scenario '$scenario' (known: local, tcp, vm-tcp, vm-rdma, connections)" >&2; exit 2;;
+    *) echo "compare.sh: unknown scenario '$scenario' (known: local, tcp, vm-tcp, vm-rdma, vm, connections)" >&2; exit 2;;
 esac

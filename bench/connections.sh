@@ -1,6 +1,7 @@
 # Sourced by bench/compare.sh: the `connections` scenario (issue 11, item 4). Uses say, wait_port, cleanup and
 # $seconds / $size from compare.sh. No root needed: a RAM device, loopback addresses only.
 #
+# Rounds: --rounds (compare.sh's, default 3).
 # One `sanport export --device ram:SIZE` on 127.0.0.1 with the default per-host cap (1024) and timeouts (ICReq and
 # Connect 10 s, R2T/H2CData 30 s) but --max-connections 8192: 4,096 idle + 512 stalled + the bench's queues do not
 # fit under the default total cap of 4,096 (which would simply refuse the rest). Rounds of A (`sanport bench
@@ -13,7 +14,7 @@ connections_scenario() {
     sanport_ensure_packages --who compare.sh bench || exit 1
     sanport_find_jdk && sanport_build_if_needed
     ulimit -n "$(ulimit -Hn)" # ~4,600 sockets in the helper and as many in the target (Java takes the hard limit)
-    local port=14440 nqn=nqn.2026-11.io.sanport:connections rounds=2 idle=4096 stalled=256
+    local port=14440 nqn=nqn.2026-11.io.sanport:connections idle=4096 stalled=256
     local icreq_ms=10000 data_ms=30000 kato_ms=30000 max_conn=8192
     local load0 t0=$SECONDS
     load0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -66,11 +67,12 @@ connections_scenario() {
     say "RSS: $rss0 KiB before, $rss1 KiB with $idle_up idle connections"
     stop_helper; wait_drained
 
-    local -a alone=() loaded=() ratios=() idle_only=()
-    local r a b during_idle=0 during_stalled=0 before=0 end_idle end_stalled
+    local -a alone=() loaded=() ratios=() idle_only=() cpu_alone=() cpu_loaded=()
+    local r a b ticks during_idle=0 during_stalled=0 before=0 end_idle end_stalled
     for r in $(seq "$rounds"); do
-        a=$(bench_iops "$seconds"); alone+=("$a")
-        say "round $r A (alone): $a IOPS"
+        ticks=$(proc_ticks "$target"); a=$(bench_iops "$seconds"); alone+=("$a")
+        cpu_alone+=("$(per_mio $(( $(proc_ticks "$target") - ticks )) "$a" $((seconds + 1)))")
+        say "round $r A (alone): $a IOPS, target CPU ${cpu_alone[-1]} s per million I/Os; load $(loadavg)"
         start_helper "$idle" 0
         b=$(bench_iops "$seconds"); idle_only+=("$b")
         say "round $r B0 (beside $(established "$idle_re") idle connections only): $b IOPS"
@@ -79,10 +81,11 @@ connections_scenario() {
         start_helper "$idle" "$stalled"
         during_idle=$(established "$idle_re"); during_stalled=$(established "$stalled_re")
         say "round $r B: $during_idle idle + $during_stalled stalled-host connections established (before: $before)"
-        b=$(bench_iops "$seconds"); loaded+=("$b")
+        ticks=$(proc_ticks "$target"); b=$(bench_iops "$seconds"); loaded+=("$b")
+        cpu_loaded+=("$(per_mio $(( $(proc_ticks "$target") - ticks )) "$b" $((seconds + 1)))")
         end_idle=$(established "$idle_re"); end_stalled=$(established "$stalled_re")
         ratios+=("$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", (a > 0 ? b / a : 0) }')")
-        say "round $r B (with load): $b IOPS, ratio ${ratios[-1]}; at its end $end_idle idle + $end_stalled stalled-host connections"
+        say "round $r B (with load): $b IOPS, ratio ${ratios[-1]}, target CPU ${cpu_loaded[-1]} s per million I/Os; at its end $end_idle idle + $end_stalled stalled-host connections"
         [ "$r" = "$rounds" ] && break
         stop_helper; wait_drained
     done
@@ -115,12 +118,12 @@ connections_scenario() {
     local stats
     stats=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR] = $1} END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "{\"median\":%.3f,\"min\":%.3f,\"max\":%.3f}", m, v[1], v[NR] }')
     med() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END { printf "%.0f", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-    list() { local IFS=,; echo "[$*]"; }
-    printf '{"scenario":"connections","date":"%s","machine":"%s cores, kernel %s","load_avg_start":"%s","load_avg_end":"%s","seconds":%s,"rounds":%s,"target":{"device":"ram:%s","max_connections":%s,"max_connections_per_host":1024,"icreq_timeout_ms":%s,"connect_timeout_ms":10000,"data_timeout_ms":%s},"load":{"idle":%s,"idle_sources":"127.0.0.2-9","stalled_hosts":%s,"stalled_sources":"127.0.0.10-11","stalled_kato_ms":%s},"iops_alone":%s,"iops_with_load":%s,"iops_alone_runs":%s,"iops_with_load_runs":%s,"iops_beside_idle_only_runs":%s,"ratio":%s,"ratio_idle_only_median":%s,"rss_kib":{"before":%s,"with_idle":%s,"after_shed":%s},"rss_per_idle_kib":%s,"shed":%s,"shed_after_s":{"idle":%s,"stalled":%s},"counts":{"before":%s,"idle_only":%s,"during":{"idle":%s,"stalled":%s},"end_of_run":{"idle":%s,"stalled":%s},"after_icreq_timeout":%s,"after_timeouts":%s},"helper":%s}\n' \
+    printf '{"scenario":"connections","date":"%s","machine":"%s cores, kernel %s","load_avg_start":"%s","load_avg_end":"%s","seconds":%s,"rounds":%s,"target":{"device":"ram:%s","max_connections":%s,"max_connections_per_host":1024,"icreq_timeout_ms":%s,"connect_timeout_ms":10000,"data_timeout_ms":%s},"load":{"idle":%s,"idle_sources":"127.0.0.2-9","stalled_hosts":%s,"stalled_sources":"127.0.0.10-11","stalled_kato_ms":%s},"iops_alone":%s,"iops_with_load":%s,"iops_alone_runs":%s,"iops_with_load_runs":%s,"iops_beside_idle_only_runs":%s,"ratio":%s,"ratio_idle_only_median":%s,"cpu_s_per_mio":{"alone":%s,"with_load":%s,"alone_runs":%s,"with_load_runs":%s,"what":"the target JVM utime+stime from /proc per IOPS x (seconds + 1 s ramp)"},"rss_kib":{"before":%s,"with_idle":%s,"after_shed":%s},"rss_per_idle_kib":%s,"shed":%s,"shed_after_s":{"idle":%s,"stalled":%s},"counts":{"before":%s,"idle_only":%s,"during":{"idle":%s,"stalled":%s},"end_of_run":{"idle":%s,"stalled":%s},"after_icreq_timeout":%s,"after_timeouts":%s},"helper":%s}\n' \
         "$(date -u +%FT%TZ)" "$(nproc)" "$(uname -r)" "$load0" "$(cut -d' ' -f1-3 /proc/loadavg)" "$seconds" "$rounds" \
         "$size" "$max_conn" "$icreq_ms" "$data_ms" "$idle" "$stalled" "$kato_ms" \
         "$(med "${alone[@]}")" "$(med "${loaded[@]}")" "$(list "${alone[@]}")" "$(list "${loaded[@]}")" "$(list "${idle_only[@]}")" "$stats" \
         "$(awk -v a="$(med "${alone[@]}")" -v b="$(med "${idle_only[@]}")" 'BEGIN { printf "%.3f", (a > 0 ? b / a : 0) }')" \
+        "$(median "${cpu_alone[@]}")" "$(median "${cpu_loaded[@]}")" "$(list "${cpu_alone[@]}")" "$(list "${cpu_loaded[@]}")" \
         "$rss0" "$rss1" "$rss2" "$(awk -v a="$rss0" -v b="$rss1" -v n="$idle_up" 'BEGIN { printf "%.1f", (n > 0 ? (b - a) / n : 0) }')" \
         "$shed" "$idle_gone" "$stalled_gone" "$before" "$idle_up" "$during_idle" "$during_stalled" "$end_idle" "$end_stalled" \
         "${at_icreq:-null}" "$at_data" "${helper_json:-null}"

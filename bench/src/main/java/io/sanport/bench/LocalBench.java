@@ -56,12 +56,16 @@ public final class LocalBench {
     /** Runs {@code workload} against device 0 of {@code reactor}, printing progress to {@code progressOut} (or not, if null). */
     public static BenchResult run(Reactor reactor, Workload workload, PrintStream progressOut) throws IOException {
         LocalBench bench = new LocalBench(reactor, reactor.device(0), workload);
+        long measured = System.nanoTime() + (long) (workload.rampSeconds() * 1e9);
         reactor.execute(bench::start);
         String label = "sanport " + workload.describe();
+        long cpuBefore, cpuAfter;
         try (Progress p = progressOut == null ? null
                 : new Progress(progressOut, label, workload.rampSeconds() + workload.seconds(),
                 () -> bench.publishedIos, () -> bench.publishedBytes)) {
+            cpuBefore = ProcessCpu.sampleAt(measured); // off the reactor thread: its hot path stays as it is
             bench.finished.get((long) (workload.seconds() + workload.rampSeconds() + 60), TimeUnit.SECONDS);
+            cpuAfter = ProcessCpu.nanos();
         } catch (Exception e) {
             throw new IOException("the benchmark did not finish: " + e, e);
         }
@@ -71,7 +75,8 @@ public final class LocalBench {
         double seconds = (bench.endNanos - bench.measureStart) / 1e9;
         LatencyHistogram h = bench.latency;
         return new BenchResult("sanport", workload, bench.ios, bench.bytes, seconds, h.meanNanos() / 1e3,
-                h.percentileNanos(0.50) / 1e3, h.percentileNanos(0.99) / 1e3, bench.errors);
+                h.percentileNanos(0.50) / 1e3, h.percentileNanos(0.99) / 1e3, bench.errors,
+                ProcessCpu.seconds(cpuBefore, cpuAfter));
     }
 
     private long endNanos;

@@ -65,11 +65,14 @@ public final class RemoteBench {
         for (Job job : jobs) {
             job.next(now);
         }
+        long cpuBefore, cpuAfter;
         try (Progress p = progressOut == null ? null : new Progress(progressOut, "sanport remote " + workload.describe(),
                 workload.rampSeconds() + workload.seconds(), this::ios, this::bytes)) {
+            cpuBefore = ProcessCpu.sampleAt(rampEnd);
             if (!finished.await((long) (workload.seconds() + workload.rampSeconds() + 60), TimeUnit.SECONDS)) {
                 throw new IOException("the benchmark did not finish: commands are stuck");
             }
+            cpuAfter = ProcessCpu.nanos();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
@@ -95,7 +98,7 @@ public final class RemoteBench {
         }
         double seconds = workload.seconds();
         return new BenchResult("sanport-remote", workload, ios, bytes, seconds, all.meanNanos() / 1e3,
-                all.percentileNanos(0.5) / 1e3, all.percentileNanos(0.99) / 1e3, errors);
+                all.percentileNanos(0.5) / 1e3, all.percentileNanos(0.99) / 1e3, errors, ProcessCpu.seconds(cpuBefore, cpuAfter));
     }
 
     private long ios() {

@@ -55,20 +55,53 @@ final class BenchCommand implements Runnable {
         WorkloadOptions options = new WorkloadOptions();
         @Option(names = "--json", description = "Print only the result, as one JSON object.")
         boolean json;
+        @Option(names = "--jobs", defaultValue = "1",
+                description = "Reactors (threads), each with --qd requests in flight on the device, as fio's numjobs "
+                        + "with group reporting (default: ${DEFAULT-VALUE}).")
+        int jobs;
 
         @Override
         public Integer call() throws Exception {
+            if (jobs < 1 || jobs > 256) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--jobs must be 1..256");
+            }
             Workload w = options.workload();
             PrintStream out = System.out;
-            try (BlockDevice dev = device.open(json ? System.err : out);
-                 Reactor reactor = new Reactor("sanport-bench", LocalBench.reactorConfig(w), dev)) {
+            try (BlockDevice dev = device.open(json ? System.err : out)) {
                 if (!json) {
-                    out.println("device: " + dev);
+                    out.println("device: " + dev + (jobs > 1 ? ", " + jobs + " jobs" : ""));
                 }
-                BenchResult result = LocalBench.run(reactor, w, json ? null : System.err);
+                BenchResult result = jobs == 1 ? runOne(dev, w, 0, json ? null : System.err) : runJobs(dev, w);
                 out.println(json ? result.json() : result.summary());
             }
             return 0;
+        }
+
+        private static BenchResult runOne(BlockDevice dev, Workload w, int job, PrintStream progress) throws Exception {
+            // the device is opened once (exclusively) and shared: each reactor registers it in its own ring
+            try (Reactor reactor = new Reactor("sanport-bench" + (job == 0 ? "" : "-" + job), LocalBench.reactorConfig(w), dev)) {
+                return LocalBench.run(reactor, w, progress);
+            }
+        }
+
+        /** One reactor per job on its own thread, all on the one device; progress from the first. */
+        private BenchResult runJobs(BlockDevice dev, Workload w) throws Exception {
+            java.util.List<java.util.concurrent.Future<BenchResult>> running = new java.util.ArrayList<>();
+            try (var pool = java.util.concurrent.Executors.newFixedThreadPool(jobs)) {
+                for (int j = 0; j < jobs; j++) {
+                    int job = j;
+                    running.add(pool.submit(() -> runOne(dev, w, job, job == 0 && !json ? System.err : null)));
+                }
+                java.util.List<BenchResult> results = new java.util.ArrayList<>();
+                for (var f : running) {
+                    try {
+                        results.add(f.get());
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        throw e.getCause() instanceof Exception x ? x : e;
+                    }
+                }
+                return BenchResult.combine(results);
+            }
         }
     }
 

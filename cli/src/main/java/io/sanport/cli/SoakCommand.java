@@ -58,16 +58,26 @@ final class SoakCommand implements Callable<Integer> {
     String fuzzNqn;
     @Option(names = "--pid", description = "Its process id, to sample descriptors and RSS.")
     String pid;
+    @Option(names = "--rdma-port", defaultValue = "0", description = "Its NVMe/RDMA port at the same address: a second "
+            + "good host over RDMA on --rdma-nqn, every other churning host over RDMA, and the RDMA fuzzer on --fuzz-nqn.")
+    int rdmaPort;
+    @Option(names = "--rdma-nqn", description = "Its subsystem for the good host over RDMA (namespace 1 is overwritten).")
+    String rdmaNqn;
+    @Option(names = "--kato-ms", defaultValue = "0", description = "Keep-alive timeout of the good and churning hosts, "
+            + "0 for the client's default (a slow emulated guest may need 30000).")
+    int katoMillis;
 
     @Override
     public Integer call() throws Exception {
         long s = Long.decode(seed);
         if (address != null) {
             if (nqn == null) throw new IllegalArgumentException("--address needs --nqn");
+            if (rdmaPort != 0 && rdmaNqn == null) throw new IllegalArgumentException("--rdma-port needs --rdma-nqn");
             Soak.Options o = new Soak.Options(address, port, nqn, noFuzz ? null : fuzzNqn, seconds, queues, streams,
-                    churn, s, sample);
+                    churn, s, sample, rdmaPort, rdmaNqn, katoMillis);
             return Soak.run(o, Soak.process(pid, () -> null), System.out) == 0 ? 0 : 1;
         }
+        if (rdmaPort != 0) throw new IllegalArgumentException("--rdma-port is for a running target (--address)");
         muteFuzzNoise();
         long heapMiB = Runtime.getRuntime().maxMemory() >> 20;
         if (heapMiB > 512) {

@@ -14,6 +14,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The I/O queues of one association and the I/O path over them, for {@link RemoteNamespace}: commands are spread
  * over the queues round-robin; each is a slot acquired, its SQE built in place, then submitted (callback, no
  * allocation) or executed (blocking). A failed queue refuses new commands at once.
+ * <p>
+ * A command submitted from a queue's own completion thread (a callback resubmitting) stays on that queue while it
+ * has a free slot: the reader sends it in one batch with the others before it blocks, where a command handed to
+ * another queue's blocked reader costs its own sendmsg and a lock shared by two threads. Round-robin resubmission
+ * made two queues slower than one (issue 16).
  */
 final class IoQueues {
     private final RemoteController controller;
@@ -74,7 +79,11 @@ final class IoQueues {
 
     private CommandSlot prepare(NvmeQueue q, String name, int opcode, int nsid, long slba, int cdw12,
                                 MemorySegment data, boolean toController) throws IOException {
-        CommandSlot slot = q.acquire(name);
+        return fill(q, q.acquire(name), opcode, nsid, slba, cdw12, data, toController);
+    }
+
+    private static CommandSlot fill(NvmeQueue q, CommandSlot slot, int opcode, int nsid, long slba, int cdw12,
+                                    MemorySegment data, boolean toController) {
         try {
             MemorySegment sqe = slot.sqe;
             SubmissionQueueEntry.opcode(sqe, opcode);
@@ -94,8 +103,28 @@ final class IoQueues {
     /** Submits an I/O command; {@code callback} runs once on the queue's completion thread. */
     void submit(String name, int opcode, int nsid, long slba, int cdw12, MemorySegment data, boolean toController,
                 IoCallback callback) throws IOException {
+        NvmeQueue own = own();
+        if (own != null && own.failure() == null) {
+            CommandSlot slot = own.tryAcquire(name);
+            if (slot != null) {
+                own.submit(fill(own, slot, opcode, nsid, slba, cdw12, data, toController), callback);
+                return;
+            }
+        }
         NvmeQueue q = next();
         q.submit(prepare(q, name, opcode, nsid, slba, cdw12, data, toController), callback);
+    }
+
+    /** The queue whose completion thread is calling, or null. */
+    private NvmeQueue own() {
+        Thread current = Thread.currentThread();
+        for (int i = 0, n = queues.size(); i < n; i++) {
+            NvmeQueue q = queues.get(i);
+            if (q.completionThread() == current) {
+                return q;
+            }
+        }
+        return null;
     }
 
     /** Executes an I/O command and waits for it; returns CQE DW1:DW0. */

@@ -49,6 +49,19 @@ class CliTest {
         String last = r.out().strip().lines().reduce((a, b) -> b).orElse("");
         assertTrue(last.startsWith("{") && last.endsWith("}") && last.contains("\"rw\":\"randwrite\"")
                 && last.contains("\"errors\":0"), last);
+        // bench/compare.sh reads the process's CPU per million I/Os from here: a number, not null
+        assertTrue(last.matches(".*\"cpu_s\":[0-9.]+,\"cpu_s_per_mio\":[0-9.]+\\}$"), last);
+    }
+
+    @Test
+    void benchLocalJobsShareOneDeviceAndAddUp() {
+        Run r = sanport("bench", "local", "--device", "ram:32M", "--rw", "randread", "--bs", "4k", "--qd", "4",
+                "--jobs", "2", "--seconds", "0.5", "--ramp", "0", "--json");
+        assertEquals(0, r.exit(), r.err());
+        String last = r.out().strip().lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.contains("\"errors\":0") && !last.contains("\"ios\":0,"), last);
+        Run bad = sanport("bench", "local", "--device", "ram:8M", "--jobs", "0");
+        assertTrue(bad.exit() != 0 && bad.err().contains("--jobs"), bad.err());
     }
 
     @Test

@@ -112,6 +112,63 @@ class ClientTargetTest {
     }
 
     @Test
+    void aCallbackThatResubmitsStaysOnItsQueue() throws Exception {
+        Path image = dir.resolve("affinity.img");
+        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+            f.setLength(1 << 20);
+        }
+        int chains = 4;
+        int rounds = 50;
+        try (Target target = start(image.toString(), List.of());
+             RemoteController c = RemoteController.connect("127.0.0.1", port(target), NQN, options(2));
+             Arena arena = Arena.ofShared()) {
+            assertEquals(2, c.ioQueueCount());
+            RemoteNamespace ns = c.namespace(1);
+            java.util.Set<Thread> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+            java.util.concurrent.atomic.AtomicInteger moved = new java.util.concurrent.atomic.AtomicInteger();
+            List<CompletableFuture<Void>> done = new ArrayList<>();
+            for (int i = 0; i < chains; i++) {
+                MemorySegment buf = arena.allocate(4096, 4096);
+                CompletableFuture<Void> chain = new CompletableFuture<>();
+                done.add(chain);
+                io.sanport.client.IoCallback resubmit = new io.sanport.client.IoCallback() {
+                    Thread last;
+                    int left = rounds;
+
+                    @Override
+                    public void complete(int status, long result, Throwable failure) {
+                        if (failure != null || !Status.isSuccess(status)) {
+                            chain.completeExceptionally(failure != null ? failure : new NvmeException("Read", status, 0));
+                            return;
+                        }
+                        Thread now = Thread.currentThread();
+                        threads.add(now);
+                        if (last != null && last != now) {
+                            moved.incrementAndGet();
+                        }
+                        last = now;
+                        if (--left == 0) {
+                            chain.complete(null);
+                            return;
+                        }
+                        try {
+                            ns.read(left * 8L, buf, this);
+                        } catch (java.io.IOException e) {
+                            chain.completeExceptionally(e);
+                        }
+                    }
+                };
+                ns.read(0, buf, resubmit);
+            }
+            CompletableFuture.allOf(done.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+            // the first submissions (from this thread) are spread over both queues; each chain then keeps its queue,
+            // so its resubmissions leave in its reader's batch
+            assertEquals(2, threads.size(), "completion threads: " + threads);
+            assertEquals(0, moved.get(), "resubmissions that went to the other queue");
+        }
+    }
+
+    @Test
     void headerAndDataDigests() throws Exception {
         try (Target target = start("ram:16M", List.of());
              RemoteController c = RemoteController.connect("127.0.0.1", port(target), NQN,

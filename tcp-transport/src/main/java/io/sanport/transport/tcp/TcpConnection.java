@@ -78,6 +78,7 @@ final class TcpConnection implements RemoteQueue {
     private boolean terminating;    // a C2HTermReq is queued: the close waits until it is sent
     private boolean closing;
     private boolean freed;
+    private boolean ioQueueCounted; // in connections' I/O queues of this reactor (placement of new connections)
 
     private TcpConnection(Target target, Port port, Reactor reactor, int fd, String local,
                           TcpConnections connections, int peerAddress, String peer, int peerPort) {
@@ -222,6 +223,10 @@ final class TcpConnection implements RemoteQueue {
     public void install(int entries) {
         grow(entries);
         receiver.growStage();
+        if (!ioQueueCounted && queue.qid() > 0) {
+            ioQueueCounted = true;
+            connections.ioQueueUp(reactor);
+        }
     }
 
     @Override
@@ -483,6 +488,9 @@ final class TcpConnection implements RemoteQueue {
         } catch (ErrnoException e) {
             LOG.log(System.Logger.Level.WARNING, this + ": " + e.getMessage());
         } finally {
+            if (ioQueueCounted) {
+                connections.ioQueueDown(reactor);
+            }
             connections.release(reactor, peerAddress);
         }
         arena.close();

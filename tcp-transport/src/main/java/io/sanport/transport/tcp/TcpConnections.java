@@ -34,6 +34,8 @@ final class TcpConnections {
     final ConnectionLimits limits;
     private final List<Reactor> reactors;
     private final Map<Reactor, Sweep> sweeps = new IdentityHashMap<>();
+    /** I/O queues (Connect with QID > 0) living on each reactor; the map is filled once, the counts change. */
+    private final Map<Reactor, AtomicInteger> ioQueues = new IdentityHashMap<>();
     private final AtomicInteger total = new AtomicInteger();
     private final Map<Integer, Integer> byAddress = new ConcurrentHashMap<>();
     private int listeners;                 // under this
@@ -48,7 +50,48 @@ final class TcpConnections {
         this.reactors = List.copyOf(target.reactors());
         for (Reactor r : reactors) {
             sweeps.put(r, new Sweep(r));
+            ioQueues.put(r, new AtomicInteger());
         }
+    }
+
+    /**
+     * Where a new connection goes: {@code preferred} (the round-robin one) unless another reactor has fewer I/O
+     * queues. Round robin alone counts admin queues too, so two hosts that each open an admin and one I/O queue
+     * (admin, I/O, admin, I/O) would put both I/O queues on the second of two reactors. A host's admin queue
+     * is up (its Connect counted) before it connects its I/O queues, so the count sees them in time.
+     */
+    Reactor leastLoaded(Reactor preferred) {
+        AtomicInteger mine = ioQueues.get(preferred);
+        if (mine == null) {
+            return preferred; // not one of this target's reactors: nothing to compare with
+        }
+        int start = reactors.indexOf(preferred);
+        Reactor best = preferred;
+        int fewest = mine.get();
+        for (int i = 1; i < reactors.size() && fewest > 0; i++) {
+            Reactor r = reactors.get((start + i) % reactors.size());
+            int n = ioQueues.get(r).get();
+            if (n < fewest) {
+                best = r;
+                fewest = n;
+            }
+        }
+        return best;
+    }
+
+    /** A connection on {@code reactor} became an I/O queue. Its reactor's thread. */
+    void ioQueueUp(Reactor reactor) {
+        ioQueues.get(reactor).incrementAndGet();
+    }
+
+    /** An I/O queue counted by {@link #ioQueueUp} is gone. */
+    void ioQueueDown(Reactor reactor) {
+        ioQueues.get(reactor).decrementAndGet();
+    }
+
+    /** I/O queues on {@code reactor} now (tests). */
+    int ioQueues(Reactor reactor) {
+        return ioQueues.get(reactor).get();
     }
 
     /** Connections alive now (tests, stats). */
@@ -57,8 +100,9 @@ final class TcpConnections {
     }
 
     /**
-     * Admits a connection from {@code address} (IPv4, host order) and picks its reactor: the round-robin one
-     * ({@code preferred}) or, when that one has no connection slots left, the next that has. Null when a cap
+     * Admits a connection from {@code address} (IPv4, host order) and picks its reactor: the one with the fewest
+     * I/O queues, the round-robin one ({@code preferred}) among equals ({@link #leastLoaded}), or, when that one
+     * has no connection slots left, the next that has. Null when a cap
      * is reached: the caller closes the socket. Accepting reactor only.
      */
     Reactor admit(int address, String peer, Reactor preferred) {
@@ -73,7 +117,7 @@ final class TcpConnections {
             refused(peer, "that address holds its maximum of " + limits.maxConnectionsPerHost() + " connections");
             return null;
         }
-        Reactor r = preferred;
+        Reactor r = leastLoaded(preferred);
         if (!r.tryAddConnection()) {
             r = null;
             for (Reactor other : reactors) {
