@@ -62,7 +62,7 @@ build_log=$(cd "$ROOT" && JAVA_HOME=$JDK mvn -B -o -q -pl iop -am test-compile d
     -Dmdep.outputFile="$CP" 2>&1) || { printf '%s\n' "$build_log" | tail -30; echo "FAIL build"; echo "0 passed, 1 failed"; exit 1; }
 cp="$ROOT/iop/target/classes:$ROOT/iop/target/test-classes:$(cat "$CP")"
 
-"$HERE/run.sh" --nvme "$IMG" --nvme-opts mdts=4 --timeout 280 --env "SANPORT_IOP_CP=$cp" --env "SANPORT_IOP_BENCH_SECONDS=$secs" \
+"$HERE/run.sh" --nvme "$IMG" --nvme-opts mdts=4 --timeout 400 --env "SANPORT_IOP_CP=$cp" --env "SANPORT_IOP_BENCH_SECONDS=$secs" \
     -- "$HERE/iop-nvme.sh --in-guest" | tee "$OUT"
 rc=${PIPESTATUS[0]}
 pass=$(grep -c '^PASS' "$OUT") fail=$(grep -c '^FAIL' "$OUT")

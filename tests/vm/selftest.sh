@@ -77,7 +77,7 @@ IMG=$(mktemp /tmp/sanport-selftest.XXXXXX.img)
 OUT=$(mktemp)
 trap 'rm -f "$IMG" "$OUT"' EXIT
 truncate -s 1G "$IMG"     # sparse: costs no disk
-"$HERE/run.sh" --rdma --nvme "$IMG" --timeout 170 -- "$HERE/selftest.sh --in-guest" | tee "$OUT"
+"$HERE/run.sh" --rdma --nvme "$IMG" --timeout 300 -- "$HERE/selftest.sh --in-guest" | tee "$OUT"
 rc=${PIPESTATUS[0]}
 pass=$(grep -c '^PASS' "$OUT") fail=$(grep -c '^FAIL' "$OUT")
 [ $((pass + fail)) -ge 6 ] || { echo "FAIL only $((pass + fail)) of 6 checks ran"; fail=$((fail + 1)); }

@@ -247,7 +247,7 @@ mkdir "$TMP/logs"
 trap 'rm -rf "$TMP"' EXIT
 cp -r "$ROOT/cli/target/lib" "$TMP/lib"
 . "$ROOT/scripts/lib.sh" && sanport_find_jdk || { echo "FAIL no JDK"; summary 0 1; exit 1; }
-"$HERE/run.sh" --rdma --timeout 540 --env "SANPORT_INTEROP_LIB=$TMP/lib" --env "SANPORT_INTEROP_JAVA=$JAVA_HOME" \
+"$HERE/run.sh" --rdma --timeout 720 --env "SANPORT_INTEROP_LIB=$TMP/lib" --env "SANPORT_INTEROP_JAVA=$JAVA_HOME" \
     --env "SANPORT_SOAK_LOGS=$TMP/logs" --rw "$TMP/logs" -- "$HERE/soak.sh --in-guest ${SOAK_SECONDS:-75}" 2>&1 | grep --line-buffered -v '^Picked up JAVA_TOOL_OPTIONS' | tee "$OUT"
 rc=${PIPESTATUS[0]}
 pass=$(grep -c '^PASS' "$OUT") fail=$(grep -c '^FAIL' "$OUT")

@@ -145,7 +145,7 @@ OUT=$TMP/out
 trap 'rm -rf "$TMP"' EXIT
 cp -r "$ROOT/cli/target/lib" "$TMP/lib"
 . "$ROOT/scripts/lib.sh" && sanport_find_jdk || { echo "FAIL no JDK"; summary 0 1; exit 1; }
-"$ROOT/tests/vm/run.sh" --rdma --timeout 330 \
+"$ROOT/tests/vm/run.sh" --rdma --timeout 600 \
     --env "SANPORT_INTEROP_LIB=$TMP/lib" --env "SANPORT_INTEROP_JAVA=$JAVA_HOME" \
     -- "$HERE/rdma-client.sh --in-guest" 2>&1 | grep --line-buffered -v '^Picked up JAVA_TOOL_OPTIONS' | tee "$OUT"
 rc=${PIPESTATUS[0]}
