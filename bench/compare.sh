@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # Side by side benchmarks: sanport and a peer on the same device, same block size and queue depth, taking turns
 # in one run: every round runs each workload on the peer, then on sanport (A B A B A B), so both halves of a
 # ratio meet the same neighbours' load. Prints progress; the last line is one JSON object: per workload the
