@@ -10,33 +10,33 @@ final class LimitOptions {
 
     @Option(names = "--max-connections", paramLabel = "N",
             description = "Connections (NVMe/TCP) or queue pairs (NVMe/RDMA) to the target at once, per transport; "
-                    + "more are closed or rejected (default: 4096).")
+                    + "more are closed or rejected (default: ${DEFAULT-VALUE}).")
     int maxConnections = D.maxConnections();
     @Option(names = "--max-connections-per-host", paramLabel = "N",
-            description = "Connections or RDMA queue pairs from one host address at once (default: 1024).")
+            description = "Connections or RDMA queue pairs from one host address at once (default: ${DEFAULT-VALUE}).")
     int maxConnectionsPerHost = D.maxConnectionsPerHost();
     @Option(names = "--icreq-timeout-ms", paramLabel = "MS",
-            description = "A new NVMe/TCP connection must send its ICReq within this (default: 10000).")
+            description = "A new NVMe/TCP connection must send its ICReq within this (default: ${DEFAULT-VALUE}).")
     long icReqTimeoutMillis = D.icReqTimeoutMillis();
     @Option(names = "--connect-timeout-ms", paramLabel = "MS",
             description = "A queue's fabrics Connect must succeed within this, from the ICResp (TCP) or the RDMA CM "
-                    + "accept (RDMA) (default: 10000).")
+                    + "accept (RDMA) (default: ${DEFAULT-VALUE}).")
     long connectTimeoutMillis = D.connectTimeoutMillis();
     @Option(names = "--data-timeout-ms", paramLabel = "MS",
             description = "An R2T must be answered, each H2CData follow the last, and data queued for a host be taken by it"
-                    + " (its sends progress), within this (default: 30000).")
+                    + " (its sends progress), within this (default: ${DEFAULT-VALUE}).")
     long dataTimeoutMillis = D.dataTimeoutMillis();
     @Option(names = "--term-timeout-ms", paramLabel = "MS",
-            description = "A C2HTermReq stuck behind a blocked send is given up after this (default: 5000).")
+            description = "A C2HTermReq stuck behind a blocked send is given up after this (default: ${DEFAULT-VALUE}).")
     long termTimeoutMillis = D.termTimeoutMillis();
     @Option(names = "--tcp-keepalive-s", paramLabel = "S",
-            description = "TCP keepalive probes after this long idle, 0 for none (default: 30).")
+            description = "TCP keepalive probes after this long idle, 0 for none (default: ${DEFAULT-VALUE}).")
     int keepAliveIdleSeconds = D.keepAliveIdleSeconds();
     @Option(names = "--tcp-user-timeout-ms", paramLabel = "MS",
-            description = "TCP_USER_TIMEOUT: unacknowledged data this long ends a connection, 0 for the kernel's (default: 30000).")
+            description = "TCP_USER_TIMEOUT: unacknowledged data this long ends a connection, 0 for the kernel's (default: ${DEFAULT-VALUE}).")
     int userTimeoutMillis = D.userTimeoutMillis();
     @Option(names = "--max-pending-per-host", paramLabel = "N",
-            description = "NVMe/RDMA queues of one host address without a fabrics Connect yet (default: 129).")
+            description = "NVMe/RDMA queues of one host address without a fabrics Connect yet (default: ${DEFAULT-VALUE}).")
     int maxPendingPerHost = D.maxPendingPerHost();
 
     ConnectionLimits limits() {
