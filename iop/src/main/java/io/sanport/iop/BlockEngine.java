@@ -9,24 +9,48 @@ import java.lang.foreign.Arena;
  * Block I/O on one event loop's ring (nvmet's io-cmd-*.c over one queue): checks each {@link IoRequest} against
  * its device's geometry, lets the device write its own SQE, runs what the device cannot do without blocking on
  * the {@link Offload} threads, splits a read or write larger than its device takes in one command into chunks
- * ({@link IoSplit}), and turns each completion into the request's result. The devices are registered
- * as fixed files 0..n-1 in device order, so a request's device index is its file index.
+ * ({@link IoSplit}), and turns each completion into the request's result. The ring has a sparse fixed-file
+ * table of {@link #slots()} slots; a device sits in one slot, which is its index in every request, so a
+ * request's device index is its file index. Devices come and go while the ring runs ({@link #attach},
+ * {@link #detach}): a detached device takes no new request, and its slot is emptied only once the requests
+ * in flight on it have completed.
  */
 final class BlockEngine implements EventLoop.Setup {
+    /** Fixed-file slots when the devices at start do not need more: room for devices added later. */
+    static final int DEFAULT_SLOTS = 256;
+
+    // loop thread only after start(), but for racy reads of devices[] by Reactor.device()
     private final BlockDevice[] devices;
+    private final int[] inflight;           // requests (or chunks) handed to the ring, per slot
+    private final Runnable[] detached;      // per slot being detached: what to run once its slot is empty
+    private final int initialCount;
     private final int ringSetupFlags;
     private final long scratchBytes; // per slot, a multiple of 16; 0 when no device needs any
 
     // set on the loop thread by start()
     private EventLoop loop;
+    private Ring ring;
     private BufferPool pool;
     private long scratch;
 
     BlockEngine(BlockDevice[] devices) {
-        this.devices = devices.clone();
+        this(devices, Math.max(DEFAULT_SLOTS, devices.length));
+    }
+
+    BlockEngine(BlockDevice[] devices, int slots) {
+        if (slots < devices.length) {
+            throw new IllegalArgumentException(devices.length + " devices for " + slots + " fixed-file slots");
+        }
+        this.devices = java.util.Arrays.copyOf(devices, slots);
+        this.inflight = new int[slots];
+        this.detached = new Runnable[slots];
+        this.initialCount = devices.length;
         int flags = 0;
         long bytes = 0;
-        for (BlockDevice d : this.devices) {
+        for (BlockDevice d : devices) {
+            if (d == null) {
+                continue;
+            }
             flags |= d.ringSetupFlags();
             bytes = Math.max(bytes, d.commandScratchBytes());
         }
@@ -34,10 +58,14 @@ final class BlockEngine implements EventLoop.Setup {
         this.scratchBytes = (bytes + 15) & -16;
     }
 
+    /** How many fixed-file slots the ring has: the most devices it can drive at once. */
+    int slots() { return devices.length; }
+
     /** The setup flags every device's SQEs need, or'ed: the ring is set up with them. */
     int ringSetupFlags() { return ringSetupFlags; }
 
-    int deviceCount() { return devices.length; }
+    /** The devices at start (slots 0..n-1); later ones go in the slots after them. */
+    int deviceCount() { return initialCount; }
 
     BlockDevice device(int index) { return devices[index]; }
 
@@ -48,13 +76,69 @@ final class BlockEngine implements EventLoop.Setup {
         if (scratchBytes > 0) {
             scratch = arena.allocate(scratchBytes * loop.capacity(), 16).address();
         }
-        if (devices.length > 0) {
-            int[] fds = new int[devices.length];
-            for (int i = 0; i < fds.length; i++) {
-                fds[i] = devices[i].fd();
+        this.ring = ring;
+        ring.registerSparseFiles(devices.length);
+        for (int i = 0; i < devices.length; i++) {
+            if (devices[i] != null) {
+                ring.updateFile(i, devices[i].fd());
             }
-            ring.registerFiles(fds, arena);
         }
+    }
+
+    /**
+     * Puts {@code device} in the empty slot {@code index} of this ring. Loop thread. Refused when the device
+     * needs ring setup flags or per-command scratch the ring was not set up with (an NVMe passthrough device
+     * on a ring started without one): such a device must be there at start.
+     */
+    void attach(int index, BlockDevice device) throws IOException {
+        if (devices[index] != null) {
+            throw new IllegalStateException("fixed-file slot " + index + " already holds " + devices[index].name());
+        }
+        if ((device.ringSetupFlags() & ~ring.setupFlags()) != 0 || device.commandScratchBytes() > scratchBytes) {
+            throw new IOException(device.name() + " needs an io_uring ring set up for it (setup flags 0x"
+                    + Integer.toHexString(device.ringSetupFlags()) + "): open it with the devices the I/O processor"
+                    + " starts with");
+        }
+        ring.updateFile(index, device.fd());
+        devices[index] = device;
+    }
+
+    /**
+     * Takes the device out of slot {@code index}: new requests for it are refused (NO_SUCH_DEVICE) from now on;
+     * once those in flight have completed, the slot is emptied and {@code done} runs (on the loop thread). Loop
+     * thread.
+     */
+    void detach(int index, Runnable done) {
+        if (devices[index] == null || detached[index] != null) {
+            throw new IllegalStateException("fixed-file slot " + index + " holds no device to detach");
+        }
+        detached[index] = done;
+        if (inflight[index] == 0) {
+            emptySlot(index);
+        }
+    }
+
+    private void emptySlot(int index) {
+        Runnable done = detached[index];
+        detached[index] = null;
+        devices[index] = null;
+        try {
+            ring.updateFile(index, -1);
+        } catch (ErrnoException e) {
+            // the kernel still holds the file, not us: the slot stays unusable for a new device until it is
+            // overwritten, which attach() does with the same call
+            System.getLogger("sanport.iop").log(System.Logger.Level.WARNING, loop.name() + ": " + e.getMessage());
+        }
+        done.run();
+    }
+
+    /** Requests (or split chunks) in flight on slot {@code index} (tests). Loop thread. */
+    int inflight(int index) { return inflight[index]; }
+
+    /** Hands a checked request (or one chunk of it) to the ring, counted against its device. Loop thread. */
+    void dispatch(IoRequest r) {
+        inflight[r.device]++;
+        loop.submit(r);
     }
 
     /** Runs {@code r}, or completes it at once when its checks refuse it. Loop thread. */
@@ -74,7 +158,7 @@ final class BlockEngine implements EventLoop.Setup {
             r.split.start(this, chunk, loop);
             return;
         }
-        loop.submit(r);
+        dispatch(r);
     }
 
     EventLoop loop() {
@@ -102,6 +186,9 @@ final class BlockEngine implements EventLoop.Setup {
             return IoRequest.Refusal.NO_SUCH_DEVICE;
         }
         BlockDevice d = devices[r.device];
+        if (d == null || detached[r.device] != null) {
+            return IoRequest.Refusal.NO_SUCH_DEVICE;
+        }
         byte op = r.op;
         if (op == IoRequest.FLUSH) {
             return IoRequest.Refusal.NONE;
@@ -143,8 +230,13 @@ final class BlockEngine implements EventLoop.Setup {
 
     /** The device's reading of the completion becomes the result; then the owner hears of it. */
     void complete(IoRequest r, int res) {
-        r.result = devices[r.device].result(r, res);
-        r.callback.ioComplete(r);
+        int index = r.device;
+        r.result = devices[index].result(r, res);
+        inflight[index]--;
+        r.callback.ioComplete(r); // may dispatch the next chunk of a split request: the device stays till then
+        if (inflight[index] == 0 && detached[index] != null) {
+            emptySlot(index);
+        }
     }
 
     /** A blocking device call on the offload threads; its completion comes back to the loop as a task. */

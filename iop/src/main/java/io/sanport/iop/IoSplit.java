@@ -51,7 +51,7 @@ final class IoSplit implements IoCallback {
         c.engine = engine;
         next += n;
         inFlight++;
-        loop.submit(c);
+        engine.dispatch(c);
     }
 
     /** Count of chunks the request is made of (tests). */

@@ -28,15 +28,65 @@ public final class Reactor implements Executor, AutoCloseable {
 
     /** Starts the reactor thread and waits until its ring and buffers are ready; throws what stopped them. */
     public Reactor(String name, ReactorConfig config, BlockDevice... devices) throws IOException {
-        this.engine = new BlockEngine(devices);
+        this(name, config, Math.max(BlockEngine.DEFAULT_SLOTS, devices.length), devices);
+    }
+
+    /**
+     * As {@link #Reactor(String, ReactorConfig, BlockDevice...)} with a fixed-file table of {@code slots} slots:
+     * the devices take 0..n-1, devices attached later ({@link #attach}) the free ones.
+     */
+    public Reactor(String name, ReactorConfig config, int slots, BlockDevice... devices) throws IOException {
+        this.engine = new BlockEngine(devices, slots);
         this.loop = new EventLoop(name, config, engine.ringSetupFlags(), engine);
     }
 
     public String name() { return loop.name(); }
     public ReactorConfig config() { return loop.config(); }
     public Thread thread() { return loop.thread(); }
+    /** How many devices it was started with (slots 0..n-1). */
     public int deviceCount() { return engine.deviceCount(); }
+    /** The device in fixed-file slot {@code index}, or null (read racily from other threads). */
     public BlockDevice device(int index) { return engine.device(index); }
+    /** How many fixed-file slots the ring has: the most devices it drives at once. */
+    public int deviceSlots() { return engine.slots(); }
+
+    /**
+     * Registers {@code device} in the empty fixed-file slot {@code index} of this reactor's ring, on the reactor
+     * thread; requests for {@code index} run once the future completes. Any thread. The caller owns the device.
+     */
+    public CompletableFuture<Void> attach(int index, BlockDevice device) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        execute(() -> {
+            try {
+                engine.attach(index, device);
+                done.complete(null);
+            } catch (Throwable t) {
+                done.completeExceptionally(t);
+            }
+        });
+        return done;
+    }
+
+    /**
+     * Takes the device out of slot {@code index}: from now on requests for it are refused
+     * ({@link IoRequest.Refusal#NO_SUCH_DEVICE}); the future completes once those already in flight have
+     * completed and the slot is empty (then the caller may close the device, and the slot may be reused).
+     * Any thread.
+     */
+    public CompletableFuture<Void> detach(int index) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        execute(() -> {
+            try {
+                engine.detach(index, () -> done.complete(null));
+            } catch (Throwable t) {
+                done.completeExceptionally(t);
+            }
+        });
+        return done;
+    }
+
+    /** Requests in flight on slot {@code index} now; reactor thread only (tests). */
+    public int inflight(int index) { return engine.inflight(index); }
 
     /** The reactor's registered buffers; touch only on the reactor thread. */
     public BufferPool buffers() { return loop.buffers(); }

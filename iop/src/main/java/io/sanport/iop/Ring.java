@@ -41,9 +41,11 @@ public final class Ring implements AutoCloseable {
     private boolean buffersRegistered;
     private boolean filesRegistered;
     private boolean closed;
+    private final MemorySegment oneFd; // the argument of a one-slot files update
 
-    private Ring(MemorySegment ring, int setupFlags) {
+    private Ring(MemorySegment ring, int setupFlags, MemorySegment oneFd) {
         this.ring = ring;
+        this.oneFd = oneFd;
         this.setupFlags = setupFlags;
         this.sq = new SubmissionQueue(ring, setupFlags);
         this.cq = new CompletionQueue(ring, setupFlags);
@@ -97,7 +99,7 @@ public final class Ring implements AutoCloseable {
             };
             throw new ErrnoException("io_uring_queue_init_params", entries + " entries", -rc, hint);
         }
-        return new Ring(ring, flags);
+        return new Ring(ring, flags, arena.allocate(JAVA_INT));
     }
 
     public SubmissionQueue sq() { return sq; }
@@ -153,6 +155,32 @@ public final class Ring implements AutoCloseable {
             throw new ErrnoException("io_uring_register_files", fds.length + " files", -rc);
         }
         filesRegistered = true;
+    }
+
+    /**
+     * Registers a fixed-file table of {@code slots} empty slots (Linux 5.19), filled and emptied one at a time by
+     * {@link #updateFile} while the ring runs: devices come and go without re-registering the others.
+     */
+    public void registerSparseFiles(int slots) throws ErrnoException {
+        int rc = Liburing.io_uring_register_files_sparse(ring, slots);
+        if (rc < 0) {
+            throw new ErrnoException("io_uring_register_files_sparse", slots + " slots", -rc,
+                    -rc == Errno.EINVAL ? "Linux >= 5.19 is needed" : null);
+        }
+        filesRegistered = true;
+    }
+
+    /**
+     * Puts {@code fd} in fixed-file slot {@code slot}, or empties it with -1. The kernel keeps its own reference
+     * to the file while requests that used the slot are in flight, but the caller drains them first anyway.
+     */
+    public void updateFile(int slot, int fd) throws ErrnoException {
+        oneFd.set(JAVA_INT, 0, fd);
+        int rc = Liburing.io_uring_register_files_update(ring, slot, oneFd, 1);
+        if (rc < 0) {
+            throw new ErrnoException("io_uring_register_files_update", "slot " + slot + (fd < 0 ? " (empty)" : ""),
+                    -rc);
+        }
     }
 
     /** Unregisters and tears the ring down; the caller has drained it. */

@@ -107,6 +107,10 @@ public final class Liburing {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
     private static final MethodHandle UNREGISTER_FILES = Native.downcallOrNull(LIB, "io_uring_unregister_files",
             FunctionDescriptor.of(JAVA_INT, ADDRESS));
+    private static final MethodHandle REGISTER_FILES_SPARSE = Native.downcallOrNull(LIB,
+            "io_uring_register_files_sparse", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
+    private static final MethodHandle REGISTER_FILES_UPDATE = Native.downcallOrNull(LIB,
+            "io_uring_register_files_update", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle REGISTER_RING_FD = Native.downcallOrNull(LIB, "io_uring_register_ring_fd",
             FunctionDescriptor.of(JAVA_INT, ADDRESS));
     private static final MethodHandle GET_PROBE_RING = Native.downcallOrNull(LIB, "io_uring_get_probe_ring",
@@ -203,6 +207,27 @@ public final class Liburing {
     public static int io_uring_unregister_files(MemorySegment ring) {
         try {
             return (int) need(UNREGISTER_FILES).invokeExact(ring);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /** {@code io_uring_register_files_sparse(ring, nr)}: a fixed-file table of {@code nr} empty slots (5.19). */
+    public static int io_uring_register_files_sparse(MemorySegment ring, int count) {
+        try {
+            return (int) need(REGISTER_FILES_SPARSE).invokeExact(ring, count);
+        } catch (Throwable t) {
+            throw rethrow(t);
+        }
+    }
+
+    /**
+     * {@code io_uring_register_files_update(ring, off, files, nr)}: replaces slots {@code off..off+nr-1} with the
+     * fds in {@code files} (-1 empties a slot); returns how many were updated, or -errno.
+     */
+    public static int io_uring_register_files_update(MemorySegment ring, int offset, MemorySegment fds, int count) {
+        try {
+            return (int) need(REGISTER_FILES_UPDATE).invokeExact(ring, offset, fds, count);
         } catch (Throwable t) {
             throw rethrow(t);
         }
