@@ -15,12 +15,19 @@ public final class Namespace {
     private final BlockDevice device;
     private final int[] deviceIndex; // by I/O processor ordinal
     private final int lbaShift;
+    private final String path; // as the config names it
     private volatile boolean enabled;
+    private volatile boolean removed;
     // why writes are refused: a flush or FUA write failed, so acknowledged data may be lost; null while fine
     private final AtomicReference<String> writeFailure = new AtomicReference<>();
 
     Namespace(int nsid, UUID uuid, byte[] nguid, BlockDevice device, int[] deviceIndex, boolean enabled) {
+        this(nsid, uuid, nguid, device, deviceIndex, enabled, device.name());
+    }
+
+    Namespace(int nsid, UUID uuid, byte[] nguid, BlockDevice device, int[] deviceIndex, boolean enabled, String path) {
         this.nsid = nsid;
+        this.path = path;
         this.uuid = uuid;
         this.nguid = nguid.clone();
         this.device = device;
@@ -35,8 +42,23 @@ public final class Namespace {
     byte[] nguidRaw() { return nguid; }
     public BlockDevice device() { return device; }
 
-    /** The device's index in the rings of I/O processor {@code processor}. */
-    public int deviceIndex(int processor) { return deviceIndex[processor]; }
+    /** The device path the configuration names. */
+    public String path() { return path; }
+
+    /**
+     * The device's index in the rings of I/O processor {@code processor}; -1 once the namespace was removed, so
+     * a command that passed its checks before the removal is refused by the reactor (Invalid Namespace) instead
+     * of reaching a slot that a later device may take.
+     */
+    public int deviceIndex(int processor) { return removed ? -1 : deviceIndex[processor]; }
+
+    /** Its index in every processor, removed or not (the control path that drains it). */
+    int[] deviceIndexes() { return deviceIndex.clone(); }
+
+    /** Whether the namespace was taken out of its subsystem. */
+    public boolean removed() { return removed; }
+
+    void remove() { removed = true; }
 
     /** log2 of the LBA size: Identify NS LBAF0.LBADS. */
     public int lbaShift() { return lbaShift; }

@@ -12,10 +12,17 @@ public final class Port {
     private final String adrfam;
     private final String traddr;
     private final String trsvcid;
-    private final List<Subsystem> subsystems;
+    private volatile List<Subsystem> subsystems; // replaced whole by the control path
+    private final boolean implicit;
     private volatile RemoteTransport.Listener listener;
 
     Port(int portId, RemoteTransport transport, String adrfam, String traddr, String trsvcid, List<Subsystem> subsystems) {
+        this(portId, transport, adrfam, traddr, trsvcid, subsystems, false);
+    }
+
+    Port(int portId, RemoteTransport transport, String adrfam, String traddr, String trsvcid, List<Subsystem> subsystems,
+         boolean implicit) {
+        this.implicit = implicit;
         this.portId = portId;
         this.transport = transport;
         this.adrfam = adrfam;
@@ -45,6 +52,17 @@ public final class Port {
 
     public boolean exports(Subsystem s) {
         return subsystems.contains(s);
+    }
+
+    /** A discovery port sanport added itself (--discovery-port), not one of the configuration's. */
+    public boolean implicit() { return implicit; }
+
+    /** Exports {@code s} too (or no longer): the next Connect sees it; the caller handles the controllers. */
+    synchronized void export(Subsystem s, boolean exported) {
+        List<Subsystem> next = new java.util.ArrayList<>(subsystems);
+        next.remove(s);
+        if (exported) next.add(s);
+        subsystems = List.copyOf(next);
     }
 
     void listener(RemoteTransport.Listener l) { listener = l; }

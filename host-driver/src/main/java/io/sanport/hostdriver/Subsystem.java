@@ -13,8 +13,11 @@ import java.util.TreeMap;
 
 /**
  * An NVM subsystem (or the discovery subsystem): its identity, who may connect, its namespaces and the
- * controllers hosts have created in it (dynamic controller model). The namespace set is fixed at start; a
- * namespace can be disabled and enabled again, which hosts learn through an AER.
+ * controllers hosts have created in it (dynamic controller model). Namespaces can be added, removed, disabled
+ * and enabled again while hosts are connected, which they learn through an AER (Namespace Attribute Changed)
+ * and the Changed Namespace List. The namespace map is copy-on-write: the I/O path reads a volatile immutable
+ * map without a lock; the control path replaces it. The host access list is checked at Connect only, as nvmet
+ * does: removing a host from it does not end that host's controllers.
  */
 public final class Subsystem {
     /** CNTLIDs 1..0xFFEF; above are reserved (0xFFFF = dynamic in Connect). */
@@ -27,9 +30,9 @@ public final class Subsystem {
     private final Type type;
     private final String serial;
     private final String model;
-    private final boolean allowAnyHost;
-    private final Set<String> allowedHosts;
-    private final NavigableMap<Integer, Namespace> namespaces;
+    private volatile boolean allowAnyHost;
+    private volatile Set<String> allowedHosts;
+    private volatile NavigableMap<Integer, Namespace> namespaces; // replaced whole, under the lock of this
     private final List<Controller> controllers = new ArrayList<>();
     private final BitSet cntlids = new BitSet();
     private final SecureRandom random = new SecureRandom(); // CNTLIDs a host on the network cannot predict
@@ -42,9 +45,13 @@ public final class Subsystem {
         this.model = model;
         this.allowAnyHost = allowAnyHost;
         this.allowedHosts = Set.copyOf(allowedHosts);
+        this.namespaces = byNsid(namespaces);
+    }
+
+    private static NavigableMap<Integer, Namespace> byNsid(Map<Integer, Namespace> namespaces) {
         TreeMap<Integer, Namespace> byNsid = new TreeMap<>(Integer::compareUnsigned); // NSIDs are unsigned 32-bit
         byNsid.putAll(namespaces);
-        this.namespaces = Collections.unmodifiableNavigableMap(byNsid);
+        return Collections.unmodifiableNavigableMap(byNsid);
     }
 
     public String nqn() { return nqn; }
@@ -60,7 +67,13 @@ public final class Subsystem {
         return type == Type.DISCOVERY || allowAnyHost || allowedHosts.contains(hostnqn);
     }
 
-    /** Every namespace configured, enabled or not, by NSID in unsigned order. */
+    /** Lets any host connect, or only the allowed ones; checked at the next Connect. */
+    void allowAnyHost(boolean v) { allowAnyHost = v; }
+
+    /** Replaces the allowed host list; checked at the next Connect (nvmet: connected hosts stay). */
+    synchronized void allowedHosts(Set<String> hosts) { allowedHosts = Set.copyOf(hosts); }
+
+    /** Every namespace configured, enabled or not, by NSID in unsigned order (a snapshot). */
     public NavigableMap<Integer, Namespace> namespaces() { return namespaces; }
 
     /** The enabled namespace {@code nsid}, or null. */
@@ -90,6 +103,47 @@ public final class Subsystem {
         for (Controller c : controllers()) {
             c.namespaceChanged(nsid);
         }
+    }
+
+    /**
+     * Adds a namespace and tells every controller (Namespace Attribute Changed, Changed Namespace List, as nvmet
+     * {@code nvmet_ns_enable}); Identify sees it at once.
+     */
+    void addNamespace(Namespace ns) {
+        synchronized (this) {
+            if (namespaces.containsKey(ns.nsid())) {
+                throw new IllegalArgumentException(nqn + " already has namespace " + Integer.toUnsignedString(ns.nsid()));
+            }
+            TreeMap<Integer, Namespace> next = new TreeMap<>(namespaces);
+            next.put(ns.nsid(), ns);
+            namespaces = Collections.unmodifiableNavigableMap(next);
+        }
+        for (Controller c : controllers()) {
+            c.namespaceChanged(ns.nsid());
+        }
+    }
+
+    /**
+     * Takes a namespace out: new commands for it get Invalid Namespace from now on (and the namespace's device
+     * index is gone, so a command that passed its checks before fails at the reactor), every controller hears
+     * of it. The device stays open: the caller drains and closes it.
+     */
+    Namespace removeNamespace(int nsid) {
+        Namespace ns;
+        synchronized (this) {
+            ns = namespaces.get(nsid);
+            if (ns == null) {
+                throw new IllegalArgumentException(nqn + " has no namespace " + Integer.toUnsignedString(nsid));
+            }
+            TreeMap<Integer, Namespace> next = new TreeMap<>(namespaces);
+            next.remove(nsid);
+            namespaces = Collections.unmodifiableNavigableMap(next);
+            ns.remove();
+        }
+        for (Controller c : controllers()) {
+            c.namespaceChanged(nsid);
+        }
+        return ns;
     }
 
     public synchronized List<Controller> controllers() {

@@ -27,8 +27,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The NVMe-oF target: subsystems with their namespaces, ports listening through their transports, the
- * well-known discovery subsystem, and the controllers hosts create. The configuration is immutable once
- * started (namespaces can be disabled and re-enabled, which hosts learn through an AER).
+ * well-known discovery subsystem, and the controllers hosts create. The model can be changed while it runs
+ * (subsystems, namespaces, ports, port links, allowed hosts; one change at a time, from any thread, see
+ * {@link #apply} and the methods next to it): what a change does not touch keeps running, hosts learn of new
+ * and removed namespaces through an AER, and discovery hosts through the log's generation counter and an AER.
  *
  * <pre>{@code
  * try (IoProcessor iop = IoProcessor.start(2, ReactorConfig.DEFAULT, devices);
@@ -40,8 +42,12 @@ public final class Target implements AutoCloseable {
 
     private final TargetOptions options;
     private final Subsystem discovery;
-    private final Map<String, Subsystem> subsystems;
-    private final List<Port> ports;
+    private volatile Map<String, Subsystem> subsystems; // copy-on-write, replaced under reconfigure
+    private volatile List<Port> ports;                  // likewise
+    private final Object reconfigure = new Object();    // one model change at a time
+    private TargetConfig running;                       // the configuration the model is; under reconfigure
+    private final List<Namespace> pending = new ArrayList<>(); // made by a reload, not in a subsystem yet
+    private final java.util.concurrent.atomic.AtomicLong genctr = new java.util.concurrent.atomic.AtomicLong(1);
     private final List<ReactorContext> reactors;
     private final ConnectionManager connections;
     private final List<IoProcessor> processors;
@@ -78,6 +84,7 @@ public final class Target implements AutoCloseable {
                 "sanport discovery", true, Set.of(), Map.of());
         this.subsystems = buildSubsystems(config);
         this.ports = buildPorts(config);
+        this.running = config;
         this.keepAlive = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sanport-keepalive");
             t.setDaemon(true);
@@ -135,57 +142,104 @@ public final class Target implements AutoCloseable {
         }
     }
 
-    private Map<String, Subsystem> buildSubsystems(TargetConfig config) throws ConfigException {
+    private Map<String, Subsystem> buildSubsystems(TargetConfig config) throws IOException {
         Map<String, Subsystem> map = new LinkedHashMap<>();
         for (int i = 0; i < config.subsystems().size(); i++) {
             TargetConfig.SubsystemConfig sc = config.subsystems().get(i);
-            Map<Integer, Namespace> namespaces = new HashMap<>();
-            for (int j = 0; j < sc.namespaces().size(); j++) {
-                TargetConfig.NamespaceConfig nc = sc.namespaces().get(j);
-                String at = "$.subsystems[" + i + "].namespaces[" + j + "].device.path";
-                int[] index = new int[processors.size()];
-                BlockDevice device = null;
-                for (int p = 0; p < processors.size(); p++) {
-                    index[p] = indexOf(processors.get(p), nc.path());
-                    if (index[p] < 0) {
-                        device = null;
-                        break;
+            map.put(sc.nqn(), newSubsystem(sc, "$.subsystems[" + i + "]", null));
+        }
+        return java.util.Collections.unmodifiableMap(map);
+    }
+
+    /**
+     * The subsystem {@code sc} describes with its namespaces. With {@code opened} null (start) every device must be
+     * open in the processors already; otherwise a device not open yet is opened and added to every processor,
+     * and recorded in {@code opened} for {@link #release} when a later step fails.
+     */
+    private Subsystem newSubsystem(TargetConfig.SubsystemConfig sc, String at, List<int[]> opened) throws IOException {
+        Map<Integer, Namespace> namespaces = new HashMap<>();
+        for (int j = 0; j < sc.namespaces().size(); j++) {
+            Namespace ns = newNamespace(sc.nqn(), sc.namespaces().get(j), at + ".namespaces[" + j + "]", opened);
+            if (ns != null) {
+                namespaces.put(ns.nsid(), ns);
+            }
+        }
+        return new Subsystem(sc.nqn(), Subsystem.Type.NVM, sc.serial(), sc.model(), sc.allowAnyHost(),
+                Set.copyOf(sc.allowedHosts()), namespaces);
+    }
+
+    /** One namespace (see {@link #newSubsystem}); null for a disabled one whose device is not there. */
+    private Namespace newNamespace(String subnqn, TargetConfig.NamespaceConfig nc, String nsAt, List<int[]> opened)
+            throws IOException {
+        String at = nsAt + ".device.path";
+        int[] index = new int[processors.size()];
+        BlockDevice device = null;
+        List<int[]> mine = new ArrayList<>();
+        try {
+            for (int p = 0; p < processors.size(); p++) {
+                index[p] = indexOf(processors.get(p), nc.path());
+                if (index[p] < 0 && opened != null) {
+                    BlockDevice d;
+                    try {
+                        d = BlockDevices.open(nc.path());
+                    } catch (IOException | RuntimeException e) {
+                        if (!nc.enabled()) {
+                            release(mine);
+                            return null;
+                        }
+                        throw new ConfigException(null, at, "cannot open " + nc.path() + ": " + e.getMessage());
                     }
+                    try {
+                        index[p] = processors.get(p).addDevice(d);
+                    } catch (IOException | RuntimeException e) {
+                        d.close();
+                        throw new ConfigException(null, at, nc.path() + ": " + e.getMessage());
+                    }
+                    mine.add(new int[] {p, index[p]});
+                }
+                if (index[p] < 0) {
+                    device = null;
+                    break;
+                }
+                if (p == 0) {
                     device = processors.get(p).devices().get(index[p]);
                 }
-                if (device == null) {
-                    if (!nc.enabled()) {
-                        continue;
-                    }
-                    throw new ConfigException(null, at, nc.path() + " is not open in the I/O processor"
-                            + (processors.size() > 1 ? "s" : "") + " (open it with the devices you start them with)");
-                }
-                if (Integer.bitCount(device.logicalBlockSize()) != 1 || device.logicalBlockSize() > 4096
-                        || device.logicalBlockSize() < 512) {
-                    throw new ConfigException(null, at, nc.path() + " has a logical block size of "
-                            + device.logicalBlockSize() + " bytes; NVMe-oF hosts take 512..4096");
-                }
-                UUID uuid = nc.uuid() != null ? nc.uuid()
-                        : UUID.nameUUIDFromBytes((sc.nqn() + "/" + Integer.toUnsignedString(nc.nsid())).getBytes(java.nio.charset.StandardCharsets.UTF_8));
-                byte[] nguid;
-                if (nc.nguid() != null) {
-                    nguid = TargetConfig.nguidBytes(nc.nguid());
-                } else {
-                    nguid = new byte[16];
-                    io.sanport.nvme.Wire.setUuid(MemorySegment.ofArray(nguid), 0, uuid);
-                }
-                namespaces.put(nc.nsid(), new Namespace(nc.nsid(), uuid, nguid, device, index, nc.enabled()));
             }
-            map.put(sc.nqn(), new Subsystem(sc.nqn(), Subsystem.Type.NVM, sc.serial(), sc.model(), sc.allowAnyHost(),
-                    Set.copyOf(sc.allowedHosts()), namespaces));
+            if (device == null) {
+                if (!nc.enabled()) {
+                    return null;
+                }
+                throw new ConfigException(null, at, nc.path() + " is not open in the I/O processor"
+                        + (processors.size() > 1 ? "s" : "") + " (open it with the devices you start them with)");
+            }
+            if (Integer.bitCount(device.logicalBlockSize()) != 1 || device.logicalBlockSize() > 4096
+                    || device.logicalBlockSize() < 512) {
+                throw new ConfigException(null, at, nc.path() + " has a logical block size of "
+                        + device.logicalBlockSize() + " bytes; NVMe-oF hosts take 512..4096");
+            }
+        } catch (IOException | RuntimeException e) {
+            release(mine);
+            throw e;
         }
-        return map;
+        if (opened != null) {
+            opened.addAll(mine);
+        }
+        UUID uuid = nc.uuid() != null ? nc.uuid()
+                : UUID.nameUUIDFromBytes((subnqn + "/" + Integer.toUnsignedString(nc.nsid())).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        byte[] nguid;
+        if (nc.nguid() != null) {
+            nguid = TargetConfig.nguidBytes(nc.nguid());
+        } else {
+            nguid = new byte[16];
+            io.sanport.nvme.Wire.setUuid(MemorySegment.ofArray(nguid), 0, uuid);
+        }
+        return new Namespace(nc.nsid(), uuid, nguid, device, index, nc.enabled(), nc.path());
     }
 
     private static int indexOf(IoProcessor p, String path) {
         List<BlockDevice> devices = p.devices();
         for (int i = 0; i < devices.size(); i++) {
-            if (devices.get(i).name().equals(path)) {
+            if (devices.get(i) != null && devices.get(i).name().equals(path)) {
                 return i;
             }
         }
@@ -194,7 +248,7 @@ public final class Target implements AutoCloseable {
         }
         Path wanted = Path.of(path).toAbsolutePath().normalize();
         for (int i = 0; i < devices.size(); i++) {
-            String name = devices.get(i).name();
+            String name = devices.get(i) == null ? "ram:" : devices.get(i).name();
             if (!name.startsWith("ram:") && Path.of(name).toAbsolutePath().normalize().equals(wanted)) {
                 return i;
             }
@@ -227,7 +281,7 @@ public final class Target implements AutoCloseable {
                         && o.traddr().equals(p.traddr()) && o.trsvcid().equals(want))
                         || extra.stream().anyMatch(o -> o.traddr().equals(p.traddr()));
                 if (!has) {
-                    extra.add(new Port(++maxId, p.transport(), p.adrfam(), p.traddr(), want, List.of()));
+                    extra.add(new Port(++maxId, p.transport(), p.adrfam(), p.traddr(), want, List.of(), true));
                 }
             }
             list.addAll(extra);
@@ -342,7 +396,7 @@ public final class Target implements AutoCloseable {
             }
         }
         MemorySegment log = arena.allocate(DiscoveryLogPage.length(entries.size()));
-        DiscoveryLogPage.genctr(log, 1);
+        DiscoveryLogPage.genctr(log, genctr.get());
         DiscoveryLogPage.numrec(log, entries.size());
         DiscoveryLogPage.recfmt(log, 0);
         for (int i = 0; i < entries.size(); i++) {
@@ -362,6 +416,727 @@ public final class Target implements AutoCloseable {
             DiscoveryLogEntry.traddr(e, p.wildcard() ? q.transport.localAddress() : p.traddr());
         }
         return log;
+    }
+
+    // ---------------------------------------------------------------- live reconfiguration
+
+    /*
+     * Each change below runs under one lock (one change at a time; the I/O path never takes it), checks everything
+     * it can before it touches anything, then changes the model copy-on-write (hosts' commands read the old or the
+     * new map, never a half-made one) and keeps config() in step. A refused change throws ConfigException (JSON
+     * path + problem) or IllegalArgumentException and leaves the target as it was.
+     */
+
+    /** The configuration the running model is: the start one with every change since applied. */
+    public TargetConfig config() {
+        synchronized (reconfigure) {
+            return running;
+        }
+    }
+
+    /** The discovery log's generation counter: starts at 1, one more for every change hosts may see. */
+    public long discoveryGeneration() {
+        return genctr.get();
+    }
+
+    /** Adds an NVM subsystem, opening its namespaces' devices; no port exports it until linked. */
+    public void addSubsystem(TargetConfig.SubsystemConfig sc) throws IOException {
+        synchronized (reconfigure) {
+            TargetConfig next = withHosts(running.withSubsystem(sc), sc.allowedHosts());
+            String at = checked(next, "$.subsystems[" + (next.subsystems().size() - 1) + "]");
+            List<int[]> opened = new ArrayList<>();
+            Subsystem s;
+            try {
+                s = newSubsystem(sc, at, opened);
+            } catch (IOException | RuntimeException e) {
+                release(opened);
+                throw e;
+            }
+            putSubsystem(s);
+            running = next;
+            changed("added subsystem " + sc.nqn());
+        }
+    }
+
+    /**
+     * Removes a subsystem: every port stops exporting it, its controllers are torn down (their I/O in flight
+     * completes first), its namespaces' devices are drained and closed.
+     */
+    public void removeSubsystem(String nqn) throws IOException {
+        synchronized (reconfigure) {
+            Subsystem s = requireSubsystem(nqn);
+            dropSubsystem(s);
+            running = running.withoutSubsystem(nqn);
+            changed("removed subsystem " + nqn);
+        }
+    }
+
+    /**
+     * Adds a namespace to a running subsystem: opens its device (unless the processors have it open already),
+     * registers it with every reactor, then makes it visible; every controller of the subsystem gets the
+     * Namespace Attribute Changed event and the NSID in its Changed Namespace List.
+     */
+    public void addNamespace(String subnqn, TargetConfig.NamespaceConfig nc) throws IOException {
+        synchronized (reconfigure) {
+            Subsystem s = requireSubsystem(subnqn);
+            TargetConfig next = running.withNamespace(subnqn, nc);
+            int i = indexOfSubsystem(next, subnqn);
+            checked(next, "$.subsystems[" + i + "]");
+            if (s.namespaces().containsKey(nc.nsid())) {
+                throw new ConfigException(null, "$.subsystems[" + i + "].namespaces", subnqn
+                        + " already has namespace " + Integer.toUnsignedString(nc.nsid()));
+            }
+            String at = "$.subsystems[" + i + "].namespaces[" + (next.subsystems().get(i).namespaces().size() - 1) + "]";
+            Namespace ns = newNamespace(subnqn, nc, at, new ArrayList<>());
+            if (ns != null) {
+                s.addNamespace(ns);
+            }
+            running = next;
+            changed("added namespace " + Integer.toUnsignedString(nc.nsid()) + " (" + nc.path() + ") to " + subnqn);
+        }
+    }
+
+    /**
+     * Removes a namespace: from now on commands for it complete with Invalid Namespace; those already on their way
+     * to the device complete (with their result, or Invalid Namespace if they had not reached it yet); once they
+     * have, its device is closed, unless another namespace uses it. Every controller of the subsystem hears of it
+     * as for {@link #addNamespace}. Returns once the device is drained.
+     */
+    public void removeNamespace(String subnqn, int nsid) throws IOException {
+        synchronized (reconfigure) {
+            Subsystem s = requireSubsystem(subnqn);
+            boolean configured = running.subsystems().get(indexOfSubsystem(running, subnqn)).namespaces().stream()
+                    .anyMatch(n -> n.nsid() == nsid);
+            if (!configured) {
+                throw new IllegalArgumentException(subnqn + " has no namespace " + Integer.toUnsignedString(nsid));
+            }
+            if (s.namespaces().containsKey(nsid)) {
+                Namespace ns = s.removeNamespace(nsid);
+                releaseDevices(ns);
+            }
+            running = running.withoutNamespace(subnqn, nsid);
+            changed("removed namespace " + Integer.toUnsignedString(nsid) + " from " + subnqn);
+        }
+    }
+
+    /**
+     * Enables or disables a namespace ({@link Subsystem#setNamespaceEnabled}): its device stays open; the
+     * controllers hear of it.
+     */
+    public void setNamespaceEnabled(String subnqn, int nsid, boolean enabled) throws IOException {
+        synchronized (reconfigure) {
+            Subsystem s = requireSubsystem(subnqn);
+            TargetConfig.SubsystemConfig sc = running.subsystems().get(indexOfSubsystem(running, subnqn));
+            TargetConfig.NamespaceConfig nc = sc.namespaces().stream().filter(n -> n.nsid() == nsid).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException(subnqn + " has no namespace "
+                            + Integer.toUnsignedString(nsid)));
+            TargetConfig.NamespaceConfig changedNs = new TargetConfig.NamespaceConfig(nsid, enabled, nc.path(),
+                    nc.uuid(), nc.nguid());
+            if (!s.namespaces().containsKey(nsid)) {
+                // disabled at start with its device absent: enabling it opens the device now
+                running = running.withoutNamespace(subnqn, nsid);
+                try {
+                    addNamespace(subnqn, changedNs);
+                } catch (IOException | RuntimeException e) {
+                    running = running.withNamespace(subnqn, nc);
+                    throw e;
+                }
+                return;
+            }
+            s.setNamespaceEnabled(nsid, enabled);
+            running = running.withoutNamespace(subnqn, nsid).withNamespace(subnqn, changedNs);
+        }
+    }
+
+    /** Lets {@code hostnqn} connect to the subsystem (from its next Connect). */
+    public void addAllowedHost(String subnqn, String hostnqn) throws IOException {
+        synchronized (reconfigure) {
+            Subsystem s = requireSubsystem(subnqn);
+            Nqn.validate(hostnqn);
+            Set<String> hosts = new java.util.LinkedHashSet<>(s.allowedHosts());
+            if (!hosts.add(hostnqn)) {
+                return;
+            }
+            setHosts(s, hosts);
+            changed("allowed host " + hostnqn + " on " + subnqn);
+        }
+    }
+
+    /**
+     * Stops {@code hostnqn} connecting to the subsystem. As nvmet, access is checked at Connect only: the host's
+     * controllers that exist keep working until they disconnect.
+     */
+    public void removeAllowedHost(String subnqn, String hostnqn) throws IOException {
+        synchronized (reconfigure) {
+            Subsystem s = requireSubsystem(subnqn);
+            Set<String> hosts = new java.util.LinkedHashSet<>(s.allowedHosts());
+            if (!hosts.remove(hostnqn)) {
+                throw new IllegalArgumentException(hostnqn + " is not an allowed host of " + subnqn);
+            }
+            setHosts(s, hosts);
+            changed("no longer allowed host " + hostnqn + " on " + subnqn);
+        }
+    }
+
+    /** allow_any_host: checked at Connect only, as nvmet (connected hosts stay). */
+    public void setAllowAnyHost(String subnqn, boolean allow) throws IOException {
+        synchronized (reconfigure) {
+            Subsystem s = requireSubsystem(subnqn);
+            if (s.allowAnyHost() == allow) {
+                return;
+            }
+            s.allowAnyHost(allow);
+            TargetConfig.SubsystemConfig sc = running.subsystems().get(indexOfSubsystem(running, subnqn));
+            running = running.withSubsystem(new TargetConfig.SubsystemConfig(sc.nqn(), allow, sc.allowedHosts(),
+                    sc.serial(), sc.model(), sc.namespaces()));
+            changed((allow ? "any host may connect to " : "only allowed hosts may connect to ") + subnqn);
+        }
+    }
+
+    /** Starts listening on a new port, exporting the subsystems it names. */
+    public void addPort(TargetConfig.PortConfig pc) throws IOException {
+        synchronized (reconfigure) {
+            TargetConfig next = running.withPort(pc);
+            String at = checked(next, "$.ports[" + (next.ports().size() - 1) + "]");
+            Port p = openPort(pc, at);
+            installPort(p);
+            running = next;
+            changed("added " + p);
+        }
+    }
+
+    /**
+     * Stops listening on a port and tears down the controllers whose admin queue came through it (nvmet
+     * {@code nvmet_port_del_ctrls}); other ports' controllers stay.
+     */
+    public void removePort(int portId) throws IOException {
+        synchronized (reconfigure) {
+            Port p = requirePort(portId);
+            dropPort(p);
+            running = running.withoutPort(portId);
+            changed("removed " + p);
+        }
+    }
+
+    /** Exports a subsystem through a port too. */
+    public void addPortSubsystem(int portId, String subnqn) throws IOException {
+        synchronized (reconfigure) {
+            Port p = requirePort(portId);
+            Subsystem s = requireSubsystem(subnqn);
+            if (p.exports(s)) {
+                return;
+            }
+            p.export(s, true);
+            running = running.withPort(withLink(portConfig(portId), subnqn, true));
+            changed("port " + portId + " exports " + subnqn);
+        }
+    }
+
+    /** Stops exporting a subsystem through a port; its controllers that came through that port are torn down. */
+    public void removePortSubsystem(int portId, String subnqn) throws IOException {
+        synchronized (reconfigure) {
+            Port p = requirePort(portId);
+            Subsystem s = requireSubsystem(subnqn);
+            if (!p.exports(s)) {
+                throw new IllegalArgumentException("port " + portId + " does not export " + subnqn);
+            }
+            unlink(p, s);
+            running = running.withPort(withLink(portConfig(portId), subnqn, false));
+            changed("port " + portId + " no longer exports " + subnqn);
+        }
+    }
+
+    /**
+     * Makes the running target what {@code next} describes, touching only what differs (what {@code sanport
+     * reload} does): subsystems, namespaces, ports, port links, allowed hosts and allow_any_host are added,
+     * removed or changed; hosts connected to subsystems the difference does not touch keep their controllers.
+     * Everything is checked first, new devices are opened and new ports bound before anything changes: a refused
+     * config ({@link ConfigException} naming the JSON path) leaves the target as it was. A subsystem's serial or
+     * model cannot change while it runs (remove it and add it again). The {@code "sanport"} limits take effect
+     * at the next start only. Returns the changes made, one line each, in the order made (empty: nothing
+     * differed).
+     */
+    public List<String> apply(TargetConfig next) throws IOException {
+        synchronized (reconfigure) {
+            return new Reload(running, TargetConfig.validate(next)).run();
+        }
+    }
+
+    /** One {@link #apply}: the difference, its checks and resources first, then the changes. */
+    private final class Reload {
+        final TargetConfig old;
+        final TargetConfig next;
+        final List<String> changes = new ArrayList<>();
+        final List<int[]> opened = new ArrayList<>();
+        final List<Port> bound = new ArrayList<>();
+
+        Reload(TargetConfig old, TargetConfig next) {
+            this.old = old;
+            this.next = next;
+        }
+
+        List<String> run() throws IOException {
+            Map<String, TargetConfig.SubsystemConfig> oldSubs = new LinkedHashMap<>();
+            old.subsystems().forEach(s -> oldSubs.put(s.nqn(), s));
+            Map<Integer, TargetConfig.PortConfig> oldPorts = new LinkedHashMap<>();
+            old.ports().forEach(p -> oldPorts.put(p.portId(), p));
+            Set<String> nextSubs = new java.util.HashSet<>();
+            next.subsystems().forEach(s -> nextSubs.add(s.nqn()));
+            Set<Integer> nextPorts = new java.util.HashSet<>();
+            next.ports().forEach(p -> nextPorts.add(p.portId()));
+
+            // 1. checks and resources: nothing visible changes here
+            Map<String, Subsystem> newSubs = new LinkedHashMap<>();
+            Map<String, List<Namespace>> newNs = new LinkedHashMap<>();
+            List<Port> newPorts = new ArrayList<>();
+            List<Integer> replacedPorts = new ArrayList<>();
+            try {
+                for (int i = 0; i < next.subsystems().size(); i++) {
+                    TargetConfig.SubsystemConfig sc = next.subsystems().get(i);
+                    String at = "$.subsystems[" + i + "]";
+                    TargetConfig.SubsystemConfig was = oldSubs.get(sc.nqn());
+                    if (was == null) {
+                        Subsystem s = newSubsystem(sc, at, opened);
+                        newSubs.put(sc.nqn(), s);
+                        pending.addAll(s.namespaces().values());
+                        continue;
+                    }
+                    if (!was.serial().equals(sc.serial())) {
+                        throw new ConfigException(null, at + ".attr.serial", "the serial of a running subsystem cannot"
+                                + " change (" + was.serial() + "): remove the subsystem and add it again");
+                    }
+                    if (!was.model().equals(sc.model())) {
+                        throw new ConfigException(null, at + ".attr.model", "the model of a running subsystem cannot"
+                                + " change (" + was.model() + "): remove the subsystem and add it again");
+                    }
+                    Subsystem s = subsystems.get(sc.nqn());
+                    List<Namespace> added = new ArrayList<>();
+                    for (int j = 0; j < sc.namespaces().size(); j++) {
+                        TargetConfig.NamespaceConfig nc = sc.namespaces().get(j);
+                        TargetConfig.NamespaceConfig before = namespace(was, nc.nsid());
+                        if (before != null && sameDevice(before, nc) && s.namespaces().containsKey(nc.nsid())) {
+                            continue; // same namespace; maybe enabled or disabled
+                        }
+                        if (before != null && before.equals(nc) && !s.namespaces().containsKey(nc.nsid())) {
+                            continue; // disabled, its device absent since the start: as it was
+                        }
+                        Namespace ns = newNamespace(sc.nqn(), nc, at + ".namespaces[" + j + "]", opened);
+                        if (ns != null) {
+                            added.add(ns);
+                            pending.add(ns);
+                        }
+                    }
+                    newNs.put(sc.nqn(), added);
+                }
+                for (int i = 0; i < next.ports().size(); i++) {
+                    TargetConfig.PortConfig pc = next.ports().get(i);
+                    TargetConfig.PortConfig was = oldPorts.get(pc.portId());
+                    if (was != null && sameAddress(was, pc)) {
+                        continue;
+                    }
+                    if (was != null) {
+                        replacedPorts.add(pc.portId());
+                    }
+                    newPorts.add(openPortUnbound(pc, "$.ports[" + i + "]"));
+                }
+                // bind the new ports, but those on an address a port going away holds (bound after it went)
+                for (Port p : newPorts) {
+                    if (!addressHeldByLeaving(p, nextPorts, replacedPorts)) {
+                        bind(p);
+                        bound.add(p);
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                pending.clear();
+                rollback(e);
+                throw e;
+            }
+            try {
+                return change(oldSubs, nextSubs, nextPorts, newSubs, newNs, newPorts, replacedPorts);
+            } finally {
+                pending.clear();
+            }
+        }
+
+        private List<String> change(Map<String, TargetConfig.SubsystemConfig> oldSubs, Set<String> nextSubs,
+                                    Set<Integer> nextPorts, Map<String, Subsystem> newSubs,
+                                    Map<String, List<Namespace>> newNs, List<Port> newPorts,
+                                    List<Integer> replacedPorts) throws IOException {
+            // 2. the changes, removals first
+            for (Port p : ports) {
+                if (p.implicit()) {
+                    continue;
+                }
+                if (!nextPorts.contains(p.portId()) || replacedPorts.contains(p.portId())) {
+                    dropPort(p);
+                    changes.add("removed " + p);
+                    continue;
+                }
+                TargetConfig.PortConfig pc = portConfigIn(next, p.portId());
+                for (Subsystem s : p.subsystems()) {
+                    if (!pc.subsystems().contains(s.nqn())) {
+                        unlink(p, s);
+                        changes.add("port " + p.portId() + " no longer exports " + s.nqn());
+                    }
+                }
+            }
+            for (Subsystem s : List.copyOf(subsystems.values())) {
+                if (!nextSubs.contains(s.nqn())) {
+                    dropSubsystem(s);
+                    changes.add("removed subsystem " + s.nqn());
+                }
+            }
+            for (TargetConfig.SubsystemConfig sc : next.subsystems()) {
+                TargetConfig.SubsystemConfig was = oldSubs.get(sc.nqn());
+                Subsystem s = subsystems.get(sc.nqn());
+                if (was == null || s == null) {
+                    continue;
+                }
+                for (Namespace ns : List.copyOf(s.namespaces().values())) {
+                    TargetConfig.NamespaceConfig now = namespace(sc, ns.nsid());
+                    TargetConfig.NamespaceConfig before = namespace(was, ns.nsid());
+                    if (now == null || before == null || !sameDevice(before, now)) {
+                        s.removeNamespace(ns.nsid());
+                        releaseDevices(ns);
+                        changes.add("removed namespace " + Integer.toUnsignedString(ns.nsid()) + " (" + ns.path()
+                                + ") from " + sc.nqn());
+                    }
+                }
+                if (was.allowAnyHost() != sc.allowAnyHost()) {
+                    s.allowAnyHost(sc.allowAnyHost());
+                    changes.add((sc.allowAnyHost() ? "any host may connect to " : "only allowed hosts may connect to ")
+                            + sc.nqn());
+                }
+                if (!Set.copyOf(was.allowedHosts()).equals(Set.copyOf(sc.allowedHosts()))) {
+                    for (String h : sc.allowedHosts()) {
+                        if (!was.allowedHosts().contains(h)) changes.add("allowed host " + h + " on " + sc.nqn());
+                    }
+                    for (String h : was.allowedHosts()) {
+                        if (!sc.allowedHosts().contains(h)) changes.add("no longer allowed host " + h + " on " + sc.nqn());
+                    }
+                    s.allowedHosts(Set.copyOf(sc.allowedHosts()));
+                }
+            }
+            for (Subsystem s : newSubs.values()) {
+                putSubsystem(s);
+                changes.add("added subsystem " + s.nqn());
+            }
+            for (TargetConfig.SubsystemConfig sc : next.subsystems()) {
+                Subsystem s = subsystems.get(sc.nqn());
+                for (Namespace ns : newNs.getOrDefault(sc.nqn(), List.of())) {
+                    s.addNamespace(ns);
+                    changes.add("added namespace " + Integer.toUnsignedString(ns.nsid()) + " (" + ns.path() + ") to "
+                            + sc.nqn() + (ns.enabled() ? "" : ", disabled"));
+                }
+                TargetConfig.SubsystemConfig was = oldSubs.get(sc.nqn());
+                if (was == null) {
+                    continue;
+                }
+                for (TargetConfig.NamespaceConfig nc : sc.namespaces()) {
+                    Namespace ns = s.namespaces().get(nc.nsid());
+                    if (ns != null && ns.enabled() != nc.enabled()) {
+                        s.setNamespaceEnabled(nc.nsid(), nc.enabled());
+                        changes.add((nc.enabled() ? "enabled" : "disabled") + " namespace "
+                                + Integer.toUnsignedString(nc.nsid()) + " of " + sc.nqn());
+                    }
+                }
+            }
+            for (Port p : ports) {
+                if (p.implicit() || !nextPorts.contains(p.portId())) {
+                    continue;
+                }
+                for (String nqn : portConfigIn(next, p.portId()).subsystems()) {
+                    Subsystem s = subsystems.get(nqn);
+                    if (!p.exports(s)) {
+                        p.export(s, true);
+                        changes.add("port " + p.portId() + " exports " + nqn);
+                    }
+                }
+            }
+            for (Port p : newPorts) {
+                for (String nqn : portConfigIn(next, p.portId()).subsystems()) {
+                    p.export(subsystems.get(nqn), true);
+                }
+                if (!bound.contains(p)) {
+                    bind(p); // its address was held by a port removed above: nothing left to roll back to
+                }
+                installPort(p);
+                changes.add("added " + p);
+            }
+            if (!old.limits().equals(next.limits())) {
+                changes.add("$.sanport limits not applied: they take effect at the next start");
+            }
+            running = next;
+            if (!changes.isEmpty()) {
+                genctr.incrementAndGet();
+                notifyDiscovery();
+                for (String c : changes) {
+                    LOG.log(System.Logger.Level.INFO, "reload: " + c);
+                }
+            }
+            return List.copyOf(changes);
+        }
+
+        private void rollback(Exception e) {
+            for (Port p : bound) {
+                try {
+                    p.listener().close();
+                } catch (Exception suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+            }
+            release(opened);
+        }
+    }
+
+    private static TargetConfig.NamespaceConfig namespace(TargetConfig.SubsystemConfig sc, int nsid) {
+        return sc.namespaces().stream().filter(n -> n.nsid() == nsid).findFirst().orElse(null);
+    }
+
+    /** The same namespace but perhaps for its enable flag: changing anything else replaces it. */
+    private static boolean sameDevice(TargetConfig.NamespaceConfig a, TargetConfig.NamespaceConfig b) {
+        return a.path().equals(b.path()) && java.util.Objects.equals(a.uuid(), b.uuid())
+                && java.util.Objects.equals(a.nguid(), b.nguid());
+    }
+
+    private static boolean sameAddress(TargetConfig.PortConfig a, TargetConfig.PortConfig b) {
+        return a.trtype().equals(b.trtype()) && a.adrfam().equals(b.adrfam()) && a.traddr().equals(b.traddr())
+                && a.trsvcid().equals(b.trsvcid());
+    }
+
+    private boolean addressHeldByLeaving(Port p, Set<Integer> nextPorts, List<Integer> replaced) {
+        for (Port o : ports) {
+            boolean leaving = !nextPorts.contains(o.portId()) || replaced.contains(o.portId());
+            if (leaving && !o.implicit() && o.transport() == p.transport() && o.traddr().equals(p.traddr())
+                    && o.trsvcid().equals(p.trsvcid()) && !p.trsvcid().equals("0")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static TargetConfig.PortConfig portConfigIn(TargetConfig c, int portId) {
+        return c.ports().stream().filter(p -> p.portId() == portId).findFirst().orElseThrow();
+    }
+
+    private TargetConfig.PortConfig portConfig(int portId) {
+        return portConfigIn(running, portId);
+    }
+
+    private static TargetConfig.PortConfig withLink(TargetConfig.PortConfig pc, String nqn, boolean linked) {
+        List<String> subs = new ArrayList<>(pc.subsystems());
+        subs.remove(nqn);
+        if (linked) subs.add(nqn);
+        return new TargetConfig.PortConfig(pc.portId(), pc.trtype(), pc.adrfam(), pc.traddr(), pc.trsvcid(), subs);
+    }
+
+    private static int indexOfSubsystem(TargetConfig c, String nqn) {
+        for (int i = 0; i < c.subsystems().size(); i++) {
+            if (c.subsystems().get(i).nqn().equals(nqn)) return i;
+        }
+        throw new IllegalArgumentException("no subsystem " + nqn);
+    }
+
+    /** {@code c} with the host NQNs the subsystem names added to $.hosts, so that validation finds them. */
+    private static TargetConfig withHosts(TargetConfig c, List<String> hosts) {
+        List<TargetConfig.HostConfig> all = new ArrayList<>(c.hosts());
+        for (String h : hosts) {
+            if (all.stream().noneMatch(x -> x.nqn().equals(h))) all.add(new TargetConfig.HostConfig(h));
+        }
+        return new TargetConfig(all, c.ports(), c.subsystems(), c.limits());
+    }
+
+    /** Validates {@code next}; returns {@code at} for messages. */
+    private static String checked(TargetConfig next, String at) throws ConfigException {
+        TargetConfig.validate(next);
+        return at;
+    }
+
+    private Subsystem requireSubsystem(String nqn) {
+        Subsystem s = subsystems.get(nqn);
+        if (s == null) {
+            throw new IllegalArgumentException("no subsystem " + nqn);
+        }
+        return s;
+    }
+
+    private Port requirePort(int portId) {
+        Port p = port(portId);
+        if (p == null || p.implicit()) {
+            throw new IllegalArgumentException("no port " + portId);
+        }
+        return p;
+    }
+
+    private void setHosts(Subsystem s, Set<String> hosts) {
+        s.allowedHosts(hosts);
+        TargetConfig.SubsystemConfig sc = running.subsystems().get(indexOfSubsystem(running, s.nqn()));
+        running = withHosts(running.withSubsystem(new TargetConfig.SubsystemConfig(sc.nqn(), sc.allowAnyHost(),
+                List.copyOf(hosts), sc.serial(), sc.model(), sc.namespaces())), List.copyOf(hosts));
+    }
+
+    private void putSubsystem(Subsystem s) {
+        Map<String, Subsystem> next = new LinkedHashMap<>(subsystems);
+        next.put(s.nqn(), s);
+        subsystems = java.util.Collections.unmodifiableMap(next);
+    }
+
+    /** Unexports, tears down the controllers, drains and closes the namespaces, forgets the subsystem. */
+    private void dropSubsystem(Subsystem s) throws IOException {
+        for (Port p : ports) {
+            p.export(s, false);
+        }
+        Map<String, Subsystem> next = new LinkedHashMap<>(subsystems);
+        next.remove(s.nqn());
+        subsystems = java.util.Collections.unmodifiableMap(next);
+        for (Controller c : s.controllers()) {
+            c.teardown("subsystem " + s.nqn() + " removed");
+        }
+        IOException failure = null;
+        for (Namespace ns : List.copyOf(s.namespaces().values())) {
+            s.removeNamespace(ns.nsid());
+            try {
+                releaseDevices(ns);
+            } catch (IOException e) {
+                if (failure == null) failure = e; else failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) throw failure;
+    }
+
+    /** The port stops exporting {@code s}; controllers of {@code s} whose admin queue came through it end. */
+    private void unlink(Port p, Subsystem s) {
+        p.export(s, false);
+        for (Controller c : s.controllers()) {
+            if (c.port() == p) {
+                c.teardown(p + " no longer exports " + s.nqn());
+            }
+        }
+    }
+
+    private void dropPort(Port p) throws IOException {
+        List<Port> next = new ArrayList<>(ports);
+        next.remove(p);
+        ports = List.copyOf(next);
+        RemoteTransport.Listener l = p.listener();
+        try {
+            if (l != null) l.close();
+        } catch (Exception e) {
+            throw new IOException("closing " + p + ": " + e.getMessage(), e);
+        } finally {
+            List<Subsystem> all = new ArrayList<>(subsystems.values());
+            all.add(discovery);
+            for (Subsystem s : all) {
+                p.export(s, false);
+                for (Controller c : s.controllers()) {
+                    if (c.port() == p) {
+                        c.teardown(p + " removed");
+                    }
+                }
+            }
+        }
+        LOG.log(System.Logger.Level.INFO, "stopped listening on " + p);
+    }
+
+    /** A port for {@code pc}, exporting its subsystems, listening. */
+    private Port openPort(TargetConfig.PortConfig pc, String at) throws IOException {
+        Port p = openPortUnbound(pc, at);
+        for (String nqn : pc.subsystems()) {
+            p.export(subsystems.get(nqn), true);
+        }
+        bind(p);
+        return p;
+    }
+
+    private Port openPortUnbound(TargetConfig.PortConfig pc, String at) throws ConfigException {
+        RemoteTransport transport = Transports.find(pc.trtype());
+        if (transport == null) {
+            throw new ConfigException(null, at + ".addr.trtype", "no " + pc.trtype()
+                    + " transport on the class path (found: " + String.join(", ", Transports.types()) + ")");
+        }
+        if (port(pc.portId()) != null && port(pc.portId()).implicit()) {
+            throw new ConfigException(null, at + ".portid", "portid " + pc.portId()
+                    + " is the discovery port sanport added itself");
+        }
+        return new Port(pc.portId(), transport, pc.adrfam(), pc.traddr(), pc.trsvcid(), List.of());
+    }
+
+    private void bind(Port p) throws IOException {
+        try {
+            p.listener(p.transport().listen(p, this));
+            LOG.log(System.Logger.Level.INFO, "listening on " + p);
+        } catch (IOException e) {
+            throw new IOException("cannot listen on " + p.transport().type() + " " + p.traddr() + ":"
+                    + p.trsvcid() + " (port " + p.portId() + "): " + e.getMessage(), e);
+        }
+    }
+
+    private void installPort(Port p) {
+        List<Port> next = new ArrayList<>(ports);
+        next.add(p);
+        ports = List.copyOf(next);
+    }
+
+    /**
+     * Drains and closes the devices of a removed namespace that no other namespace uses, in every processor.
+     * Blocks until their I/O in flight is done.
+     */
+    private void releaseDevices(Namespace removed) throws IOException {
+        int[] index = removed.deviceIndexes();
+        List<int[]> unused = new ArrayList<>();
+        for (int p = 0; p < index.length; p++) {
+            boolean used = false;
+            for (Namespace ns : pending) {
+                if (ns.deviceIndexes()[p] == index[p]) {
+                    used = true;
+                }
+            }
+            for (Subsystem s : subsystems.values()) {
+                for (Namespace ns : s.namespaces().values()) {
+                    if (ns != removed && !ns.removed() && ns.deviceIndexes()[p] == index[p]) {
+                        used = true;
+                    }
+                }
+            }
+            if (!used) {
+                unused.add(new int[] {p, index[p]});
+            }
+        }
+        IOException failure = null;
+        for (int[] pi : unused) {
+            try {
+                processors.get(pi[0]).removeDevice(pi[1]);
+            } catch (IOException | RuntimeException e) {
+                if (failure == null) failure = new IOException("closing " + removed.path() + ": " + e.getMessage(), e);
+                else failure.addSuppressed(e);
+            }
+        }
+        if (failure != null) throw failure;
+    }
+
+    /** Takes devices a failed change had added back out of their processors (closing them). */
+    private void release(List<int[]> opened) {
+        for (int[] pi : opened) {
+            try {
+                processors.get(pi[0]).removeDevice(pi[1]);
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "undoing a refused change: " + e.getMessage());
+            }
+        }
+        opened.clear();
+    }
+
+    /** A change hosts may see: the discovery log's generation goes up, discovery controllers get the event. */
+    private void changed(String what) {
+        LOG.log(System.Logger.Level.INFO, "reconfigured: " + what);
+        genctr.incrementAndGet();
+        notifyDiscovery();
+    }
+
+    private void notifyDiscovery() {
+        for (Controller c : discovery.controllers()) {
+            c.discoveryChanged();
+        }
     }
 
     // ---------------------------------------------------------------- keep-alive and shutdown

@@ -110,6 +110,58 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
         subsystems = List.copyOf(subsystems);
     }
 
+    /** This config with {@code s} in place of the subsystem of its NQN, or added at the end. Not validated. */
+    public TargetConfig withSubsystem(SubsystemConfig s) {
+        List<SubsystemConfig> list = new ArrayList<>(subsystems);
+        int i = indexOf(list.stream().map(SubsystemConfig::nqn).toList(), s.nqn());
+        if (i >= 0) list.set(i, s); else list.add(s);
+        return new TargetConfig(hosts, ports, list, limits);
+    }
+
+    /** This config without subsystem {@code nqn}, and without the ports' links to it. */
+    public TargetConfig withoutSubsystem(String nqn) {
+        List<SubsystemConfig> list = subsystems.stream().filter(s -> !s.nqn().equals(nqn)).toList();
+        List<PortConfig> unlinked = ports.stream().map(p -> new PortConfig(p.portId(), p.trtype(), p.adrfam(),
+                p.traddr(), p.trsvcid(), p.subsystems().stream().filter(n -> !n.equals(nqn)).toList())).toList();
+        return new TargetConfig(hosts, unlinked, list, limits);
+    }
+
+    /** This config with namespace {@code n} in subsystem {@code nqn} (in place of one of its NSID, or last). */
+    public TargetConfig withNamespace(String nqn, NamespaceConfig n) {
+        SubsystemConfig s = subsystems.stream().filter(x -> x.nqn().equals(nqn)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no subsystem " + nqn));
+        List<NamespaceConfig> list = new ArrayList<>(s.namespaces());
+        int i = indexOf(list.stream().map(x -> Integer.toUnsignedString(x.nsid())).toList(),
+                Integer.toUnsignedString(n.nsid()));
+        if (i >= 0) list.set(i, n); else list.add(n);
+        return withSubsystem(new SubsystemConfig(s.nqn(), s.allowAnyHost(), s.allowedHosts(), s.serial(), s.model(), list));
+    }
+
+    /** This config without namespace {@code nsid} of subsystem {@code nqn}. */
+    public TargetConfig withoutNamespace(String nqn, int nsid) {
+        SubsystemConfig s = subsystems.stream().filter(x -> x.nqn().equals(nqn)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no subsystem " + nqn));
+        return withSubsystem(new SubsystemConfig(s.nqn(), s.allowAnyHost(), s.allowedHosts(), s.serial(), s.model(),
+                s.namespaces().stream().filter(x -> x.nsid() != nsid).toList()));
+    }
+
+    /** This config with {@code p} in place of the port of its id, or added at the end. */
+    public TargetConfig withPort(PortConfig p) {
+        List<PortConfig> list = new ArrayList<>(ports);
+        int i = indexOf(list.stream().map(x -> Integer.toString(x.portId())).toList(), Integer.toString(p.portId()));
+        if (i >= 0) list.set(i, p); else list.add(p);
+        return new TargetConfig(hosts, list, subsystems, limits);
+    }
+
+    /** This config without port {@code portId}. */
+    public TargetConfig withoutPort(int portId) {
+        return new TargetConfig(hosts, ports.stream().filter(p -> p.portId() != portId).toList(), subsystems, limits);
+    }
+
+    private static int indexOf(List<String> keys, String key) {
+        return keys.indexOf(key);
+    }
+
     /** Every device path an enabled namespace names, in order, once each: what the I/O processor must open. */
     public List<String> devicePaths() {
         Set<String> paths = new LinkedHashSet<>();
