@@ -1,0 +1,333 @@
+package io.sanport.transport.tcp;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sanport.hostdriver.ConfigException;
+import io.sanport.hostdriver.Target;
+import io.sanport.hostdriver.TargetConfig;
+import io.sanport.hostdriver.TargetOptions;
+import io.sanport.iop.BlockDevice;
+import io.sanport.iop.BlockDevices;
+import io.sanport.iop.IoProcessor;
+import io.sanport.iop.OpenOptions;
+import io.sanport.iop.ReactorConfig;
+import io.sanport.nvme.AdminOpcode;
+import io.sanport.nvme.AsyncEvent;
+import io.sanport.nvme.FeatureId;
+import io.sanport.nvme.IdentifyCns;
+import io.sanport.nvme.IdentifyController;
+import io.sanport.nvme.IdentifyNamespace;
+import io.sanport.nvme.IoOpcode;
+import io.sanport.nvme.LogPageId;
+import io.sanport.nvme.Nqn;
+import io.sanport.nvme.SglDescriptor;
+import io.sanport.nvme.Status;
+import io.sanport.nvme.SubmissionQueueEntry;
+import io.sanport.nvme.fabrics.DiscoveryLogPage;
+import io.sanport.transport.tcp.RawHost.Completion;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.net.ConnectException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Live reconfiguration of a running target over real NVMe/TCP, real io_uring and real files, with {@link RawHost}
+ * as the host: namespaces appear (AER, Changed Namespace List, Identify, I/O) and disappear with I/O in flight,
+ * ports come and go, and {@link Target#apply} of a changed config touches only what changed.
+ */
+class LiveReconfigTest {
+    static final String NQN = "nqn.2024-01.io.sanport:live";
+    static final String OTHER = "nqn.2024-01.io.sanport:other";
+    static final String HOST = "nqn.2014-08.org.nvmexpress:uuid:7d1e4c1a-2a3b-4c5d-8e9f-0a1b2c3d4e5f";
+    static final ReactorConfig SMALL = new ReactorConfig(64, 128 * 1024, 64);
+    static final int LBA = 512;
+
+    @TempDir
+    Path dir;
+    IoProcessor iop;
+    Target target;
+    int port;
+    Path a;
+    Path b;
+    Path c;
+
+    String config(String extraNamespace, String otherHosts, String extraPorts) {
+        return """
+            { "hosts": [ { "nqn": "%s" } ],
+              "ports": [ { "portid": 1, "addr": { "trtype": "tcp", "adrfam": "ipv4", "traddr": "127.0.0.1", "trsvcid": "0" },
+                           "subsystems": [ "%s", "%s" ] } %s ],
+              "subsystems": [
+                { "nqn": "%s", "attr": { "allow_any_host": "1", "serial": "LIVE0001" },
+                  "namespaces": [ { "nsid": 1, "device": { "path": "%s" } } %s ] },
+                { "nqn": "%s", "attr": { "allow_any_host": "1", "serial": "OTHER001" }, "allowed_hosts": [ %s ],
+                  "namespaces": [ { "nsid": 1, "device": { "path": "%s" } } ] } ] }
+            """.formatted(HOST, NQN, OTHER, extraPorts, NQN, a, extraNamespace, OTHER, otherHosts, b);
+    }
+
+    @BeforeEach
+    void start() throws Exception {
+        a = dir.resolve("a.img");
+        b = dir.resolve("b.img");
+        c = dir.resolve("c.img");
+        BlockDevice devA = BlockDevices.open(a.toString(), OpenOptions.DEFAULT.creating(8 << 20));
+        BlockDevice devB = BlockDevices.open(b.toString(), OpenOptions.DEFAULT.creating(8 << 20));
+        BlockDevices.open(c.toString(), OpenOptions.DEFAULT.creating(4 << 20)).close();
+        iop = IoProcessor.start(2, SMALL, List.of(devA, devB));
+        target = Target.start(TargetConfig.parse(config("", "", ""), "live.json"), new TargetOptions(0, 50, 5000), iop);
+        port = target.port(1).boundPort();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (target != null) target.close();
+        if (iop != null) iop.close();
+    }
+
+    RawHost ioQueue(RawHost admin, String nqn) throws IOException {
+        RawHost io = RawHost.connect(port);
+        RawHost.ok(io.connect(1, 127, 0, admin.cntlid, nqn));
+        return io;
+    }
+
+    /** Sends an AER (CID 31) and makes sure the target holds it. */
+    static void armAer(RawHost admin, int events) throws IOException {
+        RawHost.ok(admin.setFeature(FeatureId.ASYNC_EVENT, events));
+        MemorySegment aer = RawHost.sqe(AdminOpcode.ASYNC_EVENT);
+        SubmissionQueueEntry.cid(aer, 31);
+        SglDescriptor.set(aer, SubmissionQueueEntry.OFFSET_DPTR, 0, 0, SglDescriptor.ID_TCP_TRANSPORT);
+        admin.send(admin.capsule(aer, null));
+        RawHost.ok(admin.keepAlive());
+    }
+
+    static List<Integer> activeNamespaces(RawHost admin) throws IOException {
+        byte[] list = admin.identify(IdentifyCns.NS_ACTIVE_LIST, 0);
+        List<Integer> ids = new ArrayList<>();
+        for (int i = 0; RawHost.u32(list, 4 * i) != 0; i++) {
+            ids.add(RawHost.u32(list, 4 * i));
+        }
+        return ids;
+    }
+
+    static boolean open(Path file) throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.anyMatch(p -> {
+                try {
+                    return Files.readSymbolicLink(p).equals(file);
+                } catch (IOException e) {
+                    return false;
+                }
+            });
+        }
+    }
+
+    @Test
+    void namespaceAddedWhileConnectedIsAnnouncedAndUsable() throws Exception {
+        try (RawHost admin = RawHost.connect(port);
+             RawHost disc = RawHost.connect(port)) {
+            admin.adminQueue(NQN, 5000);
+            disc.adminQueue(Nqn.DISCOVERY, 5000);
+            armAer(disc, IdentifyController.OAES_DISCOVERY_CHANGE);
+            long genBefore = DiscoveryLogPage.genctr(MemorySegment.ofArray(
+                    RawHost.ok(disc.getLogPage(LogPageId.DISCOVERY, 0, 1024, 0)).data()));
+            armAer(admin, IdentifyController.OAES_NS_ATTRIBUTE);
+            assertEquals(List.of(1), activeNamespaces(admin));
+            assertFalse(open(c));
+
+            target.addNamespace(NQN, new TargetConfig.NamespaceConfig(7, true, c.toString(), null, null));
+
+            assertEquals(AsyncEvent.NS_CHANGED, admin.await(31, null, 0).dw0());
+            byte[] changed = RawHost.ok(admin.getLogPage(LogPageId.CHANGED_NS, -1, 4096, 0)).data();
+            assertEquals(7, RawHost.u32(changed, 0));
+            assertEquals(0, RawHost.u32(changed, 4));
+            assertEquals(List.of(1, 7), activeNamespaces(admin));
+            MemorySegment ns = MemorySegment.ofArray(admin.identify(IdentifyCns.NS, 7));
+            assertEquals((4 << 20) / LBA, IdentifyNamespace.nsze(ns));
+            assertEquals(7, IdentifyController.nn(MemorySegment.ofArray(admin.identify(IdentifyCns.CTRL, 0))));
+            assertTrue(open(c), "the device was opened at runtime");
+            try (RawHost io = ioQueue(admin, NQN)) {
+                byte[] data = new byte[8192];
+                new Random(7).nextBytes(data);
+                RawHost.ok(io.write(7, 16, data, LBA, false));
+                assertArrayEquals(data, RawHost.ok(io.read(7, 16, 16, LBA)).data());
+            }
+            // discovery hosts: an event, and a higher generation counter
+            assertEquals(AsyncEvent.DISCOVERY_CHANGED, disc.await(31, null, 0).dw0());
+            long genAfter = DiscoveryLogPage.genctr(MemorySegment.ofArray(
+                    RawHost.ok(disc.getLogPage(LogPageId.DISCOVERY, 0, 1024, 0)).data()));
+            assertTrue(genAfter > genBefore, genBefore + " -> " + genAfter);
+            assertEquals(7, target.config().subsystems().get(0).namespaces().get(1).nsid());
+            assertThrows(ConfigException.class, () -> target.addNamespace(NQN,
+                    new TargetConfig.NamespaceConfig(7, true, c.toString(), null, null)));
+        }
+        // the device's bytes are on the file
+        byte[] onFile = Files.readAllBytes(c);
+        assertFalse(java.util.Arrays.equals(new byte[8192], java.util.Arrays.copyOfRange(onFile, 16 * LBA, 32 * LBA)));
+    }
+
+    @Test
+    void namespaceRemovedWithIoInFlight() throws Exception {
+        target.addNamespace(NQN, new TargetConfig.NamespaceConfig(2, true, c.toString(), null, null));
+        try (RawHost admin = RawHost.connect(port)) {
+            admin.adminQueue(NQN, 5000);
+            armAer(admin, IdentifyController.OAES_NS_ATTRIBUTE);
+            try (RawHost io = ioQueue(admin, NQN)) {
+                byte[] data = new byte[4096];
+                new Random(2).nextBytes(data);
+                int writes = 100;
+                for (int i = 0; i < writes; i++) {
+                    MemorySegment s = RawHost.sqe(IoOpcode.WRITE);
+                    SubmissionQueueEntry.nsid(s, 2);
+                    SubmissionQueueEntry.slba(s, 8L * i);
+                    SubmissionQueueEntry.nlb(s, data.length / LBA - 1);
+                    SubmissionQueueEntry.cid(s, 100 + i);
+                    SglDescriptor.set(s, SubmissionQueueEntry.OFFSET_DPTR, 0, data.length, SglDescriptor.ID_DATA_OFFSET);
+                    io.send(io.capsule(s, data));
+                    if (i == writes / 4) {
+                        // the removal starts while most writes are still on their way
+                        CompletableFuture.runAsync(() -> {
+                            try {
+                                target.removeNamespace(NQN, 2);
+                            } catch (IOException e) {
+                                throw new RuntimeException(e);
+                            }
+                        }).whenComplete((v, t) -> removed.complete(t));
+                    }
+                }
+                Map<Integer, Completion> done = io.collect(writes);
+                int ok = 0;
+                for (Completion cqe : done.values()) {
+                    assertTrue(cqe.ok() || cqe.code() == Status.INVALID_NS, "a clean completion: " + cqe);
+                    if (cqe.ok()) ok++;
+                }
+                assertEquals(null, removed.get());
+                assertTrue(ok < writes, "writes after the removal are refused (" + ok + " succeeded)");
+                Completion late = io.write(2, 0, data, LBA, true);
+                assertEquals(Status.INVALID_NS, late.code());
+                // the other namespace never noticed
+                RawHost.ok(io.write(1, 0, data, LBA, true));
+                assertArrayEquals(data, RawHost.ok(io.read(1, 0, 8, LBA)).data());
+                assertEquals(AsyncEvent.NS_CHANGED, admin.await(31, null, 0).dw0());
+                assertEquals(List.of(1), activeNamespaces(admin));
+                assertEquals(Status.INVALID_NS, admin.execute(identifySqe(IdentifyCns.NS, 2), null, false, 4096).code());
+            }
+        }
+        assertFalse(open(c), "the removed namespace's device is closed");
+        assertTrue(open(a), "the other one is not");
+    }
+
+    final CompletableFuture<Throwable> removed = new CompletableFuture<>();
+
+    static MemorySegment identifySqe(int cns, int nsid) {
+        MemorySegment s = RawHost.sqe(AdminOpcode.IDENTIFY);
+        SubmissionQueueEntry.nsid(s, nsid);
+        SubmissionQueueEntry.cdw10(s, cns);
+        return s;
+    }
+
+    @Test
+    void applyTouchesOnlyWhatChanged() throws Exception {
+        try (RawHost admin = RawHost.connect(port)) {
+            admin.adminQueue(OTHER, 5000);
+            int cntlid = admin.cntlid;
+            try (RawHost io = ioQueue(admin, OTHER)) {
+                byte[] data = new byte[4096];
+                new Random(3).nextBytes(data);
+                RawHost.ok(io.write(1, 0, data, LBA, true));
+                // NQN gets a namespace; OTHER only a host list change (checked at Connect, so nothing ends)
+                List<String> changes = target.apply(TargetConfig.parse(config(
+                        ", { \"nsid\": 3, \"device\": { \"path\": \"" + c + "\" } }", "\"" + HOST + "\"", ""), "v2"));
+                assertEquals(List.of("allowed host " + HOST + " on " + OTHER,
+                        "added namespace 3 (" + c + ") to " + NQN), changes);
+                assertEquals(cntlid, IdentifyController.cntlid(MemorySegment.ofArray(admin.identify(IdentifyCns.CTRL, 0))));
+                assertArrayEquals(data, RawHost.ok(io.read(1, 0, 8, LBA)).data());
+                assertEquals(List.of(), target.apply(target.config()), "the same config again changes nothing");
+                // and back: the namespace goes, its device closes, OTHER's host still connected
+                changes = target.apply(TargetConfig.parse(config("", "", ""), "v1"));
+                assertEquals(List.of("removed namespace 3 (" + c + ") from " + NQN,
+                        "no longer allowed host " + HOST + " on " + OTHER), changes);
+                assertFalse(open(c));
+                RawHost.ok(io.write(1, 8, data, LBA, true));
+                assertArrayEquals(data, RawHost.ok(io.read(1, 8, 8, LBA)).data());
+                assertEquals(cntlid, target.subsystem(OTHER).controllers().getFirst().cntlid());
+            }
+        }
+    }
+
+    @Test
+    void refusedConfigChangesNothing() throws Exception {
+        TargetConfig before = target.config();
+        long gen = target.discoveryGeneration();
+        int free;
+        try (ServerSocket s = new ServerSocket(0)) {
+            free = s.getLocalPort();
+        }
+        String newPort = ", { \"portid\": 2, \"addr\": { \"trtype\": \"tcp\", \"adrfam\": \"ipv4\", \"traddr\": \"127.0.0.1\", "
+                + "\"trsvcid\": \"" + free + "\" }, \"subsystems\": [ \"" + NQN + "\" ] }";
+        ConfigException e = assertThrows(ConfigException.class, () -> target.apply(TargetConfig.parse(config(
+                ", { \"nsid\": 3, \"device\": { \"path\": \"" + c + "\" } }, "
+                        + "{ \"nsid\": 4, \"device\": { \"path\": \"" + dir.resolve("missing.img") + "\" } }",
+                "", newPort), "bad.json")));
+        assertEquals("$.subsystems[0].namespaces[2].device.path", e.path(), e.getMessage());
+        assertEquals(before, target.config());
+        assertEquals(gen, target.discoveryGeneration());
+        assertEquals(1, target.subsystem(NQN).namespaces().size());
+        assertFalse(open(c), "the device opened for namespace 3 was closed again");
+        assertEquals(null, target.port(2));
+        assertThrows(ConnectException.class, () -> RawHost.connect(free).close());
+        // a serial change is refused with its path
+        String serial = config("", "", "").replace("LIVE0001", "LIVE0002");
+        ConfigException s = assertThrows(ConfigException.class, () -> target.apply(TargetConfig.parse(serial, "s.json")));
+        assertEquals("$.subsystems[0].attr.serial", s.path());
+        assertEquals(before, target.config());
+    }
+
+    @Test
+    void portAddedAndRemoved() throws Exception {
+        target.addPort(new TargetConfig.PortConfig(2, "tcp", "ipv4", "127.0.0.1", "0", List.of(NQN)));
+        int second = target.port(2).boundPort();
+        try (RawHost viaFirst = RawHost.connect(port);
+             RawHost viaSecond = RawHost.connect(second)) {
+            viaFirst.adminQueue(NQN, 5000);
+            viaSecond.adminQueue(NQN, 5000);
+            assertEquals(2, target.subsystem(NQN).controllers().size());
+            target.removePort(2);
+            assertThrows(ConnectException.class, () -> RawHost.connect(second).close());
+            assertThrows(IOException.class, () -> {
+                for (int i = 0; i < 50; i++) {
+                    viaSecond.keepAlive();
+                    Thread.sleep(20);
+                }
+            }, "the controller that came through the removed port is gone");
+            RawHost.ok(viaFirst.keepAlive());
+            assertEquals(1, target.subsystem(NQN).controllers().size());
+            assertEquals(1, target.config().ports().size());
+            // a port that stops exporting a subsystem ends the controllers that came through it
+            target.removePortSubsystem(1, NQN);
+            assertThrows(IOException.class, () -> {
+                for (int i = 0; i < 50; i++) {
+                    viaFirst.keepAlive();
+                    Thread.sleep(20);
+                }
+            });
+            try (RawHost refused = RawHost.connect(port)) {
+                assertFalse(refused.connect(0, 31, 5000, 0xFFFF, NQN).ok());
+            }
+        }
+    }
+}
