@@ -28,6 +28,8 @@ import io.sanport.nvme.SglDescriptor;
 import io.sanport.nvme.Status;
 import io.sanport.nvme.SubmissionQueueEntry;
 import io.sanport.nvme.fabrics.DiscoveryLogPage;
+import io.sanport.nvme.tcp.PduHeader;
+import io.sanport.nvme.tcp.R2T;
 import io.sanport.transport.tcp.RawHost.Completion;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -229,6 +231,45 @@ class LiveReconfigTest {
         }
         assertFalse(open(c), "the removed namespace's device is closed");
         assertTrue(open(a), "the other one is not");
+    }
+
+    /**
+     * A write that passed its checks and waits for its data (R2T sent) when its namespace is removed, and another
+     * namespace takes the freed device slot before the data comes: the write must fail with Invalid Namespace, not
+     * land on the new namespace's device.
+     */
+    @Test
+    void aWriteHeldOverARemovalNeverReachesTheSlotsNextDevice() throws Exception {
+        target.addNamespace(NQN, new TargetConfig.NamespaceConfig(2, true, c.toString(), null, null));
+        Path d = dir.resolve("d.img");
+        BlockDevices.open(d.toString(), OpenOptions.DEFAULT.creating(4 << 20)).close();
+        try (RawHost admin = RawHost.connect(port)) {
+            admin.adminQueue(NQN, 5000);
+            try (RawHost io = ioQueue(admin, NQN)) {
+                byte[] data = new byte[8192];
+                java.util.Arrays.fill(data, (byte) 0x5A);
+                MemorySegment s = RawHost.sqe(IoOpcode.WRITE);
+                SubmissionQueueEntry.nsid(s, 2);
+                SubmissionQueueEntry.slba(s, 0);
+                SubmissionQueueEntry.nlb(s, data.length / LBA - 1);
+                SubmissionQueueEntry.cid(s, 77);
+                SglDescriptor.set(s, SubmissionQueueEntry.OFFSET_DPTR, 0, data.length, SglDescriptor.ID_TCP_TRANSPORT);
+                io.send(io.capsule(s, null));
+                MemorySegment r2t = io.readPdu();
+                assertEquals(PduHeader.TYPE_R2T, PduHeader.type(r2t));
+
+                target.removeNamespace(NQN, 2);
+                target.addNamespace(NQN, new TargetConfig.NamespaceConfig(3, true, d.toString(), null, null));
+                assertEquals(target.subsystem(NQN).namespaces().get(3).deviceIndex(0), 2,
+                        "the new namespace took the freed slot (the case under test)");
+
+                io.h2cData(77, R2T.ttag(r2t), data, 0, data.length);
+                Completion done = io.await(77, null, 0);
+                assertEquals(Status.INVALID_NS, done.code(), done.toString());
+                assertArrayEquals(new byte[8192], RawHost.ok(io.read(3, 0, 16, LBA)).data(),
+                        "nothing of the held write reached the new namespace");
+            }
+        }
     }
 
     final CompletableFuture<Throwable> removed = new CompletableFuture<>();
