@@ -442,6 +442,7 @@ public final class Target implements AutoCloseable {
     /** Adds an NVM subsystem, opening its namespaces' devices; no port exports it until linked. */
     public void addSubsystem(TargetConfig.SubsystemConfig sc) throws IOException {
         synchronized (reconfigure) {
+            requireOpen();
             TargetConfig next = withHosts(running.withSubsystem(sc), sc.allowedHosts());
             String at = checked(next, "$.subsystems[" + (next.subsystems().size() - 1) + "]");
             List<int[]> opened = new ArrayList<>();
@@ -464,6 +465,7 @@ public final class Target implements AutoCloseable {
      */
     public void removeSubsystem(String nqn) throws IOException {
         synchronized (reconfigure) {
+            requireOpen();
             Subsystem s = requireSubsystem(nqn);
             dropSubsystem(s);
             running = running.withoutSubsystem(nqn);
@@ -478,6 +480,7 @@ public final class Target implements AutoCloseable {
      */
     public void addNamespace(String subnqn, TargetConfig.NamespaceConfig nc) throws IOException {
         synchronized (reconfigure) {
+            requireOpen();
             Subsystem s = requireSubsystem(subnqn);
             TargetConfig next = running.withNamespace(subnqn, nc);
             int i = indexOfSubsystem(next, subnqn);
@@ -504,6 +507,7 @@ public final class Target implements AutoCloseable {
      */
     public void removeNamespace(String subnqn, int nsid) throws IOException {
         synchronized (reconfigure) {
+            requireOpen();
             Subsystem s = requireSubsystem(subnqn);
             boolean configured = running.subsystems().get(indexOfSubsystem(running, subnqn)).namespaces().stream()
                     .anyMatch(n -> n.nsid() == nsid);
@@ -525,6 +529,7 @@ public final class Target implements AutoCloseable {
      */
     public void setNamespaceEnabled(String subnqn, int nsid, boolean enabled) throws IOException {
         synchronized (reconfigure) {
+            requireOpen();
             Subsystem s = requireSubsystem(subnqn);
             TargetConfig.SubsystemConfig sc = running.subsystems().get(indexOfSubsystem(running, subnqn));
             TargetConfig.NamespaceConfig nc = sc.namespaces().stream().filter(n -> n.nsid() == nsid).findFirst()
@@ -551,6 +556,7 @@ public final class Target implements AutoCloseable {
     /** Lets {@code hostnqn} connect to the subsystem (from its next Connect). */
     public void addAllowedHost(String subnqn, String hostnqn) throws IOException {
         synchronized (reconfigure) {
+            requireOpen();
             Subsystem s = requireSubsystem(subnqn);
             Nqn.validate(hostnqn);
             Set<String> hosts = new java.util.LinkedHashSet<>(s.allowedHosts());
@@ -568,6 +574,7 @@ public final class Target implements AutoCloseable {
      */
     public void removeAllowedHost(String subnqn, String hostnqn) throws IOException {
         synchronized (reconfigure) {
+            requireOpen();
             Subsystem s = requireSubsystem(subnqn);
             Set<String> hosts = new java.util.LinkedHashSet<>(s.allowedHosts());
             if (!hosts.remove(hostnqn)) {
@@ -581,6 +588,7 @@ public final class Target implements AutoCloseable {
     /** allow_any_host: checked at Connect only, as nvmet (connected hosts stay). */
     public void setAllowAnyHost(String subnqn, boolean allow) throws IOException {
         synchronized (reconfigure) {
+            requireOpen();
             Subsystem s = requireSubsystem(subnqn);
             if (s.allowAnyHost() == allow) {
                 return;
@@ -596,6 +604,7 @@ public final class Target implements AutoCloseable {
     /** Starts listening on a new port, exporting the subsystems it names. */
     public void addPort(TargetConfig.PortConfig pc) throws IOException {
         synchronized (reconfigure) {
+            requireOpen();
             TargetConfig next = running.withPort(pc);
             String at = checked(next, "$.ports[" + (next.ports().size() - 1) + "]");
             Port p = openPort(pc, at);
@@ -611,6 +620,7 @@ public final class Target implements AutoCloseable {
      */
     public void removePort(int portId) throws IOException {
         synchronized (reconfigure) {
+            requireOpen();
             Port p = requirePort(portId);
             dropPort(p);
             running = running.withoutPort(portId);
@@ -621,6 +631,7 @@ public final class Target implements AutoCloseable {
     /** Exports a subsystem through a port too. */
     public void addPortSubsystem(int portId, String subnqn) throws IOException {
         synchronized (reconfigure) {
+            requireOpen();
             Port p = requirePort(portId);
             Subsystem s = requireSubsystem(subnqn);
             if (p.exports(s)) {
@@ -635,6 +646,7 @@ public final class Target implements AutoCloseable {
     /** Stops exporting a subsystem through a port; its controllers that came through that port are torn down. */
     public void removePortSubsystem(int portId, String subnqn) throws IOException {
         synchronized (reconfigure) {
+            requireOpen();
             Port p = requirePort(portId);
             Subsystem s = requireSubsystem(subnqn);
             if (!p.exports(s)) {
@@ -658,6 +670,7 @@ public final class Target implements AutoCloseable {
      */
     public List<String> apply(TargetConfig next) throws IOException {
         synchronized (reconfigure) {
+            requireOpen();
             return new Reload(running, TargetConfig.validate(next)).run();
         }
     }
@@ -952,6 +965,12 @@ public final class Target implements AutoCloseable {
         return at;
     }
 
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("the target is shut down");
+        }
+    }
+
     private Subsystem requireSubsystem(String nqn) {
         Subsystem s = subsystems.get(nqn);
         if (s == null) {
@@ -1164,10 +1183,12 @@ public final class Target implements AutoCloseable {
      */
     @Override
     public void close() throws IOException {
-        if (closed) {
-            return;
+        synchronized (reconfigure) { // waits for a change under way; none starts after
+            if (closed) {
+                return;
+            }
+            closed = true;
         }
-        closed = true;
         IOException failure = new IOException("shutting the target down");
         for (Port p : ports) {
             try {
