@@ -230,7 +230,7 @@ public final class Controller {
                 return false; // SHN cleared and set again while the first shutdown flushes: that one reports
             }
             List<Namespace> nss = new ArrayList<>(subsystem.namespaces().values());
-            nss.removeIf(n -> !n.enabled() || n.readOnly());
+            nss.removeIf(n -> !n.enabled() || n.readOnly() || n.removed());
             shutdownFlushes = nss;
             shutdownFailed = false;
             r.step = 0;
@@ -272,7 +272,7 @@ public final class Controller {
     /** A shutdown flush of {@code r.ns} finished with {@code status} (admin queue reactor). */
     void shutdownFlushed(Request r, int status) {
         r.inDevice = false;
-        if (status != Status.SUCCESS) {
+        if (status != Status.SUCCESS && !r.ns.removed()) { // a namespace removed meanwhile was flushed as it went
             shutdownFailed = true;
             Namespace ns = r.ns;
             String what = "the flush at shutdown failed on " + ns.device().name() + " ("

@@ -443,6 +443,9 @@ public final class Target implements AutoCloseable {
     public void addSubsystem(TargetConfig.SubsystemConfig sc) throws IOException {
         synchronized (reconfigure) {
             requireOpen();
+            if (subsystem(sc.nqn()) != null || running.subsystems().stream().anyMatch(x -> x.nqn().equals(sc.nqn()))) {
+                throw new IllegalArgumentException("subsystem " + sc.nqn() + " exists already");
+            }
             TargetConfig next = withHosts(running.withSubsystem(sc), sc.allowedHosts());
             String at = checked(next, "$.subsystems[" + (next.subsystems().size() - 1) + "]");
             List<int[]> opened = new ArrayList<>();
@@ -467,9 +470,12 @@ public final class Target implements AutoCloseable {
         synchronized (reconfigure) {
             requireOpen();
             Subsystem s = requireSubsystem(nqn);
-            dropSubsystem(s);
-            running = running.withoutSubsystem(nqn);
-            changed("removed subsystem " + nqn);
+            try {
+                dropSubsystem(s); // throws only after the subsystem is gone: a device that would not close
+            } finally {
+                running = running.withoutSubsystem(nqn);
+                changed("removed subsystem " + nqn);
+            }
         }
     }
 
@@ -514,12 +520,15 @@ public final class Target implements AutoCloseable {
             if (!configured) {
                 throw new IllegalArgumentException(subnqn + " has no namespace " + Integer.toUnsignedString(nsid));
             }
-            if (s.namespaces().containsKey(nsid)) {
-                Namespace ns = s.removeNamespace(nsid);
-                releaseDevices(ns);
+            try {
+                if (s.namespaces().containsKey(nsid)) {
+                    Namespace ns = s.removeNamespace(nsid);
+                    releaseDevices(ns); // throws only after the namespace is gone: a device that would not close
+                }
+            } finally {
+                running = running.withoutNamespace(subnqn, nsid);
+                changed("removed namespace " + Integer.toUnsignedString(nsid) + " from " + subnqn);
             }
-            running = running.withoutNamespace(subnqn, nsid);
-            changed("removed namespace " + Integer.toUnsignedString(nsid) + " from " + subnqn);
         }
     }
 
@@ -605,6 +614,9 @@ public final class Target implements AutoCloseable {
     public void addPort(TargetConfig.PortConfig pc) throws IOException {
         synchronized (reconfigure) {
             requireOpen();
+            if (port(pc.portId()) != null) {
+                throw new IllegalArgumentException("port " + pc.portId() + " exists already");
+            }
             TargetConfig next = running.withPort(pc);
             String at = checked(next, "$.ports[" + (next.ports().size() - 1) + "]");
             Port p = openPort(pc, at);
@@ -622,9 +634,12 @@ public final class Target implements AutoCloseable {
         synchronized (reconfigure) {
             requireOpen();
             Port p = requirePort(portId);
-            dropPort(p);
-            running = running.withoutPort(portId);
-            changed("removed " + p);
+            try {
+                dropPort(p); // throws only after the port is gone: a listener that would not close
+            } finally {
+                running = running.withoutPort(portId);
+                changed("removed " + p);
+            }
         }
     }
 
@@ -781,8 +796,13 @@ public final class Target implements AutoCloseable {
                     continue;
                 }
                 if (!nextPorts.contains(p.portId()) || replacedPorts.contains(p.portId())) {
-                    dropPort(p);
                     changes.add("removed " + p);
+                    try {
+                        dropPort(p);
+                    } catch (IOException e) {
+                        changes.add("error: " + e.getMessage()); // the port is gone all the same
+                        LOG.log(System.Logger.Level.ERROR, "reload: " + e.getMessage());
+                    }
                     continue;
                 }
                 TargetConfig.PortConfig pc = portConfigIn(next, p.portId());
@@ -795,8 +815,13 @@ public final class Target implements AutoCloseable {
             }
             for (Subsystem s : List.copyOf(subsystems.values())) {
                 if (!nextSubs.contains(s.nqn())) {
-                    dropSubsystem(s);
                     changes.add("removed subsystem " + s.nqn());
+                    try {
+                        dropSubsystem(s);
+                    } catch (IOException e) {
+                        changes.add("error: " + e.getMessage()); // the subsystem is gone all the same
+                        LOG.log(System.Logger.Level.ERROR, "reload: " + e.getMessage());
+                    }
                 }
             }
             for (TargetConfig.SubsystemConfig sc : next.subsystems()) {
@@ -810,9 +835,14 @@ public final class Target implements AutoCloseable {
                     TargetConfig.NamespaceConfig before = namespace(was, ns.nsid());
                     if (now == null || before == null || !sameDevice(before, now)) {
                         s.removeNamespace(ns.nsid());
-                        releaseDevices(ns);
                         changes.add("removed namespace " + Integer.toUnsignedString(ns.nsid()) + " (" + ns.path()
                                 + ") from " + sc.nqn());
+                        try {
+                            releaseDevices(ns);
+                        } catch (IOException e) {
+                            changes.add("error: " + e.getMessage()); // the namespace is gone all the same
+                            LOG.log(System.Logger.Level.ERROR, "reload: " + e.getMessage());
+                        }
                     }
                 }
                 if (was.allowAnyHost() != sc.allowAnyHost()) {

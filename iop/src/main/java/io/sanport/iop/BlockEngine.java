@@ -22,7 +22,9 @@ final class BlockEngine implements EventLoop.Setup {
     // loop thread only after start(), but for racy reads of devices[] by Reactor.device()
     private final BlockDevice[] devices;
     private final int[] inflight;           // requests (or chunks) handed to the ring, per slot
-    private final Runnable[] detached;      // per slot being detached: what to run once its slot is empty
+    private final java.util.function.IntConsumer[] detached; // per slot being detached: told the flush result
+    private final boolean[] flushed;        // per slot being detached: its last flush is done
+    private final int[] flushResult;        // that flush's result: 0, or -errno
     private final int initialCount;
     private final int ringSetupFlags;
     private final long scratchBytes; // per slot, a multiple of 16; 0 when no device needs any
@@ -43,7 +45,9 @@ final class BlockEngine implements EventLoop.Setup {
         }
         this.devices = java.util.Arrays.copyOf(devices, slots);
         this.inflight = new int[slots];
-        this.detached = new Runnable[slots];
+        this.detached = new java.util.function.IntConsumer[slots];
+        this.flushed = new boolean[slots];
+        this.flushResult = new int[slots];
         this.initialCount = devices.length;
         int flags = 0;
         long bytes = 0;
@@ -105,22 +109,36 @@ final class BlockEngine implements EventLoop.Setup {
 
     /**
      * Takes the device out of slot {@code index}: new requests for it are refused (NO_SUCH_DEVICE) from now on;
-     * once those in flight have completed, the slot is emptied and {@code done} runs (on the loop thread). Loop
-     * thread.
+     * once those in flight have completed, a last flush through this ring (a writable device: what it acknowledged
+     * is on the medium before it goes), then the slot is emptied and {@code done} hears the flush's result (0 or
+     * -errno) on the loop thread. Loop thread.
      */
-    void detach(int index, Runnable done) {
+    void detach(int index, java.util.function.IntConsumer done) {
         if (devices[index] == null || detached[index] != null) {
             throw new IllegalStateException("fixed-file slot " + index + " holds no device to detach");
         }
         detached[index] = done;
         if (inflight[index] == 0) {
-            emptySlot(index);
+            drained(index);
         }
     }
 
+    /** Nothing in flight on a slot being detached: flush it once, then empty it. */
+    private void drained(int index) {
+        if (!flushed[index] && !devices[index].readOnly()) {
+            flushed[index] = true;
+            dispatch(new IoRequest(r -> flushResult[index] = r.result < 0 ? r.result : 0).flush(index));
+            return;
+        }
+        emptySlot(index);
+    }
+
     private void emptySlot(int index) {
-        Runnable done = detached[index];
+        java.util.function.IntConsumer done = detached[index];
+        int result = flushResult[index];
         detached[index] = null;
+        flushed[index] = false;
+        flushResult[index] = 0;
         devices[index] = null;
         try {
             ring.updateFile(index, -1);
@@ -129,7 +147,7 @@ final class BlockEngine implements EventLoop.Setup {
             // overwritten, which attach() does with the same call
             System.getLogger("sanport.iop").log(System.Logger.Level.WARNING, loop.name() + ": " + e.getMessage());
         }
-        done.run();
+        done.accept(result);
     }
 
     /** Requests (or split chunks) in flight on slot {@code index} (tests). Loop thread. */
@@ -137,6 +155,7 @@ final class BlockEngine implements EventLoop.Setup {
 
     /** Hands a checked request (or one chunk of it) to the ring, counted against its device. Loop thread. */
     void dispatch(IoRequest r) {
+        r.engine = this;
         inflight[r.device]++;
         loop.submit(r);
     }
@@ -235,7 +254,7 @@ final class BlockEngine implements EventLoop.Setup {
         inflight[index]--;
         r.callback.ioComplete(r); // may dispatch the next chunk of a split request: the device stays till then
         if (inflight[index] == 0 && detached[index] != null) {
-            emptySlot(index);
+            drained(index);
         }
     }
 

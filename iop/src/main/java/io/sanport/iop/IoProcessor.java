@@ -110,8 +110,10 @@ public final class IoProcessor implements AutoCloseable {
 
     /**
      * Removes the device in slot {@code index} from every reactor's ring: requests for it are refused from now
-     * on, those in flight complete first (the call waits for them), then the device is closed and the slot is
-     * free again. Control path.
+     * on, those in flight complete first (the call waits for them), a writable device is flushed, then the device
+     * is closed and the slot is free again. A failed flush is thrown after the device is closed (what was
+     * acknowledged may not be on the medium); a reactor that did not drain in time keeps the slot taken and the
+     * device open. Control path.
      */
     public synchronized void removeDevice(int index) throws IOException {
         BlockDevice device = index >= 0 && index < slots.length ? slots[index] : null;
@@ -131,11 +133,17 @@ public final class IoProcessor implements AutoCloseable {
                 else failure.addSuppressed(e);
             }
         }
-        if (failure != null) {
-            throw failure; // the slot stays taken: some ring may still use the device
+        if (drained.stream().allMatch(CompletableFuture::isDone)) {
+            slots[index] = null; // every ring let go of it, flushed or not
+            try {
+                device.close();
+            } catch (IOException e) {
+                if (failure == null) failure = e; else failure.addSuppressed(e);
+            }
         }
-        slots[index] = null;
-        device.close();
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     private static void await(CompletableFuture<Void> f, String what) throws IOException {

@@ -69,15 +69,24 @@ public final class Reactor implements Executor, AutoCloseable {
 
     /**
      * Takes the device out of slot {@code index}: from now on requests for it are refused
-     * ({@link IoRequest.Refusal#NO_SUCH_DEVICE}); the future completes once those already in flight have
-     * completed and the slot is empty (then the caller may close the device, and the slot may be reused).
-     * Any thread.
+     * ({@link IoRequest.Refusal#NO_SUCH_DEVICE}); once those already in flight have completed, a writable device
+     * is flushed through this ring, then the slot is emptied (the caller may close the device, and the slot may
+     * be reused) and the future completes, exceptionally when that flush failed. Any thread.
      */
     public CompletableFuture<Void> detach(int index) {
         CompletableFuture<Void> done = new CompletableFuture<>();
+        BlockDevice device = engine.device(index);
         execute(() -> {
             try {
-                engine.detach(index, () -> done.complete(null));
+                engine.detach(index, result -> {
+                    if (result < 0) {
+                        done.completeExceptionally(new IOException("the flush of " + device.name()
+                                + " before its removal failed on " + name() + ": "
+                                + io.sanport.bindings.Errno.describe(-result)));
+                    } else {
+                        done.complete(null);
+                    }
+                });
             } catch (Throwable t) {
                 done.completeExceptionally(t);
             }

@@ -110,6 +110,57 @@ class LiveDeviceTest {
         }
     }
 
+    /** A device that counts the flushes prepared for it, and can make them fail with EIO. */
+    static final class Flushes extends ForwardingDevice {
+        final java.util.concurrent.atomic.AtomicInteger flushes = new java.util.concurrent.atomic.AtomicInteger();
+        final boolean fail;
+        volatile boolean closed;
+
+        Flushes(BlockDevice inner, boolean fail) {
+            super(inner);
+            this.fail = fail;
+        }
+
+        @Override
+        public boolean prep(SubmissionQueue sq, IoRequest r, int fileIndex, boolean fixed, long scratch, long userData) {
+            if (r.op() == IoRequest.FLUSH) flushes.incrementAndGet();
+            return super.prep(sq, r, fileIndex, fixed, scratch, userData);
+        }
+
+        @Override
+        public int result(IoRequest r, int res) {
+            return fail && r.op() == IoRequest.FLUSH ? -io.sanport.bindings.Errno.EIO : super.result(r, res);
+        }
+
+        @Override
+        public void close() throws IOException {
+            closed = true;
+            super.close();
+        }
+    }
+
+    @Test
+    void removalFlushesOnEveryRingAndReportsAFailedFlush() throws Exception {
+        try (IoProcessor iop = IoProcessor.start(2, CONFIG, List.of(), 4)) {
+            Flushes good = new Flushes(BlockDevices.open(dir.resolve("g.img").toString(),
+                    OpenOptions.DEFAULT.creating(1 << 20)), false);
+            int slot = iop.addDevice(good);
+            Io.writePattern(iop.reactor(0), slot, 0, BLOCK, 1);
+            iop.removeDevice(slot);
+            assertEquals(2, good.flushes.get(), "one flush per ring before the device goes");
+            assertTrue(good.closed);
+
+            Flushes bad = new Flushes(BlockDevices.open(dir.resolve("b.img").toString(),
+                    OpenOptions.DEFAULT.creating(1 << 20)), true);
+            slot = iop.addDevice(bad);
+            int s = slot;
+            IOException e = assertThrows(IOException.class, () -> iop.removeDevice(s));
+            assertTrue(e.getMessage().contains("flush") && e.getMessage().contains("EIO"), e.getMessage());
+            assertTrue(bad.closed, "closed all the same: no ring holds it any more");
+            assertEquals(slot, iop.addDevice(BlockDevices.open("ram:1M")), "and its slot is free");
+        }
+    }
+
     static List<Path> openFds() throws IOException {
         try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
             return fds.map(p -> {

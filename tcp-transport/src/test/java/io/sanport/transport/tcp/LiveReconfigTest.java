@@ -339,6 +339,55 @@ class LiveReconfigTest {
     }
 
     @Test
+    void subsystemAddedLinkedAndRemovedAndHostAccessCheckedAtConnect() throws Exception {
+        String third = "nqn.2024-01.io.sanport:third";
+        target.addSubsystem(new TargetConfig.SubsystemConfig(third, false, List.of(HOST), "THIRD001", "sanport",
+                List.of(new TargetConfig.NamespaceConfig(1, true, c.toString(), null, null))));
+        assertThrows(IllegalArgumentException.class, () -> target.addSubsystem(new TargetConfig.SubsystemConfig(third,
+                true, List.of(), "THIRD001", "sanport", List.of())));
+        try (RawHost notYet = RawHost.connect(port)) {
+            notYet.hostnqn = HOST;
+            assertFalse(notYet.connect(0, 31, 5000, 0xFFFF, third).ok(), "no port exports it yet");
+        }
+        target.addPortSubsystem(1, third);
+        try (RawHost stranger = RawHost.connect(port)) {
+            assertFalse(stranger.connect(0, 31, 5000, 0xFFFF, third).ok(), "only " + HOST + " may connect");
+        }
+        try (RawHost admin = RawHost.connect(port)) {
+            admin.hostnqn = HOST;
+            admin.adminQueue(third, 5000);
+            // nvmet checks the host list at Connect only: the controller stays, a new Connect is refused
+            target.removeAllowedHost(third, HOST);
+            RawHost.ok(admin.keepAlive());
+            try (RawHost again = RawHost.connect(port)) {
+                again.hostnqn = HOST;
+                assertFalse(again.connect(0, 31, 5000, 0xFFFF, third).ok());
+            }
+            target.setAllowAnyHost(third, true);
+            try (RawHost any = RawHost.connect(port)) {
+                any.adminQueue(third, 5000);
+            }
+            try (RawHost io = ioQueue(admin, third)) {
+                byte[] data = new byte[4096];
+                new Random(4).nextBytes(data);
+                RawHost.ok(io.write(1, 0, data, LBA, true));
+                assertTrue(open(c));
+                target.removeSubsystem(third);
+                assertThrows(IOException.class, () -> {
+                    for (int i = 0; i < 50; i++) {
+                        admin.keepAlive();
+                        Thread.sleep(20);
+                    }
+                }, "the removed subsystem's controller is torn down");
+            }
+        }
+        assertFalse(open(c), "its namespace's device is closed");
+        assertEquals(null, target.subsystem(third));
+        assertEquals(List.of(NQN, OTHER), target.config().ports().getFirst().subsystems());
+        assertEquals(2, target.config().subsystems().size());
+    }
+
+    @Test
     void portAddedAndRemoved() throws Exception {
         target.addPort(new TargetConfig.PortConfig(2, "tcp", "ipv4", "127.0.0.1", "0", List.of(NQN)));
         int second = target.port(2).boundPort();
