@@ -103,6 +103,7 @@ class LiveReconfigTest {
 
     RawHost ioQueue(RawHost admin, String nqn) throws IOException {
         RawHost io = RawHost.connect(port);
+        io.hostnqn = admin.hostnqn;
         RawHost.ok(io.connect(1, 127, 0, admin.cntlid, nqn));
         return io;
     }
