@@ -389,6 +389,42 @@ class LiveReconfigTest {
     }
 
     @Test
+    void applyAddsAndRemovesPortsAndLinks() throws Exception {
+        String second = ", { \"portid\": 2, \"addr\": { \"trtype\": \"tcp\", \"adrfam\": \"ipv4\", \"traddr\": \"127.0.0.1\", "
+                + "\"trsvcid\": \"0\" }, \"subsystems\": [ \"" + OTHER + "\" ] }";
+        assertEquals(List.of("added port 2 (tcp 127.0.0.1:" + "%d)"), target.apply(TargetConfig.parse(config("", "", second),
+                "v2")).stream().map(l -> l.replaceAll(":\\d+\\)", ":%d)")).toList());
+        int p2 = target.port(2).boundPort();
+        try (RawHost viaFirst = RawHost.connect(port);
+             RawHost viaSecond = RawHost.connect(p2)) {
+            viaFirst.adminQueue(OTHER, 5000);
+            viaSecond.adminQueue(OTHER, 5000);
+            try (RawHost refused = RawHost.connect(p2)) {
+                assertFalse(refused.connect(0, 31, 5000, 0xFFFF, NQN).ok(), "port 2 exports only " + OTHER);
+            }
+            // port 1 stops exporting OTHER, port 2 goes: both controllers end; NQN's port stays
+            String v3 = config("", "", "").replace("\"subsystems\": [ \"" + NQN + "\", \"" + OTHER + "\" ]",
+                    "\"subsystems\": [ \"" + NQN + "\" ]");
+            List<String> changes = target.apply(TargetConfig.parse(v3, "v3"));
+            assertEquals(2, changes.size(), changes.toString());
+            assertEquals("port 1 no longer exports " + OTHER, changes.get(0));
+            assertTrue(changes.get(1).startsWith("removed port 2"), changes.toString());
+            assertThrows(ConnectException.class, () -> RawHost.connect(p2).close());
+            for (RawHost h : List.of(viaFirst, viaSecond)) {
+                assertThrows(IOException.class, () -> {
+                    for (int i = 0; i < 50; i++) {
+                        h.keepAlive();
+                        Thread.sleep(20);
+                    }
+                });
+            }
+            try (RawHost stays = RawHost.connect(port)) {
+                stays.adminQueue(NQN, 5000);
+            }
+        }
+    }
+
+    @Test
     void portAddedAndRemoved() throws Exception {
         target.addPort(new TargetConfig.PortConfig(2, "tcp", "ipv4", "127.0.0.1", "0", List.of(NQN)));
         int second = target.port(2).boundPort();
