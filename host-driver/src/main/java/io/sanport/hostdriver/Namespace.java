@@ -16,6 +16,7 @@ public final class Namespace {
     private final int[] deviceIndex; // by I/O processor ordinal
     private final int lbaShift;
     private volatile boolean enabled;
+    int statsSlot = -1; // where reactors count its I/O ({@link TargetStats}); -1: not counted
     // why writes are refused: a flush or FUA write failed, so acknowledged data may be lost; null while fine
     private final AtomicReference<String> writeFailure = new AtomicReference<>();
 

@@ -14,6 +14,7 @@ public final class Port {
     private final String trsvcid;
     private final List<Subsystem> subsystems;
     private volatile RemoteTransport.Listener listener;
+    int statsSlot = -1; // where reactors count its queues and I/O ({@link TargetStats}); -1: not counted
 
     Port(int portId, RemoteTransport transport, String adrfam, String traddr, String trsvcid, List<Subsystem> subsystems) {
         this.portId = portId;

@@ -44,6 +44,7 @@ public final class Target implements AutoCloseable {
     private final List<Port> ports;
     private final List<ReactorContext> reactors;
     private final ConnectionManager connections;
+    private final TargetStats stats;
     private final List<IoProcessor> processors;
     private final ScheduledExecutorService keepAlive;
     private final int maxTransfer;
@@ -68,6 +69,7 @@ public final class Target implements AutoCloseable {
         }
         this.reactors = List.copyOf(contexts);
         this.connections = new ConnectionManager(this, contexts);
+        this.stats = new TargetStats(contexts);
         int transfer = Integer.highestOneBit(smallest);
         if (transfer < 4096) {
             throw new IllegalArgumentException("reactor buffers of " + smallest + " bytes are smaller than 4 KiB");
@@ -78,6 +80,14 @@ public final class Target implements AutoCloseable {
                 "sanport discovery", true, Set.of(), Map.of());
         this.subsystems = buildSubsystems(config);
         this.ports = buildPorts(config);
+        for (Subsystem s : subsystems.values()) {
+            for (Namespace ns : s.namespaces().values()) {
+                stats.register(s.nqn(), ns);
+            }
+        }
+        for (Port p : ports) {
+            stats.register(p);
+        }
         this.keepAlive = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sanport-keepalive");
             t.setDaemon(true);
@@ -289,6 +299,11 @@ public final class Target implements AutoCloseable {
         return connections.bufferWaits();
     }
 
+    /** The I/O, connection and reactor statistics ({@link TargetStats#snapshot()}). */
+    public TargetStats stats() {
+        return stats;
+    }
+
     /** The largest data transfer of one command: the pool buffer size, a power of two (MDTS). */
     public int maxTransfer() {
         return maxTransfer;
@@ -406,11 +421,12 @@ public final class Target implements AutoCloseable {
         all.add(discovery);
         for (Subsystem s : all) {
             for (Controller c : s.controllers()) {
-                c.teardown("target shutting down");
+                c.teardown("target shutting down", DisconnectReason.SHUTDOWN);
             }
         }
         Set<QueuePair> queues = connections.queues();
         for (QueuePair q : queues) {
+            q.endReason(DisconnectReason.SHUTDOWN);
             q.disconnect();
         }
         long deadline = System.nanoTime() + options.shutdownTimeoutMillis() * 1_000_000L;
