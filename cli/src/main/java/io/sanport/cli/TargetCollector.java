@@ -121,8 +121,12 @@ final class TargetCollector implements MultiCollector {
 
     private static void reactors(List<MetricSnapshot> out, List<ReactorTotals> reactors) {
         java.util.function.Function<ReactorTotals, Labels> l = r -> Labels.of("reactor", r.name());
-        out.add(counter("sanport_reactor_busy_seconds", "Time the reactor thread did not sleep in io_uring_enter"
-                + " waiting for work.", Unit.SECONDS, reactors, l, r -> r.busyNanos() / 1e9));
+        out.add(counter("sanport_reactor_busy_seconds", "Time the reactor thread was not asleep in io_uring_enter"
+                + " waiting for work (the kernel's work inside that call counts as asleep).", Unit.SECONDS, reactors, l,
+                r -> r.busyNanos() / 1e9));
+        List<ReactorTotals> timed = reactors.stream().filter(r -> r.cpuNanos() >= 0).toList();
+        out.add(counter("sanport_reactor_cpu_seconds", "CPU time the kernel charged the reactor thread, user and"
+                + " system (io_uring's inline work included).", Unit.SECONDS, timed, l, r -> r.cpuNanos() / 1e9));
         out.add(gauge("sanport_reactor_buffers_in_use", "Buffers of the reactor's registered pool taken now.", reactors,
                 l, ReactorTotals::buffersInUse));
         out.add(gauge("sanport_reactor_buffers", "Buffers in the reactor's registered pool.", reactors, l,

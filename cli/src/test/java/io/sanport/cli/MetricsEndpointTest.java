@@ -176,6 +176,9 @@ class MetricsEndpointTest {
             double busy = after.get("sanport_reactor_busy_seconds_total{reactor=\"sanport-reactor-0\"}")
                     + after.get("sanport_reactor_busy_seconds_total{reactor=\"sanport-reactor-1\"}");
             assertTrue(busy > 0, "reactor busy time " + busy);
+            double cpu = after.get("sanport_reactor_cpu_seconds_total{reactor=\"sanport-reactor-0\"}")
+                    + after.get("sanport_reactor_cpu_seconds_total{reactor=\"sanport-reactor-1\"}");
+            assertTrue(cpu > 0, "reactor CPU time " + cpu);
         }
         Map<String, Double> closed = null;
         for (int i = 0; i < 100; i++) { // the target sees the disconnect a moment later

@@ -1,5 +1,7 @@
 package io.sanport.hostdriver;
 
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -78,11 +80,13 @@ public final class TargetStats {
     }
 
     /**
-     * A reactor thread: nanoseconds not spent waiting in io_uring_enter since it started, its pool's buffers in use
-     * and in all, requests that ever waited for a buffer and that wait now.
+     * A reactor thread: nanoseconds not spent asleep in io_uring_enter since it started (the kernel's work inside
+     * that call, inline sends and completions, counts as asleep), the CPU time the kernel charged the thread (user +
+     * system, that work included; -1 where the JVM cannot tell), its pool's buffers in use and in all, requests that
+     * ever waited for a buffer and that wait now.
      */
-    public record ReactorTotals(String name, long busyNanos, int buffersInUse, int buffers, long bufferWaits,
-                                int parked) { }
+    public record ReactorTotals(String name, long busyNanos, long cpuNanos, int buffersInUse, int buffers,
+                                long bufferWaits, int parked) { }
 
     public record Snapshot(List<NamespaceTotals> namespaces, List<PortTotals> ports, List<ReactorTotals> reactors) { }
 
@@ -106,10 +110,17 @@ public final class TargetStats {
         for (ReactorContext c : reactors) {
             var pool = c.pool();
             int buffers = pool.capacity();
-            rs.add(new ReactorTotals(c.reactor.name(), c.reactor.busyNanos(), buffers - pool.available(), buffers,
-                    c.waitsOpaque(), c.parkedOpaque()));
+            rs.add(new ReactorTotals(c.reactor.name(), c.reactor.busyNanos(), cpuNanos(c.reactor.thread()),
+                    buffers - pool.available(), buffers, c.waitsOpaque(), c.parkedOpaque()));
         }
         return new Snapshot(List.copyOf(ns), List.copyOf(ps), List.copyOf(rs));
+    }
+
+    /** The thread's CPU time from the kernel (clock_gettime of its CPU clock): read here, never on the I/O path. */
+    private static long cpuNanos(Thread t) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        return threads.isThreadCpuTimeSupported() && threads.isThreadCpuTimeEnabled()
+                ? threads.getThreadCpuTime(t.threadId()) : -1;
     }
 
     private long[] sum(int slot, boolean namespace) {
