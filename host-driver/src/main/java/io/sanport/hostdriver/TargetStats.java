@@ -11,7 +11,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * The target's I/O statistics: it gives each namespace and port a slot when it is made, and adds up the
  * reactors' counters ({@link ReactorStats}) when asked. Counting costs the I/O path a few plain stores on its own
  * reactor's arrays; a {@link #snapshot()} reads them racily (opaque loads), so its totals may trail the last
- * completions by a moment but never go back. The metrics endpoint and {@code sanport status} read snapshots.
+ * completions by a moment but never go back. The metrics endpoint reads one per scrape; a live rate (IOPS,
+ * bytes per second, as {@code sanport status} would show) is the difference of two snapshots over the time between.
+ *
+ * <p>A namespace or port made while the target runs gets its slot from {@link #register} when it is made; one
+ * removed keeps its slot and its totals (they are counters).
  */
 public final class TargetStats {
     private final List<ReactorContext> reactors;
