@@ -51,7 +51,9 @@ cp "$SANPORT_LIB"/*.jar "$ROOT/opt/sanport/lib/"
 # 2. the Java runtime: only the modules the sanport jars need (jdeps: java.base, java.logging), jlinked. jackson-databind's optional
 # java.desktop (java.beans annotations) and java.sql (java.sql.Date) support is left out: sanport reads its
 # configuration as a JsonNode tree, and jackson checks for those modules before using them.
-MODULES=java.base,java.logging
+# --metrics: the Prometheus client's HTTP server (jdk.httpserver) and its JVM metrics (java.management,
+# jdk.management), which jdeps cannot see from the sanport jars alone.
+MODULES=java.base,java.logging,jdk.httpserver,java.management,jdk.management
 deps=$("$JAVA_HOME/bin/jdeps" --multi-release "$("$JAVA_HOME/bin/java" -XshowSettings:properties -version 2>&1 \
         | sed -n 's/^ *java\.specification\.version = //p')" --ignore-missing-deps --print-module-deps \
         "$ROOT"/opt/sanport/lib/sanport-*.jar 2>/dev/null | tail -1)

@@ -38,6 +38,8 @@ final class ExportCommand implements Callable<Integer> {
     int discoveryPort;
     @Mixin
     LimitOptions limits = new LimitOptions();
+    @Mixin
+    MetricsOption metrics = new MetricsOption();
 
     @Override
     public Integer call() throws Exception {
@@ -64,7 +66,8 @@ final class ExportCommand implements Callable<Integer> {
             System.out.println("exporting " + path + " as namespace 1 of " + subnqn
                     + (allowHosts.isEmpty() ? " (any host may connect)" : " to " + allowHosts));
             TargetRunner.printPorts(target, System.out);
-            return TargetRunner.runUntilSignalled(target, System.out);
+            MetricsEndpoint endpoint = metrics.start(target, System.out);
+            return TargetRunner.runUntilSignalled(MetricsOption.withTarget(endpoint, target), System.out);
         }
     }
 

@@ -24,6 +24,8 @@ final class ServeCommand implements Callable<Integer> {
     int discoveryPort;
     @Mixin
     LimitOptions limits = new LimitOptions();
+    @Mixin
+    MetricsOption metrics = new MetricsOption();
     @Option(names = "--check", description = "Only check the file and print what it configures.")
     boolean check;
 
@@ -38,7 +40,8 @@ final class ServeCommand implements Callable<Integer> {
         try (Target target = Target.open(cfg, reactors == null ? IoProcessor.defaultReactors() : reactors,
                 limits.reactorConfig(), TargetOptions.DEFAULT.withDiscoveryPort(discoveryPort).withLimits(limits.limits()))) {
             TargetRunner.printPorts(target, System.out);
-            return TargetRunner.runUntilSignalled(target, System.out);
+            MetricsEndpoint endpoint = metrics.start(target, System.out);
+            return TargetRunner.runUntilSignalled(MetricsOption.withTarget(endpoint, target), System.out);
         }
     }
 }

@@ -156,7 +156,7 @@ public final class Controller {
         if (kato > 0 && !dead && now - lastActivity > kato * 1_000_000L) {
             LOG.log(System.Logger.Level.WARNING, "controller " + cntlid + " of " + hostnqn + " on " + subsystem
                     + ": keep-alive timeout (" + kato + " ms), tearing it down");
-            teardown("keep-alive timeout after " + kato + " ms");
+            teardown("keep-alive timeout after " + kato + " ms", DisconnectReason.KEEP_ALIVE);
         }
     }
 
@@ -178,6 +178,11 @@ public final class Controller {
 
     /** Deletes the controller: every queue's transport is told to disconnect (nvmet {@code delete_ctrl}). */
     public void teardown(String cause) {
+        teardown(cause, DisconnectReason.CONTROLLER_GONE);
+    }
+
+    /** As {@link #teardown(String)}, counting its queues' ends as {@code reason}. */
+    public void teardown(String cause, DisconnectReason reason) {
         List<QueuePair> live = new ArrayList<>();
         synchronized (this) {
             if (dead) {
@@ -192,6 +197,7 @@ public final class Controller {
         subsystem.remove(this);
         for (QueuePair q : live) {
             try {
+                q.endReason(reason);
                 q.disconnect();
             } catch (RuntimeException e) {
                 LOG.log(System.Logger.Level.ERROR, this + ": disconnecting " + q, e); // the others still go

@@ -18,6 +18,7 @@ public final class Namespace {
     private final String path; // as the config names it
     private volatile boolean enabled;
     private volatile boolean removed;
+    int statsSlot = -1; // where reactors count its I/O ({@link TargetStats}); -1: not counted
     // why writes are refused: a flush or FUA write failed, so acknowledged data may be lost; null while fine
     private final AtomicReference<String> writeFailure = new AtomicReference<>();
 

@@ -15,6 +15,7 @@ public final class Port {
     private volatile List<Subsystem> subsystems; // replaced whole by the control path
     private final boolean implicit;
     private volatile RemoteTransport.Listener listener;
+    int statsSlot = -1; // where reactors count its queues and I/O ({@link TargetStats}); -1: not counted
 
     Port(int portId, RemoteTransport transport, String adrfam, String traddr, String trsvcid, List<Subsystem> subsystems) {
         this(portId, transport, adrfam, traddr, trsvcid, subsystems, false);

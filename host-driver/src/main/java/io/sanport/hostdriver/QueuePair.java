@@ -37,6 +37,8 @@ public final class QueuePair {
     private boolean closing;
     private boolean failed; // an exception escaped the core on this queue: its transport is told to disconnect
     private Runnable whenIdle;
+    private final IoCounters portStats; // this reactor's counters of its port
+    private volatile DisconnectReason endReason; // the first reason given for its end (null: the host's)
 
     QueuePair(Target target, Port port, ReactorContext context, RemoteQueue transport, LocalTransport local) {
         this.target = target;
@@ -45,6 +47,8 @@ public final class QueuePair {
         this.transport = transport;
         this.local = local;
         this.host = context.joinHost(transport.hostAddress());
+        this.portStats = context.stats.port(port != null ? port.statsSlot : -1);
+        portStats.v[IoCounters.QUEUES_OPENED]++;
         this.arena = Arena.ofConfined();
         this.slots = new Request[] {new Request(this, 0, arena.allocate(SubmissionQueueEntry.SIZE, 8))};
         this.free = new int[] {0};
@@ -83,7 +87,9 @@ public final class QueuePair {
         Request r = slots[free[--freeTop]];
         r.reset();
         r.state = Request.State.NEW;
+        r.startedAt = System.nanoTime();
         outstanding++;
+        portStats.v[IoCounters.OUTSTANDING]++;
         return r;
     }
 
@@ -173,6 +179,7 @@ public final class QueuePair {
             return;
         }
         failed = true;
+        endReason(DisconnectReason.FAULT);
         LOG.log(System.Logger.Level.ERROR, this + " of host " + (controller != null ? controller.hostnqn() : "(before Connect)")
                 + " via " + transport + ": " + (r != null ? r : "a queued task") + " threw; ending this queue only", e);
         try {
@@ -314,6 +321,9 @@ public final class QueuePair {
         if (r.status != Status.SUCCESS && controller != null) {
             controller.logError(r, qid);
         }
+        if (qid > 0 && r.opcode() != FabricsCommand.OPCODE) {
+            count(r);
+        }
         r.state = r.sendsData() ? Request.State.TRANSFERRING_TO_HOST : Request.State.COMPLETING;
         if (closing || failed) {
             release(r);
@@ -329,6 +339,31 @@ public final class QueuePair {
         if (early) {
             context.wakeWaiters();
         }
+    }
+
+    /** Counts an I/O command as it completes, on its port and its namespace (plain stores: this reactor's arrays). */
+    private void count(Request r) {
+        long nanos = System.nanoTime() - r.startedAt;
+        portStats.completed(r, nanos);
+        if (r.ns != null) {
+            context.stats.namespace(r.ns.statsSlot).completed(r, nanos);
+        }
+    }
+
+    /**
+     * Records why this queue ends, for the metrics; the first reason given wins (a queue torn down for a
+     * protocol error is not counted again as a host disconnect). Any thread.
+     */
+    public void endReason(DisconnectReason reason) {
+        if (endReason == null) {
+            endReason = reason;
+        }
+    }
+
+    /** The transport sent a C2HTermReq with {@code fes} and ends this queue for a protocol error. Reactor thread. */
+    public void termReqSent(int fes) {
+        portStats.v[IoCounters.TERM_REQS + (fes & 7)]++;
+        endReason(DisconnectReason.PROTOCOL_ERROR);
     }
 
     /** The transport is done with {@code r} (its completion is sent, or the queue is gone): the slot is free. */
@@ -372,6 +407,7 @@ public final class QueuePair {
         r.state = Request.State.FREE;
         free[freeTop++] = r.tag;
         outstanding--;
+        portStats.v[IoCounters.OUTSTANDING]--;
         if (closing && outstanding == 0) {
             idle();
         }
@@ -449,6 +485,9 @@ public final class QueuePair {
         Runnable run = whenIdle;
         whenIdle = null;
         if (run != null) {
+            DisconnectReason why = endReason;
+            portStats.v[IoCounters.QUEUES_CLOSED]++;
+            portStats.v[IoCounters.DISCONNECTS + (why != null ? why : DisconnectReason.HOST).ordinal()]++;
             context.leaveHost(host);
             arena.close();
             target.connections().queueGone(this);

@@ -38,6 +38,8 @@ final class ReactorContext {
     private boolean pacedMayGo; // false once a scan found no waiter the quotas let go; set when a count drops
     private long parks;
     long waits; // how many requests ever waited for a buffer
+    private int parked; // how many wait now, in either FIFO (read by stats)
+    final ReactorStats stats = new ReactorStats();
     // run queue: what a transport handed the core while the core was on the stack, run once it returns; a ring
     // of tasks and the queue each belongs to (an exception in a task ends that queue)
     private Runnable[] tasks = new Runnable[256];
@@ -56,6 +58,29 @@ final class ReactorContext {
         this.hostPacedPerHost = options.hostPacedPerHost();
         this.local = new RingLocalTransport(reactor, processor);
         this.memory = new MemoryRegistry(reactor.buffers());
+    }
+
+    private static final java.lang.invoke.VarHandle WAITS;
+    private static final java.lang.invoke.VarHandle PARKED;
+
+    static {
+        try {
+            var l = java.lang.invoke.MethodHandles.lookup();
+            WAITS = l.findVarHandle(ReactorContext.class, "waits", long.class);
+            PARKED = l.findVarHandle(ReactorContext.class, "parked", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    /** {@link #waits} read from another thread (stats). */
+    long waitsOpaque() {
+        return (long) WAITS.getOpaque(this);
+    }
+
+    /** Requests waiting for a buffer now, read from another thread (stats). */
+    int parkedOpaque() {
+        return (int) PARKED.getOpaque(this);
     }
 
     BufferPool pool() {
@@ -163,6 +188,7 @@ final class ReactorContext {
 
     void park(Request r) {
         waits++;
+        parked++;
         r.parkedAt = parks++;
         waiting.add(r);
     }
@@ -170,6 +196,7 @@ final class ReactorContext {
     /** Parks a host-paced request: it waits for a buffer or for its quotas, without holding up the other FIFO. */
     void parkHostPaced(Request r) {
         waits++;
+        parked++;
         r.parkedAt = parks++;
         pacedWaiting.add(r);
         pacedMayGo = true;
@@ -177,8 +204,8 @@ final class ReactorContext {
 
     /** Removes {@code r} wherever it waits (its queue is closing). */
     void unpark(Request r) {
-        if (!waiting.remove(r)) {
-            pacedWaiting.remove(r);
+        if (waiting.remove(r) || pacedWaiting.remove(r)) {
+            parked--;
         }
     }
 
@@ -302,6 +329,7 @@ final class ReactorContext {
             } else {
                 return;
             }
+            parked--;
             r.woken = true;
             r.queue.process(r);
         }

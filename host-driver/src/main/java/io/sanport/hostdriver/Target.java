@@ -50,6 +50,7 @@ public final class Target implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong genctr = new java.util.concurrent.atomic.AtomicLong(1);
     private final List<ReactorContext> reactors;
     private final ConnectionManager connections;
+    private final TargetStats stats;
     private final List<IoProcessor> processors;
     private final ScheduledExecutorService keepAlive;
     private final int maxTransfer;
@@ -74,6 +75,7 @@ public final class Target implements AutoCloseable {
         }
         this.reactors = List.copyOf(contexts);
         this.connections = new ConnectionManager(this, contexts);
+        this.stats = new TargetStats(contexts);
         int transfer = Integer.highestOneBit(smallest);
         if (transfer < 4096) {
             throw new IllegalArgumentException("reactor buffers of " + smallest + " bytes are smaller than 4 KiB");
@@ -85,6 +87,14 @@ public final class Target implements AutoCloseable {
         this.subsystems = buildSubsystems(config);
         this.ports = buildPorts(config);
         this.running = config;
+        for (Subsystem s : subsystems.values()) {
+            for (Namespace ns : s.namespaces().values()) {
+                stats.register(s.nqn(), ns);
+            }
+        }
+        for (Port p : ports) {
+            stats.register(p);
+        }
         this.keepAlive = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "sanport-keepalive");
             t.setDaemon(true);
@@ -233,7 +243,9 @@ public final class Target implements AutoCloseable {
             nguid = new byte[16];
             io.sanport.nvme.Wire.setUuid(MemorySegment.ofArray(nguid), 0, uuid);
         }
-        return new Namespace(nc.nsid(), uuid, nguid, device, index, nc.enabled(), nc.path());
+        Namespace ns = new Namespace(nc.nsid(), uuid, nguid, device, index, nc.enabled(), nc.path());
+        stats.register(subnqn, ns);
+        return ns;
     }
 
     private static int indexOf(IoProcessor p, String path) {
@@ -341,6 +353,11 @@ public final class Target implements AutoCloseable {
     /** How many requests had to wait for a pool buffer, over all reactors (read racily: for tests and stats). */
     public long bufferWaits() {
         return connections.bufferWaits();
+    }
+
+    /** The I/O, connection and reactor statistics ({@link TargetStats#snapshot()}). */
+    public TargetStats stats() {
+        return stats;
     }
 
     /** The largest data transfer of one command: the pool buffer size, a power of two (MDTS). */
@@ -1107,7 +1124,9 @@ public final class Target implements AutoCloseable {
             throw new ConfigException(null, at + ".portid", "portid " + pc.portId()
                     + " is the discovery port sanport added itself");
         }
-        return new Port(pc.portId(), transport, pc.adrfam(), pc.traddr(), pc.trsvcid(), List.of());
+        Port p = new Port(pc.portId(), transport, pc.adrfam(), pc.traddr(), pc.trsvcid(), List.of());
+        stats.register(p);
+        return p;
     }
 
     private void bind(Port p) throws IOException {
@@ -1232,11 +1251,12 @@ public final class Target implements AutoCloseable {
         all.add(discovery);
         for (Subsystem s : all) {
             for (Controller c : s.controllers()) {
-                c.teardown("target shutting down");
+                c.teardown("target shutting down", DisconnectReason.SHUTDOWN);
             }
         }
         Set<QueuePair> queues = connections.queues();
         for (QueuePair q : queues) {
+            q.endReason(DisconnectReason.SHUTDOWN);
             q.disconnect();
         }
         long deadline = System.nanoTime() + options.shutdownTimeoutMillis() * 1_000_000L;

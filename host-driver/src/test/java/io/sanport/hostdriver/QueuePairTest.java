@@ -338,6 +338,17 @@ class QueuePairTest {
             }
             assertEquals(0, io.queue.outstanding());
             assertTrue(io.queue.controller().writeCommands() == 5 && io.queue.controller().readCommands() == 5);
+            // the metrics: the namespace's counts, bytes and histograms, nothing counted as an error
+            TargetStats.IoTotals t = target.stats().snapshot().namespaces().getFirst().io();
+            long bytes = 512 + 4096 + Capsule.IN_CAPSULE_DATA + 65536 + 128 * 1024;
+            assertEquals(5, t.reads());
+            assertEquals(5, t.writes());
+            assertEquals(bytes, t.bytesRead());
+            assertEquals(bytes, t.bytesWritten());
+            assertEquals(5, t.readLatency().count());
+            assertEquals(5, t.writeLatency().count());
+            assertTrue(t.readLatency().sumNanos() > 0);
+            assertEquals(0, t.errors());
             return null;
         });
     }
@@ -375,6 +386,14 @@ class QueuePairTest {
             assertEquals(Status.WRITE_FAULT, h.run(io, rw(IoOpcode.WRITE, 1, 0, 4096, true), new byte[4096], true)
                     .status());
             assertEquals(0, io.queue.outstanding());
+            // the metrics count the failures of namespace 1 by status code type (the unknown NSID and the PRP
+            // command name none), and no failed command as a read or a write
+            TargetStats.IoTotals t = target.stats().snapshot().namespaces().getFirst().io();
+            assertEquals(2, t.errorsByStatusType()[Status.SCT_GENERIC], "LBA range, SGL data length");
+            assertEquals(1, t.errorsByStatusType()[Status.SCT_MEDIA], "write fault");
+            assertEquals(3, t.errors());
+            assertEquals(0, t.reads() + t.writes());
+            assertEquals(0, t.readLatency().count() + t.writeLatency().count());
             return null;
         });
     }

@@ -87,6 +87,10 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
     private int sleepHookCount;
     private long completions;
     private long parked;
+    // busy time: two clock reads per sleep, none per I/O; written by the loop, read by stats with opaque loads
+    private long startedAt;
+    private long idleNanos;   // time spent asleep in io_uring_enter, sleeps finished
+    private long asleepSince; // when the current sleep began, 0 while awake
 
     /**
      * Starts the loop thread and waits until its ring (with {@code requiredSetupFlags}), buffers and
@@ -126,6 +130,42 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
     long completions() { return completions; }
     long parked() { return parked; }
     int ringSetupFlags() { return ring.setupFlags(); }
+
+    /**
+     * Nanoseconds since the loop started that it did not spend asleep in io_uring_enter waiting for a completion:
+     * its busy time. Any thread (racy: it may lag a sleep that just ended).
+     */
+    long busyNanos() {
+        long start = (long) STARTED_AT.getOpaque(this);
+        if (start == 0) {
+            return 0;
+        }
+        long now = System.nanoTime();
+        long idle = (long) IDLE_NANOS.getOpaque(this);
+        long since = (long) ASLEEP_SINCE.getOpaque(this);
+        if (since != 0) {
+            idle += Math.max(0, now - since);
+        }
+        // a read racing the end of a sleep may see it twice: never report less than before (it is a counter)
+        return busyReported.accumulateAndGet(now - start - idle, Math::max);
+    }
+
+    private final java.util.concurrent.atomic.AtomicLong busyReported = new java.util.concurrent.atomic.AtomicLong();
+
+    private static final java.lang.invoke.VarHandle STARTED_AT;
+    private static final java.lang.invoke.VarHandle IDLE_NANOS;
+    private static final java.lang.invoke.VarHandle ASLEEP_SINCE;
+
+    static {
+        try {
+            var l = java.lang.invoke.MethodHandles.lookup();
+            STARTED_AT = l.findVarHandle(EventLoop.class, "startedAt", long.class);
+            IDLE_NANOS = l.findVarHandle(EventLoop.class, "idleNanos", long.class);
+            ASLEEP_SINCE = l.findVarHandle(EventLoop.class, "asleepSince", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     CompletableFuture<Void> terminated() { return terminated; }
 
     boolean inLoop() {
@@ -144,6 +184,7 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
             terminated.complete(null);
             return;
         }
+        STARTED_AT.setOpaque(this, System.nanoTime());
         started.countDown();
         try {
             loop();
@@ -212,8 +253,14 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
                     sleeping.setRelease(false);
                     rc = ring.submitAndGetEvents();
                 } else {
+                    long t0 = System.nanoTime();
+                    ASLEEP_SINCE.setOpaque(this, t0);
                     rc = ring.submitAndWait(1);
                     sleeping.setRelease(false);
+                    long t1 = System.nanoTime();
+                    // idle before awake: a stats read in between counts the sleep at most twice, never as busy
+                    IDLE_NANOS.setOpaque(this, idleNanos + (t1 - t0));
+                    ASLEEP_SINCE.setOpaque(this, 0L);
                 }
             }
             if (rc < 0 && rc != -Errno.EINTR && rc != -Errno.EAGAIN && rc != -Errno.EBUSY && rc != -Errno.ETIME) {

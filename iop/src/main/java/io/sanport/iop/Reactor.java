@@ -142,6 +142,9 @@ public final class Reactor implements Executor, AutoCloseable {
     public long parked() { return loop.parked(); }
     public int ringSetupFlags() { return loop.ringSetupFlags(); }
 
+    /** Nanoseconds since it started that its thread was not asleep waiting in io_uring_enter; any thread. */
+    public long busyNanos() { return loop.busyNanos(); }
+
     public boolean inReactor() {
         return loop.inLoop();
     }

@@ -181,6 +181,9 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
             return;
         }
         stats.connectTimeouts.incrementAndGet();
+        if (queue != null) {
+            queue.endReason(io.sanport.hostdriver.DisconnectReason.TIMEOUT);
+        }
         shutdown();
     }
 

@@ -4,6 +4,7 @@ import io.sanport.bindings.ErrnoException;
 import io.sanport.bindings.libc.Libc;
 import io.sanport.bindings.libc.SockaddrIn;
 import io.sanport.hostdriver.ConnectionLimits;
+import io.sanport.hostdriver.DisconnectReason;
 import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.RateLimitedLog;
 import io.sanport.hostdriver.QueuePair;
@@ -307,6 +308,7 @@ final class TcpConnection implements RemoteQueue {
         int plen = TermReq.build(termReq.pdu, PduHeader.TYPE_C2H_TERM_REQ, fes, fei, receiver.header(headerBytes));
         terminating = true;
         terminatedAt = System.nanoTime();
+        queue.termReqSent(fes);
         termReq.queue(plen);
     }
 
@@ -328,18 +330,21 @@ final class TcpConnection implements RemoteQueue {
                 if (now - terminatedAt > millis(limits.termTimeoutMillis())) {
                     LOG.log(System.Logger.Level.WARNING, this + ": the C2HTermReq was not sent within "
                             + limits.termTimeoutMillis() + " ms; closing without it");
+                    queue.endReason(DisconnectReason.TIMEOUT);
                     close(true);
                 }
             } else if (!initialized) {
                 if (now - startedAt > millis(limits.icReqTimeoutMillis())) {
                     LOG.log(System.Logger.Level.INFO, this + ": no ICReq within " + limits.icReqTimeoutMillis()
                             + " ms; closing");
+                    queue.endReason(DisconnectReason.TIMEOUT);
                     close(true);
                 }
             } else if (queue.qid() < 0) {
                 if (now - icRespAt > millis(limits.connectTimeoutMillis())) {
                     LOG.log(System.Logger.Level.INFO, this + ": no Connect within " + limits.connectTimeoutMillis()
                             + " ms of the ICResp; closing");
+                    queue.endReason(DisconnectReason.TIMEOUT);
                     close(true);
                 }
             } else {
@@ -349,12 +354,14 @@ final class TcpConnection implements RemoteQueue {
                     // against its share until then); no C2HTermReq could get through either
                     LOG.log(System.Logger.Level.WARNING, this + ": the host took none of the data queued for it within "
                             + limits.dataTimeoutMillis() + " ms; closing");
+                    queue.endReason(DisconnectReason.TIMEOUT);
                     close(true);
                     return;
                 }
                 for (TcpCommand c : commands) {
                     if (c.awaitingDataSince(now, due)) {
                         // nothing else frees the command's buffer: no controller timer runs for data owed to us
+                        queue.endReason(DisconnectReason.TIMEOUT);
                         terminate(c + ": the host's data did not come within " + limits.dataTimeoutMillis() + " ms",
                                 TermReq.FES_PDU_SEQUENCE_ERROR, 0, 0);
                         break;
@@ -375,6 +382,7 @@ final class TcpConnection implements RemoteQueue {
      * side and the send side can still be trusted), nothing else does.
      */
     void failed(String handler, Throwable e) {
+        queue.endReason(DisconnectReason.FAULT);
         LOG.log(System.Logger.Level.ERROR, this + ": the " + handler + " handler failed; ending this connection", e);
         try {
             if (handler.equals("receive") && initialized && !terminating && !closing) {

@@ -169,6 +169,11 @@ class LiveReconfigTest {
                 RawHost.ok(io.write(7, 16, data, LBA, false));
                 assertArrayEquals(data, RawHost.ok(io.read(7, 16, 16, LBA)).data());
             }
+            // a namespace added at run time is counted like one from the start
+            var counted = target.stats().snapshot().namespaces().stream().filter(n -> n.nsid() == 7).toList();
+            assertEquals(1, counted.size(), "metrics list the added namespace: " + counted);
+            assertEquals(1, counted.get(0).io().reads());
+            assertEquals(1, counted.get(0).io().writes());
             // discovery hosts: an event, and a higher generation counter
             assertEquals(AsyncEvent.DISCOVERY_CHANGED, disc.await(31, null, 0).dw0());
             long genAfter = DiscoveryLogPage.genctr(MemorySegment.ofArray(
@@ -231,6 +236,8 @@ class LiveReconfigTest {
             }
         }
         assertFalse(open(c), "the removed namespace's device is closed");
+        assertTrue(target.stats().snapshot().namespaces().stream().noneMatch(n -> n.nsid() == 2),
+                "a removed namespace's series end");
         assertTrue(open(a), "the other one is not");
     }
 

@@ -20,7 +20,9 @@ import io.sanport.nvme.tcp.H2CData;
 import io.sanport.nvme.tcp.PduHeader;
 import io.sanport.nvme.tcp.R2T;
 import io.sanport.nvme.tcp.TermReq;
+import io.sanport.hostdriver.DisconnectReason;
 import io.sanport.hostdriver.Target;
+import io.sanport.hostdriver.TargetStats;
 import io.sanport.hostdriver.TargetConfig;
 import io.sanport.hostdriver.TargetOptions;
 import io.sanport.transport.tcp.RawHost.Completion;
@@ -318,6 +320,17 @@ class TcpConnectionTest {
                 assertTerminated(io, TermReq.FES_INVALID_HEADER_FIELD, PduHeader.OFFSET_PLEN);
             }
             RawHost.ok(admin.keepAlive());
+            // the metrics count both C2HTermReqs and, once the queues are gone, both ends as protocol errors
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            TargetStats.PortTotals p;
+            do {
+                Thread.sleep(10);
+                p = target.stats().snapshot().ports().getFirst();
+            } while (p.disconnects()[DisconnectReason.PROTOCOL_ERROR.ordinal()] < 2 && System.nanoTime() < deadline);
+            assertEquals(2, p.termReqs()[TermReq.FES_INVALID_HEADER_FIELD]);
+            assertEquals(2, p.disconnects()[DisconnectReason.PROTOCOL_ERROR.ordinal()]);
+            assertEquals(0, p.disconnects()[DisconnectReason.HOST.ordinal()]);
+            assertEquals(1, p.connections(), "the admin queue");
         }
     }
 
@@ -349,7 +362,8 @@ class TcpConnectionTest {
 
     /**
      * 100k 4 KiB reads at queue depth 32 through one I/O queue: after warm-up the reactor thread (receive,
-     * parse, READ_FIXED, writev) allocates (almost) nothing per I/O, like iop's HotPathAllocationTest.
+     * parse, READ_FIXED, writev, and the metrics' counters and latency histogram) allocates (almost) nothing per
+     * I/O, like iop's HotPathAllocationTest; the namespace's and port's counters count each read once.
      */
     @Test
     void readsAllocateNothingOnTheReactorThread() throws Exception {
@@ -360,6 +374,7 @@ class TcpConnectionTest {
         try (RawHost admin = admin(); RawHost io = ioQueue(admin, false, false)) {
             ReadLoop loop = new ReadLoop(io, 32);
             loop.run(20_000);
+            TargetStats.Snapshot s0 = target.stats().snapshot();
             long before = threads.getThreadAllocatedBytes(tid);
             long capsules = stats.capsules();
             long recvs = stats.recvs();
@@ -377,6 +392,14 @@ class TcpConnectionTest {
                     (double) (stats.sends() - sends) / commands);
             assertTrue(before > 0 && after >= before, "the allocation counter must work: " + before + ", " + after);
             assertTrue(perIo < 1.0, "the reactor thread allocated " + (after - before) + " bytes for " + n + " reads");
+            TargetStats.Snapshot s1 = target.stats().snapshot();
+            TargetStats.IoTotals ns0 = s0.namespaces().getFirst().io();
+            TargetStats.IoTotals ns1 = s1.namespaces().getFirst().io();
+            assertEquals(n, ns1.reads() - ns0.reads());
+            assertEquals((long) n * BLOCK, ns1.bytesRead() - ns0.bytesRead());
+            assertEquals(n, ns1.readLatency().count() - ns0.readLatency().count());
+            assertEquals(n, s1.ports().getFirst().io().reads() - s0.ports().getFirst().io().reads());
+            assertEquals(0, ns1.errors());
         }
     }
 
@@ -392,10 +415,12 @@ class TcpConnectionTest {
         try (RawHost admin = admin(); RawHost io = ioQueue(admin, false, false)) {
             WriteLoop loop = new WriteLoop(io, 32);
             loop.run(10_000);
+            long writes0 = target.stats().snapshot().namespaces().getFirst().io().writes();
             long before = threads.getThreadAllocatedBytes(tid);
             int n = 40_000;
             loop.run(n);
             long after = threads.getThreadAllocatedBytes(tid);
+            assertEquals(n, target.stats().snapshot().namespaces().getFirst().io().writes() - writes0);
             double perIo = (double) (after - before) / n;
             System.out.printf("%d writes: reactor thread allocated %d bytes (%.4f per I/O)%n", n, after - before, perIo);
             assertTrue(perIo < 1.0, "the reactor thread allocated " + (after - before) + " bytes for " + n + " writes");
