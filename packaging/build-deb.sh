@@ -5,6 +5,7 @@
 #                                         layout the container image of docker/ is made of too)
 #   /lib/systemd/system/sanport.service   the service (not enabled or started on install)
 #   /etc/sanport/sanport.json             a configuration that exports nothing (a conffile)
+#   /var/lib/sanport                      a place for image files (the unit's StateDirectory)
 #
 #   packaging/build-deb.sh     build the project if sources changed, then the package; the last line printed
 #                              is the path of the .deb (packaging/target/sanport_VERSION_ARCH.deb)
@@ -53,6 +54,8 @@ chmod 0755 "$STAGE/usr/bin/sanport"
 install -D -m 0644 "$PKG_DIR/sanport.service" "$STAGE/lib/systemd/system/sanport.service"
 install -D -m 0644 "$PKG_DIR/sanport.json" "$STAGE/etc/sanport/sanport.json"
 install -D -m 0644 "$SANPORT_ROOT/README.md" "$STAGE/usr/share/doc/sanport/README.md"
+# the unit's StateDirectory, there before the first start so images can be put in it (dpkg removes it only empty)
+install -d -m 0755 "$STAGE/var/lib/sanport"
 
 # 5. the control files
 mkdir -p "$STAGE/DEBIAN"

@@ -89,9 +89,10 @@ check "the new machine has no JDK >= 22 and none of sanport's libraries" \
 check "apt-get install $(basename "$deb") resolves its Depends ($runtime_libs)" \
     "$(apt_retry "$pkg") && dpkg-query -W -f='\${Package} \${Version} \${db:Status-Status}\n' sanport $runtime_libs |
      tee /dev/stderr | awk '\$3 != \"installed\" {bad = 1} END {exit bad || NR != 4}'"
-check "/etc/sanport/sanport.json is a conffile; the unit, the launcher, the runtime and the jars are installed" \
+check "/etc/sanport/sanport.json is a conffile; the unit, the launcher, the runtime, the jars and /var/lib/sanport are installed" \
     "dpkg-query -W -f='\${Conffiles}\n' sanport | grep -q '^ /etc/sanport/sanport.json ' &&
      test -x /usr/bin/sanport -a -f /lib/systemd/system/sanport.service -a -x /usr/lib/sanport/java/bin/java &&
+     test -d /var/lib/sanport &&
      ls /usr/lib/sanport/lib/sanport-cli-*.jar"
 check "sanport --version prints the package's version" \
     "v=\$(dpkg-query -W -f='\${Version}' sanport | tr '~' '-'); sanport --version | tee /dev/stderr | grep -q \"^sanport \$v (Java \""
