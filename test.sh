@@ -23,7 +23,7 @@ done
 
 # the package lists of the stages that will run
 lists=(runtime build)
-[ $quick = 1 ] || lists+=(fresh bench containers)
+[ $quick = 1 ] || lists+=(fresh deb bench containers)
 [ $run_vm = 1 ] && lists+=(vm)
 
 declare -a summary=()

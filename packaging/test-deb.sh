@@ -26,6 +26,7 @@ for a in "$@"; do
 done
 [ "$(id -u)" = 0 ] || { say "needs root (chroot, mounts)"; echo "0 passed, 1 failed"; exit 1; }
 export PATH=$PATH:/usr/sbin:/sbin LC_ALL=C
+sanport_ensure_packages --who test-deb deb || { echo "0 passed, 1 failed"; exit 1; }
 
 # --- 1. the package and the pristine root ---------------------------------------------------------------------
 t=$SECONDS
@@ -69,10 +70,12 @@ inside() { # inside COMMAND: a shell command in the new machine, with a login-li
     chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin bash -c "$1"
 }
-check() { # check NAME COMMAND
-    local t=$SECONDS
+on_host() { bash -c "$1"; }
+check() { # check [--host] NAME COMMAND: runs COMMAND in the new machine (--host: on this host)
+    local t=$SECONDS where=inside
+    [ "$1" = --host ] && { where=on_host; shift; }
     say "--- $1"
-    if inside "$2" 2>&1 | sed 's/^/    /'; [ "${PIPESTATUS[0]}" = 0 ]; then
+    if $where "$2" 2>&1 | sed 's/^/    /'; [ "${PIPESTATUS[0]}" = 0 ]; then
         echo "PASS $1 ($((SECONDS - t)) s)"; pass=$((pass + 1))
     else
         echo "FAIL $1 ($((SECONDS - t)) s)"; fail=$((fail + 1))
@@ -112,6 +115,78 @@ check "sanport serve with the default configuration runs with the unit's capabil
 check "systemd-analyze verify /lib/systemd/system/sanport.service (no warning)" \
     "{ dpkg-query -W -f='\${db:Status-Status}' systemd 2>/dev/null | grep -qx installed || $(apt_retry "--no-install-recommends systemd"); } &&
      out=\$(systemd-analyze verify /lib/systemd/system/sanport.service 2>&1); rc=\$?; echo \"\$out\"; [ \$rc = 0 ] && [ -z \"\$out\" ]"
+
+# --- 4. the service under systemd: the root booted in a container ---------------------------------------------
+# The unit as systemd runs it (its capabilities, seccomp filters and namespaces), with a configuration of the
+# README's kind: a sparse image in /var/lib/sanport exported on 127.0.0.1 (the container's own network). A oneshot
+# unit runs the README's commands at boot, logs what it saw, and powers the container off.
+nqn=nqn.2024-01.io.sanport:deb-test
+truncate -s 64M "$root/var/lib/sanport/disk0.img"
+cat >"$root/etc/sanport/sanport.json" <<EOF
+{ "hosts": [],
+  "ports": [ { "portid": 1, "addr": { "trtype": "tcp", "adrfam": "ipv4", "traddr": "127.0.0.1", "trsvcid": "4420" },
+               "subsystems": [ "$nqn" ] } ],
+  "subsystems": [ { "nqn": "$nqn", "attr": { "allow_any_host": "1" },
+                    "namespaces": [ { "nsid": 1, "enable": 1, "device": { "path": "/var/lib/sanport/disk0.img" } } ] } ] }
+EOF
+cat >"$root/usr/local/sbin/sanport-deb-check" <<EOF
+#!/bin/bash
+exec >/var/log/sanport-deb-check.log 2>&1
+systemctl enable --now sanport.service; echo "enable rc=\$?"
+for i in \$(seq 150); do journalctl -u sanport -o cat --no-pager | grep -q '^serving' && break; sleep 0.2; done
+echo "is-enabled: \$(systemctl is-enabled sanport)"
+systemctl show sanport -p ActiveState -p SubState
+pid=\$(systemctl show -p MainPID --value sanport)
+grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/\$pid/status
+sanport discover -a 127.0.0.1; echo "discover rc=\$?"
+sanport bench remote --address 127.0.0.1 --port 4420 --nqn $nqn --rw randwrite --bs 4k --qd 8 --seconds 1; echo "bench rc=\$?"
+systemctl stop sanport.service
+systemctl show sanport -p Result -p ExecMainStatus -p ActiveState
+echo "--- journalctl -u sanport"
+journalctl -u sanport -o cat --no-pager
+systemctl poweroff --no-block 2>/dev/null   # no D-Bus here: systemctl says so, then asks PID 1 itself
+EOF
+chmod 0755 "$root/usr/local/sbin/sanport-deb-check"
+cat >"$root/etc/systemd/system/sanport-deb-check.service" <<EOF
+[Unit]
+After=multi-user.target
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/sanport-deb-check
+[Install]
+WantedBy=multi-user.target
+EOF
+mkdir -p "$root/etc/systemd/system/multi-user.target.wants"
+ln -s /etc/systemd/system/sanport-deb-check.service "$root/etc/systemd/system/multi-user.target.wants/"
+# nspawn mounts its own /proc, /sys and /dev
+for m in "$root/dev" "$root/sys" "$root/proc"; do umount "$m"; done
+mounts=("$root" "$root/var/cache/apt/archives")
+boot_log=$root/var/log/sanport-deb-check.log
+t=$SECONDS
+say "systemd-nspawn --boot (the root's systemd as PID 1, a private network)"
+# --register=no --keep-unit: no machined or system bus needed on this host. nspawn's default capabilities leave
+# out CAP_IPC_LOCK, which a real machine's systemd has to give; without it the unit could not keep its own.
+timeout 180 systemd-nspawn -q -D "$root" --boot --register=no --keep-unit --private-network \
+    --capability=CAP_IPC_LOCK >"$run/nspawn.log" 2>&1 || true
+if [ -f "$boot_log" ]; then
+    say "the container ran its check in $((SECONDS - t)) s; what it logged:"; sed 's/^/    /' "$boot_log"
+else
+    say "the container logged nothing in $((SECONDS - t)) s; nspawn's output:"; tail -30 "$run/nspawn.log" | sed 's/^/    /'
+fi
+check --host "systemctl enable --now sanport: active, with CAP_IPC_LOCK only, no new privileges, seccomp filters" \
+    "grep -qx 'is-enabled: enabled' '$boot_log' && grep -qx 'ActiveState=active' '$boot_log' &&
+     grep -qP '^CapEff:\\t0000000000004000\$' '$boot_log' && grep -qP '^CapBnd:\\t0000000000004000\$' '$boot_log' &&
+     grep -qP '^NoNewPrivs:\\t1\$' '$boot_log' && grep -qP '^Seccomp:\\t2\$' '$boot_log'"
+check --host "the service exports the configured image: discovery lists it, the Java initiator writes to it over NVMe/TCP" \
+    "grep -q 'subnqn=$nqn traddr=127.0.0.1' '$boot_log' && grep -qx 'discover rc=0' '$boot_log' &&
+     grep -q '^sanport-remote randwrite bs=4k qd=8: .* IOPS' '$boot_log' && grep -qx 'bench rc=0' '$boot_log'"
+check --host "systemctl stop sanport: a graceful stop, exit 0, no restart" \
+    "grep -qx 'Result=success' '$boot_log' && grep -qx 'ExecMainStatus=0' '$boot_log' &&
+     grep -qx 'ActiveState=inactive' '$boot_log' && grep -qx 'stopped' '$boot_log' && ! grep -q 'Scheduled restart' '$boot_log'"
+mnt -t proc proc "$root/proc"
+mnt -t sysfs sysfs "$root/sys"
+mnt --bind /dev "$root/dev"
+
 check "apt-get purge sanport leaves no file of the package behind" \
     "apt-get -q -y purge sanport >/tmp/apt.log 2>&1 || { tail -20 /tmp/apt.log; false; }
      ! dpkg-query -W sanport 2>/dev/null | grep -q . && [ ! -e /usr/bin/sanport ] && [ ! -e /usr/lib/sanport ] &&
