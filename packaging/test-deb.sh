@@ -3,7 +3,9 @@
 # minimal Debian 12 root of the fresh-machine stage (tests/fresh: no JDK >= 22, none of sanport's libraries),
 # apt resolving its Depends, and checks that what it installed runs: `sanport --version` on the bundled
 # runtime, `serve --check` and a short `serve` of the default configuration under the unit's capabilities,
-# `systemd-analyze verify` of the unit, and a purge that leaves nothing behind.
+# `systemd-analyze verify` of the unit. Then it boots that root with systemd-nspawn, where `systemctl enable
+# --now sanport` must run the unit as written (capabilities, seccomp) and export an image to a client, and
+# `systemctl stop` must end it with 0; last, a purge must leave none of the package's files.
 #
 #   packaging/test-deb.sh            run it (root: chroot, mounts)
 #   SKIP_BUILD=1 packaging/test-deb.sh   package cli/target/lib as it is (no Maven)
@@ -20,7 +22,7 @@ BASE=$CACHE/bookworm-minbase
 say() { echo "test-deb: $*"; }
 for a in "$@"; do
     case $a in
-        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+        -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
         *) echo "test-deb.sh: unknown option $a" >&2; exit 2;;
     esac
 done
