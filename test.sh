@@ -23,7 +23,7 @@ done
 
 # the package lists of the stages that will run
 lists=(runtime build)
-[ $quick = 1 ] || lists+=(fresh bench containers)
+[ $quick = 1 ] || lists+=(fresh deb bench containers)
 [ $run_vm = 1 ] && lists+=(vm)
 
 declare -a summary=()
@@ -135,8 +135,11 @@ if [ $quick = 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         stage "fresh machine (debootstrap bookworm: ./sanport demo and ./test.sh --quick in a clean clone)" \
             tests/fresh/fresh-machine.sh
+        stage "Debian package (packaging/test-deb.sh: apt install into the fresh root, --version, serve, systemd-analyze verify)" \
+            packaging/test-deb.sh
     else
         not_run "fresh machine" "needs root (debootstrap, chroot, mounts)"
+        not_run "Debian package" "needs root (chroot, mounts)"
     fi
 fi
 stage "build and JUnit tests (all modules)" maven_tests

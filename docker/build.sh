@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the image sanport:dev from this checkout with no base image and no registry:
-#   a FROM scratch image holding a jlinked Java runtime, the sanport jars (cli/target/lib), and the shared
+#   a FROM scratch image holding the layout of the Debian package (packaging/stage-layout.sh: a jlinked Java
+#   runtime in /usr/lib/sanport/java, the jars of cli/target/lib in /usr/lib/sanport/lib), and the shared
 #   libraries they load (glibc, liburing; libibverbs, librdmacm, libnl and the rxe/siw providers for RDMA),
 #   copied from this machine as ldd lists them.
 #
@@ -8,6 +9,7 @@
 #   IMAGE=name:tag docker/build.sh  another tag (default sanport:dev)
 #   RDMA_PROVIDERS="rxe siw mlx5"   the libibverbs providers to include (default: rxe siw)
 #   SKIP_BUILD=1                    use cli/target/lib as it is (no Maven)
+#   docker/build.sh --rootfs DIR    only stage the image's root file system into DIR (no Docker engine needed)
 #
 # Needs: a JDK >= 22 (jlink, jdeps), Maven, the Debian packages liburing2, libibverbs1, librdmacm1 (for RDMA:
 # ibverbs-providers), a Docker engine. Never pulls: the Dockerfile starts FROM scratch.
@@ -21,50 +23,29 @@ RDMA_PROVIDERS=${RDMA_PROVIDERS:-rxe siw}
 MULTIARCH=$(gcc -print-multiarch 2>/dev/null || echo x86_64-linux-gnu)
 say() { echo "docker/build.sh: $*"; }
 
-command -v docker >/dev/null || { say "no docker command: apt-get install docker.io"; exit 1; }
-docker info >/dev/null 2>&1 || { say "the Docker engine does not answer (start dockerd)"; exit 1; }
-sanport_find_jdk
-say "JDK $JAVA_HOME"
-
-# 1. the project's runtime jars
-# (-DskipTests, not -Dmaven.test.skip: the transports' tests depend on host-driver's contract test-jar, which
-# Maven resolves even when it compiles no test)
-if [ "${SKIP_BUILD:-0}" != 1 ] && sanport_needs_build; then
-    say "mvn -pl cli -am package -DskipTests (sources changed since the last build)"
-    log=$(mktemp "${TMPDIR:-/tmp}/sanport-build.XXXXXX.log")
-    if (cd "$SANPORT_ROOT" && mvn -B -q -pl cli -am package -DskipTests >"$log" 2>&1); then
-        touch "$SANPORT_STAMP"; rm -f "$log"
-    else
-        say "the build failed; its log ($log):"; grep -v 'Unsafe\|^WARNING: Please consider' "$log" | tail -40
-        exit 1
-    fi
+rootfs_only=""
+case "${1:-}" in
+    --rootfs) [ -n "${2:-}" ] || { say "--rootfs needs a directory"; exit 2; }; rootfs_only=$2;;
+    "") ;;
+    *) say "unknown option $1"; exit 2;;
+esac
+if [ -z "$rootfs_only" ]; then
+    command -v docker >/dev/null || { say "no docker command: apt-get install docker.io"; exit 1; }
+    docker info >/dev/null 2>&1 || { say "the Docker engine does not answer (start dockerd)"; exit 1; }
+    CONTEXT=$(mktemp -d "${TMPDIR:-/tmp}/sanport-docker.XXXXXX")
+    trap 'rm -rf "$CONTEXT"' EXIT
+    ROOT=$CONTEXT/rootfs
+else
+    ROOT=$rootfs_only
 fi
-ls "$SANPORT_LIB"/sanport-cli-*.jar >/dev/null 2>&1 || { say "no jars in $SANPORT_LIB: build first (mvn -pl cli -am package -DskipTests)"; exit 1; }
-
-CONTEXT=$(mktemp -d "${TMPDIR:-/tmp}/sanport-docker.XXXXXX")
-trap 'rm -rf "$CONTEXT"' EXIT
-ROOT=$CONTEXT/rootfs
-mkdir -p "$ROOT/opt/sanport/lib" "$ROOT/tmp" "$ROOT/data" "$ROOT/etc" "$ROOT/root"
+# 1. the layout the Debian package installs too (packaging/stage-layout.sh builds the project if sources changed):
+# the jars in /usr/lib/sanport/lib, a jlinked runtime in /usr/lib/sanport/java
+"$SANPORT_ROOT/packaging/stage-layout.sh" "$ROOT"
+RUNTIME=$ROOT/usr/lib/sanport/java
+mkdir -p "$ROOT/tmp" "$ROOT/data" "$ROOT/etc" "$ROOT/root"
 chmod 1777 "$ROOT/tmp"
-cp "$SANPORT_LIB"/*.jar "$ROOT/opt/sanport/lib/"
 
-# 2. the Java runtime: only the modules the sanport jars need (jdeps: java.base, java.logging), jlinked. jackson-databind's optional
-# java.desktop (java.beans annotations) and java.sql (java.sql.Date) support is left out: sanport reads its
-# configuration as a JsonNode tree, and jackson checks for those modules before using them.
-# --metrics: the Prometheus client's HTTP server (jdk.httpserver) and its JVM metrics (java.management,
-# jdk.management), which jdeps cannot see from the sanport jars alone.
-MODULES=java.base,java.logging,jdk.httpserver,java.management,jdk.management
-deps=$("$JAVA_HOME/bin/jdeps" --multi-release "$("$JAVA_HOME/bin/java" -XshowSettings:properties -version 2>&1 \
-        | sed -n 's/^ *java\.specification\.version = //p')" --ignore-missing-deps --print-module-deps \
-        "$ROOT"/opt/sanport/lib/sanport-*.jar 2>/dev/null | tail -1)
-for m in ${deps//,/ }; do
-    case ",$MODULES," in *",$m,"*) ;; *) MODULES=$MODULES,$m;; esac
-done
-say "jlink --add-modules $MODULES"
-"$JAVA_HOME/bin/jlink" --add-modules "$MODULES" --strip-debug --no-header-files --no-man-pages \
-    --compress=zip-6 --output "$ROOT/opt/java"
-
-# 3. shared libraries: what ldd says the runtime and the dlopen'ed libraries need, plus the loader, each
+# 2. shared libraries: what ldd says the runtime and the dlopen'ed libraries need, plus the loader, each
 # at the path it has here (LD_LIBRARY_PATH in the image covers the multiarch directories).
 sanport_ensure_packages --who docker/build.sh runtime || exit 1
 libs=("liburing.so.2" "libibverbs.so.1" "librdmacm.so.1")
@@ -99,13 +80,13 @@ copy_file() { # copies a file and, when it is a symlink, what it points to, keep
 for d in /lib /lib64 /lib32 /libx32; do
     if [ -L "$d" ]; then mkdir -p "$ROOT/usr/$(basename "$d")"; ln -s "$(readlink "$d")" "$ROOT$d"; fi
 done
-elfs=("$ROOT"/opt/java/bin/java "$ROOT"/opt/java/lib/*.so "$ROOT"/opt/java/lib/server/libjvm.so "${dlopened[@]}" "${providers[@]}")
+elfs=("$RUNTIME"/bin/java "$RUNTIME"/lib/*.so "$RUNTIME"/lib/server/libjvm.so "${dlopened[@]}" "${providers[@]}")
 for f in "${dlopened[@]}" "${providers[@]}"; do copy_file "$f"; done
-needed=$(for e in "${elfs[@]}"; do LD_LIBRARY_PATH="$ROOT/opt/java/lib:$ROOT/opt/java/lib/server" ldd "$e" 2>/dev/null; done \
+needed=$(for e in "${elfs[@]}"; do LD_LIBRARY_PATH="$RUNTIME/lib:$RUNTIME/lib/server" ldd "$e" 2>/dev/null; done \
     | awk '/=> \// {print $3} /^\t\/[^ ]+ \(/ {print $1}' | grep -v "^$ROOT" | sort -u)
 for f in $needed; do copy_file "$f"; done
 # the loader, at the path every binary names
-interp=$(readelf -l "$ROOT/opt/java/bin/java" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
+interp=$(readelf -l "$RUNTIME/bin/java" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
 copy_file "$interp"
 # C.UTF-8 (400 KiB), so Java prints and names files in UTF-8 (LANG in the Dockerfile)
 if [ -d /usr/lib/locale/C.utf8 ]; then mkdir -p "$ROOT/usr/lib/locale"; cp -a /usr/lib/locale/C.utf8 "$ROOT/usr/lib/locale/"; fi
@@ -113,7 +94,9 @@ printf 'root:x:0:0:root:/root:/sbin/nologin\n' >"$ROOT/etc/passwd"
 printf 'root:x:0:\n' >"$ROOT/etc/group"
 say "shared libraries: $(echo "$needed" "${dlopened[@]}" "${providers[@]}" | tr ' ' '\n' | sort -u | xargs -n1 basename | tr '\n' ' ')"
 
-# 4. the image
+[ -z "$rootfs_only" ] || { say "root file system staged in $ROOT ($(du -sh "$ROOT" | cut -f1))"; exit 0; }
+
+# 3. the image
 cp "$DOCKER_DIR/Dockerfile" "$CONTEXT/Dockerfile"
 say "docker build -t $IMAGE (FROM scratch, context $(du -sh "$CONTEXT" | cut -f1))"
 docker build --pull=false -t "$IMAGE" \

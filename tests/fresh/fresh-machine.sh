@@ -6,6 +6,8 @@
 #
 #   tests/fresh/fresh-machine.sh            run it (root: debootstrap, chroot, mounts)
 #   tests/fresh/fresh-machine.sh --rebuild  make the cached root anew first
+#   tests/fresh/fresh-machine.sh --prepare  only make sure the cached root is there and current (for
+#                                           packaging/test-deb.sh, which installs the .deb into a copy of it)
 #
 # The pristine root is cached in $SANPORT_FRESH_CACHE (default /var/cache/sanport-fresh; ~1 minute to make,
 # remade when missing or when new-machine.list changes); each run writes into an overlay on top of it, thrown
@@ -20,11 +22,12 @@ CACHE=${SANPORT_FRESH_CACHE:-/var/cache/sanport-fresh}
 BASE=$CACHE/bookworm-minbase
 SUITE=bookworm
 say() { echo "fresh-machine: $*"; }
-rebuild=0
+rebuild=0 prepare=0
 for a in "$@"; do
     case $a in
         --rebuild) rebuild=1;;
-        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
+        --prepare) prepare=1;;
+        -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0;;
         *) echo "fresh-machine.sh: unknown option $a" >&2; exit 2;;
     esac
 done
@@ -77,6 +80,7 @@ if [ $rebuild = 1 ] || [ "$(cat "$BASE/.sanport-base" 2>/dev/null)" != "$want_st
     rm -rf "$BASE"; mv "$BASE.new" "$BASE"
     say "root ready in $((SECONDS - t)) s"
 fi
+[ $prepare = 0 ] || { say "the pristine root is $BASE"; exit 0; }
 
 # --- 2. this run's machine: an overlay over the pristine root --------------------------------------------------
 run=$(mktemp -d "$CACHE/run.XXXXXX")

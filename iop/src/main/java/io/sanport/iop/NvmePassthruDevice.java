@@ -193,7 +193,8 @@ final class NvmePassthruDevice extends FdDevice {
         } catch (ErrnoException e) {
             if (e.errno() == Errno.EACCES || e.errno() == Errno.EPERM) {
                 throw new IOException(name + ": NVMe passthrough needs CAP_SYS_ADMIN on this kernel (run sanport "
-                        + "as root, or use the block device /dev/nvmeXnY instead)", e);
+                        + "as root with it; sanport.service grants it only through a drop-in, see the README; "
+                        + "or use the block device /dev/nvmeXnY instead)", e);
             }
             throw e;
         }
