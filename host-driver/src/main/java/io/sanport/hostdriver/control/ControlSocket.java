@@ -120,7 +120,8 @@ public final class ControlSocket implements AutoCloseable {
             }
             ControlSocket s = new ControlSocket(file, methods, server, maxClients, idleMillis);
             s.acceptor.start();
-            LOG.log(System.Logger.Level.INFO, "control socket " + file + " (JSON-RPC 2.0; root and " + s.owner + " only)");
+            LOG.log(System.Logger.Level.INFO, "control socket " + file + " (JSON-RPC 2.0; "
+                    + (s.owner.equals("root") ? "root" : "root and " + s.owner) + " only)");
             return s;
         } catch (IOException | RuntimeException e) {
             server.close();

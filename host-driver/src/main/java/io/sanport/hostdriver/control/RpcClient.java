@@ -49,10 +49,24 @@ public final class RpcClient {
                 ch.connect(UnixDomainSocketAddress.of(socket));
                 ByteBuffer out = ByteBuffer.wrap((ControlSocket.JSON.writeValueAsString(req) + "\n")
                         .getBytes(StandardCharsets.UTF_8));
-                while (out.hasRemaining()) {
-                    ch.write(out);
+                IOException writeFailed = null;
+                try {
+                    while (out.hasRemaining()) {
+                        ch.write(out);
+                    }
+                } catch (IOException e) {
+                    writeFailed = e; // the target may have refused us first (too many clients): read why
                 }
-                JsonNode response = ControlSocket.JSON.readTree(readLine(ch));
+                String line;
+                try {
+                    line = readLine(ch);
+                } catch (IOException e) {
+                    if (writeFailed != null) {
+                        throw writeFailed;
+                    }
+                    throw e;
+                }
+                JsonNode response = ControlSocket.JSON.readTree(line);
                 JsonNode error = response.get("error");
                 if (error != null && error.isObject()) {
                     throw new RpcException(error.path("code").asInt(RpcException.INTERNAL_ERROR),
