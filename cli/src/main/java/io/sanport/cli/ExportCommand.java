@@ -5,6 +5,7 @@ import io.sanport.nvme.Nqn;
 import io.sanport.hostdriver.Target;
 import io.sanport.hostdriver.TargetConfig;
 import io.sanport.hostdriver.TargetOptions;
+import io.sanport.hostdriver.control.ControlSocket;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,9 +39,12 @@ final class ExportCommand implements Callable<Integer> {
     int discoveryPort;
     @Mixin
     LimitOptions limits = new LimitOptions();
+    @Mixin
+    ServiceOptions service = new ServiceOptions();
 
     @Override
     public Integer call() throws Exception {
+        service.applyLogLevel();
         if (!allowHosts.isEmpty() && allowAnyHost) {
             throw new IllegalArgumentException("give --allow-host or --allow-any-host, not both");
         }
@@ -64,7 +68,12 @@ final class ExportCommand implements Callable<Integer> {
             System.out.println("exporting " + path + " as namespace 1 of " + subnqn
                     + (allowHosts.isEmpty() ? " (any host may connect)" : " to " + allowHosts));
             TargetRunner.printPorts(target, System.out);
-            return TargetRunner.runUntilSignalled(target, System.out);
+            ControlSocket control = service.open(target, System.err);
+            if (control != null) {
+                System.out.println("control socket: " + control.path() + " (sanport status --control-socket "
+                        + control.path() + ")");
+            }
+            return TargetRunner.runUntilSignalled(ServiceOptions.both(control, target), System.out);
         }
     }
 

@@ -186,7 +186,9 @@ public final class Controller {
         }
         if (admin) {
             aerCount = 0; // the admin queue releases the held AERs itself
-            teardown("admin queue closed");
+            boolean shutDown = (csts & Property.CSTS_SHST_MASK) == Property.CSTS_SHST_COMPLETE;
+            teardown(shutDown ? "the host shut the controller down and closed its admin queue"
+                    : "the admin queue's connection ended without a shutdown");
         }
     }
 
