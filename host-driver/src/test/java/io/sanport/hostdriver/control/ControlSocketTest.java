@@ -231,6 +231,42 @@ class ControlSocketTest {
         }
     }
 
+    /**
+     * SO_PEERCRED: a client of another uid is refused even when the file's mode would let it in (a socket made
+     * world-writable by hand). Runs as root, reaching the socket as nobody through setpriv.
+     */
+    @Test
+    void aClientOfAnotherUserIsRefusedByItsCredentials() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue("root".equals(System.getProperty("user.name"))
+                && Files.isExecutable(Path.of("/usr/bin/setpriv")), "needs root and setpriv");
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path sock = dir.resolve("s.sock");
+        Path probe = dir.resolve("Probe.java");
+        Files.writeString(probe, """
+                import java.net.*; import java.nio.*; import java.nio.channels.*;
+                public class Probe { public static void main(String[] a) throws Exception {
+                    try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(a[0]))) {
+                        try { ch.write(ByteBuffer.wrap("{\\"jsonrpc\\":\\"2.0\\",\\"id\\":1,\\"method\\":\\"rpc_get_methods\\"}\\n".getBytes())); } catch (java.io.IOException refusedFirst) { }
+                        ByteBuffer b = ByteBuffer.allocate(4096);
+                        while (ch.read(b) > 0 && b.get(b.position() - 1) != '\\n') { }
+                        System.out.print(new String(b.array(), 0, b.position()));
+                    }
+                }}
+                """);
+        Files.setPosixFilePermissions(probe, PosixFilePermissions.fromString("rw-r--r--"));
+        try (ControlSocket s = open(sock)) {
+            Files.setPosixFilePermissions(sock, PosixFilePermissions.fromString("rw-rw-rw-"));
+            String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process p = new ProcessBuilder("/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                    javaBin, "-Duser.home=/tmp", probe.toString(), sock.toString()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(out.contains("\"code\":-32000") && out.contains("refused a client running as nobody"), out);
+            assertFalse(out.contains("rpc_get_methods\","), "no result for it: " + out);
+            assertTrue(RpcClient.call(sock, "rpc_get_methods", null, 5000).isArray(), "root still gets in");
+        }
+    }
+
     @Test
     void aMethodIsRegisteredOnce() {
         RpcMethods m = new RpcMethods();
