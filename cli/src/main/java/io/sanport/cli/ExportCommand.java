@@ -70,8 +70,9 @@ final class ExportCommand implements Callable<Integer> {
             TargetRunner.printPorts(target, System.out);
             ControlSocket control = service.open(target, System.err);
             if (control != null) {
-                System.out.println("control socket: " + control.path() + " (sanport status --control-socket "
-                        + control.path() + ")");
+                System.out.println("control socket: " + control.path() + " ('sanport status"
+                        + (control.path().equals(ControlSocket.DEFAULT_PATH) ? "" : " --control-socket " + control.path())
+                        + "')");
             }
             return TargetRunner.runUntilSignalled(ServiceOptions.both(control, target), System.out);
         }
