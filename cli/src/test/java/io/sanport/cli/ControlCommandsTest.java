@@ -85,6 +85,9 @@ class ControlCommandsTest {
                     + Pattern.quote(NQN) + ": connected via port 1").matcher(log).find(), log);
             assertTrue(Pattern.compile("info: controller \\d+ of " + Pattern.quote(hostnqn) + " at 127\\.0\\.0\\.1:\\d+ on "
                     + Pattern.quote(NQN) + ": disconnected \\(the host shut the controller down").matcher(log).find(), log);
+            assertTrue(log.contains("info: control socket: nvmf_ns_set_enabled by " + System.getProperty("user.name")
+                    + ": error -32000: " + NQN + " has no namespace 7"), "a change asked for is logged with who asked: " + log);
+            assertTrue(!log.contains("nvmf_get_subsystems by"), "reads are not logged");
             assertTrue(!Files.exists(sock, LinkOption.NOFOLLOW_LINKS), "the socket is removed at shutdown");
         } finally {
             target.kill();

@@ -173,7 +173,8 @@ public final class ControlSocket implements AutoCloseable {
                 }
                 continue;
             }
-            String refused = refusal(ch);
+            String user = peerUser(ch);
+            String refused = refusal(user);
             if (refused != null) {
                 LOG.log(System.Logger.Level.WARNING, "control socket " + path + ": " + refused);
             } else if (!slots.tryAcquire()) {
@@ -187,32 +188,40 @@ public final class ControlSocket implements AutoCloseable {
                 }
                 continue;
             }
-            Client c = new Client(ch);
+            Client c = new Client(ch, user);
             clients.add(c);
             Thread.ofVirtual().name("sanport-control-client").start(c::serve);
         }
     }
 
-    /** Why this client may not talk to us (its uid is neither root nor ours), or null. */
-    private String refusal(SocketChannel ch) {
+    /** The client's user from SO_PEERCRED, or null when the kernel would not say. */
+    private static String peerUser(SocketChannel ch) {
         try {
-            var cred = ch.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED);
-            String user = cred.user().getName();
-            if (user.equals("root") || user.equals(owner)) {
-                return null;
-            }
-            return "refused a client running as " + user + " (root and " + owner + " only)";
+            return ch.getOption(jdk.net.ExtendedSocketOptions.SO_PEERCRED).user().getName();
         } catch (IOException | UnsupportedOperationException e) {
-            return "refused a client whose credentials are unknown: " + e.getMessage();
+            return null;
         }
+    }
+
+    /** Why this client may not talk to us (its uid is neither root nor ours), or null. */
+    private String refusal(String user) {
+        if (user == null) {
+            return "refused a client whose credentials (SO_PEERCRED) are unknown";
+        }
+        if (user.equals("root") || user.equals(owner)) {
+            return null;
+        }
+        return "refused a client running as " + user + " (root and " + owner + " only)";
     }
 
     private final class Client {
         final SocketChannel ch;
+        final String user;
         volatile long deadline; // System.nanoTime() by which a whole request must be in
 
-        Client(SocketChannel ch) {
+        Client(SocketChannel ch, String user) {
             this.ch = ch;
+            this.user = user;
             armDeadline();
         }
 
@@ -237,9 +246,7 @@ public final class ControlSocket implements AutoCloseable {
                     while (in.hasRemaining()) {
                         byte b = in.get();
                         if (b == '\n') {
-                            if (!handle(line, len)) {
-                                return;
-                            }
+                            handle(line, len);
                             len = 0;
                             continue;
                         }
@@ -265,21 +272,23 @@ public final class ControlSocket implements AutoCloseable {
             }
         }
 
-        /** Answers one line; false when the connection should end. */
-        boolean handle(byte[] line, int len) throws IOException {
+        /** Answers one line. */
+        void handle(byte[] line, int len) throws IOException {
             deadline = Long.MAX_VALUE; // a slow method is not the client's idleness
-            String response = respond(new String(line, 0, len, StandardCharsets.UTF_8));
+            String response = respond(new String(line, 0, len, StandardCharsets.UTF_8), user);
             if (response != null) {
                 deadline = System.nanoTime() + idleMillis * 1_000_000L; // a client that does not read is cut too
                 write(ch, response);
             }
             armDeadline();
-            return true;
         }
     }
 
-    /** The response line to one request line, or null for a blank line or a notification. */
-    String respond(String text) {
+    /**
+     * The response line to one request line, or null for a blank line or a notification. A method that is not
+     * a read ({@code *_get_*}) is logged with its caller and outcome, never its params (keys may come in them).
+     */
+    String respond(String text, String user) {
         if (text.isBlank()) {
             return null;
         }
@@ -312,6 +321,7 @@ public final class ControlSocket implements AutoCloseable {
         String name = method.textValue();
         LOG.log(System.Logger.Level.DEBUG, () -> "control socket: " + name);
         String response;
+        String outcome = "ok";
         try {
             ObjectNode ok = JSON.createObjectNode().put("jsonrpc", "2.0");
             ok.set("id", id);
@@ -319,9 +329,14 @@ public final class ControlSocket implements AutoCloseable {
             response = JSON.writeValueAsString(ok);
         } catch (RpcException e) {
             response = error(id, e.code(), e.getMessage());
+            outcome = "error " + e.code() + ": " + e.getMessage();
         } catch (RuntimeException | JsonProcessingException e) {
             LOG.log(System.Logger.Level.WARNING, "control socket: method " + name + " failed", e);
             response = error(id, RpcException.INTERNAL_ERROR, name + " failed: " + e);
+            outcome = "failed: " + e;
+        }
+        if (!name.contains("_get_") && methods.has(name)) {
+            LOG.log(System.Logger.Level.INFO, "control socket: " + name + " by " + user + ": " + outcome);
         }
         return id == null ? null : response;
     }

@@ -51,6 +51,10 @@ public final class RpcMethods {
         return this;
     }
 
+    public synchronized boolean has(String name) {
+        return handlers.containsKey(name);
+    }
+
     public synchronized List<String> names() {
         return List.copyOf(handlers.keySet());
     }
