@@ -139,10 +139,12 @@ public final class ConnectionManager {
         }
         if (qid == 0) {
             if (cntlid != ConnectData.CNTLID_DYNAMIC) {
+                refused(q, hostnqn, subnqn, "an admin queue Connect must ask for a dynamic controller (CNTLID FFFFh), not " + cntlid);
                 Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_CNTLID, true);
                 return;
             }
             if (sqsize > Controller.ADMIN_QUEUE_DEPTH - 1) {
+                refused(q, hostnqn, subnqn, "admin queue SQSIZE " + sqsize + " over " + (Controller.ADMIN_QUEUE_DEPTH - 1));
                 Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_SQSIZE, false);
                 return;
             }
@@ -173,29 +175,40 @@ public final class ConnectionManager {
             REFUSED.warn(() -> "I/O queue connect from " + hostnqn + " at " + q.peer() + " (host id " + hostid + ") to "
                     + other + " (host id " + other.hostid() + ") refused: another host's controller");
             c = null;
+        } else if (c == null) {
+            refused(q, hostnqn, subnqn, "I/O queue " + qid + " for controller " + cntlid + ", which does not exist");
         }
         if (c == null) {
             Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_CNTLID, true);
             return;
         }
         if (c.isDiscovery() || qid > Controller.MAX_IO_QUEUES) {
+            refused(q, hostnqn, subnqn, "I/O queue " + qid + (c.isDiscovery() ? " on a discovery controller"
+                    : " over the " + Controller.MAX_IO_QUEUES + " allowed"));
             Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_QID, false);
             return;
         }
         if (sqsize > Controller.MQES) {
+            refused(q, hostnqn, subnqn, "I/O queue SQSIZE " + sqsize + " over MQES " + Controller.MQES);
             Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_SQSIZE, false);
             return;
         }
         if (!c.ready()) {
+            refused(q, hostnqn, subnqn, "I/O queue " + qid + " before controller " + c.cntlid() + " was enabled");
             r.fail(Status.CMD_SEQ_ERROR, (int) ConnectCommand.OFFSET_QID);
             return;
         }
         if (!c.install(qid, q)) {
+            refused(q, hostnqn, subnqn, "I/O queue " + qid + " of controller " + c.cntlid() + " is taken");
             r.fail(Status.CMD_SEQ_ERROR, (int) ConnectCommand.OFFSET_QID);
             return;
         }
         size(q, c, qid, sqsize, sqFlowDisabled);
         r.dw0 = ConnectCommand.successDw0(c.cntlid());
+    }
+
+    private static void refused(QueuePair q, String hostnqn, String subnqn, String why) {
+        REFUSED.warn(() -> "connect from " + hostnqn + " at " + q.peer() + " to " + subnqn + " refused: " + why);
     }
 
     /**
