@@ -22,10 +22,15 @@ import java.util.TreeMap;
  */
 public final class RpcMethods {
 
-    /** One method: its result (any JSON value), or an {@link RpcException} for an error object. */
+    /**
+     * One method: its result (any JSON value; null reads as JSON null), or an exception for an error object:
+     * an {@link RpcException} as it is; an {@link IllegalArgumentException}, {@link IllegalStateException} or
+     * {@link java.io.IOException} (a {@code ConfigException} among them) as -32000 with its message, which is
+     * how the {@code Target}'s changes refuse; anything else as -32603.
+     */
     @FunctionalInterface
     public interface Handler {
-        JsonNode call(JsonNode params) throws RpcException;
+        JsonNode call(JsonNode params) throws Exception;
     }
 
     private final Map<String, Handler> handlers = new TreeMap<>();
@@ -60,9 +65,8 @@ public final class RpcMethods {
     }
 
     /**
-     * Runs {@code name}: its result, or an {@link RpcException} (-32601 listing the methods for an unknown name;
-     * a handler's own; -32000 for an {@link IllegalArgumentException} or {@link IllegalStateException} it threw,
-     * which the model's methods use for "cannot do that").
+     * Runs {@code name}: its result, or an {@link RpcException}: -32601 listing the methods for an unknown name,
+     * else what the handler threw, mapped as {@link Handler} says.
      */
     public synchronized JsonNode call(String name, JsonNode params) throws RpcException {
         Handler h = handlers.get(name);
@@ -73,8 +77,14 @@ public final class RpcMethods {
         try {
             JsonNode result = h.call(params);
             return result != null ? result : JsonNodeFactory.instance.nullNode();
-        } catch (IllegalArgumentException | IllegalStateException e) {
+        } catch (RpcException e) {
+            throw e;
+        } catch (IllegalArgumentException | IllegalStateException | java.io.IOException e) {
             throw RpcException.failed(e.getMessage() != null ? e.getMessage() : e.toString());
+        } catch (RuntimeException e) {
+            throw e; // a bug: the socket logs it and answers -32603
+        } catch (Exception e) {
+            throw new RpcException(RpcException.INTERNAL_ERROR, name + " failed: " + e);
         }
     }
 }

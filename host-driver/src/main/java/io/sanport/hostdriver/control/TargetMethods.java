@@ -80,13 +80,13 @@ public final class TargetMethods {
         });
         methods.register("nvmf_ns_set_enabled", params -> {
             Params p = Params.of(params).only("nqn", "nsid", "enabled");
-            Subsystem s = subsystem(target, p.string("nqn"));
+            String nqn = p.string("nqn");
             int nsid = (int) p.integer("nsid", 1, 0xFFFFFFFEL);
             boolean enabled = p.bool("enabled");
-            if (s.isDiscovery()) {
+            if (subsystem(target, nqn).isDiscovery()) {
                 throw RpcException.invalidParams("nqn", "the discovery subsystem has no namespaces");
             }
-            s.setNamespaceEnabled(nsid, enabled); // IllegalArgumentException (no such namespace): -32000
+            target.setNamespaceEnabled(nqn, nsid, enabled); // no such namespace: IllegalArgumentException, -32000
             return F.booleanNode(true);
         });
     }

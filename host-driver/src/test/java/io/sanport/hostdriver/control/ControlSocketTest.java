@@ -268,6 +268,24 @@ class ControlSocketTest {
     }
 
     @Test
+    void whatAHandlerThrowsBecomesAnErrorObject() throws Exception {
+        Path sock = dir.resolve("s.sock");
+        RpcMethods m = new RpcMethods()
+                .register("x_refused", p -> { throw new IOException("device gone"); })
+                .register("x_bug", p -> { throw new NullPointerException("oops"); })
+                .register("x_null", p -> null);
+        try (ControlSocket s = ControlSocket.open(sock, m)) {
+            RpcException e = assertThrows(RpcException.class, () -> RpcClient.call(sock, "x_refused", null, 5000));
+            assertEquals(-32000, e.code());
+            assertEquals("device gone", e.getMessage());
+            e = assertThrows(RpcException.class, () -> RpcClient.call(sock, "x_bug", null, 5000));
+            assertEquals(-32603, e.code());
+            assertTrue(e.getMessage().contains("oops"), e.getMessage());
+            assertTrue(RpcClient.call(sock, "x_null", null, 5000).isNull());
+        }
+    }
+
+    @Test
     void aMethodIsRegisteredOnce() {
         RpcMethods m = new RpcMethods();
         m.register("x_get", p -> null);
