@@ -24,11 +24,19 @@ final class ControlClientOptions {
         } catch (NoSuchFileException | java.net.ConnectException e) {
             throw new IOException("no sanport at " + socket + " (is it running? --control-socket PATH)", e);
         } catch (AccessDeniedException e) {
-            throw new IOException("permission denied on " + socket + ": the control socket is root's and its owner's", e);
+            throw denied(e);
         } catch (java.net.SocketException e) {
+            if (String.valueOf(e.getMessage()).contains("Permission denied")) {
+                throw denied(e);
+            }
             throw new IOException("cannot reach sanport at " + socket + ": " + e.getMessage(), e);
         } catch (RpcException e) {
             throw new IOException(method + ": " + e.getMessage() + " (JSON-RPC error " + e.code() + ")");
         }
+    }
+
+    private IOException denied(IOException e) {
+        return new IOException("permission denied on " + socket + ": only root and the user running the target may "
+                + "use its control socket", e);
     }
 }

@@ -111,7 +111,13 @@ public final class ControlSocket implements AutoCloseable {
         Path staging = tmp.resolve("s");
         ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         try {
-            server.bind(UnixDomainSocketAddress.of(staging), 16);
+            try {
+                server.bind(UnixDomainSocketAddress.of(staging), 16);
+            } catch (java.net.SocketException e) {
+                // sun_path holds 107 bytes, and the staging path is about 32 longer than the directory
+                throw new IOException("cannot bind a Unix socket in " + dir + " (" + e.getMessage()
+                        + "; a directory path of at most 75 bytes works)", e);
+            }
             Files.setPosixFilePermissions(staging, PosixFilePermissions.fromString("rw-------"));
             try {
                 Files.createLink(file, staging); // link(2) never replaces: a target that started meanwhile keeps its file
