@@ -5,6 +5,7 @@ import io.sanport.nvme.Nqn;
 import io.sanport.hostdriver.Target;
 import io.sanport.hostdriver.TargetConfig;
 import io.sanport.hostdriver.TargetOptions;
+import io.sanport.hostdriver.control.ControlSocket;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.util.List;
@@ -40,9 +41,12 @@ final class ExportCommand implements Callable<Integer> {
     LimitOptions limits = new LimitOptions();
     @Mixin
     MetricsOption metrics = new MetricsOption();
+    @Mixin
+    ServiceOptions service = new ServiceOptions();
 
     @Override
     public Integer call() throws Exception {
+        service.applyLogLevel();
         if (!allowHosts.isEmpty() && allowAnyHost) {
             throw new IllegalArgumentException("give --allow-host or --allow-any-host, not both");
         }
@@ -67,7 +71,14 @@ final class ExportCommand implements Callable<Integer> {
                     + (allowHosts.isEmpty() ? " (any host may connect)" : " to " + allowHosts));
             TargetRunner.printPorts(target, System.out);
             MetricsEndpoint endpoint = metrics.start(target, System.out);
-            return TargetRunner.runUntilSignalled(MetricsOption.withTarget(endpoint, target), System.out);
+            ControlSocket control = service.open(target, System.err);
+            if (control != null) {
+                System.out.println("control socket: " + control.path() + " ('sanport status"
+                        + (control.path().equals(ControlSocket.DEFAULT_PATH) ? "" : " --control-socket " + control.path())
+                        + "')");
+            }
+            return TargetRunner.runUntilSignalled(
+                    ServiceOptions.both(control, MetricsOption.withTarget(endpoint, target)), System.out);
         }
     }
 

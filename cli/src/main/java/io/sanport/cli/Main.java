@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
         description = "Exports Linux block devices (NVMe disks, any block device, image files) to cluster peers "
                 + "over NVMe-over-Fabrics, driving the disks with io_uring.",
         subcommands = {DemoCommand.class, ServeCommand.class, ExportCommand.class, DiscoverCommand.class,
-                BenchCommand.class, InfoCommand.class, CommandLine.HelpCommand.class},
+                BenchCommand.class, InfoCommand.class, RpcCommand.class, StatusCommand.class,
+                CommandLine.HelpCommand.class},
         commandListHeading = "%nCommands:%n",
         footer = {"", "Run 'sanport help COMMAND' for a command's options.",
                 "Set SANPORT_DEBUG=1 to see stack traces of errors."})
@@ -36,6 +37,12 @@ public final class Main implements Runnable {
             return 1;
         });
         return cl.execute(args);
+    }
+
+    /** This build's version: the jar's Implementation-Version, or "development build". */
+    static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "development build" : v;
     }
 
     static final class Version implements CommandLine.IVersionProvider {

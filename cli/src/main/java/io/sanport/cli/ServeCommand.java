@@ -4,6 +4,7 @@ import io.sanport.iop.IoProcessor;
 import io.sanport.hostdriver.Target;
 import io.sanport.hostdriver.TargetConfig;
 import io.sanport.hostdriver.TargetOptions;
+import io.sanport.hostdriver.control.ControlSocket;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -26,11 +27,14 @@ final class ServeCommand implements Callable<Integer> {
     LimitOptions limits = new LimitOptions();
     @Mixin
     MetricsOption metrics = new MetricsOption();
+    @Mixin
+    ServiceOptions service = new ServiceOptions();
     @Option(names = "--check", description = "Only check the file and print what it configures.")
     boolean check;
 
     @Override
     public Integer call() throws Exception {
+        service.applyLogLevel();
         TargetConfig cfg = TargetConfig.load(config);
         if (check) {
             System.out.println(config + ": ok — " + cfg.ports().size() + " port(s), " + cfg.subsystems().size()
@@ -41,7 +45,14 @@ final class ServeCommand implements Callable<Integer> {
                 limits.reactorConfig(), TargetOptions.DEFAULT.withDiscoveryPort(discoveryPort).withLimits(limits.limits()))) {
             TargetRunner.printPorts(target, System.out);
             MetricsEndpoint endpoint = metrics.start(target, System.out);
-            return TargetRunner.runUntilSignalled(MetricsOption.withTarget(endpoint, target), System.out);
+            ControlSocket control = service.open(target, System.err);
+            if (control != null) {
+                System.out.println("control socket: " + control.path() + " ('sanport status"
+                        + (control.path().equals(ControlSocket.DEFAULT_PATH) ? "" : " --control-socket " + control.path())
+                        + "')");
+            }
+            return TargetRunner.runUntilSignalled(
+                    ServiceOptions.both(control, MetricsOption.withTarget(endpoint, target)), System.out);
         }
     }
 }

@@ -22,7 +22,7 @@ class TargetRunnerTest {
         Process p = new ProcessBuilder(List.of(java, "--enable-native-access=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(), "export",
                 "--device", "ram:16M", "--address", "127.0.0.1", "--port", "0", "--discovery-port", "0",
-                "--reactors", "1", "--nqn", "nqn.2026-11.io.sanport:runner-test"))
+                "--reactors", "1", "--nqn", "nqn.2026-11.io.sanport:runner-test", "--no-control-socket"))
                 .redirectErrorStream(true).start();
         StringBuilder out = new StringBuilder();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {

@@ -29,6 +29,8 @@ public final class ConnectionManager {
     private static final System.Logger LOG = System.getLogger("sanport.target");
     /** Slots beyond SQSIZE + 1: a completion reaches the host before our send's CQE frees its slot. */
     static final int SPARE_SLOTS = 4;
+    // a host can send refused Connects at will: one line a second at most
+    private static final RateLimitedLog REFUSED = new RateLimitedLog(LOG, 1000);
 
     private final Target target;
     private final List<ReactorContext> reactors;
@@ -112,13 +114,13 @@ public final class ConnectionManager {
         // both names reach logs and the model: well-formed NQNs or nothing (never a raw byte of the wire)
         String subnqn = nqnField(data, ConnectData.OFFSET_SUBNQN);
         if (subnqn == null) {
-            LOG.log(System.Logger.Level.INFO, "connect on " + q.port + " with a malformed subsystem NQN refused");
+            REFUSED.warn(() -> "connect from " + q.peer() + " on " + q.port + " refused: a malformed subsystem NQN");
             Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_SUBNQN, true);
             return;
         }
         String hostnqn = nqnField(data, ConnectData.OFFSET_HOSTNQN);
         if (hostnqn == null) {
-            LOG.log(System.Logger.Level.INFO, "connect to " + subnqn + " on " + q.port + " with a malformed host NQN refused");
+            REFUSED.warn(() -> "connect from " + q.peer() + " to " + subnqn + " on " + q.port + " refused: a malformed host NQN");
             Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_HOSTNQN, true);
             return;
         }
@@ -126,33 +128,36 @@ public final class ConnectionManager {
         int cntlid = ConnectData.cntlid(data);
         Subsystem s = target.subsystemFor(subnqn, q.port);
         if (s == null) {
-            LOG.log(System.Logger.Level.INFO, "connect from " + hostnqn + " to unknown subsystem " + subnqn + " on " + q.port);
+            REFUSED.warn(() -> "connect from " + hostnqn + " at " + q.peer() + " refused: no subsystem " + subnqn + " on " + q.port);
             Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_SUBNQN, true);
             return;
         }
         if (!s.allows(hostnqn)) {
-            LOG.log(System.Logger.Level.INFO, "connect from " + hostnqn + " to " + subnqn + ": host not allowed");
+            REFUSED.warn(() -> "connect from " + hostnqn + " at " + q.peer() + " to " + subnqn + " refused: host not allowed");
             Fabrics.failConnect(r, Status.CONNECT_INVALID_HOST, (int) ConnectData.OFFSET_HOSTNQN, true);
             return;
         }
         if (qid == 0) {
             if (cntlid != ConnectData.CNTLID_DYNAMIC) {
+                refused(q, hostnqn, subnqn, "an admin queue Connect must ask for a dynamic controller (CNTLID FFFFh), not " + cntlid);
                 Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_CNTLID, true);
                 return;
             }
             if (sqsize > Controller.ADMIN_QUEUE_DEPTH - 1) {
+                refused(q, hostnqn, subnqn, "admin queue SQSIZE " + sqsize + " over " + (Controller.ADMIN_QUEUE_DEPTH - 1));
                 Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_SQSIZE, false);
                 return;
             }
             long katoMs = Controller.boundKato(ConnectCommand.kato(sqe), s.isDiscovery(), target.options());
             if (katoMs < 0) {
-                LOG.log(System.Logger.Level.INFO, "connect from " + hostnqn + " to " + subnqn + ": KATO 0 refused (keep-alive is required)");
+                REFUSED.warn(() -> "connect from " + hostnqn + " at " + q.peer() + " to " + subnqn + " refused: KATO 0 (keep-alive is required)");
                 Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_KATO, false);
                 return;
             }
             Controller[] created = new Controller[1];
-            int id = s.add(c -> created[0] = new Controller(target, s, c, hostnqn, hostid, q.port, katoMs));
+            int id = s.add(c -> created[0] = new Controller(target, s, c, hostnqn, hostid, q.port, q.peer(), katoMs));
             if (id < 0) {
+                REFUSED.warn(() -> "connect from " + hostnqn + " at " + q.peer() + " to " + subnqn + " refused: no controller ID left");
                 Fabrics.failConnect(r, Status.CONNECT_CTRL_BUSY, (int) ConnectData.OFFSET_CNTLID, true);
                 return;
             }
@@ -160,38 +165,50 @@ public final class ConnectionManager {
             c.install(0, q);
             size(q, c, 0, sqsize, sqFlowDisabled);
             r.dw0 = ConnectCommand.successDw0(id);
-            LOG.log(System.Logger.Level.DEBUG, () -> "created " + c + ", KATO " + katoMs + " ms");
+            LOG.log(System.Logger.Level.INFO, c + ": connected via " + q.port + " (host id " + hostid + ", KATO " + katoMs + " ms)");
             return;
         }
         Controller c = s.find(cntlid);
         if (c != null && (!c.hostnqn().equals(hostnqn) || !c.hostid().equals(hostid))) {
             // answered as an unknown CNTLID: a probe learns nothing about other hosts' controllers
-            LOG.log(System.Logger.Level.INFO, "I/O queue connect from " + hostnqn + " (host id " + hostid + ") to "
-                    + c + " (host id " + c.hostid() + ") refused: another host's controller");
+            Controller other = c;
+            REFUSED.warn(() -> "I/O queue connect from " + hostnqn + " at " + q.peer() + " (host id " + hostid + ") to "
+                    + other + " (host id " + other.hostid() + ") refused: another host's controller");
             c = null;
+        } else if (c == null) {
+            refused(q, hostnqn, subnqn, "I/O queue " + qid + " for controller " + cntlid + ", which does not exist");
         }
         if (c == null) {
             Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_CNTLID, true);
             return;
         }
         if (c.isDiscovery() || qid > Controller.MAX_IO_QUEUES) {
+            refused(q, hostnqn, subnqn, "I/O queue " + qid + (c.isDiscovery() ? " on a discovery controller"
+                    : " over the " + Controller.MAX_IO_QUEUES + " allowed"));
             Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_QID, false);
             return;
         }
         if (sqsize > Controller.MQES) {
+            refused(q, hostnqn, subnqn, "I/O queue SQSIZE " + sqsize + " over MQES " + Controller.MQES);
             Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectCommand.OFFSET_SQSIZE, false);
             return;
         }
         if (!c.ready()) {
+            refused(q, hostnqn, subnqn, "I/O queue " + qid + " before controller " + c.cntlid() + " was enabled");
             r.fail(Status.CMD_SEQ_ERROR, (int) ConnectCommand.OFFSET_QID);
             return;
         }
         if (!c.install(qid, q)) {
+            refused(q, hostnqn, subnqn, "I/O queue " + qid + " of controller " + c.cntlid() + " is taken");
             r.fail(Status.CMD_SEQ_ERROR, (int) ConnectCommand.OFFSET_QID);
             return;
         }
         size(q, c, qid, sqsize, sqFlowDisabled);
         r.dw0 = ConnectCommand.successDw0(c.cntlid());
+    }
+
+    private static void refused(QueuePair q, String hostnqn, String subnqn, String why) {
+        REFUSED.warn(() -> "connect from " + hostnqn + " at " + q.peer() + " to " + subnqn + " refused: " + why);
     }
 
     /**

@@ -44,6 +44,7 @@ public final class Controller {
     private final String hostnqn;
     private final UUID hostid;
     private final Port port;
+    private final String peer; // the admin queue's host end: every line about this controller names it
     private final QueuePair[] queues = new QueuePair[MAX_IO_QUEUES + 1];
     // buffers this controller's requests hold for data its host has still to send, per reactor context (each
     // element touched only by that reactor's thread): the per-controller host-paced cap
@@ -76,7 +77,8 @@ public final class Controller {
     final LongAdder writeCommands = new LongAdder();
     final LongAdder mediaErrors = new LongAdder();
 
-    Controller(Target target, Subsystem subsystem, int cntlid, String hostnqn, UUID hostid, Port port, long katoMs) {
+    Controller(Target target, Subsystem subsystem, int cntlid, String hostnqn, UUID hostid, Port port, String peer,
+               long katoMs) {
         this.target = target;
         this.hostPaced = new int[target.reactorCount()];
         this.subsystem = subsystem;
@@ -84,6 +86,7 @@ public final class Controller {
         this.hostnqn = hostnqn;
         this.hostid = hostid;
         this.port = port;
+        this.peer = peer;
         this.katoMs = katoMs;
     }
 
@@ -92,6 +95,8 @@ public final class Controller {
     public String hostnqn() { return hostnqn; }
     public UUID hostid() { return hostid; }
     public Port port() { return port; }
+    /** The host's end of the admin queue (address:port over TCP). */
+    public String peer() { return peer; }
     public boolean isDiscovery() { return subsystem.isDiscovery(); }
     public long katoMs() { return katoMs; }
     void katoMs(long v) { katoMs = v; }
@@ -105,6 +110,8 @@ public final class Controller {
     public boolean ready() { return (csts & Property.CSTS_RDY) != 0; }
     public long readCommands() { return readCommands.sum(); }
     public long writeCommands() { return writeCommands.sum(); }
+    public long bytesRead() { return sectorsRead.sum() << 9; }
+    public long bytesWritten() { return sectorsWritten.sum() << 9; }
 
     /** The OAES this controller reports, and the AEC bits Set Features may enable. */
     int oaes() {
@@ -113,6 +120,15 @@ public final class Controller {
 
     synchronized QueuePair queue(int qid) {
         return queues[qid];
+    }
+
+    /** The queue pairs bound now, admin queue first (a snapshot: the control socket lists them). */
+    public synchronized List<QueuePair> queues() {
+        List<QueuePair> list = new ArrayList<>();
+        for (QueuePair q : queues) {
+            if (q != null) list.add(q);
+        }
+        return list;
     }
 
     synchronized int queueCount() {
@@ -154,9 +170,8 @@ public final class Controller {
     void checkKeepAlive(long now) {
         long kato = katoMs;
         if (kato > 0 && !dead && now - lastActivity > kato * 1_000_000L) {
-            LOG.log(System.Logger.Level.WARNING, "controller " + cntlid + " of " + hostnqn + " on " + subsystem
-                    + ": keep-alive timeout (" + kato + " ms), tearing it down");
-            teardown("keep-alive timeout after " + kato + " ms", DisconnectReason.KEEP_ALIVE);
+            teardown("keep-alive timeout: no command within " + kato + " ms", DisconnectReason.KEEP_ALIVE,
+                    System.Logger.Level.WARNING);
         }
     }
 
@@ -172,7 +187,9 @@ public final class Controller {
         }
         if (admin) {
             aerCount = 0; // the admin queue releases the held AERs itself
-            teardown("admin queue closed");
+            boolean shutDown = (csts & Property.CSTS_SHST_MASK) == Property.CSTS_SHST_COMPLETE;
+            teardown(shutDown ? "the host shut the controller down and closed its admin queue"
+                    : "the admin queue's connection ended without a shutdown");
         }
     }
 
@@ -183,6 +200,10 @@ public final class Controller {
 
     /** As {@link #teardown(String)}, counting its queues' ends as {@code reason}. */
     public void teardown(String cause, DisconnectReason reason) {
+        teardown(cause, reason, System.Logger.Level.INFO);
+    }
+
+    private void teardown(String cause, DisconnectReason reason, System.Logger.Level level) {
         List<QueuePair> live = new ArrayList<>();
         synchronized (this) {
             if (dead) {
@@ -194,6 +215,7 @@ public final class Controller {
                 if (q != null) live.add(q);
             }
         }
+        LOG.log(level, this + ": disconnected (" + cause + ")");
         subsystem.remove(this);
         for (QueuePair q : live) {
             try {
@@ -398,6 +420,6 @@ public final class Controller {
 
     @Override
     public String toString() {
-        return "controller " + cntlid + " of " + hostnqn + " on " + subsystem;
+        return "controller " + cntlid + " of " + hostnqn + " at " + peer + " on " + subsystem;
     }
 }

@@ -67,6 +67,8 @@ public final class QueuePair {
     public int outstanding() { return outstanding; }
     public Request request(int tag) { return slots[tag]; }
     public boolean closing() { return closing; }
+    /** The host's end of this queue's connection ({@link RemoteQueue#peer}). */
+    public String peer() { return transport.peer(); }
 
     /** Whether this queue is going: closed by its transport, or failed and waiting for that. */
     boolean ending() { return closing || failed; }

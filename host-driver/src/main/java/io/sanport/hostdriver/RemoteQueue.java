@@ -47,4 +47,10 @@ public interface RemoteQueue {
     default String hostAddress() {
         return null;
     }
+
+    /** The host's end as logs and the control socket show it (address:port where the transport has one). */
+    default String peer() {
+        String a = hostAddress();
+        return a != null ? a : "in-process";
+    }
 }

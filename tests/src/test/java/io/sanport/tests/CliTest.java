@@ -35,7 +35,7 @@ class CliTest {
     void helpListsEveryCommandWithADescription() {
         Run r = sanport("--help");
         assertEquals(0, r.exit());
-        for (String command : new String[] {"demo", "serve", "export", "discover", "bench", "info", "help"}) {
+        for (String command : new String[] {"demo", "serve", "export", "discover", "bench", "info", "rpc", "status", "help"}) {
             assertTrue(r.out().lines().anyMatch(l -> l.strip().startsWith(command + " ") && l.strip().length() > command.length() + 5),
                     "no line for " + command + " in:\n" + r.out());
         }

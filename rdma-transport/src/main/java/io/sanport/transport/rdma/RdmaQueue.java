@@ -168,7 +168,8 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
         return connected;
     }
 
-    String peer() {
+    @Override
+    public String peer() {
         return peer;
     }
 
@@ -485,6 +486,7 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
     @Override
     public String toString() {
         return "nvme-rdma " + (queue != null ? queue.toString() : "queue " + cmQid + " on " + reactor.name())
-                + " QP " + qpNum + " from " + peer;
+                + " QP " + qpNum + " from " + (queue != null && queue.controller() != null
+                        ? queue.controller().hostnqn() + " at " : "") + peer;
     }
 }

@@ -506,6 +506,13 @@ final class TcpConnection implements RemoteQueue {
 
     @Override
     public String toString() {
-        return "nvme-tcp " + queue + " fd " + fd + " from " + peer;
+        io.sanport.hostdriver.Controller c = queue != null ? queue.controller() : null;
+        return "nvme-tcp " + queue + " fd " + fd + " from " + (c != null ? c.hostnqn() + " at " : "") + peer;
+    }
+
+    /** The host's address:port. */
+    @Override
+    public String peer() {
+        return peer;
     }
 }

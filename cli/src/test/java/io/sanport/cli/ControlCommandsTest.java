@@ -1,0 +1,199 @@
+package io.sanport.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.sanport.client.ConnectOptions;
+import io.sanport.client.RemoteController;
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * `sanport rpc` and `sanport status` against `sanport export` in a child JVM, with a real NVMe/TCP host
+ * connected through the Java initiator; and the log lines an operator reads for that host.
+ */
+class ControlCommandsTest {
+    static final String NQN = "nqn.2026-11.io.sanport:control-cli";
+    @TempDir
+    Path dir;
+
+    @Test
+    @Timeout(180)
+    void rpcAndStatusShowTheTargetAndItsConnectedHost() throws Exception {
+        Path sock = dir.resolve("sanport.sock");
+        Child target = Child.start(sock, "--log-level", "info");
+        try {
+            int port = target.port;
+            // sanport rpc: pretty JSON of the result
+            Result r = run("rpc", "nvmf_get_subsystems", "--control-socket", sock.toString());
+            assertEquals(0, r.code, r.err);
+            JsonNode subs = RpcCommand.JSON.readTree(r.out);
+            assertEquals(NQN, subs.get(1).get("nqn").asText(), r.out);
+            assertEquals("ram:32M", subs.get(1).get("namespaces").get(0).get("device").asText());
+
+            r = run("rpc", "nvmf_ns_set_enabled", "{\"nqn\": \"" + NQN + "\", \"nsid\": 7, \"enabled\": false}",
+                    "--control-socket", sock.toString());
+            assertEquals(1, r.code);
+            assertTrue(r.err.contains("no namespace 7") && r.err.contains("-32000"), r.err);
+            r = run("rpc", "nvmf_get_ports", "[1]", "--control-socket", sock.toString());
+            assertEquals(1, r.code);
+            assertTrue(r.err.contains("PARAMS must be a JSON object"), r.err);
+            r = run("rpc", "rpc_get_methods", "--control-socket", dir.resolve("none.sock").toString());
+            assertEquals(1, r.code);
+            assertTrue(r.err.contains("no sanport at " + dir.resolve("none.sock") + " (is it running? --control-socket PATH)"), r.err);
+
+            String hostnqn = "nqn.2014-08.org.nvmexpress:uuid:" + UUID.randomUUID();
+            ConnectOptions o = ConnectOptions.defaults().withIoQueues(2).withQueueSize(64)
+                    .withHost(hostnqn, UUID.randomUUID());
+            try (RemoteController c = RemoteController.connect("127.0.0.1", port, NQN, o)) {
+                r = run("status", "--control-socket", sock.toString(), "--interval-ms", "100");
+                assertEquals(0, r.code, r.err);
+                assertTrue(r.out.contains("127.0.0.1:" + port), r.out);
+                assertTrue(r.out.contains("ram:32M") && r.out.contains("32 MiB") && r.out.contains("enabled"), r.out);
+                assertTrue(r.out.contains(hostnqn), r.out);
+                assertTrue(r.out.contains("1+2 x 64"), "admin + 2 I/O queues of 64: " + r.out);
+
+                r = run("status", "--json", "--control-socket", sock.toString(), "--interval-ms", "100");
+                assertEquals(0, r.code, r.err);
+                JsonNode ctrl = RpcCommand.JSON.readTree(r.out).get("controllers").get(0);
+                assertEquals(hostnqn, ctrl.get("hostnqn").asText());
+                assertEquals(NQN, ctrl.get("subnqn").asText());
+                assertTrue(ctrl.get("address").asText().startsWith("127.0.0.1:"), ctrl.toString());
+                assertEquals(3, ctrl.get("queues").size());
+                assertEquals(64, ctrl.get("queues").get(1).get("depth").asInt());
+                assertTrue(ctrl.has("rates"), ctrl.toString());
+            }
+            target.stop();
+            String log = target.output();
+            assertTrue(Pattern.compile("info: controller \\d+ of " + Pattern.quote(hostnqn) + " at 127\\.0\\.0\\.1:\\d+ on "
+                    + Pattern.quote(NQN) + ": connected via port 1").matcher(log).find(), log);
+            assertTrue(Pattern.compile("info: controller \\d+ of " + Pattern.quote(hostnqn) + " at 127\\.0\\.0\\.1:\\d+ on "
+                    + Pattern.quote(NQN) + ": disconnected \\(the host shut the controller down").matcher(log).find(), log);
+            assertTrue(log.contains("info: control socket: nvmf_ns_set_enabled by " + System.getProperty("user.name")
+                    + ": error -32000: " + NQN + " has no namespace 7"), "a change asked for is logged with who asked: " + log);
+            assertTrue(!log.contains("nvmf_get_subsystems by"), "reads are not logged");
+            assertTrue(!Files.exists(sock, LinkOption.NOFOLLOW_LINKS), "the socket is removed at shutdown");
+        } finally {
+            target.kill();
+        }
+    }
+
+    @Test
+    @Timeout(180)
+    void aSecondTargetOnALiveSocketPathIsRefusedNamingThePathAndTheOption() throws Exception {
+        Path sock = dir.resolve("sanport.sock");
+        Child first = Child.start(sock);
+        try {
+            Child second = Child.start(sock);
+            String out = second.awaitExit();
+            assertEquals(1, second.process.exitValue(), out);
+            assertTrue(out.contains("control socket " + sock + ": another sanport serves its control socket at " + sock)
+                    && out.contains("--control-socket PATH, or --no-control-socket"), out);
+            Result r = run("rpc", "rpc_get_methods", "--control-socket", sock.toString());
+            assertEquals(0, r.code, "the first one still answers: " + r.err);
+        } finally {
+            first.kill();
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    record Result(int code, String out, String err) {}
+
+    /** Runs the sanport command in this JVM, capturing what it prints. */
+    static synchronized Result run(String... args) {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+            int code = Main.execute(args);
+            return new Result(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+
+    /** `sanport export --device ram:32M` on an ephemeral port of 127.0.0.1 with its control socket at {@code sock}. */
+    static final class Child {
+        final Process process;
+        final StringBuffer output = new StringBuffer();
+        final CompletableFuture<Void> serving = new CompletableFuture<>();
+        final Thread reader;
+        int port;
+
+        private Child(Process p) {
+            this.process = p;
+            this.reader = Thread.ofPlatform().daemon().start(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    String line;
+                    Pattern listening = Pattern.compile("listening: tcp 127\\.0\\.0\\.1:(\\d+)");
+                    while ((line = r.readLine()) != null) {
+                        output.append(line).append('\n');
+                        Matcher m = listening.matcher(line);
+                        if (m.find()) {
+                            port = Integer.parseInt(m.group(1));
+                        }
+                        if (line.startsWith("serving")) {
+                            serving.complete(null);
+                        }
+                    }
+                } catch (java.io.IOException e) {
+                    // the child is gone
+                }
+                serving.complete(null);
+            });
+        }
+
+        static Child start(Path sock, String... more) throws Exception {
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            List<String> cmd = new java.util.ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "export",
+                    "--device", "ram:32M", "--address", "127.0.0.1", "--port", "0", "--discovery-port", "0",
+                    "--reactors", "1", "--nqn", NQN, "--control-socket", sock.toString()));
+            cmd.addAll(List.of(more));
+            Child c = new Child(new ProcessBuilder(cmd).redirectErrorStream(true).start());
+            c.serving.get(120, TimeUnit.SECONDS);
+            return c;
+        }
+
+        String awaitExit() throws Exception {
+            process.waitFor(60, TimeUnit.SECONDS);
+            reader.join(10_000);
+            return output.toString();
+        }
+
+        void stop() throws Exception {
+            process.toHandle().destroy(); // SIGTERM: a graceful stop
+            assertEquals(0, process.waitFor(60, TimeUnit.SECONDS) ? process.exitValue() : -1, output.toString());
+            reader.join(10_000);
+        }
+
+        String output() {
+            return output.toString();
+        }
+
+        void kill() {
+            process.destroyForcibly();
+        }
+    }
+}

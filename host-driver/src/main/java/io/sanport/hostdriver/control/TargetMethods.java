@@ -1,0 +1,169 @@
+package io.sanport.hostdriver.control;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sanport.hostdriver.Controller;
+import io.sanport.hostdriver.Namespace;
+import io.sanport.hostdriver.Port;
+import io.sanport.hostdriver.QueuePair;
+import io.sanport.hostdriver.Subsystem;
+import io.sanport.hostdriver.Target;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The target's methods on the control socket, named as SPDK names its own where one exists:
+ * <ul>
+ * <li>{@code sanport_get_version}: {@code {version, java, os}} (SPDK {@code spdk_get_version});
+ * <li>{@code nvmf_get_subsystems}: every subsystem, discovery first, with its hosts, listeners and namespaces;
+ * <li>{@code nvmf_get_ports}: every listening port and the subsystems it exports;
+ * <li>{@code nvmf_subsystem_get_controllers} {@code {nqn?}}: the controllers of one subsystem, or of all, with
+ *     their host, address, port, keep-alive and queues;
+ * <li>{@code nvmf_ns_set_enabled} {@code {nqn, nsid, enabled}}: disables or enables a namespace (hosts get a
+ *     Namespace Attribute Changed event).
+ * </ul>
+ * Reads are snapshots taken off the reactors; counters are read racily, as statistics are.
+ */
+public final class TargetMethods {
+    private static final JsonNodeFactory F = JsonNodeFactory.instance;
+
+    private TargetMethods() {}
+
+    /** Registers the methods above for {@code target}; {@code version} is what {@code sanport --version} says. */
+    public static void register(RpcMethods methods, Target target, String version) {
+        methods.register("sanport_get_version", params -> {
+            Params.of(params).only();
+            return F.objectNode().put("version", version)
+                    .put("java", Runtime.version().toString())
+                    .put("os", System.getProperty("os.name") + " " + System.getProperty("os.version"));
+        });
+        methods.register("nvmf_get_subsystems", params -> {
+            Params.of(params).only();
+            ArrayNode list = F.arrayNode();
+            list.add(subsystem(target, target.discoverySubsystem()));
+            for (Subsystem s : target.subsystems()) {
+                list.add(subsystem(target, s));
+            }
+            return list;
+        });
+        methods.register("nvmf_get_ports", params -> {
+            Params.of(params).only();
+            ArrayNode list = F.arrayNode();
+            for (Port p : target.ports()) {
+                ObjectNode o = listener(p).put("port_id", p.portId());
+                ArrayNode subs = o.putArray("subsystems");
+                p.subsystems().forEach(s -> subs.add(s.nqn()));
+                o.put("discovery_only", p.subsystems().isEmpty());
+                list.add(o);
+            }
+            return list;
+        });
+        methods.register("nvmf_subsystem_get_controllers", params -> {
+            Params p = Params.of(params).only("nqn");
+            List<Subsystem> which = new ArrayList<>();
+            if (p.has("nqn")) {
+                which.add(subsystem(target, p.string("nqn")));
+            } else {
+                which.add(target.discoverySubsystem());
+                which.addAll(target.subsystems());
+            }
+            ArrayNode list = F.arrayNode();
+            for (Subsystem s : which) {
+                for (Controller c : s.controllers()) {
+                    list.add(controller(c));
+                }
+            }
+            return list;
+        });
+        methods.register("nvmf_ns_set_enabled", params -> {
+            Params p = Params.of(params).only("nqn", "nsid", "enabled");
+            String nqn = p.string("nqn");
+            int nsid = (int) p.integer("nsid", 1, 0xFFFFFFFEL);
+            boolean enabled = p.bool("enabled");
+            if (subsystem(target, nqn).isDiscovery()) {
+                throw RpcException.invalidParams("nqn", "the discovery subsystem has no namespaces");
+            }
+            target.setNamespaceEnabled(nqn, nsid, enabled); // no such namespace: IllegalArgumentException, -32000
+            return F.booleanNode(true);
+        });
+    }
+
+    private static Subsystem subsystem(Target target, String nqn) throws RpcException {
+        Subsystem s = target.subsystem(nqn);
+        if (s == null) {
+            throw RpcException.failed("no subsystem " + nqn);
+        }
+        return s;
+    }
+
+    static ObjectNode subsystem(Target target, Subsystem s) {
+        ObjectNode o = F.objectNode().put("nqn", s.nqn())
+                .put("subtype", s.isDiscovery() ? "Discovery" : "NVMe")
+                .put("serial_number", s.serial())
+                .put("model_number", s.model())
+                .put("allow_any_host", s.isDiscovery() || s.allowAnyHost());
+        ArrayNode hosts = o.putArray("hosts");
+        s.allowedHosts().stream().sorted().forEach(h -> hosts.addObject().put("nqn", h));
+        ArrayNode listeners = o.putArray("listen_addresses");
+        for (Port p : target.ports()) {
+            if (s.isDiscovery() || p.exports(s)) {
+                listeners.add(listener(p));
+            }
+        }
+        if (!s.isDiscovery()) {
+            ArrayNode nss = o.putArray("namespaces");
+            for (Namespace n : s.namespaces().values()) {
+                ObjectNode ns = nss.addObject()
+                        .put("nsid", Integer.toUnsignedLong(n.nsid()))
+                        .put("device", n.device().name())
+                        .put("size", n.device().size())
+                        .put("block_size", 1 << n.lbaShift())
+                        .put("num_blocks", n.blocks())
+                        .put("enabled", n.enabled())
+                        .put("read_only", n.readOnly())
+                        .put("uuid", n.uuid().toString())
+                        .put("nguid", HexFormat.of().withUpperCase().formatHex(n.nguid()));
+                if (n.writeFailure() != null) {
+                    ns.put("write_failure", n.writeFailure());
+                }
+            }
+        }
+        o.put("controllers", s.controllers().size());
+        return o;
+    }
+
+    private static ObjectNode listener(Port p) {
+        return F.objectNode().put("trtype", p.transport().type())
+                .put("adrfam", p.adrfam())
+                .put("traddr", p.traddr())
+                .put("trsvcid", Integer.toString(p.boundPort()));
+    }
+
+    static ObjectNode controller(Controller c) {
+        ObjectNode o = F.objectNode().put("subnqn", c.subsystem().nqn())
+                .put("cntlid", c.cntlid())
+                .put("hostnqn", c.hostnqn())
+                .put("hostid", c.hostid().toString())
+                .put("address", c.peer())
+                .put("port_id", c.port().portId())
+                .put("trtype", c.port().transport().type())
+                .put("kato_ms", c.katoMs())
+                .put("ready", c.ready())
+                .put("read_commands", c.readCommands())
+                .put("write_commands", c.writeCommands())
+                .put("bytes_read", c.bytesRead())
+                .put("bytes_written", c.bytesWritten());
+        ArrayNode queues = o.putArray("queues");
+        for (QueuePair q : c.queues()) {
+            queues.addObject().put("qid", q.qid())
+                    .put("depth", q.sqsize() + 1)
+                    .put("outstanding", q.outstanding())
+                    .put("reactor", q.reactor().name())
+                    .put("address", q.peer());
+        }
+        return o;
+    }
+}
