@@ -2,6 +2,7 @@ package io.sanport.hostdriver;
 
 import io.sanport.iop.Reactor;
 import io.sanport.nvme.fabrics.ConnectCommand;
+import io.sanport.nvme.fabrics.Dhchap;
 import io.sanport.nvme.fabrics.ConnectData;
 import io.sanport.nvme.Nqn;
 import io.sanport.nvme.Status;
@@ -138,6 +139,13 @@ public final class ConnectionManager {
             return;
         }
         if (qid == 0) {
+            TargetConfig.DhchapConfig dhchap = dhchapFor(s, hostnqn);
+            if (dhchap == null && requiresDhchap(s)) {
+                REFUSED.warn(() -> "connect from " + hostnqn + " at " + q.peer() + " to " + subnqn
+                        + " refused: the subsystem requires DH-HMAC-CHAP and the host has no dhchap_key");
+                Fabrics.failConnect(r, Status.CONNECT_INVALID_HOST, (int) ConnectData.OFFSET_HOSTNQN, true);
+                return;
+            }
             if (cntlid != ConnectData.CNTLID_DYNAMIC) {
                 refused(q, hostnqn, subnqn, "an admin queue Connect must ask for a dynamic controller (CNTLID FFFFh), not " + cntlid);
                 Fabrics.failConnect(r, Status.CONNECT_INVALID_PARAM, (int) ConnectData.OFFSET_CNTLID, true);
@@ -162,9 +170,10 @@ public final class ConnectionManager {
                 return;
             }
             Controller c = created[0];
+            c.dhchap(dhchap);
             c.install(0, q);
             size(q, c, 0, sqsize, sqFlowDisabled);
-            r.dw0 = ConnectCommand.successDw0(id);
+            r.dw0 = ConnectCommand.successDw0(id) | (dhchap != null ? Dhchap.CONNECT_AUTHREQ_ATR : 0);
             LOG.log(System.Logger.Level.INFO, c + ": connected via " + q.port + " (host id " + hostid + ", KATO " + katoMs + " ms)");
             return;
         }
@@ -204,7 +213,36 @@ public final class ConnectionManager {
             return;
         }
         size(q, c, qid, sqsize, sqFlowDisabled);
-        r.dw0 = ConnectCommand.successDw0(c.cntlid());
+        r.dw0 = ConnectCommand.successDw0(c.cntlid()) | (c.dhchap() != null ? Dhchap.CONNECT_AUTHREQ_ATR : 0);
+    }
+
+    /**
+     * The DH-HMAC-CHAP settings {@code hostnqn} authenticates to {@code s} with, null for none: its host entry's,
+     * unless the subsystem is open to any host without requiring authentication (nvmet: allow_any_host
+     * authenticates nobody) or is the discovery subsystem. Read from the configuration as it is now.
+     */
+    private TargetConfig.DhchapConfig dhchapFor(Subsystem s, String hostnqn) {
+        if (s.isDiscovery() || (s.allowAnyHost() && !requiresDhchap(s))) {
+            return null;
+        }
+        for (TargetConfig.HostConfig h : target.configNow().hosts()) {
+            if (h.nqn().equals(hostnqn)) {
+                return h.dhchap();
+            }
+        }
+        return null;
+    }
+
+    private boolean requiresDhchap(Subsystem s) {
+        if (s.isDiscovery()) {
+            return false;
+        }
+        for (TargetConfig.SubsystemConfig sc : target.configNow().subsystems()) {
+            if (sc.nqn().equals(s.nqn())) {
+                return sc.dhchapRequired();
+            }
+        }
+        return false;
     }
 
     private static void refused(QueuePair q, String hostnqn, String subnqn, String why) {

@@ -55,6 +55,7 @@ public final class Controller {
     private volatile int csts;
     private volatile int aec;
     private volatile boolean dead;
+    private volatile TargetConfig.DhchapConfig dhchap; // its host's DH-HMAC-CHAP settings at Connect; null: no authentication
     private volatile String deathCause;
 
     // admin queue reactor only
@@ -105,6 +106,9 @@ public final class Controller {
     public int aec() { return aec; }
     void aec(int v) { aec = v; }
     public boolean dead() { return dead; }
+    /** The DH-HMAC-CHAP settings its queues authenticate with; null when they need not. */
+    TargetConfig.DhchapConfig dhchap() { return dhchap; }
+    void dhchap(TargetConfig.DhchapConfig v) { dhchap = v; }
     /** Why the controller was torn down, or null while it lives. */
     public String deathCause() { return deathCause; }
     public boolean ready() { return (csts & Property.CSTS_RDY) != 0; }

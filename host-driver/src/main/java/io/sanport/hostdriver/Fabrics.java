@@ -32,12 +32,32 @@ final class Fabrics {
         return expect(r, ConnectData.SIZE);
     }
 
-    /** Fabrics commands on a connected queue: Property Get/Set on the admin queue only. */
+    /**
+     * What a queue that must authenticate takes before it has: the authentication commands, and Property Get
+     * on the admin queue (everything else: Authentication Required, as nvmet's {@code nvmet_check_auth_status}).
+     */
+    static boolean allowedBeforeAuthentication(Request r) {
+        if (r.opcode() != FabricsCommand.OPCODE) {
+            return false;
+        }
+        int fctype = FabricsCommand.fctype(r.sqe);
+        return fctype == FabricsCommand.FCTYPE_AUTH_SEND || fctype == FabricsCommand.FCTYPE_AUTH_RECEIVE
+                || fctype == FabricsCommand.FCTYPE_PROPERTY_GET;
+    }
+
+    /** Fabrics commands on a connected queue: authentication on any, Property Get/Set on the admin queue only. */
     static int parse(Request r, int qid) {
         int fctype = FabricsCommand.fctype(r.sqe);
         if (fctype == FabricsCommand.FCTYPE_CONNECT) {
             r.errorLocation = (int) FabricsCommand.OFFSET_FCTYPE;
             return Status.CMD_SEQ_ERROR; // this queue is connected already
+        }
+        if (fctype == FabricsCommand.FCTYPE_AUTH_SEND || fctype == FabricsCommand.FCTYPE_AUTH_RECEIVE) {
+            if (r.queue.auth() == null) {
+                r.errorLocation = (int) FabricsCommand.OFFSET_FCTYPE;
+                return Status.INVALID_OPCODE; // its controller does not authenticate
+            }
+            return QueueAuth.parse(r, fctype == FabricsCommand.FCTYPE_AUTH_SEND);
         }
         if (qid != 0 || (fctype != FabricsCommand.FCTYPE_PROPERTY_GET && fctype != FabricsCommand.FCTYPE_PROPERTY_SET)) {
             r.errorLocation = (int) FabricsCommand.OFFSET_FCTYPE;
@@ -60,6 +80,8 @@ final class Fabrics {
         switch (FabricsCommand.fctype(r.sqe)) {
             case FabricsCommand.FCTYPE_CONNECT -> connect(r);
             case FabricsCommand.FCTYPE_PROPERTY_GET -> propertyGet(r, q.controller());
+            case FabricsCommand.FCTYPE_AUTH_SEND -> r.endsController = q.auth().send(r);
+            case FabricsCommand.FCTYPE_AUTH_RECEIVE -> r.endsController = q.auth().receive(r);
             case FabricsCommand.FCTYPE_PROPERTY_SET -> {
                 if (propertySet(r, q.controller())) {
                     return; // a shutdown: completes after its flushes

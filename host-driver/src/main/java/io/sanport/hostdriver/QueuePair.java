@@ -34,6 +34,7 @@ public final class QueuePair {
     private int sqhd;
     private boolean sqFlowDisabled;
     private Controller controller;
+    private QueueAuth auth; // DH-HMAC-CHAP of this queue; null when its controller does not authenticate
     private boolean closing;
     private boolean failed; // an exception escaped the core on this queue: its transport is told to disconnect
     private Runnable whenIdle;
@@ -63,6 +64,7 @@ public final class QueuePair {
     /** 0-based size from the Connect. */
     public int sqsize() { return sqsize; }
     public Controller controller() { return controller; }
+    QueueAuth auth() { return auth; }
     public int capacity() { return slots.length; }
     public int outstanding() { return outstanding; }
     public Request request(int tag) { return slots[tag]; }
@@ -277,6 +279,9 @@ public final class QueuePair {
         int opcode = r.opcode();
         if (controller == null) {
             code = Fabrics.parseConnect(r);
+        } else if (auth != null && !auth.authenticated() && !Fabrics.allowedBeforeAuthentication(r)) {
+            r.errorLocation = (int) SubmissionQueueEntry.OFFSET_OPCODE;
+            code = Status.AUTH_REQUIRED;
         } else if (opcode == AdminOpcode.FABRICS) {
             code = Fabrics.parse(r, qid);
         } else if (qid == 0) {
@@ -405,6 +410,13 @@ public final class QueuePair {
     }
 
     private void free(Request r) {
+        if (r.endsController) {
+            r.endsController = false;
+            Controller c = controller;
+            if (c != null) {
+                c.teardown("DH-HMAC-CHAP authentication failed", DisconnectReason.PROTOCOL_ERROR);
+            }
+        }
         freeBuffer(r);
         r.state = Request.State.FREE;
         free[freeTop++] = r.tag;
@@ -423,6 +435,7 @@ public final class QueuePair {
         this.sqsize = sqsize;
         this.sqFlowDisabled = sqFlowDisabled;
         this.sqhd = 0;
+        this.auth = c.dhchap() != null ? new QueueAuth(this, c) : null;
         Request[] grown = new Request[entries];
         grown[0] = slots[0];
         MemorySegment sqes = arena.allocate(SubmissionQueueEntry.SIZE * (entries - 1), 64);

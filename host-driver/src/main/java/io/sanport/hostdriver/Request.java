@@ -64,6 +64,7 @@ public final class Request {
     Controller pacedOn;     // the controller that count is charged to (null: a Connect, before any controller)
     boolean hostHeld;       // a read's buffer: counted against its host's share until the host has taken the data
     boolean inDevice;       // an I/O of this request is on the ring: its buffer stays until it completes
+    boolean endsController; // an authentication failure: the controller ends once this completion is sent
     long startedAt;         // System.nanoTime() when its SQE arrived: its latency in the metrics
 
     final Runnable resume;  // continues this request from the reactor's run queue (made once per slot)
@@ -160,6 +161,7 @@ public final class Request {
         nextWaiting = null;
         woken = false;
         inDevice = false;
+        endsController = false;
     }
 
     @Override

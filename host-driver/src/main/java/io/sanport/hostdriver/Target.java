@@ -45,7 +45,7 @@ public final class Target implements AutoCloseable {
     private volatile Map<String, Subsystem> subsystems; // copy-on-write, replaced under reconfigure
     private volatile List<Port> ports;                  // likewise
     private final Object reconfigure = new Object();    // one model change at a time
-    private TargetConfig running;                       // the configuration the model is; under reconfigure
+    private volatile TargetConfig running;                     // the configuration the model is; under reconfigure
     private final List<Namespace> pending = new ArrayList<>(); // made by a reload, not in a subsystem yet
     private final java.util.concurrent.atomic.AtomicLong genctr = new java.util.concurrent.atomic.AtomicLong(1);
     private final List<ReactorContext> reactors;
@@ -444,6 +444,14 @@ public final class Target implements AutoCloseable {
      * path + problem) or IllegalArgumentException and leaves the target as it was.
      */
 
+    /**
+     * The configuration as it is now, without waiting for a change in progress: the Connect path reads host
+     * settings (DH-HMAC-CHAP secrets) here on a reactor thread, which must not block on the reconfigure lock.
+     */
+    TargetConfig configNow() {
+        return running;
+    }
+
     /** The configuration the running model is: the start one with every change since applied. */
     public TargetConfig config() {
         synchronized (reconfigure) {
@@ -622,7 +630,7 @@ public final class Target implements AutoCloseable {
             s.allowAnyHost(allow);
             TargetConfig.SubsystemConfig sc = running.subsystems().get(indexOfSubsystem(running, subnqn));
             running = running.withSubsystem(new TargetConfig.SubsystemConfig(sc.nqn(), allow, sc.allowedHosts(),
-                    sc.serial(), sc.model(), sc.namespaces()));
+                    sc.serial(), sc.model(), sc.namespaces(), sc.dhchapRequired()));
             changed((allow ? "any host may connect to " : "only allowed hosts may connect to ") + subnqn);
         }
     }
@@ -1038,7 +1046,7 @@ public final class Target implements AutoCloseable {
         s.allowedHosts(hosts);
         TargetConfig.SubsystemConfig sc = running.subsystems().get(indexOfSubsystem(running, s.nqn()));
         running = withHosts(running.withSubsystem(new TargetConfig.SubsystemConfig(sc.nqn(), sc.allowAnyHost(),
-                List.copyOf(hosts), sc.serial(), sc.model(), sc.namespaces())), List.copyOf(hosts));
+                List.copyOf(hosts), sc.serial(), sc.model(), sc.namespaces(), sc.dhchapRequired())), List.copyOf(hosts));
     }
 
     private void putSubsystem(Subsystem s) {

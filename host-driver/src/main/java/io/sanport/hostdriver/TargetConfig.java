@@ -4,6 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sanport.nvme.Nqn;
+import io.sanport.nvme.auth.DhGroup;
+import io.sanport.nvme.auth.DhchapHash;
+import io.sanport.nvme.auth.DhchapKey;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +18,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 
@@ -78,8 +82,29 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
         }
     }
 
-    /** A host NQN that subsystems may name in allowed_hosts. */
-    public record HostConfig(String nqn) {}
+    /**
+     * A host NQN that subsystems may name in allowed_hosts, with its DH-HMAC-CHAP settings (null: none), as the
+     * configfs host entry carries them ({@code dhchap_key}, {@code dhchap_ctrl_key}, {@code dhchap_hash},
+     * {@code dhchap_dhgroup}).
+     */
+    public record HostConfig(String nqn, DhchapConfig dhchap) {
+        public HostConfig(String nqn) {
+            this(nqn, null);
+        }
+    }
+
+    /**
+     * A host's DH-HMAC-CHAP settings: its secret, the controller's secret for bidirectional authentication (null:
+     * the host does not authenticate the controller), the hash and DH group the controller prefers (nvmet's
+     * defaults: hmac(sha256), null). The secrets print as their length only.
+     */
+    public record DhchapConfig(DhchapKey key, DhchapKey ctrlKey, DhchapHash hash, DhGroup dhgroup) {
+        public DhchapConfig {
+            Objects.requireNonNull(key, "a DH-HMAC-CHAP host entry needs dhchap_key");
+            hash = hash != null ? hash : DhchapHash.SHA256;
+            dhgroup = dhgroup != null ? dhgroup : DhGroup.NULL;
+        }
+    }
 
     /**
      * One listening address. {@code trsvcid} "0" asks for an ephemeral port (tests); the bound one is then in
@@ -94,7 +119,12 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
 
     /** An NVM subsystem: who may connect and what it exports. */
     public record SubsystemConfig(String nqn, boolean allowAnyHost, List<String> allowedHosts, String serial,
-                                  String model, List<NamespaceConfig> namespaces) {}
+                                  String model, List<NamespaceConfig> namespaces, boolean dhchapRequired) {
+        public SubsystemConfig(String nqn, boolean allowAnyHost, List<String> allowedHosts, String serial, String model,
+                               List<NamespaceConfig> namespaces) {
+            this(nqn, allowAnyHost, allowedHosts, serial, model, namespaces, false);
+        }
+    }
 
     /** A namespace backed by the device at {@code path}; uuid and nguid are derived when not given. */
     public record NamespaceConfig(int nsid, boolean enabled, String path, UUID uuid, String nguid) {}
@@ -134,7 +164,8 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
         int i = indexOf(list.stream().map(x -> Integer.toUnsignedString(x.nsid())).toList(),
                 Integer.toUnsignedString(n.nsid()));
         if (i >= 0) list.set(i, n); else list.add(n);
-        return withSubsystem(new SubsystemConfig(s.nqn(), s.allowAnyHost(), s.allowedHosts(), s.serial(), s.model(), list));
+        return withSubsystem(new SubsystemConfig(s.nqn(), s.allowAnyHost(), s.allowedHosts(), s.serial(), s.model(), list,
+                s.dhchapRequired()));
     }
 
     /** This config without namespace {@code nsid} of subsystem {@code nqn}. */
@@ -142,7 +173,7 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
         SubsystemConfig s = subsystems.stream().filter(x -> x.nqn().equals(nqn)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no subsystem " + nqn));
         return withSubsystem(new SubsystemConfig(s.nqn(), s.allowAnyHost(), s.allowedHosts(), s.serial(), s.model(),
-                s.namespaces().stream().filter(x -> x.nsid() != nsid).toList()));
+                s.namespaces().stream().filter(x -> x.nsid() != nsid).toList(), s.dhchapRequired()));
     }
 
     /** This config with {@code p} in place of the port of its id, or added at the end. */
@@ -187,11 +218,24 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
     /** As {@link #forDevice(String, String, String, String, int)}, open only to {@code allowedHosts} when not empty. */
     public static TargetConfig forDevice(String path, String subsystemNqn, String trtype, String traddr, int trsvcid,
                                          List<String> allowedHosts) throws ConfigException {
+        return forDevice(path, subsystemNqn, trtype, traddr, trsvcid, allowedHosts, null);
+    }
+
+    /**
+     * As {@link #forDevice(String, String, String, String, int, List)}; with {@code dhchap} every allowed host
+     * authenticates with those settings, and the subsystem requires it.
+     */
+    public static TargetConfig forDevice(String path, String subsystemNqn, String trtype, String traddr, int trsvcid,
+                                         List<String> allowedHosts, DhchapConfig dhchap) throws ConfigException {
+        if (dhchap != null && allowedHosts.isEmpty()) {
+            throw new ConfigException(null, "$.hosts", "DH-HMAC-CHAP secrets need the hosts they belong to (--allow-host)");
+        }
         String adrfam = traddr.contains(":") ? "ipv6" : "ipv4";
         SubsystemConfig s = new SubsystemConfig(Nqn.validate(subsystemNqn), allowedHosts.isEmpty(), allowedHosts,
-                defaultSerial(subsystemNqn), "sanport", List.of(new NamespaceConfig(1, true, path, null, null)));
+                defaultSerial(subsystemNqn), "sanport", List.of(new NamespaceConfig(1, true, path, null, null)),
+                dhchap != null);
         PortConfig p = new PortConfig(1, trtype, adrfam, traddr, Integer.toString(trsvcid), List.of(subsystemNqn));
-        List<HostConfig> hosts = allowedHosts.stream().map(HostConfig::new).toList();
+        List<HostConfig> hosts = allowedHosts.stream().map(h -> new HostConfig(h, dhchap)).toList();
         return validate(new TargetConfig(hosts, List.of(p), List.of(s)));
     }
 
@@ -217,7 +261,7 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
         for (int i = 0; i < p.array(root, "$", "hosts").size(); i++) {
             String at = "$.hosts[" + i + "]";
             JsonNode h = p.object(root.get("hosts").get(i), at);
-            hosts.add(new HostConfig(p.nqn(h, at, "nqn")));
+            hosts.add(new HostConfig(p.nqn(h, at, "nqn"), p.dhchap(h, at)));
         }
         List<PortConfig> ports = new ArrayList<>();
         JsonNode portArray = p.array(root, "$", "ports");
@@ -360,6 +404,53 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             return v;
         }
 
+        /**
+         * A host's DH-HMAC-CHAP settings: the configfs attribute names at the host entry ({@code dhchap_key}...),
+         * or nvmetcli's grouped form {@code "dhchap": {"key", "ctrl_key", "hash", "dhgroup"}}; null when it has no
+         * key. A bad secret is named by its path only, never quoted.
+         */
+        DhchapConfig dhchap(JsonNode h, String at) throws ConfigException {
+            JsonNode group = h.get("dhchap");
+            String base = at;
+            String prefix = "dhchap_";
+            if (group != null && !group.isNull()) {
+                h = object(group, at + ".dhchap");
+                base = at + ".dhchap";
+                prefix = "";
+            }
+            String key = string(h, base, prefix + "key", false);
+            String ctrlKey = string(h, base, prefix + "ctrl_key", false);
+            String hash = string(h, base, prefix + "hash", false);
+            String dhgroup = string(h, base, prefix + "dhgroup", false);
+            if (key == null || key.isBlank()) {
+                if (ctrlKey != null && !ctrlKey.isBlank()) {
+                    throw error(base + "." + prefix + "ctrl_key", "a controller secret needs the host's " + prefix + "key too");
+                }
+                return null;
+            }
+            DhchapKey k = secret(key, base + "." + prefix + "key");
+            DhchapKey c = ctrlKey == null || ctrlKey.isBlank() ? null : secret(ctrlKey, base + "." + prefix + "ctrl_key");
+            DhchapHash hf = null;
+            if (hash != null && !hash.isBlank()) {
+                hf = DhchapHash.parse(hash);
+                if (hf == null) throw error(base + "." + prefix + "hash", "expected hmac(sha256), hmac(sha384) or hmac(sha512), got \"" + hash + "\"");
+            }
+            DhGroup g = null;
+            if (dhgroup != null && !dhgroup.isBlank()) {
+                g = DhGroup.parse(dhgroup);
+                if (g == null) throw error(base + "." + prefix + "dhgroup", "expected null or ffdhe2048..ffdhe8192, got \"" + dhgroup + "\"");
+            }
+            return new DhchapConfig(k, c, hf, g);
+        }
+
+        private DhchapKey secret(String text, String path) throws ConfigException {
+            try {
+                return DhchapKey.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw error(path, e.getMessage());
+            }
+        }
+
         /** nvmetcli writes flags as "1"/"0" strings; 1/0 and true/false are taken too. */
         boolean flag(JsonNode parent, String at, String name, boolean absent) throws ConfigException {
             JsonNode n = parent.get(name);
@@ -459,6 +550,7 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             String nqn = nqn(n, at, "nqn");
             JsonNode attr = n.get("attr");
             boolean allowAny = false;
+            boolean dhchapRequired = false;
             String serial = null;
             String model = null;
             if (attr != null && !attr.isNull()) {
@@ -466,6 +558,7 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
                 allowAny = flag(attr, at + ".attr", "allow_any_host", false);
                 serial = string(attr, at + ".attr", "serial", false);
                 model = string(attr, at + ".attr", "model", false);
+                dhchapRequired = flag(attr, at + ".attr", "dhchap_required", false);
             }
             if (serial == null || serial.isEmpty()) {
                 serial = defaultSerial(nqn);
@@ -493,7 +586,7 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             for (int i = 0; i < ns.size(); i++) {
                 namespaces.add(namespace(ns.get(i), at + ".namespaces[" + i + "]"));
             }
-            return new SubsystemConfig(nqn, allowAny, allowed, serial, model, namespaces);
+            return new SubsystemConfig(nqn, allowAny, allowed, serial, model, namespaces, dhchapRequired);
         }
 
         NamespaceConfig namespace(JsonNode n, String at) throws ConfigException {
