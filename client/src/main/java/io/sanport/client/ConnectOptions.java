@@ -1,6 +1,7 @@
 package io.sanport.client;
 
 import io.sanport.nvme.Nqn;
+import io.sanport.nvme.auth.DhchapKey;
 import java.util.UUID;
 
 /**
@@ -19,10 +20,14 @@ import java.util.UUID;
  *                        controller then needs no SQHD updates and may end a read with a C2HData carrying SUCCESS
  *                        instead of a separate CapsuleResp. This host never reads SQHD, so it costs nothing; nvmet
  *                        and sanport's target honour it.
+ * @param dhchapSecret    the host's DH-HMAC-CHAP secret (nvme-cli {@code --dhchap-secret}), used when the controller
+ *                        asks for authentication at Connect; null: none, and such a controller is refused
+ * @param dhchapCtrlSecret the controller's secret (nvme-cli {@code --dhchap-ctrl-secret}): the host then checks
+ *                        the controller too (bidirectional authentication); null: it does not
  */
 public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolean headerDigest, boolean dataDigest,
                              String hostNqn, UUID hostId, int timeoutMillis, boolean disableSqFlow,
-                             Transport transport) {
+                             Transport transport, DhchapKey dhchapSecret, DhchapKey dhchapCtrlSecret) {
     public static final int DEFAULT_QUEUE_SIZE = 128;
     public static final int DEFAULT_KATO_MILLIS = 5000;
     /** Linux: 16..1024. */
@@ -42,6 +47,9 @@ public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolea
         Nqn.validate(hostNqn);
         if (transport == null) {
             throw new IllegalArgumentException("transport is null");
+        }
+        if (dhchapCtrlSecret != null && dhchapSecret == null) {
+            throw new IllegalArgumentException("a DH-HMAC-CHAP controller secret needs the host secret too");
         }
         if (transport == Transport.RDMA && (headerDigest || dataDigest)) {
             throw new IllegalArgumentException("digests are an NVMe/TCP feature, not available over RDMA");
@@ -69,6 +77,13 @@ public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolea
                 Transport.TCP);
     }
 
+    /** Without DH-HMAC-CHAP secrets. */
+    public ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolean headerDigest, boolean dataDigest,
+                          String hostNqn, UUID hostId, int timeoutMillis, boolean disableSqFlow, Transport transport) {
+        this(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow,
+                transport, null, null);
+    }
+
     /** With SQ flow control disabled. */
     public ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolean headerDigest, boolean dataDigest,
                           String hostNqn, UUID hostId, int timeoutMillis) {
@@ -82,12 +97,21 @@ public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolea
                 false, false, Nqn.of(id), id, 30_000);
     }
 
-    public ConnectOptions withIoQueues(int n) { return new ConnectOptions(n, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, transport); }
-    public ConnectOptions withQueueSize(int n) { return new ConnectOptions(ioQueues, n, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, transport); }
-    public ConnectOptions withKato(int ms) { return new ConnectOptions(ioQueues, queueSize, ms, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, transport); }
-    public ConnectOptions withDigests(boolean header, boolean data) { return new ConnectOptions(ioQueues, queueSize, katoMillis, header, data, hostNqn, hostId, timeoutMillis, disableSqFlow, transport); }
-    public ConnectOptions withHost(String nqn, UUID id) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, nqn, id, timeoutMillis, disableSqFlow, transport); }
-    public ConnectOptions withSqFlowDisabled(boolean off) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, off, transport); }
-    public ConnectOptions withTimeout(int ms) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, ms, disableSqFlow, transport); }
-    public ConnectOptions withTransport(Transport t) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, t); }
+    public ConnectOptions withIoQueues(int n) { return new ConnectOptions(n, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret); }
+    public ConnectOptions withQueueSize(int n) { return new ConnectOptions(ioQueues, n, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret); }
+    public ConnectOptions withKato(int ms) { return new ConnectOptions(ioQueues, queueSize, ms, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret); }
+    public ConnectOptions withDigests(boolean header, boolean data) { return new ConnectOptions(ioQueues, queueSize, katoMillis, header, data, hostNqn, hostId, timeoutMillis, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret); }
+    public ConnectOptions withHost(String nqn, UUID id) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, nqn, id, timeoutMillis, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret); }
+    public ConnectOptions withSqFlowDisabled(boolean off) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, off, transport, dhchapSecret, dhchapCtrlSecret); }
+    public ConnectOptions withTimeout(int ms) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, ms, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret); }
+    /**
+     * With DH-HMAC-CHAP secrets in the {@code DHHC-1:..} form (nvme-cli's {@code --dhchap-secret} and
+     * {@code --dhchap-ctrl-secret}); null for none. A malformed secret is refused without being quoted.
+     */
+    public ConnectOptions withDhchap(String secret, String ctrlSecret) {
+        return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis,
+                disableSqFlow, transport, secret == null ? null : DhchapKey.parse(secret),
+                ctrlSecret == null ? null : DhchapKey.parse(ctrlSecret));
+    }
+    public ConnectOptions withTransport(Transport t) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, t, dhchapSecret, dhchapCtrlSecret); }
 }

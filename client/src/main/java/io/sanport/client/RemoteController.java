@@ -41,6 +41,7 @@ public final class RemoteController implements AutoCloseable {
     private final InetSocketAddress address;
     private final String subnqn;
     private final ConnectOptions options;
+    private final java.util.concurrent.atomic.AtomicInteger transactions = new java.util.concurrent.atomic.AtomicInteger();
     private final NvmeQueue admin;
     private final ControllerRegisters registers;
     private final IoQueues io;
@@ -156,11 +157,40 @@ public final class RemoteController implements AutoCloseable {
             // as the Linux host with disable_sqflow: admin and I/O queues alike
             ConnectCommand.cattr(sqe, options.disableSqFlow() ? ConnectCommand.CATTR_DISABLE_SQFLOW : 0);
         }, data, true, options.timeoutMillis());
-        if ((dw0 & (ConnectCommand.AUTHREQ_ATR | ConnectCommand.AUTHREQ_ASCR)) != 0) {
-            throw new IOException(this + ": the controller requires in-band authentication (DH-HMAC-CHAP), "
-                    + "which this host does not implement");
+        if ((dw0 & ConnectCommand.AUTHREQ_ASCR) != 0) {
+            throw new IOException(this + ": the controller requires a secure channel (DH-HMAC-CHAP with TLS "
+                    + "concatenation), which this host does not implement");
+        }
+        if ((dw0 & ConnectCommand.AUTHREQ_ATR) != 0) {
+            if (options.dhchapSecret() == null) {
+                throw new IOException(this + ": the controller requires in-band authentication (DH-HMAC-CHAP); "
+                        + "give the host's secret (--dhchap-secret)");
+            }
+            authenticate(q);
         }
         return (int) dw0 & 0xFFFF;
+    }
+
+    /** One DH-HMAC-CHAP transaction on {@code q}; returns "hash/group" as negotiated. */
+    private String authenticate(NvmeQueue q) throws IOException {
+        int tid = transactions.getAndIncrement() & 0xFFFF;
+        try {
+            return DhchapHost.authenticate(q, tid, options.hostNqn(), subnqn, options.dhchapSecret(),
+                    options.dhchapCtrlSecret(), options.timeoutMillis());
+        } catch (DhchapHost.DhchapException e) {
+            throw new IOException(this + " queue " + q.qid() + ": DH-HMAC-CHAP authentication failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Authenticates the admin queue again (the host's re-authentication, {@code nvme connect}'s sysfs
+     * {@code dhchap_secret} write); returns the negotiated "hash/group". Needs {@link ConnectOptions#dhchapSecret}.
+     */
+    public String reauthenticate() throws IOException {
+        if (options.dhchapSecret() == null) {
+            throw new IllegalStateException("no DH-HMAC-CHAP secret in the options");
+        }
+        return authenticate(admin);
     }
 
     private void startKeepAlive() {
