@@ -2,6 +2,9 @@ package io.sanport.cli;
 
 import io.sanport.iop.IoProcessor;
 import io.sanport.nvme.Nqn;
+import io.sanport.nvme.auth.DhGroup;
+import io.sanport.nvme.auth.DhchapHash;
+import io.sanport.nvme.auth.DhchapKey;
 import io.sanport.hostdriver.Target;
 import io.sanport.hostdriver.TargetConfig;
 import io.sanport.hostdriver.TargetOptions;
@@ -31,6 +34,16 @@ final class ExportCommand implements Callable<Integer> {
     String nqn;
     @Option(names = "--allow-host", paramLabel = "NQN", description = "A host NQN allowed to connect (repeatable).")
     List<String> allowHosts = List.of();
+    @Option(names = "--dhchap-key", paramLabel = "DHHC-1:..|@FILE", description = {
+            "The allowed hosts' DH-HMAC-CHAP secret (from 'nvme gen-dhchap-key'); the subsystem then requires",
+            "authentication. @FILE reads it from a file (keeps it out of 'ps')."})
+    String dhchapKey;
+    @Option(names = "--dhchap-ctrl-key", paramLabel = "DHHC-1:..|@FILE", description = "The controller's secret, for hosts that authenticate it too (bidirectional).")
+    String dhchapCtrlKey;
+    @Option(names = "--dhchap-hash", paramLabel = "HASH", description = "Preferred hash: hmac(sha256) (default), hmac(sha384), hmac(sha512).")
+    String dhchapHash;
+    @Option(names = "--dhchap-dhgroup", paramLabel = "GROUP", description = "Preferred DH group: null (default), ffdhe2048 .. ffdhe8192.")
+    String dhchapDhgroup;
     @Option(names = "--allow-any-host", description = "Let any host connect (the default on a loopback address only).")
     boolean allowAnyHost;
     @Option(names = "--reactors", description = "Reactor threads (default: one per core).")
@@ -43,6 +56,34 @@ final class ExportCommand implements Callable<Integer> {
     MetricsOption metrics = new MetricsOption();
     @Mixin
     ServiceOptions service = new ServiceOptions();
+
+    /** The DH-HMAC-CHAP settings the options give, null without --dhchap-key; never quotes a secret. */
+    private TargetConfig.DhchapConfig dhchap() throws java.io.IOException {
+        String key = RemoteOptions.secret(dhchapKey, "--dhchap-key");
+        String ctrl = RemoteOptions.secret(dhchapCtrlKey, "--dhchap-ctrl-key");
+        if (key == null) {
+            if (ctrl != null || dhchapHash != null || dhchapDhgroup != null) {
+                throw new IllegalArgumentException("--dhchap-ctrl-key, --dhchap-hash and --dhchap-dhgroup need --dhchap-key");
+            }
+            return null;
+        }
+        if (allowHosts.isEmpty()) {
+            throw new IllegalArgumentException("--dhchap-key needs the hosts it belongs to: --allow-host NQN");
+        }
+        DhchapHash hash = dhchapHash == null ? null : DhchapHash.parse(dhchapHash);
+        if (dhchapHash != null && hash == null) {
+            throw new IllegalArgumentException("--dhchap-hash: hmac(sha256), hmac(sha384) or hmac(sha512), not " + dhchapHash);
+        }
+        DhGroup group = dhchapDhgroup == null ? null : DhGroup.parse(dhchapDhgroup);
+        if (dhchapDhgroup != null && group == null) {
+            throw new IllegalArgumentException("--dhchap-dhgroup: null or ffdhe2048..ffdhe8192, not " + dhchapDhgroup);
+        }
+        try {
+            return new TargetConfig.DhchapConfig(DhchapKey.parse(key), ctrl == null ? null : DhchapKey.parse(ctrl), hash, group);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--dhchap-key/--dhchap-ctrl-key: " + e.getMessage());
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -64,11 +105,12 @@ final class ExportCommand implements Callable<Integer> {
         }
         String subnqn = nqn != null ? nqn : defaultNqn(path);
         Nqn.validate(subnqn);
-        TargetConfig cfg = TargetConfig.forDevice(path, subnqn, transport, address, port, allowHosts);
+        TargetConfig cfg = TargetConfig.forDevice(path, subnqn, transport, address, port, allowHosts, dhchap());
         try (Target target = Target.open(cfg, reactors == null ? IoProcessor.defaultReactors() : reactors,
                 limits.reactorConfig(), TargetOptions.DEFAULT.withDiscoveryPort(discoveryPort).withLimits(limits.limits()))) {
             System.out.println("exporting " + path + " as namespace 1 of " + subnqn
-                    + (allowHosts.isEmpty() ? " (any host may connect)" : " to " + allowHosts));
+                    + (allowHosts.isEmpty() ? " (any host may connect)" : " to " + allowHosts)
+                    + (dhchapKey != null ? " with DH-HMAC-CHAP" + (dhchapCtrlKey != null ? " (bidirectional)" : "") : ""));
             TargetRunner.printPorts(target, System.out);
             MetricsEndpoint endpoint = metrics.start(target, System.out);
             ControlSocket control = service.open(target, System.err);

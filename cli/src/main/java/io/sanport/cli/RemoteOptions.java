@@ -23,6 +23,13 @@ final class RemoteOptions {
     boolean headerDigest;
     @Option(names = "--data-digest", description = "Ask for NVMe/TCP data digests (CRC32C).")
     boolean dataDigest;
+    @Option(names = {"-S", "--dhchap-secret"}, paramLabel = "DHHC-1:..|@FILE", description = {
+            "This host's DH-HMAC-CHAP secret (from 'nvme gen-dhchap-key'), used when the controller asks for",
+            "authentication; @FILE reads it from a file (keeps it out of 'ps')."})
+    String dhchapSecret;
+    @Option(names = {"-C", "--dhchap-ctrl-secret"}, paramLabel = "DHHC-1:..|@FILE", description = {
+            "The controller's DH-HMAC-CHAP secret: also authenticate the controller (bidirectional); @FILE as above."})
+    String dhchapCtrlSecret;
 
     ConnectOptions connectOptions() throws IOException {
         ConnectOptions.Transport t = ConnectOptions.Transport.of(transport);
@@ -37,6 +44,20 @@ final class RemoteOptions {
         String nqn = hostNqn == null ? o.hostNqn() : hostNqn;
         Nqn.validate(nqn);
         return new ConnectOptions(queues == null ? o.ioQueues() : queues, queueSize, o.katoMillis(), headerDigest,
-                dataDigest, nqn, id, o.timeoutMillis()).withTransport(t);
+                dataDigest, nqn, id, o.timeoutMillis()).withTransport(t)
+                .withDhchap(secret(dhchapSecret, "--dhchap-secret"), secret(dhchapCtrlSecret, "--dhchap-ctrl-secret"));
+    }
+
+    /** A secret given inline or as @FILE (its first line); the value never appears in an error. */
+    static String secret(String value, String option) throws IOException {
+        if (value == null || !value.startsWith("@")) {
+            return value;
+        }
+        java.nio.file.Path file = java.nio.file.Path.of(value.substring(1));
+        try {
+            return java.nio.file.Files.readAllLines(file).stream().findFirst().orElse("").strip();
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new IllegalArgumentException(option + ": no such file " + file);
+        }
     }
 }

@@ -240,7 +240,23 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
     }
 
     public static TargetConfig load(Path file) throws IOException {
-        return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+        TargetConfig c = parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+        if (c.hosts().stream().anyMatch(h -> h.dhchap() != null) && readableByOthers(file)) {
+            System.getLogger("sanport.config").log(System.Logger.Level.WARNING, file + " holds DH-HMAC-CHAP secrets "
+                    + "and is readable by its group or by others: chmod 600 " + file);
+        }
+        return c;
+    }
+
+    /** Whether group or others may read {@code file} (POSIX file systems; false where permissions are unknown). */
+    static boolean readableByOthers(Path file) throws IOException {
+        try {
+            Set<java.nio.file.attribute.PosixFilePermission> p = Files.getPosixFilePermissions(file);
+            return p.contains(java.nio.file.attribute.PosixFilePermission.GROUP_READ)
+                    || p.contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ);
+        } catch (UnsupportedOperationException e) {
+            return false;
+        }
     }
 
     /** Parses nvmetcli JSON; {@code source} names the file in messages. */
