@@ -221,7 +221,7 @@ public final class ConnectionManager {
      * unless the subsystem is open to any host without requiring authentication (nvmet: allow_any_host
      * authenticates nobody) or is the discovery subsystem. Read from the configuration as it is now.
      */
-    private TargetConfig.DhchapConfig dhchapFor(Subsystem s, String hostnqn) {
+    TargetConfig.DhchapConfig dhchapFor(Subsystem s, String hostnqn) {
         if (s.isDiscovery() || (s.allowAnyHost() && !requiresDhchap(s))) {
             return null;
         }

@@ -88,7 +88,13 @@ final class QueueAuth {
         int id = AuthMessage.authId(d);
         if (type == Dhchap.TYPE_COMMON && id == Dhchap.MSG_NEGOTIATE) {
             forget(); // a new transaction, or re-authentication on an authenticated queue
-            step = Dhchap.MSG_NEGOTIATE;
+            if (queue.qid() == 0) {
+                // as nvmet: the admin queue takes the host's settings as they are now (rotated secrets)
+                TargetConfig.DhchapConfig now = queue.target.connections().dhchapFor(controller.subsystem(), controller.hostnqn());
+                if (now != null) {
+                    controller.dhchap(now);
+                }
+            }
             int code = negotiate(d);
             if (code == 0) {
                 step = Dhchap.MSG_CHALLENGE;
