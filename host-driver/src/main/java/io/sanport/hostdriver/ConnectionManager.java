@@ -2,7 +2,6 @@ package io.sanport.hostdriver;
 
 import io.sanport.iop.Reactor;
 import io.sanport.nvme.fabrics.ConnectCommand;
-import io.sanport.nvme.fabrics.Dhchap;
 import io.sanport.nvme.fabrics.ConnectData;
 import io.sanport.nvme.Nqn;
 import io.sanport.nvme.Status;
@@ -173,7 +172,7 @@ public final class ConnectionManager {
             c.dhchap(dhchap);
             c.install(0, q);
             size(q, c, 0, sqsize, sqFlowDisabled);
-            r.dw0 = ConnectCommand.successDw0(id) | (dhchap != null ? Dhchap.CONNECT_AUTHREQ_ATR : 0);
+            r.dw0 = ConnectCommand.successDw0(id) | (dhchap != null ? ConnectCommand.AUTHREQ_ATR : 0);
             LOG.log(System.Logger.Level.INFO, c + ": connected via " + q.port + " (host id " + hostid + ", KATO " + katoMs + " ms)");
             return;
         }
@@ -213,7 +212,7 @@ public final class ConnectionManager {
             return;
         }
         size(q, c, qid, sqsize, sqFlowDisabled);
-        r.dw0 = ConnectCommand.successDw0(c.cntlid()) | (c.dhchap() != null ? Dhchap.CONNECT_AUTHREQ_ATR : 0);
+        r.dw0 = ConnectCommand.successDw0(c.cntlid()) | (c.dhchap() != null ? ConnectCommand.AUTHREQ_ATR : 0);
     }
 
     /**

@@ -84,6 +84,9 @@ final class QueueAuth {
     /** Authentication Send: takes the host's message; returns true when the controller must end after the completion. */
     boolean send(Request r) {
         MemorySegment d = r.data();
+        if (d.byteSize() < AuthMessage.MIN_SIZE) {
+            return abort("a " + d.byteSize() + "-byte message");
+        }
         int type = AuthMessage.authType(d);
         int id = AuthMessage.authId(d);
         if (type == Dhchap.TYPE_COMMON && id == Dhchap.MSG_NEGOTIATE) {

@@ -17,7 +17,11 @@ import io.sanport.nvme.SubmissionQueueEntry;
 import io.sanport.nvme.auth.DhGroup;
 import io.sanport.nvme.auth.DhchapHash;
 import io.sanport.nvme.auth.DhchapKey;
+import io.sanport.nvme.fabrics.AuthMessage;
+import io.sanport.nvme.fabrics.AuthNegotiateData;
+import io.sanport.nvme.fabrics.AuthSendCommand;
 import io.sanport.nvme.fabrics.ConnectCommand;
+import io.sanport.nvme.fabrics.DhchapFailureData;
 import io.sanport.nvme.fabrics.ConnectData;
 import io.sanport.nvme.fabrics.Dhchap;
 import io.sanport.nvme.fabrics.FabricsCommand;
@@ -190,6 +194,48 @@ class DhchapLoopbackTest {
             NvmeException e = assertThrows(NvmeException.class, () -> RemoteController.connect("127.0.0.1", port(t), NQN,
                     ConnectOptions.defaults().withIoQueues(1).withHost(other, UUID.randomUUID())));
             assertEquals(Status.CONNECT_INVALID_HOST, e.statusCode());
+        }
+    }
+
+    @Test
+    void hostileMessagesEndOnlyTheirOwnController() throws Exception {
+        String secret = newSecret(32, 1);
+        try (Target t = start(new TargetConfig.DhchapConfig(DhchapKey.parse(secret), null, DhchapHash.SHA256, DhGroup.FFDHE2048));
+             RemoteController good = RemoteController.connect("127.0.0.1", port(t), NQN, options(secret, null))) {
+            // a wrong SECP is an Invalid Field, and the queue stays
+            try (NvmeTcpQueue q = rawAdmin(port(t))) {
+                MemorySegment m = Arena.ofAuto().allocate(AuthNegotiateData.SIZE);
+                NvmeException e = assertThrows(NvmeException.class, () -> q.execute("Authentication Send", sqe -> {
+                    AuthSendCommand.dhchap(sqe, FabricsCommand.FCTYPE_AUTH_SEND, (int) m.byteSize());
+                    AuthSendCommand.secp(sqe, 0xEA);
+                }, m, true, 10_000));
+                assertEquals(Status.INVALID_FIELD, e.statusCode());
+                propertyGet(q, Property.CSTS);
+                // a 4-byte message: the controller ends
+                MemorySegment tiny = Arena.ofAuto().allocate(4);
+                q.execute("Authentication Send", sqe -> AuthSendCommand.dhchap(sqe, FabricsCommand.FCTYPE_AUTH_SEND, 4),
+                        tiny, true, 10_000);
+                assertThrows(IOException.class, () -> propertyGet(q, Property.CSTS), "the queue is gone");
+            }
+            // secure channel concatenation asked for: Failure1 "concatenation mismatch", then the end
+            try (NvmeTcpQueue q = rawAdmin(port(t))) {
+                MemorySegment n = Arena.ofAuto().allocate(AuthNegotiateData.SIZE);
+                AuthMessage.header(n, Dhchap.TYPE_COMMON, Dhchap.MSG_NEGOTIATE, 3);
+                AuthNegotiateData.scC(n, Dhchap.SC_C_NEW_TLS_PSK);
+                AuthNegotiateData.napd(n, 1);
+                AuthNegotiateData.authid(n, Dhchap.AUTH_ID);
+                AuthNegotiateData.ids(n, new int[] {Dhchap.HASH_SHA256}, new int[] {Dhchap.DHGROUP_NULL});
+                q.execute("Authentication Send", sqe -> AuthSendCommand.dhchap(sqe, FabricsCommand.FCTYPE_AUTH_SEND,
+                        (int) n.byteSize()), n, true, 10_000);
+                MemorySegment in = Arena.ofAuto().allocate(4096);
+                q.execute("Authentication Receive", sqe -> AuthSendCommand.dhchap(sqe, FabricsCommand.FCTYPE_AUTH_RECEIVE,
+                        4096), in, false, 10_000);
+                assertEquals(Dhchap.MSG_FAILURE1, AuthMessage.authId(in));
+                assertEquals(3, AuthMessage.tid(in));
+                assertEquals(Dhchap.CONCAT_MISMATCH, DhchapFailureData.rescodeExp(in));
+                assertThrows(IOException.class, () -> propertyGet(q, Property.CSTS), "the queue is gone");
+            }
+            readBack(good); // the others' controller never noticed
         }
     }
 

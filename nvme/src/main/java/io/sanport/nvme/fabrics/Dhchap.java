@@ -51,10 +51,6 @@ public final class Dhchap {
     public static final int INCORRECT_PAYLOAD = 0x06;
     public static final int INCORRECT_MESSAGE = 0x07;
 
-    /** Connect response DW0: authentication required (ATR), secure channel required (ASCR). */
-    public static final int CONNECT_AUTHREQ_ATR = 1 << 17;
-    public static final int CONNECT_AUTHREQ_ASCR = 1 << 18;
-
     /** Most hash or DH group identifiers a protocol descriptor lists. */
     public static final int MAX_IDS = 30;
 
