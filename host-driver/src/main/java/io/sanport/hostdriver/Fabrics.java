@@ -80,8 +80,11 @@ final class Fabrics {
         switch (FabricsCommand.fctype(r.sqe)) {
             case FabricsCommand.FCTYPE_CONNECT -> connect(r);
             case FabricsCommand.FCTYPE_PROPERTY_GET -> propertyGet(r, q.controller());
-            case FabricsCommand.FCTYPE_AUTH_SEND -> r.endsController = q.auth().send(r);
-            case FabricsCommand.FCTYPE_AUTH_RECEIVE -> r.endsController = q.auth().receive(r);
+            case FabricsCommand.FCTYPE_AUTH_SEND, FabricsCommand.FCTYPE_AUTH_RECEIVE -> {
+                if (q.auth().start(r, FabricsCommand.fctype(r.sqe) == FabricsCommand.FCTYPE_AUTH_SEND)) {
+                    return; // its DH math runs off the reactor; it completes from there
+                }
+            }
             case FabricsCommand.FCTYPE_PROPERTY_SET -> {
                 if (propertySet(r, q.controller())) {
                     return; // a shutdown: completes after its flushes

@@ -19,6 +19,10 @@ import java.lang.foreign.MemorySegment;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.Arrays;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Supplier;
 
 /**
  * The controller side of DH-HMAC-CHAP on one queue (NVMe Base 2.0 §8.13; the steps and failure codes of Linux
@@ -32,6 +36,13 @@ final class QueueAuth {
     private static final System.Logger LOG = System.getLogger("sanport.target");
     private static final RateLimitedLog FAILED = new RateLimitedLog(LOG, 1000);
     private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * Where the FFDHE math runs (up to ~40 ms for ffdhe8192): never on a reactor, whose other queues would wait.
+     * One task per queue at most (its {@link #busy} flag); daemon threads, nothing to close.
+     */
+    private static final ExecutorService CRYPTO = Executors.newFixedThreadPool(
+            Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors() / 2)),
+            Thread.ofPlatform().daemon().name("sanport-dhchap-", 0).factory());
     /** Largest message taken or given: a Reply with SHA-512 and ffdhe8192 is 1168 bytes; Linux offers 4096. */
     static final int MAX_LENGTH = 4096;
 
@@ -49,6 +60,10 @@ final class QueueAuth {
     private int s2;
     private DhExchange dh;
     private byte[] sessionKey;
+    private boolean busy;            // a DH computation for this queue runs on CRYPTO; its command waits
+    private DhExchange preparedDh;   // made on CRYPTO for the next Challenge
+    private boolean keyPrepared;     // the Reply's session key was computed on CRYPTO (null: the value was refused)
+    private byte[] preparedKey;
 
     QueueAuth(QueuePair queue, Controller controller) {
         this.queue = queue;
@@ -79,6 +94,96 @@ final class QueueAuth {
         }
         r.hostToController = send;
         return Fabrics.expect(r, length);
+    }
+
+    /**
+     * Runs Authentication Send or Receive {@code r}; true when it completes later, its DH math done off the
+     * reactor; false when it is done (the caller completes it), {@link Request#endsController} set.
+     */
+    boolean start(Request r, boolean send) {
+        if (busy) {
+            r.fail(Status.CMD_SEQ_ERROR, (int) AuthSendCommand.OFFSET_FCTYPE); // one authentication command at a time
+            return false;
+        }
+        Supplier<Runnable> heavy = send ? replyMath(r.data()) : challengeMath();
+        if (heavy == null) {
+            r.endsController = send ? send(r) : receive(r);
+            return false;
+        }
+        busy = true;
+        r.inDevice = true; // a closing queue waits for it, as for a device I/O
+        CRYPTO.execute(() -> {
+            Runnable done = heavy.get();
+            try {
+                queue.reactor().execute(() -> finish(r, send, done));
+            } catch (RejectedExecutionException closing) {
+                // the reactor is gone, and the queue with it
+            }
+        });
+        return true;
+    }
+
+    /** The DH key pair the next Challenge needs, made on CRYPTO; null when there is nothing heavy to do. */
+    private Supplier<Runnable> challengeMath() {
+        if (step != Dhchap.MSG_CHALLENGE || group == null || group == DhGroup.NULL) {
+            return null;
+        }
+        DhGroup g = group;
+        return () -> {
+            DhExchange x = new DhExchange(g, RANDOM);
+            x.publicValue();
+            return () -> preparedDh = x;
+        };
+    }
+
+    /** The session key of a well-formed Reply with a DH value, computed on CRYPTO; null otherwise (no math). */
+    private Supplier<Runnable> replyMath(MemorySegment d) {
+        long tl = d.byteSize();
+        if (step != Dhchap.MSG_REPLY || dh == null || tl < DhchapReplyData.SIZE
+                || AuthMessage.authType(d) != Dhchap.TYPE_DHCHAP || AuthMessage.authId(d) != Dhchap.MSG_REPLY) {
+            return null;
+        }
+        int hl = DhchapReplyData.hl(d);
+        int dhvlen = DhchapReplyData.dhvlen(d);
+        if (dhvlen != group.valueLength() || DhchapReplyData.size(hl, dhvlen) > tl) {
+            return null;
+        }
+        byte[] peer = new byte[dhvlen];
+        MemorySegment.copy(d, Wire.U8, DhchapReplyData.offsetDhv(hl), peer, 0, dhvlen);
+        DhExchange x = dh;
+        return () -> {
+            byte[] key;
+            try {
+                key = x.sessionKey(peer);
+            } catch (IllegalArgumentException e) {
+                key = null;
+            }
+            byte[] k = key;
+            return () -> {
+                keyPrepared = true;
+                preparedKey = k;
+            };
+        };
+    }
+
+    /** Back on the reactor: the prepared value in place, the command runs as if it had never waited. */
+    private void finish(Request r, boolean send, Runnable prepared) {
+        busy = false;
+        r.inDevice = false;
+        if (!queue.ending()) {
+            prepared.run();
+            try {
+                r.endsController = send ? send(r) : receive(r);
+            } catch (RuntimeException e) {
+                LOG.log(System.Logger.Level.ERROR, controller + ": queue " + queue.qid() + ": authentication", e);
+                r.fail(Status.INTERNAL, 0xFFFF);
+                r.endsController = true;
+            }
+        }
+        keyPrepared = false;
+        preparedKey = null;
+        preparedDh = null;
+        queue.completeHeld(r);
     }
 
     /** Authentication Send: takes the host's message; returns true when the controller must end after the completion. */
@@ -253,7 +358,8 @@ final class QueueAuth {
         DhchapChallengeData.seqnum(d, s1);
         MemorySegment.copy(c1, 0, d, Wire.U8, DhchapChallengeData.OFFSET_CVAL, hl);
         if (dhvlen > 0) {
-            dh = new DhExchange(group, RANDOM); // a fresh exponent per transaction
+            dh = preparedDh != null ? preparedDh : new DhExchange(group, RANDOM); // a fresh exponent per transaction
+            preparedDh = null;
             byte[] y = dh.publicValue();
             MemorySegment.copy(y, 0, d, Wire.U8, DhchapChallengeData.OFFSET_CVAL + hl, y.length);
         }
@@ -279,9 +385,17 @@ final class QueueAuth {
         if (dhvlen > 0) {
             byte[] peer = new byte[dhvlen];
             MemorySegment.copy(d, Wire.U8, DhchapReplyData.offsetDhv(hl), peer, 0, dhvlen);
-            try {
-                sessionKey = dh.sessionKey(peer);
-            } catch (IllegalArgumentException e) {
+            if (keyPrepared) {
+                sessionKey = preparedKey;
+                preparedKey = null;
+            } else {
+                try {
+                    sessionKey = dh.sessionKey(peer);
+                } catch (IllegalArgumentException e) {
+                    sessionKey = null;
+                }
+            }
+            if (sessionKey == null) {
                 return Dhchap.DHGROUP_UNUSABLE;
             }
         }
