@@ -934,6 +934,13 @@ public final class Target implements AutoCloseable {
             if (!old.limits().equals(next.limits())) {
                 changes.add("$.sanport limits not applied: they take effect at the next start");
             }
+            for (TargetConfig.HostConfig h : next.hosts()) {
+                TargetConfig.HostConfig was = old.hosts().stream().filter(x -> x.nqn().equals(h.nqn())).findFirst().orElse(null);
+                if (was != null && !TargetConfig.DhchapConfig.same(was.dhchap(), h.dhchap())) {
+                    // never the secrets: only that they changed, and when they apply
+                    changes.add("DH-HMAC-CHAP settings of host " + h.nqn() + " changed (from its next Connect or re-authentication)");
+                }
+            }
             running = next;
             if (!changes.isEmpty()) {
                 genctr.incrementAndGet();

@@ -104,6 +104,13 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             hash = hash != null ? hash : DhchapHash.SHA256;
             dhgroup = dhgroup != null ? dhgroup : DhGroup.NULL;
         }
+
+        /** Whether {@code a} and {@code b} hold the same settings (secrets compared in constant time); null for none. */
+        public static boolean same(DhchapConfig a, DhchapConfig b) {
+            if (a == null || b == null) return a == b;
+            return a.key.sameAs(b.key) && (a.ctrlKey == null ? b.ctrlKey == null : a.ctrlKey.sameAs(b.ctrlKey))
+                    && a.hash == b.hash && a.dhgroup == b.dhgroup;
+        }
     }
 
     /**

@@ -119,6 +119,29 @@ class DhchapLoopbackTest {
     }
 
     @Test
+    void reauthenticationUsesTheRotatedSecret() throws Exception {
+        String before = newSecret(32, 1);
+        String after = newSecret(32, 1);
+        try (Target t = start(new TargetConfig.DhchapConfig(DhchapKey.parse(before), null, null, null));
+             RemoteController c = RemoteController.connect("127.0.0.1", port(t), NQN, options(before, null))) {
+            TargetConfig cfg = t.config();
+            TargetConfig rotated = new TargetConfig(List.of(new TargetConfig.HostConfig(HOST,
+                    new TargetConfig.DhchapConfig(DhchapKey.parse(after), null, null, null))), cfg.ports(), cfg.subsystems(),
+                    cfg.limits());
+            List<String> changes = t.apply(rotated);
+            assertEquals(1, changes.size(), changes.toString());
+            assertTrue(changes.getFirst().contains("DH-HMAC-CHAP settings of host " + HOST), changes.getFirst());
+            assertFalse(changes.getFirst().contains(after.substring(10, 30)));
+            readBack(c); // the connected controller stays
+            IOException e = assertThrows(IOException.class, c::reauthenticate); // the old secret no longer passes
+            assertTrue(e.getMessage().contains("authentication failed"), e.getMessage());
+            try (RemoteController fresh = RemoteController.connect("127.0.0.1", port(t), NQN, options(after, null))) {
+                readBack(fresh);
+            }
+        }
+    }
+
+    @Test
     void wrongMissingAndWrongControllerSecretsAreRefused() throws Exception {
         String secret = newSecret(32, 1);
         String ctrl = newSecret(32, 1);
