@@ -203,6 +203,40 @@ class DhchapLoopbackTest {
     }
 
     @Test
+    void anUnauthenticatedIoQueueGetsAuthenticationRequiredForItsIo() throws Exception {
+        String secret = newSecret(32, 1);
+        try (Target t = start(new TargetConfig.DhchapConfig(DhchapKey.parse(secret), null, null, DhGroup.FFDHE2048));
+             RemoteController c = RemoteController.connect("127.0.0.1", port(t), NQN, options(secret, null));
+             NvmeTcpQueue q = NvmeTcpQueue.open(new InetSocketAddress("127.0.0.1", port(t)), 2, 32, false, false, 10_000);
+             Arena a = Arena.ofShared()) {
+            MemorySegment data = a.allocate(ConnectData.SIZE, 8);
+            ConnectData.hostUuid(data, HOST_ID);
+            ConnectData.cntlid(data, c.cntlid());
+            ConnectData.subnqn(data, NQN);
+            ConnectData.hostnqn(data, HOST);
+            long dw0 = q.execute("Connect", sqe -> {
+                FabricsCommand.opcode(sqe, FabricsCommand.OPCODE);
+                FabricsCommand.fctype(sqe, FabricsCommand.FCTYPE_CONNECT);
+                ConnectCommand.qid(sqe, 2);
+                ConnectCommand.sqsize(sqe, 31);
+            }, data, true, 10_000);
+            assertTrue((dw0 & ConnectCommand.AUTHREQ_ATR) != 0, "I/O queue Connect DW0 " + Long.toHexString(dw0));
+            assertEquals(c.cntlid(), (int) dw0 & 0xFFFF);
+            MemorySegment buf = a.allocate(512, 512);
+            java.util.function.Consumer<MemorySegment> read = sqe -> {
+                SubmissionQueueEntry.opcode(sqe, io.sanport.nvme.IoOpcode.READ);
+                SubmissionQueueEntry.nsid(sqe, 1);
+                SubmissionQueueEntry.cdw12(sqe, 0); // one block
+            };
+            NvmeException e = assertThrows(NvmeException.class, () -> q.execute("Read", read, buf, false, 10_000));
+            assertEquals(Status.AUTH_REQUIRED, e.statusCode());
+            DhchapHost.authenticate(q, 9, HOST, NQN, DhchapKey.parse(secret), null, 10_000);
+            q.execute("Read", read, buf, false, 10_000); // now it reads
+            readBack(c); // the controller's own queues went on
+        }
+    }
+
+    @Test
     void aSubsystemThatRequiresAuthenticationRefusesAHostWithoutASecret() throws Exception {
         String other = "nqn.2014-08.org.nvmexpress:uuid:" + UUID.randomUUID();
         Path image = dir.resolve("req.img");
