@@ -45,7 +45,8 @@ final class ServeCommand implements Callable<Integer> {
                 limits.reactorConfig(), TargetOptions.DEFAULT.withDiscoveryPort(discoveryPort).withLimits(limits.limits()))) {
             TargetRunner.printPorts(target, System.out);
             MetricsEndpoint endpoint = metrics.start(target, System.out);
-            ControlSocket control = service.open(target, System.err);
+            ControlSocket control = service.open(target, config, System.err);
+            service.reloadOnHangup(System.err);
             if (control != null) {
                 System.out.println("control socket: " + control.path() + " ('sanport status"
                         + (control.path().equals(ControlSocket.DEFAULT_PATH) ? "" : " --control-socket " + control.path())
