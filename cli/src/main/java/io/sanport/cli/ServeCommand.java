@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Run the NVMe-oF target from a JSON file in nvmetcli's format (ports, subsystems with "
                 + "namespaces and allowed_hosts, hosts), as saved by 'nvmetcli save'.",
-                "Also serves the discovery subsystem on port 8009 of each address unless --discovery-port 0."})
+                "Also serves the discovery subsystem on port 8009 of each address unless --discovery-port 0.",
+                "'sanport reload' or SIGHUP applies the edited file: only what differs changes."})
 final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The JSON configuration.")
     Path config;
