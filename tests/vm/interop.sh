@@ -21,7 +21,7 @@
 #   with --perf: 4k randread QD32 IOPS over sanport, then over the kernel's nvmet-T exporting the same disk
 #   (bench/compare.sh vm-tcp / vm-rdma is the fuller comparison)
 # Prints PASS/FAIL per check and "N passed, M failed"; exit 1 if anything failed (13 checks for tcp, 10 for
-# rdma). 2 min (tcp) and 5 min (rdma) here with 2 busy cores under TCG; the guest is killed after 480 s (600 with --perf).
+# rdma). 3-6 min (tcp) and 5 min (rdma) here with 2 busy cores under TCG; the guest is killed after 480 s (600 with --perf).
 #   tests/vm/interop.sh --transport tcp|rdma [--perf]   (the target's log tail is printed when a check fails)
 # tests/vm/interop-tcp.sh and rdma-transport/src/test/vm/interop-rdma.sh are wrappers. The same file runs the
 # guest half (--in-guest).
