@@ -14,7 +14,7 @@ set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 JDK=/usr/lib/jvm/temurin-25-jdk-amd64
 ADDR=169.254.77.1
-CHECKS=9
+CHECKS=10
 
 if [ "${1:-}" = --in-guest ]; then
   t0=$EPOCHREALTIME
@@ -68,8 +68,10 @@ if [ "${1:-}" = --in-guest ]; then
       [ -n "$dev" ] && break; sleep 0.1
     done
     [ -b "$dev" ] && dd if="$dev" of=/dev/null bs=4k count=16 iflag=direct status=none && rc=0
-    CTRL=$(basename "$(dirname "$(readlink -f /sys/block/${dev#/dev/})")" 2>/dev/null)
-    [ -n "$CTRL" ] && [ -e /sys/class/nvme/$CTRL/tls_key ] && TLS_KEY=$(cat /sys/class/nvme/$CTRL/tls_key 2>/dev/null)
+    for c in /sys/class/nvme/nvme*; do   # the controller, and the PSK it uses (TLS only)
+      [ "$(cat $c/subsysnqn 2>/dev/null)" = "$nqn" ] || continue
+      CTRL=${c##*/}; TLS_KEY=$(cat $c/tls_key 2>/dev/null)
+    done
     nvme disconnect -n $nqn > /dev/null || rc=1
     echo "read $dev"; return $rc
   }
@@ -108,22 +110,34 @@ if [ "${1:-}" = --in-guest ]; then
   # --- TLS 1.3 with a PSK in the .nvme keyring; tlshd does the handshakes ---
   subsys $TLS_NQN 1
   port 2 4421 $TLS_NQN tls
-  tls_ok() {
-    local psk ins
-    psk=$(nvme gen-tls-key --hmac=1) || return 1
-    nvme check-tls-key --keydata="$psk" > /dev/null || { echo "check-tls-key refused $psk"; return 1; }
-    ins=$(nvme gen-tls-key --hmac=1 --secret="$psk" --hostnqn="$HOSTNQN" --subsysnqn="$TLS_NQN" --insert) || return 1
-    echo "$ins" | tail -n1
-    grep -E 'psk +NVMe0R0' /proc/keys | cut -c 1-9,58- || { echo "no psk key in /proc/keys"; return 1; }
-    echo "port 2: tsas $(cat $C/ports/2/addr_tsas) treq $(cat $C/ports/2/addr_treq)"
-    TLS_KEY=
-    connect $TLS_NQN 4421 --tls > /tmp/connect.out || { cat /tmp/connect.out; return 1; }
-    [ -n "$TLS_KEY" ] && [ "$TLS_KEY" != 0 ] || { echo "controller $CTRL has no tls_key"; tail -n 5 /run/tlshd.log; return 1; }
-    echo "over TLS, controller tls_key $TLS_KEY"
+  # tls_key NQN: a retained PSK for (hostnqn, NQN) made by gen-tls-key and
+  # inserted into .nvme; prints its serial, checks the identity it got
+  tls_key() {
+    local out psk serial ident
+    out=$(nvme gen-tls-key --hmac=1 --hostnqn="$HOSTNQN" --subsysnqn="$1" --insert) || return 1
+    psk=$(grep '^NVMeTLSkey-1:01:' <<< "$out") serial=$(sed -n 's/^Inserted TLS key //p' <<< "$out")
+    ident=$(nvme check-tls-key --keydata="$psk" --hostnqn="$HOSTNQN" --subsysnqn="$1") || return 1
+    [ "$ident" = "NVMe0R01 $HOSTNQN $1" ] || { echo "identity '$ident'"; return 1; }
+    keyctl show %:.nvme | grep -qF "psk: $ident" || { echo "'$ident' not in .nvme"; keyctl show %:.nvme; return 1; }
+    echo "$serial"
   }
+  # tls_connect NQN ARGS...: connect --tls; the controller must use our key
+  tls_connect() {
+    local nqn=$1 serial; shift
+    serial=$(tls_key $nqn) || { echo "$serial"; return 1; }
+    TLS_KEY=
+    connect $nqn 4421 --tls "$@" > /tmp/connect.out || { cat /tmp/connect.out; tail -n 5 /run/tlshd.log; return 1; }
+    [ "$TLS_KEY" = "$serial" ] || { echo "controller $CTRL: tls_key '$TLS_KEY', inserted '$serial'"; return 1; }
+    echo "$(tail -n1 /tmp/connect.out) over TLS 1.3 (tsas $(cat $C/ports/2/addr_tsas), treq $(cat $C/ports/2/addr_treq)), PSK ${serial}"
+  }
+  tls_ok() { tls_connect $TLS_NQN; }
+  # both on one connection: the DH-HMAC-CHAP subsystem also behind the TLS port
+  tls_auth() { ln -s $C/subsystems/$AUTH_NQN $C/ports/2/subsystems/$AUTH_NQN || return 1
+               tls_connect $AUTH_NQN --dhchap-secret "$HKEY" --dhchap-ctrl-secret "$CKEY"; }
   tls_plain() { refused $TLS_NQN 4421; }
   check "nvmet-tcp TLS 1.3: nvme connect --tls (gen-tls-key --insert, tlshd)" tls_ok
   check "nvmet-tcp TLS 1.3: plain connect to the TLS port refused" tls_plain
+  check "nvmet-tcp TLS 1.3 + DH-HMAC-CHAP (bidirectional) on one connection" tls_auth
 
   java25() {   # all output on failure; the version line last on success
     local v; v=$("$JDK/bin/java" -version 2>&1); printf '%s\n' "$v"
