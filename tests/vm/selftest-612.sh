@@ -133,7 +133,11 @@ if [ "${1:-}" = --in-guest ]; then
   tls_ok() { tls_connect $TLS_NQN; }
   # both on one connection: the DH-HMAC-CHAP subsystem also behind the TLS port
   tls_auth() { ln -s $C/subsystems/$AUTH_NQN $C/ports/2/subsystems/$AUTH_NQN || return 1
-               tls_connect $AUTH_NQN --dhchap-secret "$HKEY" --dhchap-ctrl-secret "$CKEY"; }
+               local ok; ok=$(tls_connect $AUTH_NQN --dhchap-secret "$HKEY" --dhchap-ctrl-secret "$CKEY") \
+                 || { echo "$ok"; return 1; }
+               # the authentication is really done in there: a wrong secret still fails
+               refused $AUTH_NQN 4421 --tls --dhchap-secret "$WRONG" || return 1
+               echo "${ok##*$'\n'}; a wrong host secret over TLS refused"; }
   tls_plain() { refused $TLS_NQN 4421; }
   check "nvmet-tcp TLS 1.3: nvme connect --tls (gen-tls-key --insert, tlshd)" tls_ok
   check "nvmet-tcp TLS 1.3: plain connect to the TLS port refused" tls_plain
