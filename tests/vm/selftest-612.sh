@@ -6,15 +6,18 @@
 # host secret (one-way and bidirectional) and refusing a wrong host or
 # controller secret, nvmet-tcp with TLS 1.3 (PSK from `nvme gen-tls-key
 # --insert` in the .nvme keyring, tlshd doing the handshakes) accepting
-# `nvme connect --tls` and refusing a plain connect, and the host's Java 25.
+# `nvme connect --tls` and refusing a plain connect, TLS and DH-HMAC-CHAP on one
+# connection, the host's Java 25, and `sanport info` (io_uring) in there.
+#   SKIP_BUILD=1   do not build sanport on the host first (./sanport --version)
 # The commands are the recipe tests/vm/README.md describes ("The 6.12 guest").
 # Prints PASS/FAIL lines, the wall time and "N passed, M failed"; exit 1 if
 # anything failed. The same file runs the checks inside the guest (--in-guest).
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 JDK=/usr/lib/jvm/temurin-25-jdk-amd64
+ROOT=$(cd "$HERE/../.." && pwd)
 ADDR=169.254.77.1
-CHECKS=10
+CHECKS=11
 
 if [ "${1:-}" = --in-guest ]; then
   t0=$EPOCHREALTIME
@@ -150,12 +153,20 @@ if [ "${1:-}" = --in-guest ]; then
   check "kernel is 6.12" kernel
   check "Debian 13 userland: nvme-cli 2.13, fio, tlshd, keyctl" userland
   check "java -version ($JDK)" java25
+  # sanport itself on Debian 13: its launcher's package check (t64 names) and
+  # io_uring through liburing 2.9 on 6.12 (rings without an SQ array)
+  sanport_info() { local out; out=$("$ROOT/sanport" info 2>&1); printf '%s\n' "$out"
+                   grep -E '^io_uring: +ok' <<< "$out"; }
+  check "./sanport info (liburing $(dpkg-query -W -f='${Version}' liburing2 2>/dev/null | cut -d- -f1), io_uring rings)" sanport_info
   echo "guest checks took $(awk "BEGIN{printf \"%.1f\", $EPOCHREALTIME - $t0}") s"
   exit 0
 fi
 
 t0=$EPOCHREALTIME
 "$HERE/prepare.sh" --kernel 6.12 || { echo "FAIL prepare.sh --kernel 6.12"; echo "0 passed, 1 failed"; exit 1; }
+if [ "${SKIP_BUILD:-0}" != 1 ]; then   # build on the host (Maven is not in the guest's root)
+  build_log=$("$ROOT/sanport" --version 2>&1) || { printf '%s\n' "$build_log" | tail -30; echo "FAIL build"; echo "0 passed, 1 failed"; exit 1; }
+fi
 OUT=$(mktemp)
 trap 'rm -f "$OUT"' EXIT
 "$HERE/run.sh" --kernel 6.12 --timeout 400 -- "$HERE/selftest-612.sh --in-guest" | tee "$OUT"
