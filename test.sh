@@ -4,7 +4,7 @@
 #   ./test.sh            all stages
 #   ./test.sh --quick    packages, the Maven build with every JUnit test, the launcher and demo (no fresh
 #                        machine, no benchmark, no VM, no containers)
-#   ./test.sh --no-vm    all but the VM stages (a real Linux 6.1 guest under QEMU)
+#   ./test.sh --no-vm    all but the VM stages (real Linux 6.1 and 6.12 guests under QEMU)
 # A stage passes when it exits 0 and shows that it ran tests; the last line is "N passed, M failed" (stages).
 set -uo pipefail
 SANPORT_ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd)
@@ -164,6 +164,8 @@ elif [ "$(id -u)" != 0 ] && ! command -v qemu-system-x86_64 >/dev/null; then
     not_run "VM (Linux 6.1 guest: SoftRoCE, NVMe, kernel NVMe-oF)" "no QEMU and not root to install it"
 else
     stage "VM harness self-test (Linux 6.1 guest)" tests/vm/selftest.sh
+    stage "VM harness self-test (Linux 6.12 guest on Debian 13: nvmet-tcp DH-HMAC-CHAP and TLS 1.3, nvme-cli 2.13, tlshd, Java)" \
+        tests/vm/selftest-612.sh
     stage "VM: RDMA verbs + RDMA CM through FFM on SoftRoCE" rdma-transport/src/test/vm/verbs-proof.sh
     stage "VM: I/O processor on NVMe (block and nvme-passthru kinds)" tests/vm/iop-nvme.sh
     stage "VM: Java initiator against the kernel's nvmet-tcp" env SKIP_BUILD=1 client/src/test/vm/kernel-target.sh

@@ -115,9 +115,11 @@ sanport_missing_packages() {
     local name status p
     while read -r name status; do
         [ "$status" = installed ] && ok[$name]=1
-    done < <(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${want[@]}" 2>/dev/null || true)
+    # Debian 13 renamed libraries in the 64-bit time_t transition (librdmacm1 -> librdmacm1t64, which provides
+    # the old name; apt installs it when asked for the old one): either name counts
+    done < <(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${want[@]}" "${want[@]/%/t64}" 2>/dev/null || true)
     for p in "${want[@]}"; do
-        [ -n "${ok[$p]:-}" ] || echo "$p"
+        [ -n "${ok[$p]:-}" ] || [ -n "${ok[${p}t64]:-}" ] || echo "$p"
     done
 }
 

@@ -19,9 +19,17 @@
 #   SANPORT_VM_CACHE   cache dir (default /var/cache/sanport-vm, outside the tree)
 #   SANPORT_VM_KERNEL  kernel package to use, e.g. linux-image-6.1.0-56-amd64
 #                      (default: what linux-image-amd64 depends on)
+#
+# `prepare.sh --kernel 6.12` prepares the second guest instead (Debian 13's
+# 6.12 kernel and root): see prepare-612.sh. `--kernel 6.1` is the default.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+case "${1:-}" in
+  --kernel) case "${2:-}" in 6.1) ;; 6.12) exec "$HERE/prepare-612.sh" ;; *) echo "prepare: --kernel takes 6.1 or 6.12" >&2; exit 2 ;; esac ;;
+  "") ;;
+  *) echo "prepare: usage: prepare.sh [--kernel 6.1|6.12]" >&2; exit 2 ;;
+esac
 CACHE=${SANPORT_VM_CACHE:-/var/cache/sanport-vm}
 # the host tools: scripts/packages/vm.list
 SANPORT_ROOT=$(cd "$HERE/../.." && pwd)

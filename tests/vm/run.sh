@@ -5,6 +5,12 @@
 # (SoftRoCE), NVMe, the kernel's NVMe-oF target and initiator.
 #
 # usage: run.sh [options] -- 'shell command'
+#   --kernel 6.1|6.12  6.1 (default): Debian 12's kernel, the guest's root is this
+#                    machine's. 6.12: Debian 13's kernel (NVMe auth, NVMe/TCP TLS)
+#                    on a Debian 13 root (prepare-612.sh) that sees this
+#                    machine's /usr/lib/jvm (read-only), the checkout, ~/.m2,
+#                    /tmp and --show dirs (writes discarded); tlshd running
+#   --show DIR       (6.12) also show host directory DIR, writes discarded (repeatable)
 #   --rdma           SoftRoCE: rxe0 on dummy netdev sanport0, 169.254.77.1/16
 #   --nvme IMG       attach raw file IMG as an emulated NVMe disk (/dev/nvme0n1, /dev/ng0n1)
 #   --nvme-opts O    extra properties of that QEMU nvme device, e.g. mdts=4 (64 KiB transfers)
@@ -21,12 +27,14 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${SANPORT_VM_CACHE:-/var/cache/sanport-vm}
-RDMA=0 NVME='' NVME_OPTS='' TIMEOUT=1800 MEM=4096 VERBOSE=0 XENV=() RW=()
+RDMA=0 NVME='' NVME_OPTS='' TIMEOUT=1800 MEM=4096 VERBOSE=0 XENV=() RW=() SERIES=6.1 SHOW=()
 usage() { sed -n '/^# usage/,/^# Environment/s/^# \{0,1\}//p' "$0" >&2; exit 125; }
 err() { echo "run.sh: $*" >&2; exit 125; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --rdma) RDMA=1; shift ;;
+    --kernel) case "${2:-}" in 6.1|6.12) SERIES=$2 ;; *) err "--kernel takes 6.1 or 6.12" ;; esac; shift 2 ;;
+    --show) [ -d "${2:-}" ] || err "--show: no such directory '${2:-}'"; SHOW+=("$(realpath "$2")"); shift 2 ;;
     --nvme) [ -f "${2:-}" ] || err "--nvme: no such file '${2:-}'"; NVME=$(realpath "$2"); shift 2 ;;
     --nvme-opts) [[ "${2:-}" =~ ^[a-z_]+=[0-9a-z]+(,[a-z_]+=[0-9a-z]+)*$ ]] || err "--nvme-opts wants K=V[,K=V]"
                  NVME_OPTS=,$2; shift 2 ;;
@@ -45,19 +53,38 @@ done
 
 # Prepared? The stamp names the kernel; its hash covers what went into the
 # initramfs (same formula as prepare.sh). Missing or stale: prepare now.
-STAMP=$(cat "$CACHE/stamp" 2>/dev/null)
-if [ "${STAMP#* }" != "$(cat "$HERE/prepare.sh" "$HERE/guest/init" /bin/busybox 2>/dev/null | sha256sum | cut -c1-16)" ]; then
-  "$HERE/prepare.sh" >&2 || err "prepare.sh failed"
-  STAMP=$(cat "$CACHE/stamp")
+if [ "$SERIES" = 6.1 ]; then
+  [ ${#SHOW[@]} = 0 ] || err "--show is for --kernel 6.12 (the 6.1 guest sees all of this machine)"
+  STAMP=$(cat "$CACHE/stamp" 2>/dev/null)
+  if [ "${STAMP#* }" != "$(cat "$HERE/prepare.sh" "$HERE/guest/init" /bin/busybox 2>/dev/null | sha256sum | cut -c1-16)" ]; then
+    "$HERE/prepare.sh" >&2 || err "prepare.sh failed"
+    STAMP=$(cat "$CACHE/stamp")
+  fi
+  KVER=${STAMP%% *}
+  KERNEL=$CACHE/kernel/$KVER/boot/vmlinux-$KVER
+  INITRD=$CACHE/initramfs-$KVER.cpio
+  MODS=$CACHE/kernel/$KVER/lib/modules/$KVER
+  ROOT=
+else
+  # same formula as prepare-612.sh
+  D=$CACHE/612 LISTS=$(cd "$HERE/../../scripts/packages" && pwd)
+  STAMP=$(cat "$D/stamp" 2>/dev/null)
+  if [ "${STAMP#* }" != "$(cat "$HERE/prepare-612.sh" "$HERE/guest/init" /bin/busybox "$LISTS/vm612-guest.list" \
+                            "$LISTS/runtime.list" 2>/dev/null | sha256sum | cut -c1-16)" ]; then
+    "$HERE/prepare.sh" --kernel 6.12 >&2 || err "prepare.sh --kernel 6.12 failed"
+    STAMP=$(cat "$D/stamp")
+  fi
+  KVER=${STAMP%% *}
+  KERNEL=$D/kernel/$KVER/boot/vmlinux-$KVER
+  INITRD=$D/initramfs-$KVER.cpio
+  MODS=$D/kernel/$KVER/usr/lib/modules/$KVER
+  ROOT=$D/root
 fi
-KVER=${STAMP%% *}
-KERNEL=$CACHE/kernel/$KVER/boot/vmlinux-$KVER
-INITRD=$CACHE/initramfs-$KVER.cpio
 [ -s "$KERNEL" ] && [ -s "$INITRD" ] || err "cache $CACHE incomplete: run $HERE/prepare.sh"
 
 CWD=$(pwd -P)
 # paths travel on the kernel command line and in KEY=VALUE files
-for p in "$CWD" "$CACHE" "$HERE" "${RW[@]}"; do [[ "$p" != *[[:space:]]* ]] || err "path with white space: '$p'"; done
+for p in "$CWD" "$CACHE" "$HERE" "${RW[@]}" "${SHOW[@]}"; do [[ "$p" != *[[:space:]]* ]] || err "path with white space: '$p'"; done
 
 # Hardware virtualization only with a real KVM (kvm_intel/kvm_amd): a /dev/kvm
 # from kvm_pvm (as on this project's machines) opens fine but cannot run a
@@ -97,9 +124,23 @@ trap 'exit 143' TERM
 printf '%s\n' "$*" > "$RUN/cmd"
 # written through: the working directory and the extra --rw directories
 for p in "$CWD" "${RW[@]}"; do [ "$p" = / ] || { mkdir -p "$p" && echo "$p"; }; done > "$RUN/rw"
+if [ -n "$ROOT" ]; then
+  # what the Debian 13 root shows of this machine; parents first (sort), a
+  # directory inside one already shown is not shown again
+  { echo "ro /usr/lib/jvm"
+    # what the JDKs link to outside (Temurin's lib/security/cacerts -> /etc/ssl/certs/adoptium/)
+    find /usr/lib/jvm/ -type l -lname '/*' -printf '%l\n' 2>/dev/null | grep -v '^/usr/lib/jvm/' \
+      | while read -r t; do [ -e "$t" ] && echo "ro $(dirname "$(realpath "$t")")"; done
+    for p in "$(cd "$HERE/../.." && pwd -P)" "$HOME/.m2" /tmp "${SHOW[@]}"; do
+      [ -d "$p" ] && echo "ovl $(realpath "$p")"
+    done
+  } | sort -k2 -u | awk '{ for (i = 1; i <= n; i++) if (index($2 "/", k[i] "/") == 1) next; k[++n] = $2; print }' > "$RUN/show"
+fi
 cat > "$RUN/conf" <<EOF
 STAGE2=$HERE/guest/stage2
-MODS=$CACHE/kernel/$KVER/lib/modules/$KVER
+MODS=$MODS
+ROOT=$ROOT
+SERIES=$SERIES
 HOSTNAME=$(cat /proc/sys/kernel/hostname)
 CWD=$CWD
 RDMA=$RDMA

@@ -33,10 +33,14 @@ public final class SubmissionQueue {
         this.khead = IoUringSq.khead(sq).reinterpret(4);
         this.sqes = IoUringSq.sqes(sq).reinterpret((long) entries * sqeSize);
         this.tail = IoUringSq.sqe_tail(sq);
-        // liburing >= 2.2 maps array[i] = i once at init; do it again so older ones work too
-        MemorySegment array = IoUringSq.array(sq).reinterpret((long) entries * 4);
-        for (int i = 0; i < entries; i++) {
-            array.setAtIndex(JAVA_INT, i, i);
+        // liburing >= 2.2 maps array[i] = i once at init; do it again so older ones work too. liburing >= 2.6 on
+        // Linux >= 6.6 (Debian 13) sets up the ring with IORING_SETUP_NO_SQARRAY: no array at all (NULL)
+        MemorySegment array = IoUringSq.array(sq);
+        if (array.address() != 0) {
+            array = array.reinterpret((long) entries * 4);
+            for (int i = 0; i < entries; i++) {
+                array.setAtIndex(JAVA_INT, i, i);
+            }
         }
     }
 
