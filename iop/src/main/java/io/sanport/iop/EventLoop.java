@@ -50,6 +50,8 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
      * the loop wakes on the first completion as before. -Dsanport.uring.minWaitMicros; 0 turns it off.
      */
     static final int MIN_WAIT_MICROS = Math.max(0, Integer.getInteger("sanport.uring.minWaitMicros", 0));
+    /** What loops started from now on use (read once, at start); tests set it. */
+    static volatile int minWaitMicros = MIN_WAIT_MICROS;
     static final int MIN_WAIT_BATCH = 16;
     /** A batched sleep with no completion at all ends after this (-ETIME) and goes round again. */
     private static final long MIN_WAIT_TIMEOUT_NANOS = 1_000_000_000L;
@@ -238,8 +240,9 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
         setup.start(this, ring, arena);
         eventFd = Libc.eventfd(0, Libc.EFD_CLOEXEC);
         wakeBuffer = arena.allocate(ValueLayout.JAVA_LONG);
-        if (MIN_WAIT_MICROS > 0 && ring.hasMinWait()) {
-            minWaitArg = Ring.minWaitArg(arena, MIN_WAIT_MICROS, MIN_WAIT_TIMEOUT_NANOS);
+        int minWait = minWaitMicros;
+        if (minWait > 0 && ring.hasMinWait()) {
+            minWaitArg = Ring.minWaitArg(arena, minWait, MIN_WAIT_TIMEOUT_NANOS);
         }
         armWake();
     }
