@@ -43,11 +43,13 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
     private static final long WAKE = -1L;
     private static final long CANCEL = -2L;
     /**
-     * Batched sleeps (Linux 6.12's min_wait): with many block I/Os in flight, the loop sleeps until half of
-     * them (at most {@link #MIN_WAIT_BATCH}) complete, but no longer than this many microseconds once one has,
-     * so one wake answers several commands instead of one. Anything else that completes meanwhile (a new
-     * command on a socket, a task's eventfd wake) waits at most this long too. With few I/Os in flight (QD1)
-     * the loop wakes on the first completion as before. -Dsanport.uring.minWaitMicros; 0 turns it off.
+     * Batched sleeps (Linux 6.12's min_wait): with 4 or more block I/Os in flight, the loop sleeps until half
+     * of them (at most {@link #MIN_WAIT_BATCH}) complete, but once it has slept this many microseconds it wakes
+     * with whatever has completed (or on the next completion), so one wake may answer several commands.
+     * Anything else that completes meanwhile (a new command on a socket, a task's eventfd wake) waits up to
+     * this long too. Fewer I/Os in flight (QD1): the loop wakes on the first completion as before. Off by
+     * default: slower over TCP and no faster on a file image in bench/README.md's runs.
+     * -Dsanport.uring.minWaitMicros=N; 0 turns it off.
      */
     static final int MIN_WAIT_MICROS = Math.max(0, Integer.getInteger("sanport.uring.minWaitMicros", 0));
     /** What loops started from now on use (read once, at start); tests set it. */

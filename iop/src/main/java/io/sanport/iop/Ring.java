@@ -139,10 +139,10 @@ public final class Ring implements AutoCloseable {
     }
 
     /**
-     * Submits, then blocks until {@code waitNr} completions are ready, or, once the min_wait of {@code arg} (made by
-     * {@link #minWaitArg}) has passed, until at least one is. Only on a ring
-     * with {@link #hasMinWait()}. Returns what io_uring_enter returns: submitted entries, or -errno (-ETIME
-     * when arg's overall timeout passed with no completion).
+     * Submits, then blocks until {@code waitNr} completions are ready, or, once the min_wait of {@code arg}
+     * (made by {@link #minWaitArg}, counted from the start of the wait) has passed, until at least one is. Only
+     * on a ring with {@link #hasMinWait()}. Returns what io_uring_enter returns: submitted entries, or -errno
+     * (-ETIME when arg's overall timeout passed with no completion).
      */
     public int submitAndWaitMin(int waitNr, MemorySegment arg) {
         int toSubmit = sq.flush();
