@@ -42,6 +42,21 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
     private static final System.Logger LOG = System.getLogger("sanport.iop");
     private static final long WAKE = -1L;
     private static final long CANCEL = -2L;
+    /**
+     * Batched sleeps (Linux 6.12's min_wait): with 4 or more block I/Os in flight, the loop sleeps until half
+     * of them (at most {@link #MIN_WAIT_BATCH}) complete, but once it has slept this many microseconds it wakes
+     * with whatever has completed (or on the next completion), so one wake may answer several commands.
+     * Anything else that completes meanwhile (a new command on a socket, a task's eventfd wake) waits up to
+     * this long too. Fewer I/Os in flight (QD1): the loop wakes on the first completion as before. Off by
+     * default: slower over TCP and no faster on a file image in bench/README.md's runs.
+     * -Dsanport.uring.minWaitMicros=N; 0 turns it off.
+     */
+    static final int MIN_WAIT_MICROS = Math.max(0, Integer.getInteger("sanport.uring.minWaitMicros", 0));
+    /** What loops started from now on use (read once, at start); tests set it. */
+    static volatile int minWaitMicros = MIN_WAIT_MICROS;
+    static final int MIN_WAIT_BATCH = 16;
+    /** A batched sleep with no completion at all ends after this (-ETIME) and goes round again. */
+    private static final long MIN_WAIT_TIMEOUT_NANOS = 1_000_000_000L;
 
     /** What else uses the ring, set up on the loop thread once the ring, slots and buffers exist. */
     @FunctionalInterface
@@ -69,6 +84,7 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
     private CompletionQueue cq;
     private BufferPool pool;
     private MemorySegment wakeBuffer;
+    private MemorySegment minWaitArg; // null: every sleep wakes on the first completion
     private RingWork[] slots; // by user_data
     private int[] freeSlots;
     private int freeTop;
@@ -130,6 +146,8 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
     long completions() { return completions; }
     long parked() { return parked; }
     int ringSetupFlags() { return ring.setupFlags(); }
+    /** Whether sleeps are batched with min_wait (the knob is on and the kernel has it). */
+    boolean batchedSleeps() { return minWaitArg != null; }
 
     /**
      * Nanoseconds since the loop started that it did not spend asleep in io_uring_enter waiting for a completion:
@@ -224,6 +242,10 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
         setup.start(this, ring, arena);
         eventFd = Libc.eventfd(0, Libc.EFD_CLOEXEC);
         wakeBuffer = arena.allocate(ValueLayout.JAVA_LONG);
+        int minWait = minWaitMicros;
+        if (minWait > 0 && ring.hasMinWait()) {
+            minWaitArg = Ring.minWaitArg(arena, minWait, MIN_WAIT_TIMEOUT_NANOS);
+        }
         armWake();
     }
 
@@ -255,7 +277,8 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
                 } else {
                     long t0 = System.nanoTime();
                     ASLEEP_SINCE.setOpaque(this, t0);
-                    rc = ring.submitAndWait(1);
+                    int batch = minWaitArg == null ? 1 : Math.min((shared - freeTop) / 2, MIN_WAIT_BATCH);
+                    rc = batch > 1 ? ring.submitAndWaitMin(batch, minWaitArg) : ring.submitAndWait(1);
                     sleeping.setRelease(false);
                     long t1 = System.nanoTime();
                     // idle before awake: a stats read in between counts the sleep at most twice, never as busy

@@ -43,6 +43,8 @@ public final class Reactor implements Executor, AutoCloseable {
     public String name() { return loop.name(); }
     public ReactorConfig config() { return loop.config(); }
     public Thread thread() { return loop.thread(); }
+    /** Whether its loop batches sleeps with min_wait (-Dsanport.uring.minWaitMicros and Linux >= 6.12). */
+    public boolean batchedSleeps() { return loop.batchedSleeps(); }
     /** How many devices it was started with (slots 0..n-1). */
     public int deviceCount() { return engine.deviceCount(); }
     /** The device in fixed-file slot {@code index}, or null (read racily from other threads). */

@@ -6,7 +6,9 @@ import io.sanport.bindings.Errno;
 import io.sanport.bindings.ErrnoException;
 import io.sanport.bindings.libc.Iovec;
 import io.sanport.bindings.uring.IoUring;
+import io.sanport.bindings.uring.IoUringGeteventsArg;
 import io.sanport.bindings.uring.IoUringParams;
+import io.sanport.bindings.uring.KernelTimespec;
 import io.sanport.bindings.uring.Liburing;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -38,6 +40,8 @@ public final class Ring implements AutoCloseable {
     private final SubmissionQueue sq;
     private final CompletionQueue cq;
     private final int setupFlags;
+    private final int features;
+    private final int ringFd;
     private boolean buffersRegistered;
     private boolean filesRegistered;
     private boolean closed;
@@ -45,6 +49,8 @@ public final class Ring implements AutoCloseable {
 
     private Ring(MemorySegment ring, int setupFlags, MemorySegment oneFd) {
         this.ring = ring;
+        this.features = IoUring.features(ring);
+        this.ringFd = IoUring.ring_fd(ring);
         this.oneFd = oneFd;
         this.setupFlags = setupFlags;
         this.sq = new SubmissionQueue(ring, setupFlags);
@@ -105,7 +111,11 @@ public final class Ring implements AutoCloseable {
     public SubmissionQueue sq() { return sq; }
     public CompletionQueue cq() { return cq; }
     public int setupFlags() { return setupFlags; }
-    public int ringFd() { return IoUring.ring_fd(ring); }
+    public int ringFd() { return ringFd; }
+    /** io_uring_params.features the kernel reported at setup (IORING_FEAT_*). */
+    public int features() { return features; }
+    /** Whether waits may take a min_wait_usec (IORING_FEAT_MIN_TIMEOUT, Linux 6.12). */
+    public boolean hasMinWait() { return (features & Liburing.IORING_FEAT_MIN_TIMEOUT) != 0; }
 
     /** io_uring_submit(): hands the written entries to the kernel; returns how many, or -errno. */
     public int submit() {
@@ -126,6 +136,36 @@ public final class Ring implements AutoCloseable {
     public int submitAndWait(int waitNr) {
         sq.publish();
         return Liburing.io_uring_submit_and_wait(ring, waitNr);
+    }
+
+    /**
+     * Submits, then blocks until {@code waitNr} completions are ready, or, once the min_wait of {@code arg}
+     * (made by {@link #minWaitArg}, counted from the start of the wait) has passed, until at least one is. Only
+     * on a ring with {@link #hasMinWait()}. Returns what io_uring_enter returns: submitted entries, or -errno
+     * (-ETIME when arg's overall timeout passed with no completion).
+     */
+    public int submitAndWaitMin(int waitNr, MemorySegment arg) {
+        int toSubmit = sq.flush();
+        return Liburing.io_uring_enter2(ringFd, toSubmit, waitNr,
+                Liburing.IORING_ENTER_GETEVENTS | Liburing.IORING_ENTER_EXT_ARG, arg, ARG_SIZE);
+    }
+
+    private static final long ARG_SIZE = IoUringGeteventsArg.LAYOUT.byteSize();
+
+    /**
+     * A {@code struct io_uring_getevents_arg} in {@code arena} for {@link #submitAndWaitMin}: a min_wait of
+     * {@code minWaitMicros} and an overall timeout of {@code timeoutNanos}. The overall timeout matters: with
+     * none, the kernel ends the wait when min_wait passes even with no completion (io_cqring_min_timer_wakeup);
+     * with one, it then waits on for the first completion, or until that timeout (-ETIME).
+     */
+    public static MemorySegment minWaitArg(Arena arena, int minWaitMicros, long timeoutNanos) {
+        MemorySegment ts = arena.allocate(KernelTimespec.LAYOUT);
+        KernelTimespec.tv_sec(ts, timeoutNanos / 1_000_000_000L);
+        KernelTimespec.tv_nsec(ts, timeoutNanos % 1_000_000_000L);
+        MemorySegment arg = arena.allocate(IoUringGeteventsArg.LAYOUT);
+        IoUringGeteventsArg.min_wait_usec(arg, minWaitMicros);
+        IoUringGeteventsArg.ts(arg, ts.address());
+        return arg;
     }
 
     /**

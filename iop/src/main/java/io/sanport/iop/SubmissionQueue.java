@@ -19,6 +19,7 @@ public final class SubmissionQueue {
 
     private final MemorySegment sq;      // struct io_uring_sq inside struct io_uring
     private final MemorySegment khead;   // the kernel's consumer index
+    private final MemorySegment ktail;   // the kernel's producer index, which we store
     private final MemorySegment sqes;
     private final int mask;
     private final int entries;
@@ -31,6 +32,7 @@ public final class SubmissionQueue {
         this.entries = IoUringSq.ring_entries(sq);
         this.mask = IoUringSq.ring_mask(sq);
         this.khead = IoUringSq.khead(sq).reinterpret(4);
+        this.ktail = IoUringSq.ktail(sq).reinterpret(4);
         this.sqes = IoUringSq.sqes(sq).reinterpret((long) entries * sqeSize);
         this.tail = IoUringSq.sqe_tail(sq);
         // liburing >= 2.2 maps array[i] = i once at init; do it again so older ones work too. liburing >= 2.6 on
@@ -51,6 +53,20 @@ public final class SubmissionQueue {
     /** Makes the written entries visible to liburing's submit (which stores the kernel tail). */
     void publish() {
         IoUringSq.sqe_tail(sq, tail);
+    }
+
+    /**
+     * liburing's __io_uring_flush_sq() for a ring without SQPOLL: stores the kernel tail (and liburing's
+     * sqe_head, so a later liburing submit sees nothing new) and returns how many entries the kernel has not yet
+     * consumed: the to_submit of a raw io_uring_enter.
+     */
+    int flush() {
+        IoUringSq.sqe_tail(sq, tail);
+        if (IoUringSq.sqe_head(sq) != tail) {
+            IoUringSq.sqe_head(sq, tail);
+            INT.setRelease(ktail, 0L, tail);
+        }
+        return tail - (int) INT.getAcquire(khead, 0L);
     }
 
     /** io_uring_get_sqe(): the byte offset of a free entry in {@link #sqes}, or -1 when the ring is full. */

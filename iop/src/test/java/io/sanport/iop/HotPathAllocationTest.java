@@ -4,9 +4,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The data path allocates nothing: a closed loop of 4 KiB random reads at queue depth 32, every request
@@ -93,11 +99,42 @@ class HotPathAllocationTest {
 
     @Test
     void millionReadsAllocateNothingOnTheReactorThread() throws Exception {
+        try (BlockDevice dev = BlockDevices.open("ram:" + (DEVICE >> 20) + "M")) {
+            closedLoop(dev, MEASURED, false);
+        }
+    }
+
+    /**
+     * The same on an O_DIRECT file, whose reads complete through the ring, with batched sleeps (min_wait) on:
+     * each sleep's io_uring_enter with its ext arg allocates nothing either.
+     */
+    @Test
+    void fileReadsWithBatchedSleepsAllocateNothing(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("alloc.img");
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer chunk = ByteBuffer.allocate(1 << 20);
+            for (long at = 0; at < DEVICE; at += chunk.capacity()) {
+                chunk.clear();
+                ch.write(chunk, at); // written, not sparse: reads go to the disk
+            }
+        }
+        int saved = EventLoop.minWaitMicros;
+        EventLoop.minWaitMicros = 20;
+        try (BlockDevice dev = BlockDevices.open(file.toString())) {
+            closedLoop(dev, MEASURED / 5, true);
+        } finally {
+            EventLoop.minWaitMicros = saved;
+        }
+    }
+
+    private static void closedLoop(BlockDevice dev, long measured, boolean batched) throws Exception {
         com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         assertTrue(threads.isThreadAllocatedMemorySupported());
         threads.setThreadAllocatedMemoryEnabled(true);
-        try (BlockDevice dev = BlockDevices.open("ram:" + (DEVICE >> 20) + "M");
-             Reactor r = new Reactor("alloc", new ReactorConfig(64, BLOCK, QUEUE_DEPTH), dev)) {
+        try (Reactor r = new Reactor("alloc", new ReactorConfig(64, BLOCK, QUEUE_DEPTH), dev)) {
+            if (batched) {
+                Assumptions.assumeTrue(r.batchedSleeps(), "kernel lacks IORING_FEAT_MIN_TIMEOUT (Linux < 6.12)");
+            }
             ClosedLoop loop = new ClosedLoop(r);
             r.call(x -> {
                 loop.takeBuffers();
@@ -108,18 +145,18 @@ class HotPathAllocationTest {
             loop.run(WARM_UP);
             long before = threads.getThreadAllocatedBytes(tid);
             long t0 = System.nanoTime();
-            loop.run(MEASURED);
+            loop.run(measured);
             long nanos = System.nanoTime() - t0;
             long after = threads.getThreadAllocatedBytes(tid);
 
             assertEquals(0, loop.failed, "failed reads, first " + loop.firstFailure);
-            assertEquals(MEASURED, loop.completed);
+            assertEquals(measured, loop.completed);
             long bytes = after - before;
-            double perIo = (double) bytes / MEASURED;
+            double perIo = (double) bytes / measured;
             System.out.printf("%d reads in %d ms (%.0f IOPS), reactor thread allocated %d bytes (%.5f per I/O)%n",
-                    MEASURED, nanos / 1_000_000, MEASURED * 1e9 / nanos, bytes, perIo);
+                    measured, nanos / 1_000_000, measured * 1e9 / nanos, bytes, perIo);
             assertTrue(before > 0 && after >= before, "the allocation counter must work: " + before + ", " + after);
-            assertTrue(perIo < MAX_BYTES_PER_IO, "the reactor thread allocated " + bytes + " bytes for " + MEASURED
+            assertTrue(perIo < MAX_BYTES_PER_IO, "the reactor thread allocated " + bytes + " bytes for " + measured
                     + " reads (" + perIo + " per I/O)");
         }
     }

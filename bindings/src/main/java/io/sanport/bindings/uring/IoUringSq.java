@@ -48,6 +48,8 @@ public final class IoUringSq {
     public static MemorySegment kflags(MemorySegment s) { return s.get(ADDRESS, KFLAGS); }
     public static MemorySegment array(MemorySegment s) { return s.get(ADDRESS, ARRAY); }
     public static MemorySegment sqes(MemorySegment s) { return s.get(ADDRESS, SQES); }
+    public static int sqe_head(MemorySegment s) { return s.get(JAVA_INT, SQE_HEAD); }
+    public static void sqe_head(MemorySegment s, int v) { s.set(JAVA_INT, SQE_HEAD, v); }
     public static int sqe_tail(MemorySegment s) { return s.get(JAVA_INT, SQE_TAIL); }
     public static void sqe_tail(MemorySegment s, int v) { s.set(JAVA_INT, SQE_TAIL, v); }
     public static int ring_mask(MemorySegment s) { return s.get(JAVA_INT, RING_MASK); }
