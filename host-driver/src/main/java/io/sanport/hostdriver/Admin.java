@@ -1,6 +1,8 @@
 package io.sanport.hostdriver;
 
 import io.sanport.nvme.AdminOpcode;
+import io.sanport.nvme.AnaLogPage;
+import io.sanport.nvme.AnaState;
 import io.sanport.nvme.ChangedNamespaceList;
 import io.sanport.nvme.ErrorLogEntry;
 import io.sanport.nvme.FeatureId;
@@ -25,6 +27,8 @@ import java.lang.foreign.MemorySegment;
  */
 final class Admin {
     static final String FIRMWARE = "0.1.0";
+    /** Identify ANATT: the longest an ANA transition (state "change") lasts, in seconds (nvmet's value). */
+    static final int ANATT_SECONDS = 10;
 
     private Admin() {}
 
@@ -169,7 +173,13 @@ final class Admin {
             return;
         }
         IdentifyController.cntrltype(b, IdentifyController.CNTRLTYPE_IO);
-        IdentifyController.cmic(b, IdentifyController.CMIC_MULTI_PORT | IdentifyController.CMIC_MULTI_CTRL);
+        IdentifyController.cmic(b, IdentifyController.CMIC_MULTI_PORT | IdentifyController.CMIC_MULTI_CTRL
+                | IdentifyController.CMIC_ANA);
+        // ANA as nvmet: every state may be reported, transitions take at most ANATT seconds, 128 groups
+        IdentifyController.anacap(b, AnaState.ANACAP_ALL);
+        IdentifyController.anatt(b, ANATT_SECONDS);
+        IdentifyController.anagrpmax(b, AnaGroup.MAX_GRPID);
+        IdentifyController.nanagrpid(b, AnaGroup.MAX_GRPID);
         IdentifyController.mdts(b, t.mdts());
         IdentifyController.nn(b, s.maxNsid());
         int oncs = 0;
@@ -189,7 +199,8 @@ final class Admin {
         IdentifyNamespace.nuse(b, blocks);
         IdentifyNamespace.nlbaf(b, 0);
         IdentifyNamespace.flbas(b, 0);
-        IdentifyNamespace.nmic(b, IdentifyNamespace.NMIC_SHARED);
+        IdentifyNamespace.nmic(b, IdentifyNamespace.NMIC_SHARED); // several controllers, several paths
+        IdentifyNamespace.anagrpid(b, ns.anaGrpId());
         if (ns.device().supportsDiscard() && ns.device().deallocateReadsZeroes()) {
             IdentifyNamespace.dlfeat(b, IdentifyNamespace.DLFEAT_READ_ZEROES); // only where the device kind guarantees it
         }
@@ -299,6 +310,8 @@ final class Admin {
                 case LogPageId.SMART -> smartLog(c, arena);
                 case LogPageId.CHANGED_NS -> changedNamespaces(c, retain, arena);
                 case LogPageId.DISCOVERY -> r.queue.target.discoveryLog(c, r.queue, arena);
+                case LogPageId.ANA -> c.isDiscovery() ? null : anaLog(c, SubmissionQueueEntry.logSpecificField(sqe),
+                        retain, arena);
                 default -> null;
             };
             if (log == null) {
@@ -348,6 +361,50 @@ final class Admin {
         SmartLog.mediaErrors(s, c.mediaErrors.sum());
         SmartLog.errorLogEntries(s, c.errorCount());
         return s;
+    }
+
+    /**
+     * The ANA log of the controller's port (nvmet {@code nvmet_execute_get_log_page_ana}): group 1, every group
+     * configured on the port and every group a namespace of the subsystem is in, by grpid; each with its state
+     * through the port, the change count of its last change and, unless RGO, its namespaces' IDs.
+     */
+    private static MemorySegment anaLog(Controller c, int lsp, boolean retain, Arena arena) {
+        boolean groupsOnly = (lsp & AnaLogPage.LSP_RGO) != 0;
+        Port port = c.port();
+        java.util.TreeMap<Integer, java.util.List<Integer>> groups = new java.util.TreeMap<>();
+        groups.put(AnaGroup.DEFAULT_GRPID, new java.util.ArrayList<>());
+        for (AnaGroup g : port.anaGroups()) {
+            groups.computeIfAbsent(g.grpid(), k -> new java.util.ArrayList<>());
+        }
+        for (Namespace ns : c.subsystem().namespaces().values()) {
+            java.util.List<Integer> ids = groups.computeIfAbsent(ns.anaGrpId(), k -> new java.util.ArrayList<>());
+            if (ns.enabled()) {
+                ids.add(ns.nsid());
+            }
+        }
+        long length = AnaLogPage.HEADER_SIZE;
+        for (java.util.List<Integer> ids : groups.values()) {
+            length += AnaLogPage.descriptorLength(groupsOnly ? 0 : ids.size());
+        }
+        MemorySegment log = arena.allocate(length);
+        AnaLogPage.chgcnt(log, c.target().anaChangeCount());
+        AnaLogPage.ngrps(log, groups.size());
+        long at = AnaLogPage.HEADER_SIZE;
+        for (var e : groups.entrySet()) {
+            int n = groupsOnly ? 0 : e.getValue().size();
+            MemorySegment d = log.asSlice(at, AnaLogPage.descriptorLength(n));
+            AnaGroup g = port.anaGroup(e.getKey());
+            AnaLogPage.grpid(d, e.getKey());
+            AnaLogPage.nnsids(d, n);
+            AnaLogPage.groupChgcnt(d, g != null ? g.chgcnt() : 0);
+            AnaLogPage.state(d, port.anaState(e.getKey()).value());
+            for (int i = 0; i < n; i++) {
+                AnaLogPage.nsid(d, i, e.getValue().get(i));
+            }
+            at += d.byteSize();
+        }
+        c.anaLogRead(retain);
+        return log;
     }
 
     private static MemorySegment changedNamespaces(Controller c, boolean retain, Arena arena) {
