@@ -4,12 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sanport.hostdriver.AnaGroup;
 import io.sanport.hostdriver.Controller;
 import io.sanport.hostdriver.Namespace;
 import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.QueuePair;
 import io.sanport.hostdriver.Subsystem;
 import io.sanport.hostdriver.Target;
+import io.sanport.nvme.AnaState;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -24,6 +26,10 @@ import java.util.List;
  *     their host, address, port, keep-alive and queues;
  * <li>{@code nvmf_ns_set_enabled} {@code {nqn, nsid, enabled}}: disables or enables a namespace (hosts get a
  *     Namespace Attribute Changed event).
+ * <li>{@code nvmf_subsystem_listener_set_ana_state} {@code {port_id, ana_state, anagrpid?, nqn?}}: sets the ANA
+ *     state of a group (default 1) on a port; the hosts connected through it get the ANA change event. SPDK names
+ *     the listener by address and subsystem; here states belong to a port (as nvmet's), {@code nqn} only checks
+ *     that the port exports it. Returns whether the state changed.
  * </ul>
  * Reads are snapshots taken off the reactors; counters are read racily, as statistics are.
  */
@@ -57,6 +63,11 @@ public final class TargetMethods {
                 ArrayNode subs = o.putArray("subsystems");
                 p.subsystems().forEach(s -> subs.add(s.nqn()));
                 o.put("discovery_only", p.subsystems().isEmpty());
+                ArrayNode ana = o.putArray("ana_groups");
+                for (AnaGroup g : p.anaGroups()) {
+                    ana.addObject().put("grpid", g.grpid()).put("ana_state", g.state().configName())
+                            .put("chgcnt", g.chgcnt());
+                }
                 list.add(o);
             }
             return list;
@@ -88,6 +99,25 @@ public final class TargetMethods {
             }
             target.setNamespaceEnabled(nqn, nsid, enabled); // no such namespace: IllegalArgumentException, -32000
             return F.booleanNode(true);
+        });
+        methods.register("nvmf_subsystem_listener_set_ana_state", params -> {
+            Params p = Params.of(params).only("port_id", "ana_state", "anagrpid", "nqn");
+            int portId = (int) p.integer("port_id", 0, 0xFFFF);
+            String name = p.string("ana_state");
+            AnaState state = AnaState.parse(name);
+            if (state == null) {
+                throw RpcException.invalidParams("ana_state", "\"" + name + "\" is not an ANA state ("
+                        + AnaState.names() + ")");
+            }
+            int grpid = p.has("anagrpid") ? (int) p.integer("anagrpid", 1, AnaGroup.MAX_GRPID) : AnaGroup.DEFAULT_GRPID;
+            Port port = target.port(portId);
+            if (port == null) {
+                throw RpcException.failed("no port " + portId);
+            }
+            if (p.has("nqn") && !port.exports(subsystem(target, p.string("nqn")))) {
+                throw RpcException.failed("port " + portId + " does not export " + p.string("nqn"));
+            }
+            return F.booleanNode(target.setAnaState(portId, grpid, state));
         });
     }
 
