@@ -184,6 +184,9 @@ class MultipathTest {
             assertEquals(128, IdentifyController.anagrpmax(id));
             assertEquals(128, IdentifyController.nanagrpid(id));
             assertTrue((IdentifyController.oaes(id) & IdentifyController.OAES_ANA_CHANGE) != 0, "OAES bit 11");
+            // Linux refuses ANA with MNAN 0 or above NN
+            assertEquals(2, IdentifyController.nn(id));
+            assertEquals(IdentifyController.nn(id), IdentifyController.mnan(id));
             MemorySegment ns1 = MemorySegment.ofArray(h.identify(IdentifyCns.NS, 1));
             MemorySegment ns2 = MemorySegment.ofArray(h.identify(IdentifyCns.NS, 2));
             assertEquals(1, IdentifyNamespace.anagrpid(ns1));
