@@ -184,7 +184,7 @@ final class Admin {
         // With CMIC.ANA the Linux host refuses MNAN 0 or above NN, and sizes its ANA log buffer by MNAN: MNAN = NN,
         // at least 1 (a subsystem without namespaces yet). A namespace added later with a higher NSID grows NN for
         // the next connect; the host's buffer is that of its connect until then (nvmet avoids it with a fixed 1024).
-        int nn = Math.max(1, s.maxNsid());
+        int nn = s.maxNsid() == 0 ? 1 : s.maxNsid(); // NSIDs are unsigned
         IdentifyController.nn(b, nn);
         IdentifyController.mnan(b, nn);
         int oncs = 0;
