@@ -155,11 +155,15 @@ public final class TargetMethods {
                         .put("enabled", n.enabled())
                         .put("read_only", n.readOnly())
                         .put("uuid", n.uuid().toString())
-                        .put("nguid", HexFormat.of().withUpperCase().formatHex(n.nguid()));
+                        .put("nguid", HexFormat.of().withUpperCase().formatHex(n.nguid()))
+                        .put("anagrpid", n.anaGrpId());
                 if (n.writeFailure() != null) {
                     ns.put("write_failure", n.writeFailure());
                 }
             }
+        }
+        if (!s.isDiscovery()) {
+            o.put("min_cntlid", s.cntlidMin()).put("max_cntlid", s.cntlidMax()); // SPDK's names
         }
         o.put("controllers", s.controllers().size());
         return o;

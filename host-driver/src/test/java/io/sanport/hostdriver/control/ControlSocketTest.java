@@ -82,6 +82,9 @@ class ControlSocketTest {
             assertTrue(ns.get("enabled").asBoolean());
             assertEquals(32, ns.get("nguid").asText().length());
             assertNotNull(java.util.UUID.fromString(ns.get("uuid").asText()));
+            assertEquals(1, ns.get("anagrpid").asInt());
+            assertEquals(1, s1.get("min_cntlid").asInt());
+            assertEquals(0xFFEF, s1.get("max_cntlid").asInt());
 
             JsonNode ports = RpcClient.call(sock, "nvmf_get_ports", null, 5000);
             assertEquals(1, ports.size(), ports.toString());
