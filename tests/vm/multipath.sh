@@ -9,13 +9,15 @@
 #   3 nvme connect to each port: two live controllers of one subsystem, ONE namespace block device; id-ctrl says
 #     cmic 0xb (ANA), anacap 0x1f, anagrpmax 128; the paths' ana_state (sysfs) optimized / non-optimized;
 #     nvme list-subsys and nvme ana-log show them
-#   4 under fio randwrite with crc32c verify (verify_backlog): `sanport ana-state --port-id 1 --state inaccessible`
+#   4 under fio randwrite with crc32c verify (verify_backlog): nvmf_subsystem_listener_set_ana_state port 1 inaccessible
 #     -> the host marks that path inaccessible and its I/O moves to port 2 (per-controller command counters of the
 #     control socket: port 1 stands still, port 2 grows)
-#   5 `sanport ana-state --port-id 1 --state optimized` -> failback: the path is optimized again and port 1 serves
+#   5 port 1 optimized again -> failback: the path is optimized again and port 1 serves
 #   6 fio ends without an I/O or verify error
-#   7 disconnect both, SIGTERM: sanport exits 0
-# Prints PASS/FAIL per check and "N passed, M failed"; exit 1 if anything failed (7 checks).
+#   7 `sanport ana-state --port-id 2 --state optimized` (the CLI; 4-6 use the control socket directly, a JVM
+#     starts slowly under TCG): the host sees both paths optimized
+#   8 disconnect both, SIGTERM: sanport exits 0
+# Prints PASS/FAIL per check and "N passed, M failed"; exit 1 if anything failed (8 checks).
 #   tests/vm/multipath.sh                     (the target's log tail is printed when a check fails)
 # The same file runs the guest half (--in-guest).
 set -uo pipefail
@@ -37,6 +39,20 @@ if [ "${1:-}" = --in-guest ]; then
   }
   trap cleanup EXIT
   sanport() { "$SANPORT_MP_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "$SANPORT_MP_LIB/*" io.sanport.cli.Main "$@"; }
+  rpc() {   # rpc METHOD [PARAMS-JSON]: one call on the control socket without a JVM (one starts slowly under TCG)
+    python3 - "$SOCK" "$1" "${2:-null}" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall((json.dumps({"jsonrpc": "2.0", "id": 1, "method": sys.argv[2], "params": json.loads(sys.argv[3])}) + "\n").encode())
+buf = b""
+while not buf.endswith(b"\n"):
+    buf += s.recv(65536)
+r = json.loads(buf)
+print(json.dumps(r.get("result", r.get("error"))))
+sys.exit(0 if "result" in r else 1)
+PY
+  }
 
   ip link add sp0 type dummy && ip addr add "$ADDR/16" dev sp0 && ip link set sp0 up || { ko "address $ADDR on sp0"; exit 1; }
   BACK=/dev/nvme0n1
@@ -51,7 +67,8 @@ if [ "${1:-}" = --in-guest ]; then
 EOF
 
   # ---- 1. the target
-  sanport serve --config "$WORK/sanport.json" --discovery-port 0 --control-socket "$SOCK" >"$LOG" 2>&1 &
+  ( exec "$SANPORT_MP_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "$SANPORT_MP_LIB/*" io.sanport.cli.Main \
+      serve --config "$WORK/sanport.json" --discovery-port 0 --control-socket "$SOCK" ) >"$LOG" 2>&1 &
   spid=$!
   serving() { grep -q '^serving' "$LOG" && ss -Hltn "sport = :4420" | grep -q "$ADDR" && ss -Hltn "sport = :4421" | grep -q "$ADDR"; }
   for _ in $(seq 1200); do serving && break; kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
@@ -108,25 +125,18 @@ EOF
   note "nvme ana-log /dev/$C1:"; nvme ana-log "/dev/$C1" 2>&1 | sed 's/^/  | /'
 
   # ---- 4. inaccessible: I/O moves to the other path, under fio verify
-  commands() {   # commands PORT_ID: read + write commands of our controller on that port (control socket, no JVM)
-    python3 - "$SOCK" "$1" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall(b'{"jsonrpc":"2.0","id":1,"method":"nvmf_subsystem_get_controllers"}\n')
-buf = b""
-while not buf.endswith(b"\n"):
-    buf += s.recv(65536)
-print(sum(c["read_commands"] + c["write_commands"] for c in json.loads(buf)["result"] if c["port_id"] == int(sys.argv[2])))
-PY
+  commands() {   # commands PORT_ID: read + write commands of our controller on that port
+    rpc nvmf_subsystem_get_controllers | python3 -c '
+import json, sys
+print(sum(c["read_commands"] + c["write_commands"] for c in json.load(sys.stdin) if c["port_id"] == int(sys.argv[1])))' "$1"
   }
   fio --name=mp --filename="$DEV" --ioengine=io_uring --direct=1 --rw=randwrite --bsrange=4k-64k --iodepth=16 \
       --size=64M --loops=100 --verify=crc32c --verify_backlog=64 --verify_fatal=1 --randseed=77 \
-      --time_based --runtime=150 >"$WORK/fio.log" 2>&1 &
+      --time_based --runtime=100 >"$WORK/fio.log" 2>&1 &
   fpid=$!
   sleep 5
   a1=$(commands 1)
-  out=$(sanport ana-state --port-id 1 --state inaccessible --control-socket "$SOCK" 2>&1)
+  out=$(rpc nvmf_subsystem_listener_set_ana_state '{"port_id": 1, "anagrpid": 1, "ana_state": "inaccessible"}' 2>&1)
   if wait_for 15 state_is "$C1" inaccessible; then
     sleep 1; b1=$(commands 1) b2=$(commands 2); sleep 4; c1=$(commands 1) c2=$(commands 2)
     note "port 1 commands $a1 -> $b1 -> $c1, port 2 $b2 -> $c2 ($out)"
@@ -138,7 +148,7 @@ PY
   fi
 
   # ---- 5. failback
-  out=$(sanport ana-state --port-id 1 --state optimized --control-socket "$SOCK" 2>&1)
+  out=$(rpc nvmf_subsystem_listener_set_ana_state '{"port_id": 1, "anagrpid": 1, "ana_state": "optimized"}' 2>&1)
   if wait_for 15 state_is "$C1" optimized; then
     sleep 1; b1=$(commands 1); sleep 4; c1=$(commands 1)
     if [ "$c1" -gt "$b1" ]; then ok "5 failback: $C1 optimized again, port 1 served $((c1 - b1)) commands in 4 s"
@@ -153,19 +163,27 @@ PY
     ok "6 fio randwrite verify=crc32c through both ANA changes: no I/O or verify error ($(grep -oE 'IOPS=[^,]+' "$WORK/fio.log" | head -1))"
   else ko "6 fio exit $frc: $(tail -5 "$WORK/fio.log")"; fi
 
-  # ---- 7. disconnect, SIGTERM
+  # ---- 7. the operator's command
+  out=$(sanport ana-state --port-id 2 --state optimized --control-socket "$SOCK" 2>&1 | grep -v '^Picked up')
+  if wait_for 30 state_is "$C2" optimized && grep -q 'port 2 group 1: optimized' <<<"$out"; then
+    ok "7 sanport ana-state --port-id 2 --state optimized: '$out'; $C2 is optimized ($(nvme list-subsys "$DEV" 2>&1 | grep -c 'live optimized') paths live optimized)"
+  else ko "7 sanport ana-state --port-id 2: '$out', $C2 '$(path_state "$C2")'"; fi
+  note "nvme ana-log /dev/$C2:"; nvme ana-log "/dev/$C2" 2>&1 | sed 's/^/  | /'
+
+  # ---- 8. disconnect, SIGTERM
   dout=$(nvme disconnect -n "$NQN" 2>&1)
   kill -TERM "$spid"
   for _ in $(seq 300); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
   wait "$spid"; src=$?; spid=""
-  if grep -q 'disconnected 2 controller' <<<"$dout" && [ $src = 0 ]; then ok "7 $dout; sanport exits 0 on SIGTERM"
-  else ko "7 disconnect: '$dout', sanport exit $src"; fi
+  if grep -q 'disconnected 2 controller' <<<"$dout" && [ $src = 0 ] && grep -q '^stopped$' "$LOG"; then
+    ok "8 $dout; sanport exits 0 on SIGTERM and says 'stopped'"
+  else ko "8 disconnect: '$dout', sanport exit $src"; fi
   grep -Eiq 'exception|severe' "$LOG" && { note "the target's log has exceptions:"; grep -Ei -A3 'exception|severe' "$LOG" | head -20 | sed 's/^/  | /'; }
   guest_summary
   exit
 fi
 
-want=7
+want=8
 t0=$EPOCHREALTIME
 summary() { echo "multipath wall time: $(awk "BEGIN{printf \"%.1f\", $EPOCHREALTIME - $t0}") s"; echo "$1 passed, $2 failed"; }
 "$HERE/prepare.sh" || { echo "FAIL prepare.sh"; summary 0 1; exit 1; }

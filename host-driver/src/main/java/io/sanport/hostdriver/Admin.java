@@ -323,13 +323,15 @@ final class Admin {
                 r.fail(Status.INVALID_FIELD, (int) SubmissionQueueEntry.OFFSET_CDW10);
                 return;
             }
-            // LPO is unsigned 64-bit: past the end is Invalid Field, and the length is computed as size - offset
-            long size = log.byteSize();
+            // LPO is unsigned 64-bit: past the end is Invalid Field, and the length is computed as size - offset.
+            // The ANA log's size is the largest it can be (what hosts size their buffer by, and nvme-cli reads in
+            // 4 KiB pieces up to): its bytes past the groups are zeros.
+            long size = lid == LogPageId.ANA ? Math.max(log.byteSize(), anaLogMaxSize(c)) : log.byteSize();
             if (Long.compareUnsigned(offset, size) > 0) {
                 r.fail(Status.INVALID_FIELD, (int) SubmissionQueueEntry.OFFSET_CDW12);
                 return;
             }
-            long n = Math.min(b.byteSize(), size - offset);
+            long n = Math.min(b.byteSize(), Math.min(size, log.byteSize()) - offset);
             if (n > 0) {
                 MemorySegment.copy(log, offset, b, 0, n);
             }
@@ -410,6 +412,13 @@ final class Admin {
         }
         c.anaLogRead(retain);
         return log;
+    }
+
+    /** The ANA log at its largest: header, NANAGRPID descriptors, MNAN (= NN) namespace IDs (Linux's ana_log_size). */
+    private static long anaLogMaxSize(Controller c) {
+        int nn = c.subsystem().maxNsid() == 0 ? 1 : c.subsystem().maxNsid();
+        return AnaLogPage.HEADER_SIZE + (long) AnaGroup.MAX_GRPID * AnaLogPage.DESCRIPTOR_SIZE
+                + 4L * Integer.toUnsignedLong(nn);
     }
 
     private static MemorySegment changedNamespaces(Controller c, boolean retain, Arena arena) {

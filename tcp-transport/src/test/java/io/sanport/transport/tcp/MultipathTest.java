@@ -221,6 +221,12 @@ class MultipathTest {
             assertArrayEquals(new long[] {1, 0, 0, AnaState.OPTIMIZED.value()}, g.get(0));
             assertArrayEquals(new long[] {2, 0, 0, AnaState.NON_OPTIMIZED.value()}, g.get(1));
             assertTrue(Arrays.equals(new byte[4096 - 80], Arrays.copyOfRange(rgo, 80, 4096)), "nothing past the groups");
+            // read in 4 KiB pieces as nvme-cli does: the log is as long as its largest (16 + 128 x 32 + NN x 4), zeros
+            Completion second = p1.getLogPage(LogPageId.ANA, -1, 4096, 4096);
+            assertTrue(second.ok(), second.toString());
+            assertTrue(Arrays.equals(new byte[4096], second.data()));
+            assertEquals(Status.INVALID_FIELD, p1.getLogPage(LogPageId.ANA, -1, 4, 16 + 128 * 32 + 2 * 4 + 4).code(),
+                    "past its largest size");
 
             assertTrue(target.setAnaState(1, 2, AnaState.INACCESSIBLE));
             assertTrue(target.setAnaState(2, 1, AnaState.OPTIMIZED));
