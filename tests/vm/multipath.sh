@@ -17,7 +17,11 @@
 #   7 `sanport ana-state --port-id 2 --state optimized` (the CLI; 4-6 use the control socket directly, a JVM
 #     starts slowly under TCG): the host sees both paths optimized
 #   8 disconnect both, SIGTERM: sanport exits 0
-# Prints PASS/FAIL per check and "N passed, M failed"; exit 1 if anything failed (8 checks).
+#   9 two `sanport export --shared-device` processes on /dev/nvme0n1, one NQN, --cntlid-min/max 1-999 and
+#     1000-1999: one namespace, two paths, controller IDs in their ranges
+#  10 SIGKILL of one under fio randwrite verify: no I/O or verify error; the longest I/O is reported
+#  11 restart it: the host's path through it comes back live by itself
+# Prints PASS/FAIL per check and "N passed, M failed"; exit 1 if anything failed (11 checks).
 #   tests/vm/multipath.sh                     (the target's log tail is printed when a check fails)
 # The same file runs the guest half (--in-guest).
 set -uo pipefail
@@ -179,11 +183,64 @@ print(sum(c["read_commands"] + c["write_commands"] for c in json.load(sys.stdin)
     ok "8 $dout; sanport exits 0 on SIGTERM and says 'stopped'"
   else ko "8 disconnect: '$dout', sanport exit $src"; fi
   grep -Eiq 'exception|severe' "$LOG" && { note "the target's log has exceptions:"; grep -Ei -A3 'exception|severe' "$LOG" | head -20 | sed 's/^/  | /'; }
+
+  # ---- 9. two processes, one subsystem, one shared device
+  NQN=nqn.2026-11.io.sanport:two-processes
+  export_one() {   # export_one NAME TRSVCID CNTLID_MIN CNTLID_MAX: a sanport process on the shared disk; echoes its pid
+    ( exec "$SANPORT_MP_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "$SANPORT_MP_LIB/*" io.sanport.cli.Main export \
+        --device $BACK --nqn "$NQN" --address $ADDR --port "$2" --allow-any-host --discovery-port 0 \
+        --no-control-socket --shared-device --cntlid-min "$3" --cntlid-max "$4" ) >>"$WORK/$1.log" 2>&1 &
+    echo $!
+  }
+  up() { grep -q '^serving' "$WORK/$1.log" 2>/dev/null; }
+  pa=$(export_one a 4420 1 999); pb=$(export_one b 4421 1000 1999)
+  spid="$pa $pb"
+  wait_for 180 up a; wait_for 180 up b
+  nvme connect -t tcp -a $ADDR -s 4420 -n "$NQN" >/dev/null 2>&1; nvme connect -t tcp -a $ADDR -s 4421 -n "$NQN" >/dev/null 2>&1
+  wait_for 30 ctrl_of 4420 >/dev/null; wait_for 30 ctrl_of 4421 >/dev/null
+  CA=$(ctrl_of 4420) CB=$(ctrl_of 4421); devs=$(head_dev)
+  ida=$(cat /sys/class/nvme/$CA/cntlid 2>/dev/null) idb=$(cat /sys/class/nvme/$CB/cntlid 2>/dev/null)
+  if up a && up b && grep -q 'SHARED DEVICE' "$WORK/a.log" && [ -n "$CA" ] && [ -n "$CB" ] && [ "$(wc -w <<<"$devs")" = 1 ] \
+     && [ "${ida:-0}" -ge 1 ] && [ "${ida:-0}" -le 999 ] && [ "${idb:-0}" -ge 1000 ] && [ "${idb:-0}" -le 1999 ]; then
+    DEV=$devs
+    ok "9 two sanport processes share $BACK (warned: SHARED DEVICE): one subsystem, one namespace $DEV, paths $CA (cntlid $ida) and $CB (cntlid $idb)"
+  else
+    ko "9 two processes: up $(up a && echo a) $(up b && echo b), controllers '$CA' '$CB' (cntlid '$ida' '$idb'), heads '$devs'"
+    tail -5 "$WORK/a.log" "$WORK/b.log" | sed 's/^/  | /'
+  fi
+
+  # ---- 10. SIGKILL one under fio verify: no error; the longest I/O is reported
+  if [ -n "${DEV:-}" ] && [ -n "$CA" ]; then
+    fio --name=kill --filename="$DEV" --ioengine=io_uring --direct=1 --rw=randwrite --bsrange=4k-64k --iodepth=16 \
+        --size=64M --loops=100 --verify=crc32c --verify_backlog=64 --verify_fatal=1 --randseed=99 \
+        --time_based --runtime=60 --output-format=json >"$WORK/kill.json" 2>"$WORK/kill.err" &
+    fpid=$!
+    sleep 10
+    kill -KILL "$pa"; wait "$pa" 2>/dev/null; t_kill=$(cut -d' ' -f1 /proc/uptime)
+    wait $fpid; frc=$?; fpid=""
+    worst=$(python3 -c '
+import json, sys
+j = json.load(open(sys.argv[1]))["jobs"][0]
+print("%.0f" % (max(j["write"]["clat_ns"]["max"], j["read"]["clat_ns"]["max"]) / 1e6))' "$WORK/kill.json" 2>/dev/null)
+    if [ $frc = 0 ]; then
+      ok "10 SIGKILL of the process behind $CA under fio randwrite verify: no I/O or verify error; the longest I/O took ${worst:-?} ms"
+    else ko "10 fio exit $frc after the SIGKILL: $(tail -3 "$WORK/kill.err")"; fi
+  else
+    ko "10 not run: no two paths"
+  fi
+
+  # ---- 11. restart it: the path comes back live
+  pa=$(export_one a 4420 1 999); spid="$pa $pb"
+  if wait_for 180 up a && wait_for 60 ctrl_of 4420 >/dev/null; then
+    ok "11 restarted: the host reconnected $(ctrl_of 4420) through :4420 by itself ($(nvme list-subsys "$DEV" 2>&1 | grep -c ' live') paths live)"
+  else ko "11 restarted: no live path through :4420 ($(cat /sys/class/nvme/$CA/state 2>/dev/null))"; fi
+  nvme disconnect -n "$NQN" >/dev/null 2>&1
+  kill -TERM $pa $pb 2>/dev/null; wait $pa $pb 2>/dev/null; spid=""
   guest_summary
   exit
 fi
 
-want=8
+want=11
 t0=$EPOCHREALTIME
 summary() { echo "multipath wall time: $(awk "BEGIN{printf \"%.1f\", $EPOCHREALTIME - $t0}") s"; echo "$1 passed, $2 failed"; }
 "$HERE/prepare.sh" || { echo "FAIL prepare.sh"; summary 0 1; exit 1; }
@@ -198,7 +255,7 @@ trap 'rm -rf "$TMP"' EXIT
 cp -r "$ROOT/cli/target/lib" "$TMP/lib"
 . "$ROOT/scripts/lib.sh" && sanport_find_jdk || { echo "FAIL no JDK"; summary 0 1; exit 1; }
 truncate -s 2G "$TMP/disk.img"
-"$HERE/run.sh" --nvme "$TMP/disk.img" --timeout 600 \
+"$HERE/run.sh" --nvme "$TMP/disk.img" --timeout 900 \
     --env "SANPORT_MP_LIB=$TMP/lib" --env "SANPORT_MP_JAVA=$JAVA_HOME" \
     -- "$HERE/multipath.sh --in-guest" 2>&1 | grep --line-buffered -v '^Picked up JAVA_TOOL_OPTIONS' | tee "$OUT"
 rc=${PIPESTATUS[0]}
