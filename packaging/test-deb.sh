@@ -4,8 +4,9 @@
 # apt resolving its Depends, and checks that what it installed runs: `sanport --version` on the bundled
 # runtime, `serve --check` and a short `serve` of the default configuration under the unit's capabilities,
 # `systemd-analyze verify` of the unit. Then it boots that root with systemd-nspawn, where `systemctl enable
-# --now sanport` must run the unit as written (capabilities, seccomp) and export an image to a client, and
-# `systemctl stop` must end it with 0; last, a purge must leave none of the package's files.
+# --now sanport` must run the unit as written (capabilities, seccomp) and export an image to a client,
+# `systemctl reload` must apply an edited file (ExecReload) and `systemctl stop` must end it with 0; last, a purge
+# must leave none of the package's files.
 #
 #   packaging/test-deb.sh            run it (root: chroot, mounts)
 #   SKIP_BUILD=1 packaging/test-deb.sh   package cli/target/lib as it is (no Maven)
@@ -123,7 +124,7 @@ check "systemd-analyze verify /lib/systemd/system/sanport.service (no warning)" 
 # README's kind: a sparse image in /var/lib/sanport exported on 127.0.0.1 (the container's own network). A oneshot
 # unit runs the README's commands at boot, logs what it saw, and powers the container off.
 nqn=nqn.2024-01.io.sanport:deb-test
-truncate -s 64M "$root/var/lib/sanport/disk0.img"
+truncate -s 64M "$root/var/lib/sanport/disk0.img" "$root/var/lib/sanport/disk1.img"
 cat >"$root/etc/sanport/sanport.json" <<EOF
 { "hosts": [],
   "ports": [ { "portid": 1, "addr": { "trtype": "tcp", "adrfam": "ipv4", "traddr": "127.0.0.1", "trsvcid": "4420" },
@@ -142,6 +143,10 @@ pid=\$(systemctl show -p MainPID --value sanport)
 grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/\$pid/status
 sanport discover -a 127.0.0.1; echo "discover rc=\$?"
 sanport bench remote --address 127.0.0.1 --port 4420 --nqn $nqn --rw randwrite --bs 4k --qd 8 --seconds 1; echo "bench rc=\$?"
+# the README's reload: an edited file, applied by the unit's ExecReload ('sanport reload' on the control socket)
+sed -i 's|"namespaces": \[ |"namespaces": [ { "nsid": 2, "enable": 1, "device": { "path": "/var/lib/sanport/disk1.img" } }, |' /etc/sanport/sanport.json
+systemctl reload sanport.service; echo "reload rc=\$?"
+echo "reload: \$(systemctl show sanport -p MainPID --value) \$pid \$(sanport rpc nvmf_get_subsystems | grep -c '"nsid"') namespaces"
 systemctl stop sanport.service
 systemctl show sanport -p Result -p ExecMainStatus -p ActiveState
 echo "--- journalctl -u sanport"
@@ -182,6 +187,9 @@ check --host "systemctl enable --now sanport: active, with CAP_IPC_LOCK only, no
 check --host "the service exports the configured image: discovery lists it, the Java initiator writes to it over NVMe/TCP" \
     "grep -q 'subnqn=$nqn traddr=127.0.0.1' '$boot_log' && grep -qx 'discover rc=0' '$boot_log' &&
      grep -q '^sanport-remote randwrite bs=4k qd=8: .* IOPS' '$boot_log' && grep -qx 'bench rc=0' '$boot_log'"
+check --host "systemctl reload sanport (ExecReload=sanport reload): the edited file's namespace 2 added, same process" \
+    "grep -qx 'reload rc=0' '$boot_log' && grep -q 'reload: added namespace 2 (/var/lib/sanport/disk1.img) to $nqn' '$boot_log' &&
+     grep -qE '^reload: ([0-9]+) \\1 2 namespaces\$' '$boot_log'"
 check --host "systemctl stop sanport: a graceful stop, exit 0, no restart" \
     "grep -qx 'Result=success' '$boot_log' && grep -qx 'ExecMainStatus=0' '$boot_log' &&
      grep -qx 'ActiveState=inactive' '$boot_log' && grep -qx 'stopped' '$boot_log' && ! grep -q 'Scheduled restart' '$boot_log'"

@@ -13,11 +13,15 @@
 #   6 (tcp only) connect --hdr-digest --data-digest, fio verify, disconnect
 #   7 nvme disconnect while fio randrw QD32 runs; the target stays up: reconnect, fio verify, disconnect
 #   8 (rdma only) the direct path: keyed-SGL payload bytes copied by Java = 0 while RDMA READ/WRITE moved data
+#  10 (tcp only, before 9) live namespaces while the host stays connected: 'sanport rpc nvmf_subsystem_add_ns' of a
+#     ram:64M namespace 2 -> a new /dev/nvmeXn2 appears (Namespace Attribute Changed -> rescan), dd a pattern and
+#     read it back; 'nvmf_subsystem_remove_ns' while n1 is written and read back -> n2 goes, n1's data intact,
+#     I/O on n1 completed meanwhile, same controller (no reconnect)
 #   9 SIGTERM: sanport exits 0 within 15 s and says "stopped"
 #   with --perf: 4k randread QD32 IOPS over sanport, then over the kernel's nvmet-T exporting the same disk
 #   (bench/compare.sh vm-tcp / vm-rdma is the fuller comparison)
-# Prints PASS/FAIL per check and "N passed, M failed"; exit 1 if anything failed (12 checks for tcp, 10 for
-# rdma). 2 min (tcp) and 5 min (rdma) here with 2 busy cores under TCG; the guest is killed after 480 s (600 with --perf).
+# Prints PASS/FAIL per check and "N passed, M failed"; exit 1 if anything failed (13 checks for tcp, 10 for
+# rdma). 3-6 min (tcp) and 5 min (rdma) here with 2 busy cores under TCG; the guest is killed after 480 s (600 with --perf).
 #   tests/vm/interop.sh --transport tcp|rdma [--perf]   (the target's log tail is printed when a check fails)
 # tests/vm/interop-tcp.sh and rdma-transport/src/test/vm/interop-rdma.sh are wrappers. The same file runs the
 # guest half (--in-guest).
@@ -54,7 +58,8 @@ if [ "${1:-}" = --in-guest ]; then
   # ---- 1. the target
   SANPORT_RDMA_STATS=$STATS "$SANPORT_INTEROP_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "$SANPORT_INTEROP_LIB/*" \
       io.sanport.cli.Main export --device $BACK --transport "$TRANSPORT" --address $ADDR --port 4420 --nqn "$NQN" \
-      --allow-any-host --discovery-port "$([ "$TRANSPORT" = tcp ] && echo 8009 || echo 0)" >"$LOG" 2>&1 &
+      --allow-any-host --discovery-port "$([ "$TRANSPORT" = tcp ] && echo 8009 || echo 0)" \
+      --control-socket "$WORK/sanport.sock" >"$LOG" 2>&1 &
   spid=$!
   serving() {
     grep -q '^serving' "$LOG" && grep -q "listening: $TRANSPORT $ADDR:4420" "$LOG" || return 1
@@ -189,6 +194,81 @@ if [ "${1:-}" = --in-guest ]; then
     fi
   fi
 
+  # ---- 10. namespaces come and go while the host stays connected (NVMe/TCP run only: one guest boot is enough)
+  rpc() {   # sanport rpc METHOD [PARAMS] on the target's control socket; a small JVM (C1 only, serial GC): it
+            # starts while the guest's two TCG vCPUs also run the target and the host's I/O
+    "$SANPORT_INTEROP_JAVA/bin/java" --enable-native-access=ALL-UNNAMED -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+        -XX:CICompilerCount=1 -cp "$SANPORT_INTEROP_LIB/*" io.sanport.cli.Main \
+        rpc "$@" --control-socket "$WORK/sanport.sock" 2>&1
+  }
+  ns_dev() {   # ns_dev NSID: /dev/nvmeXnY of our subsystem with that NSID (mknod'ed: no udev here), or nothing
+    local b ma mi d
+    for b in /sys/block/nvme*n*; do
+      [[ "${b##*/}" =~ ^nvme[0-9]+n[0-9]+$ ]] && [ -r "$b/dev" ] || continue
+      [ "$(cat "$b/device/subsysnqn" 2>/dev/null)" = "$NQN" ] && [ "$(cat "$b/nsid" 2>/dev/null)" = "$1" ] || continue
+      d=/dev/${b##*/}
+      [ -b "$d" ] || { IFS=: read -r ma mi < "$b/dev"; mknod "$d" b "$ma" "$mi"; }
+      echo "$d"; return 0
+    done
+    return 1
+  }
+  n1_io() {   # 4 MiB written to namespace 1 and read back, pass after pass, until $WORK/stop; counts in $WORK/passes
+    local i=0 o
+    while [ ! -e "$WORK/stop" ]; do
+      o=$((512 + (i % 16) * 4))
+      dd if="$WORK/pattern" of="$DEV" bs=1M seek=$o oflag=direct status=none \
+        && dd if="$DEV" of="$WORK/back1" bs=1M skip=$o count=4 iflag=direct status=none \
+        && cmp -s "$WORK/pattern" "$WORK/back1" || { echo "pass $i at $o MiB failed" > "$WORK/ioerr"; return 1; }
+      i=$((i + 1)); echo $i > "$WORK/passes"
+    done
+  }
+  livens() {
+    # a keep-alive timeout of 30 s, not 5: two JVMs and the host's I/O on two TCG vCPUs may delay the kernel's
+    # keep-alive work past 5 s, and a reconnect is what this check must not see
+    local ctrl cntlid n2="" i out t iopid p0 p1 l0
+    l0=$(wc -l < "$LOG")
+    connect --keep-alive-tmo=30 || return 1
+    ctrl=$CTRL
+    cntlid=$(cat /sys/class/nvme/$ctrl/cntlid)
+    t=$(cut -d' ' -f1 /proc/uptime)
+    out=$(rpc nvmf_subsystem_add_ns "{\"nqn\": \"$NQN\", \"namespace\": {\"nsid\": 2, \"device_path\": \"ram:64M\"}}") \
+      || { note "nvmf_subsystem_add_ns: $out"; return 1; }
+    for i in $(seq 150); do n2=$(ns_dev 2) && blockdev --getsize64 "$n2" >/dev/null 2>&1 && break; n2=""; sleep 0.1; done
+    [ -n "$n2" ] || { note "no namespace 2 15 s after add_ns: $(nvme list 2>&1 | tail -4 | tr '\n' ' ')"; return 1; }
+    note "add_ns -> $n2 in $(awk -v a="$t" -v b="$(cut -d' ' -f1 /proc/uptime)" 'BEGIN{printf "%.1f", b - a}') s (rpc JVM start included), $(blockdev --getsize64 "$n2") bytes"
+    [ "$(blockdev --getsize64 "$n2")" = $((64 << 20)) ] || { note "$n2 is not 64 MiB"; return 1; }
+    [ "$(cat /sys/class/nvme/$ctrl/state)" = live ] && [ "$(cat /sys/class/nvme/$ctrl/cntlid)" = "$cntlid" ] \
+      || { note "controller $ctrl is no longer the same live one"; return 1; }
+    head -c $((4 << 20)) /dev/urandom > "$WORK/pattern"
+    dd if="$WORK/pattern" of="$n2" bs=1M seek=3 oflag=direct status=none || { note "dd to $n2 failed"; return 1; }
+    dd if="$n2" of="$WORK/back" bs=1M skip=3 count=4 iflag=direct status=none || { note "dd from $n2 failed"; return 1; }
+    cmp -s "$WORK/pattern" "$WORK/back" || { note "$n2 read back differs"; return 1; }
+    note "4 MiB pattern written to $n2 and read back identical"
+    # remove it while namespace 1 is written and read back
+    rm -f "$WORK/stop" "$WORK/ioerr"; echo 0 > "$WORK/passes"
+    n1_io & iopid=$!
+    sleep 1
+    p0=$(cat "$WORK/passes")
+    out=$(rpc nvmf_subsystem_remove_ns "{\"nqn\": \"$NQN\", \"nsid\": 2}")
+    local rc=$?
+    for i in $(seq 150); do [ $rc = 0 ] && [ -e "/sys/block/${n2#/dev/}" ] || break; sleep 0.1; done
+    p1=$(cat "$WORK/passes")
+    touch "$WORK/stop"; wait $iopid
+    [ $rc = 0 ] || { note "nvmf_subsystem_remove_ns: $out"; return 1; }
+    [ ! -e "/sys/block/${n2#/dev/}" ] || { note "$n2 still there 15 s after remove_ns"; return 1; }
+    rm -f "$n2"
+    [ ! -e "$WORK/ioerr" ] || { note "I/O on $DEV during the removal: $(cat "$WORK/ioerr")"; return 1; }
+    [ "$p1" -gt "$p0" ] || { note "no I/O on $DEV completed while namespace 2 was removed ($p0 passes before)"; return 1; }
+    note "remove_ns -> $n2 gone; meanwhile $((p1 - p0)) passes of 4 MiB written to $DEV and read back identical"
+    [ "$(cat /sys/class/nvme/$ctrl/state 2>/dev/null)" = live ] && [ "$(cat /sys/class/nvme/$ctrl/cntlid 2>/dev/null)" = "$cntlid" ] \
+      || { note "the controller changed (cntlid $cntlid -> $(cat /sys/class/nvme/$ctrl/cntlid 2>/dev/null))"; return 1; }
+    tail -n +$((l0 + 1)) "$LOG" | grep -q "keep-alive timeout" && { note "a keep-alive timeout in the target's log"; return 1; }
+    disconnect
+  }
+  if [ "$TRANSPORT" = tcp ]; then
+    check "10 live namespaces: add_ns -> /dev/nvmeXn2 appears without reconnecting, dd pattern read back; remove_ns during I/O on n1 -> it goes, n1's data intact, same controller" livens
+  fi
+
   # ---- perf (optional): 4k randread QD32, sanport now, the kernel's nvmet after the SIGTERM check
   randread() {   # prints IOPS
     fio --name=rr --filename="$DEV" --ioengine=io_uring --direct=1 --rw=randread --bs=4k --iodepth=32 \
@@ -252,7 +332,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 case $TRANSPORT in
-  tcp) want=12 vmopts=() ;;
+  tcp) want=13 vmopts=() ;;
   rdma) want=10 vmopts=(--rdma) ;;
   *) echo "interop.sh: --transport tcp|rdma is required" >&2; exit 2 ;;
 esac

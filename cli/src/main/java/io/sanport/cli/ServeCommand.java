@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Run the NVMe-oF target from a JSON file in nvmetcli's format (ports, subsystems with "
                 + "namespaces and allowed_hosts, hosts), as saved by 'nvmetcli save'.",
-                "Also serves the discovery subsystem on port 8009 of each address unless --discovery-port 0."})
+                "Also serves the discovery subsystem on port 8009 of each address unless --discovery-port 0.",
+                "'sanport reload' or SIGHUP applies the edited file: only what differs changes."})
 final class ServeCommand implements Callable<Integer> {
     @Option(names = {"-c", "--config"}, required = true, paramLabel = "FILE", description = "The JSON configuration.")
     Path config;
@@ -45,7 +46,8 @@ final class ServeCommand implements Callable<Integer> {
                 limits.reactorConfig(), TargetOptions.DEFAULT.withDiscoveryPort(discoveryPort).withLimits(limits.limits()))) {
             TargetRunner.printPorts(target, System.out);
             MetricsEndpoint endpoint = metrics.start(target, System.out);
-            ControlSocket control = service.open(target, System.err);
+            ControlSocket control = service.open(target, config, System.err);
+            service.reloadOnHangup(System.err);
             if (control != null) {
                 System.out.println("control socket: " + control.path() + " ('sanport status"
                         + (control.path().equals(ControlSocket.DEFAULT_PATH) ? "" : " --control-socket " + control.path())

@@ -26,6 +26,8 @@ final class ServiceOptions {
             description = "error, warning, info (connects, disconnects, refusals) or debug (default: ${DEFAULT-VALUE}; "
                     + "SANPORT_DEBUG=1 means debug).")
     String logLevel;
+    /** The methods {@link #open} registered: the socket's, and what SIGHUP calls. */
+    RpcMethods methods;
 
     /** Sets the log level; call first. */
     void applyLogLevel() {
@@ -34,6 +36,16 @@ final class ServiceOptions {
 
     /** The control socket for {@code target}, or null (none asked for, or the default path unavailable). */
     ControlSocket open(Target target, PrintStream err) throws IOException {
+        return open(target, null, err);
+    }
+
+    /**
+     * As {@link #open(Target, PrintStream)}; {@code configFile} is the file {@code sanport_reload} reads again (null:
+     * none, export).
+     */
+    ControlSocket open(Target target, Path configFile, PrintStream err) throws IOException {
+        methods = new RpcMethods();
+        TargetMethods.register(methods, target, Main.version(), configFile);
         if (noControlSocket) {
             if (controlSocket != null) {
                 throw new IllegalArgumentException("give --control-socket or --no-control-socket, not both");
@@ -41,8 +53,6 @@ final class ServiceOptions {
             return null;
         }
         Path path = controlSocket != null ? controlSocket : ControlSocket.DEFAULT_PATH;
-        RpcMethods methods = new RpcMethods();
-        TargetMethods.register(methods, target, Main.version());
         try {
             return ControlSocket.open(path, methods);
         } catch (IOException e) {
@@ -57,6 +67,33 @@ final class ServiceOptions {
                     + " (e.g. $XDG_RUNTIME_DIR/sanport.sock) to have one, or --no-control-socket to say none");
             err.flush();
             return null;
+        }
+    }
+
+    /**
+     * On SIGHUP, reloads the config file as {@code sanport reload} does (what systemd's ExecReload and daemons'
+     * custom expect), logging the changes or why it was refused. Replaces the JVM's own SIGHUP handling, which
+     * would shut down. Returns false (and says so) where the signal cannot be handled.
+     */
+    boolean reloadOnHangup(PrintStream err) {
+        RpcMethods m = methods;
+        System.Logger log = System.getLogger("sanport.control");
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> Thread.ofPlatform().name("sanport-reload").start(() -> {
+                try {
+                    var changes = m.call("sanport_reload", null);
+                    log.log(System.Logger.Level.INFO, "SIGHUP: reloaded the config: " + (changes.isEmpty()
+                            ? "no change" : changes.size() + " change(s)"));
+                } catch (io.sanport.hostdriver.control.RpcException e) {
+                    log.log(System.Logger.Level.ERROR, "SIGHUP: reload refused, the target runs as before: " + e.getMessage());
+                } catch (RuntimeException e) {
+                    log.log(System.Logger.Level.ERROR, "SIGHUP: reload failed: " + e, e);
+                }
+            }));
+            return true;
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            err.println("sanport: warning: SIGHUP will not reload the config (" + e.getMessage() + "); use 'sanport reload'");
+            return false;
         }
     }
 

@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code sanport status}: what a running target serves and who is connected, through its control socket.
- * Rates come from two samples of the controllers' command and byte counters {@code --interval-ms} apart.
+ * Rates come from two samples {@code --interval-ms} apart: of the target's I/O totals ({@code sanport_get_stats})
+ * per namespace and per port, and of each controller's command and byte counters.
  */
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = {"Show a running target: ports, subsystems, namespaces, connected hosts and their controllers,",
@@ -33,15 +34,17 @@ final class StatusCommand implements Callable<Integer> {
         JsonNode ports = control.call("nvmf_get_ports", null);
         JsonNode subsystems = control.call("nvmf_get_subsystems", null);
         JsonNode before = control.call("nvmf_subsystem_get_controllers", null);
+        JsonNode statsBefore = control.call("sanport_get_stats", null);
         JsonNode controllers = before;
+        JsonNode stats = statsBefore;
         long t0 = System.nanoTime();
         if (intervalMillis > 0) {
             Thread.sleep(intervalMillis);
             controllers = control.call("nvmf_subsystem_get_controllers", null);
+            stats = control.call("sanport_get_stats", null);
             addRates(before, controllers, (System.nanoTime() - t0) / 1e9);
+            addIoRates(statsBefore, stats);
         }
-        // TODO(metrics): per-namespace and per-port rates, latency and errors come from the metrics registry
-        // (issue #12 item 3) once it lands; until then the rates are the controllers' SMART counters sampled here.
         if (json) {
             ObjectNode all = RpcCommand.JSON.createObjectNode();
             all.set("version", version);
@@ -49,11 +52,78 @@ final class StatusCommand implements Callable<Integer> {
             all.set("ports", ports);
             all.set("subsystems", subsystems);
             all.set("controllers", controllers);
+            all.set("stats", stats);
             System.out.println(RpcCommand.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(all));
             return 0;
         }
         print(System.out, version, ports, subsystems, controllers);
+        printIo(System.out, stats);
         return 0;
+    }
+
+    /**
+     * Adds {@code rates} to each namespace and port of {@code after} also in {@code before} (both
+     * {@code sanport_get_stats} results): reads and writes per second, MiB/s each way, errors per second, over the
+     * time between the two samples as the target measured it.
+     */
+    static void addIoRates(JsonNode before, JsonNode after) {
+        double seconds = (after.path("time_ns").asLong() - before.path("time_ns").asLong()) / 1e9;
+        if (!(after instanceof ObjectNode o) || seconds <= 0) {
+            return;
+        }
+        o.put("interval_s", seconds);
+        for (String list : new String[] {"namespaces", "ports"}) {
+            Map<String, JsonNode> old = new HashMap<>();
+            for (JsonNode x : before.path(list)) {
+                old.put(ioKey(x), x);
+            }
+            for (JsonNode x : after.path(list)) {
+                JsonNode was = old.get(ioKey(x));
+                if (was == null || !(x instanceof ObjectNode on)) {
+                    continue;
+                }
+                ObjectNode r = on.putObject("rates");
+                r.put("read_iops", delta(x, was, "reads") / seconds);
+                r.put("write_iops", delta(x, was, "writes") / seconds);
+                r.put("read_mib_per_s", delta(x, was, "bytes_read") / seconds / (1 << 20));
+                r.put("write_mib_per_s", delta(x, was, "bytes_written") / seconds / (1 << 20));
+                r.put("errors_per_s", delta(x, was, "errors") / seconds);
+            }
+        }
+    }
+
+    private static long delta(JsonNode now, JsonNode was, String field) {
+        return Math.max(0, now.path(field).asLong() - was.path(field).asLong());
+    }
+
+    private static String ioKey(JsonNode x) {
+        return x.has("port_id") ? "port " + x.path("port_id").asText()
+                : x.path("subnqn").asText() + "/" + x.path("nsid").asText();
+    }
+
+    /** The namespaces' and ports' I/O rates, when {@link #addIoRates} found any. */
+    static void printIo(PrintStream out, JsonNode stats) {
+        if (!stats.has("interval_s")) {
+            return;
+        }
+        out.println();
+        out.printf(Locale.ROOT, "I/O over %.1f s%n", stats.path("interval_s").asDouble());
+        out.printf("%-10s %10s %10s %10s %10s %8s  %s%n", "", "READ IOPS", "WRITE IOPS", "READ MiB/s", "WRITE MiB/s",
+                "ERRORS/s", "");
+        for (JsonNode n : stats.path("namespaces")) {
+            ioLine(out, "ns " + n.path("nsid").asText(), n.path("rates"), n.path("subnqn").asText() + " ("
+                    + n.path("device").asText() + ")");
+        }
+        for (JsonNode p : stats.path("ports")) {
+            ioLine(out, "port " + p.path("port_id").asText(), p.path("rates"), p.path("trtype").asText() + " "
+                    + p.path("traddr").asText() + ":" + p.path("trsvcid").asText() + ", "
+                    + p.path("connections").asLong() + " connection(s)");
+        }
+    }
+
+    private static void ioLine(PrintStream out, String what, JsonNode r, String which) {
+        out.printf("%-10s %10s %10s %10s %10s %8s  %s%n", what, rate(r, "read_iops", 1), rate(r, "write_iops", 1),
+                rate(r, "read_mib_per_s", 1), rate(r, "write_mib_per_s", 1), rate(r, "errors_per_s", 1), which);
     }
 
     /** Adds {@code rates} (per second over {@code seconds}) to each controller of {@code after} also in {@code before}. */

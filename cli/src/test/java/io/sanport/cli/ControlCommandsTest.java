@@ -78,7 +78,36 @@ class ControlCommandsTest {
                 assertEquals(3, ctrl.get("queues").size());
                 assertEquals(64, ctrl.get("queues").get(1).get("depth").asInt());
                 assertTrue(ctrl.has("rates"), ctrl.toString());
+                JsonNode ns = RpcCommand.JSON.readTree(r.out).get("stats").get("namespaces").get(0);
+                assertEquals(NQN, ns.get("subnqn").asText());
+                assertTrue(ns.get("rates").has("read_iops") && ns.get("rates").has("write_mib_per_s"), ns.toString());
+                JsonNode p = RpcCommand.JSON.readTree(r.out).get("stats").get("ports").get(0);
+                assertEquals(3, p.get("connections").asLong(), "the host's admin and 2 I/O queues: " + p);
+                assertTrue(p.get("rates").has("read_mib_per_s"), p.toString());
+
+                // rates over an interval with I/O in it: 64 writes of 4 KiB
+                var ns1 = c.namespace(1);
+                var buf = ns1.allocate(java.lang.foreign.Arena.ofAuto(), 4096);
+                CompletableFuture<Result> status = CompletableFuture.supplyAsync(
+                        () -> run("status", "--control-socket", sock.toString(), "--interval-ms", "1500"));
+                Thread.sleep(300);
+                for (int i = 0; i < 64; i++) {
+                    ns1.write(i * 8L, buf);
+                }
+                r = status.get(60, TimeUnit.SECONDS);
+                assertEquals(0, r.code, r.err);
+                Matcher m = Pattern.compile("ns 1 +[0-9.]+ +([0-9.]+) +[0-9.]+ +([0-9.]+) +[0-9.]+ +" + Pattern.quote(NQN)
+                        + " \\(ram:32M\\)").matcher(r.out);
+                assertTrue(m.find(), r.out);
+                assertTrue(Double.parseDouble(m.group(1)) > 0 && Double.parseDouble(m.group(2)) > 0,
+                        "write IOPS and MiB/s over the interval: " + r.out);
+                assertTrue(Pattern.compile("port 1 .* tcp 127\\.0\\.0\\.1:" + port + ", 3 connection\\(s\\)").matcher(r.out).find(),
+                        "admin + 2 I/O queues: " + r.out);
             }
+            // export has no file to reload
+            r = run("reload", "--control-socket", sock.toString());
+            assertEquals(1, r.code);
+            assertTrue(r.err.contains("no config file") && r.err.contains("-32000"), r.err);
             target.stop();
             String log = target.output();
             assertTrue(Pattern.compile("info: controller \\d+ of " + Pattern.quote(hostnqn) + " at 127\\.0\\.0\\.1:\\d+ on "
@@ -166,6 +195,58 @@ class ControlCommandsTest {
         }
     }
 
+    @Test
+    @Timeout(180)
+    void reloadAndSighupApplyTheEditedConfigFile() throws Exception {
+        Path sock = dir.resolve("sanport.sock");
+        Path file = dir.resolve("sanport.json");
+        String config = """
+            { "hosts": [],
+              "ports": [ { "portid": 1, "addr": { "trtype": "tcp", "adrfam": "ipv4", "traddr": "127.0.0.1", "trsvcid": "0" },
+                           "subsystems": [ "%s" ] } ],
+              "subsystems": [ { "nqn": "%s", "attr": { "allow_any_host": "1" },
+                                "namespaces": [ { "nsid": 1, "device": { "path": "ram:16M" } } %%s ] } ] }
+            """.formatted(NQN, NQN);
+        Files.writeString(file, config.formatted(""));
+        Child target = Child.start(List.of("serve", "--config", file.toString(), "--discovery-port", "0", "--reactors", "1",
+                "--control-socket", sock.toString()));
+        try {
+            Result r = run("reload", "--control-socket", sock.toString());
+            assertEquals(0, r.code, r.err);
+            assertEquals("no change", r.out.strip());
+
+            Files.writeString(file, config.formatted(", { \"nsid\": 2, \"device\": { \"path\": \"ram:8M\" } }"));
+            r = run("reload", "--control-socket", sock.toString());
+            assertEquals(0, r.code, r.err);
+            assertEquals("added namespace 2 (ram:8M) to " + NQN, r.out.strip());
+
+            Files.writeString(file, config.formatted(", { \"nsid\": 2, \"device\": { \"path\": \"ram:8M\" } }, "
+                    + "{ \"nsid\": 3, \"device\": { \"path\": \"" + dir.resolve("missing.img") + "\" } }"));
+            r = run("reload", "--control-socket", sock.toString());
+            assertEquals(1, r.code, r.out);
+            assertTrue(r.err.contains(file + ": $.subsystems[0].namespaces[2].device.path") && r.err.contains("-32000"), r.err);
+
+            // SIGHUP: what daemons do; the outcome is in the log
+            Files.writeString(file, config.formatted(""));
+            Process hup = new ProcessBuilder("kill", "-HUP", Long.toString(target.process.pid())).start();
+            assertEquals(0, hup.waitFor());
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (!target.output().contains("SIGHUP: reloaded the config: 1 change(s)") && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(target.output().contains("SIGHUP: reloaded the config: 1 change(s)"), target.output());
+            assertTrue(target.output().contains("reload: removed namespace 2 (ram:8M) from " + NQN), target.output());
+            assertTrue(target.process.isAlive(), "SIGHUP no longer stops the JVM");
+            r = run("rpc", "nvmf_get_subsystems", "--control-socket", sock.toString());
+            assertEquals(1, RpcCommand.JSON.readTree(r.out).get(1).get("namespaces").size(), r.out);
+            target.stop();
+            assertTrue(target.output().contains("control socket: sanport_reload by " + System.getProperty("user.name")),
+                    "a reload is audited: " + target.output());
+        } finally {
+            target.kill();
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     record Result(int code, String out, String err) {}
@@ -223,12 +304,19 @@ class ControlCommandsTest {
         }
 
         static Child startOn(Path sock, String device, String... more) throws Exception {
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            List<String> cmd = new java.util.ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
-                    "-cp", System.getProperty("java.class.path"), Main.class.getName(), "export",
+            List<String> args = new java.util.ArrayList<>(List.of("export",
                     "--device", device, "--address", "127.0.0.1", "--port", "0", "--discovery-port", "0",
                     "--reactors", "1", "--nqn", NQN, "--control-socket", sock.toString()));
-            cmd.addAll(List.of(more));
+            args.addAll(List.of(more));
+            return start(args);
+        }
+
+        /** sanport with {@code args} in a child JVM, once it serves. */
+        static Child start(List<String> args) throws Exception {
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            List<String> cmd = new java.util.ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+                    "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+            cmd.addAll(args);
             Child c = new Child(new ProcessBuilder(cmd).redirectErrorStream(true).start());
             c.serving.get(120, TimeUnit.SECONDS);
             return c;

@@ -408,7 +408,8 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
         return c;
     }
 
-    static String defaultSerial(String nqn) {
+    /** The serial a subsystem gets when its config names none: derived from its NQN, so it is the same at every start. */
+    public static String defaultSerial(String nqn) {
         return String.format("%016x", nqn.hashCode() & 0xFFFFFFFFL ^ (long) nqn.length() << 32).substring(0, 16);
     }
 

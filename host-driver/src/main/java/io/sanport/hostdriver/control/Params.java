@@ -11,20 +11,31 @@ import java.util.Set;
  */
 public final class Params {
     private final JsonNode node;
+    private final String prefix; // "namespace." for the fields of a nested object, so errors name the whole path
 
-    private Params(JsonNode node) {
+    private Params(JsonNode node, String prefix) {
         this.node = node;
+        this.prefix = prefix;
     }
 
     /** {@code params} as sent: absent or null reads as an empty object. */
     public static Params of(JsonNode params) throws RpcException {
         if (params == null || params.isNull()) {
-            return new Params(JsonNodeFactory.instance.objectNode());
+            return new Params(JsonNodeFactory.instance.objectNode(), "");
         }
         if (!params.isObject()) {
             throw new RpcException(RpcException.INVALID_PARAMS, "params: must be an object");
         }
-        return new Params(params);
+        return new Params(params, "");
+    }
+
+    /** The object in {@code field} read as params; its fields' errors are named {@code field.name}. */
+    public Params object(String field) throws RpcException {
+        JsonNode v = required(field);
+        if (!v.isObject()) {
+            throw invalid(field, "must be an object");
+        }
+        return new Params(v, prefix + field + ".");
     }
 
     /** Refuses any field not in {@code known}. */
@@ -33,7 +44,7 @@ public final class Params {
         for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!set.contains(f)) {
-                throw RpcException.invalidParams(f, "unknown field" + (known.length == 0 ? " (this method takes none)"
+                throw RpcException.invalidParams(prefix + f, "unknown field" + (known.length == 0 ? " (this method takes none)"
                         : " (known: " + String.join(", ", known) + ")"));
             }
         }
@@ -48,7 +59,7 @@ public final class Params {
     public String string(String field) throws RpcException {
         JsonNode v = required(field);
         if (!v.isTextual()) {
-            throw RpcException.invalidParams(field, "must be a string");
+            throw invalid(field, "must be a string");
         }
         return v.textValue();
     }
@@ -61,7 +72,7 @@ public final class Params {
     public boolean bool(String field) throws RpcException {
         JsonNode v = required(field);
         if (!v.isBoolean()) {
-            throw RpcException.invalidParams(field, "must be true or false");
+            throw invalid(field, "must be true or false");
         }
         return v.booleanValue();
     }
@@ -70,15 +81,19 @@ public final class Params {
     public long integer(String field, long min, long max) throws RpcException {
         JsonNode v = required(field);
         if (!v.isIntegralNumber() || !v.canConvertToLong() || v.longValue() < min || v.longValue() > max) {
-            throw RpcException.invalidParams(field, "must be an integer in " + min + ".." + max);
+            throw invalid(field, "must be an integer in " + min + ".." + max);
         }
         return v.longValue();
+    }
+
+    private RpcException invalid(String field, String why) {
+        return RpcException.invalidParams(prefix + field, why);
     }
 
     private JsonNode required(String field) throws RpcException {
         JsonNode v = node.get(field);
         if (v == null || v.isNull()) {
-            throw RpcException.invalidParams(field, "missing");
+            throw invalid(field, "missing");
         }
         return v;
     }

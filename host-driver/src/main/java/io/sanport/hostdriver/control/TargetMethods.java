@@ -11,7 +11,9 @@ import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.QueuePair;
 import io.sanport.hostdriver.Subsystem;
 import io.sanport.hostdriver.Target;
+import io.sanport.hostdriver.TargetStats;
 import io.sanport.nvme.AnaState;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -25,11 +27,14 @@ import java.util.List;
  * <li>{@code nvmf_subsystem_get_controllers} {@code {nqn?}}: the controllers of one subsystem, or of all, with
  *     their host, address, port, keep-alive and queues;
  * <li>{@code nvmf_ns_set_enabled} {@code {nqn, nsid, enabled}}: disables or enables a namespace (hosts get a
- *     Namespace Attribute Changed event).
+ *     Namespace Attribute Changed event);
+ * <li>{@code sanport_get_stats}: the I/O totals ({@link TargetStats#snapshot()}) per namespace, port and reactor,
+ *     counters since the start: a rate is the difference of two calls over the time between;
  * <li>{@code nvmf_subsystem_listener_set_ana_state} {@code {port_id, ana_state, anagrpid?, nqn?}}: sets the ANA
  *     state of a group (default 1) on a port; the hosts connected through it get the ANA change event. SPDK names
  *     the listener by address and subsystem; here states belong to a port (as nvmet's), {@code nqn} only checks
- *     that the port exports it. Returns whether the state changed.
+ *     that the port exports it. Returns whether the state changed;
+ * <li>the changes of {@link ConfigMethods}: subsystems, namespaces, hosts, ports, listeners, {@code sanport_reload}.
  * </ul>
  * Reads are snapshots taken off the reactors; counters are read racily, as statistics are.
  */
@@ -40,6 +45,16 @@ public final class TargetMethods {
 
     /** Registers the methods above for {@code target}; {@code version} is what {@code sanport --version} says. */
     public static void register(RpcMethods methods, Target target, String version) {
+        register(methods, target, version, null);
+    }
+
+    /** As {@link #register(RpcMethods, Target, String)}; {@code configFile} is what {@code sanport_reload} reads (null: none). */
+    public static void register(RpcMethods methods, Target target, String version, Path configFile) {
+        ConfigMethods.register(methods, target, configFile);
+        methods.register("sanport_get_stats", params -> {
+            Params.of(params).only();
+            return stats(target.stats().snapshot());
+        });
         methods.register("sanport_get_version", params -> {
             Params.of(params).only();
             return F.objectNode().put("version", version)
@@ -119,6 +134,33 @@ public final class TargetMethods {
             }
             return F.booleanNode(target.setAnaState(portId, grpid, state));
         });
+    }
+
+    static ObjectNode stats(TargetStats.Snapshot snap) {
+        ObjectNode o = F.objectNode().put("time_ns", System.nanoTime());
+        ArrayNode nss = o.putArray("namespaces");
+        for (TargetStats.NamespaceTotals n : snap.namespaces()) {
+            io(nss.addObject().put("subnqn", n.subsystem()).put("nsid", Integer.toUnsignedLong(n.nsid()))
+                    .put("device", n.device()), n.io());
+        }
+        ArrayNode ports = o.putArray("ports");
+        for (TargetStats.PortTotals p : snap.ports()) {
+            io(ports.addObject().put("port_id", p.portId()).put("trtype", p.transport())
+                    .put("traddr", p.address()).put("trsvcid", Integer.toString(p.port()))
+                    .put("connections", p.connections()).put("outstanding", p.outstanding()), p.io());
+        }
+        ArrayNode rs = o.putArray("reactors");
+        for (TargetStats.ReactorTotals r : snap.reactors()) {
+            rs.addObject().put("name", r.name()).put("busy_ns", r.busyNanos()).put("cpu_ns", r.cpuNanos())
+                    .put("buffers_in_use", r.buffersInUse()).put("buffers", r.buffers())
+                    .put("buffer_waits", r.bufferWaits()).put("parked", r.parked());
+        }
+        return o;
+    }
+
+    private static void io(ObjectNode o, TargetStats.IoTotals io) {
+        o.put("reads", io.reads()).put("writes", io.writes()).put("bytes_read", io.bytesRead())
+                .put("bytes_written", io.bytesWritten()).put("errors", io.errors());
     }
 
     private static Subsystem subsystem(Target target, String nqn) throws RpcException {
