@@ -60,6 +60,20 @@ else:
 sys.exit(0 if "result" in r else 1)
 PY
   rpc() { python3 "$WORK/rpc.py" "$SOCK" "$1" "${2:-null}" "${@:3}"; }   # rpc METHOD [PARAMS-JSON [PORT_ID]]
+
+  ip link add sp0 type dummy && ip addr add "$ADDR/16" dev sp0 && ip link set sp0 up || { ko "address $ADDR on sp0"; exit 1; }
+  BACK=/dev/nvme0n1
+  cat > "$WORK/sanport.json" <<EOF
+{ "ports": [
+    { "portid": 1, "addr": { "trtype": "tcp", "adrfam": "ipv4", "traddr": "$ADDR", "trsvcid": "4420" },
+      "ana_groups": [ { "grpid": 1, "ana": { "state": "optimized" } } ], "subsystems": [ "$NQN" ] },
+    { "portid": 2, "addr": { "trtype": "tcp", "adrfam": "ipv4", "traddr": "$ADDR", "trsvcid": "4421" },
+      "ana_groups": [ { "grpid": 1, "ana": { "state": "non-optimized" } } ], "subsystems": [ "$NQN" ] } ],
+  "subsystems": [ { "nqn": "$NQN", "attr": { "allow_any_host": "1" },
+                    "namespaces": [ { "nsid": 1, "ana_grpid": 1, "device": { "path": "$BACK" } } ] } ] }
+EOF
+
+  # ---- 1. the target
   ( exec "$SANPORT_MP_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "$SANPORT_MP_LIB/*" io.sanport.cli.Main \
       serve --config "$WORK/sanport.json" --discovery-port 0 --control-socket "$SOCK" ) >"$LOG" 2>&1 &
   spid=$!
