@@ -135,7 +135,7 @@ EOF
   commands() { rpc nvmf_subsystem_get_controllers null "$1"; }   # commands PORT_ID: read + write commands there
   fio --name=mp --filename="$DEV" --ioengine=io_uring --direct=1 --rw=randwrite --bsrange=4k-64k --iodepth=16 \
       --size=64M --loops=100 --verify=crc32c --verify_backlog=64 --verify_fatal=1 --randseed=77 \
-      --time_based --runtime=1200 --output-format=json >"$WORK/fio.json" 2>"$WORK/fio.err" &
+      --time_based --runtime=400 >"$WORK/fio.log" 2>&1 &
   fpid=$!
   sleep 5
   a1=$(commands 1)
@@ -160,16 +160,11 @@ EOF
     ko "5 the path $C1 is '$(path_state "$C1")' 15 s after 'sanport ana-state --state optimized' ($out)"
   fi
 
-  # ---- 6. no I/O error across it all: fio stops on SIGINT (its time limit is only a bound), its JSON says
-  kill -INT $fpid 2>/dev/null; wait $fpid; frc=$?; fpid=""
-  fres=$(python3 -c '
-import json, sys
-j = json.load(open(sys.argv[1]))["jobs"][0]
-print(j["error"], j["write"]["total_ios"], "%.0f" % (j["write"]["clat_ns"]["max"] / 1e6))' "$WORK/fio.json" 2>&1)
-  read -r ferr fios fmax <<<"$fres"
-  if [ "$ferr" = 0 ] && [ "${fios:-0}" -gt 0 ] 2>/dev/null && ! grep -qiE 'verify: bad|fio: .*error' "$WORK/fio.err"; then
-    ok "6 fio randwrite verify=crc32c (stopped by SIGINT, exit $frc) through both ANA changes: $fios writes, no I/O or verify error, the longest $fmax ms"
-  else ko "6 fio: exit $frc, '$fres', $(tail -3 "$WORK/fio.err")"; fi
+  # ---- 6. no I/O error across it all (fio runs 400 s: 4 and 5 take up to 4 min under a busy TCG guest)
+  wait $fpid; frc=$?; fpid=""
+  if [ $frc = 0 ] && ! grep -qiE 'verify: bad|error=' "$WORK/fio.log"; then
+    ok "6 fio randwrite verify=crc32c through both ANA changes: no I/O or verify error ($(grep -oE 'IOPS=[^,]+' "$WORK/fio.log" | head -1))"
+  else ko "6 fio exit $frc: $(tail -5 "$WORK/fio.log")"; fi
 
   # ---- 7. the operator's command
   out=$(sanport ana-state --port-id 2 --state optimized --control-socket "$SOCK" 2>&1 | grep -v '^Picked up')
@@ -259,7 +254,7 @@ trap 'rm -rf "$TMP"' EXIT
 cp -r "$ROOT/cli/target/lib" "$TMP/lib"
 . "$ROOT/scripts/lib.sh" && sanport_find_jdk || { echo "FAIL no JDK"; summary 0 1; exit 1; }
 truncate -s 2G "$TMP/disk.img"
-"$HERE/run.sh" --nvme "$TMP/disk.img" --timeout 900 \
+"$HERE/run.sh" --nvme "$TMP/disk.img" --timeout 1200 \
     --env "SANPORT_MP_LIB=$TMP/lib" --env "SANPORT_MP_JAVA=$JAVA_HOME" \
     -- "$HERE/multipath.sh --in-guest" 2>&1 | grep --line-buffered -v '^Picked up JAVA_TOOL_OPTIONS' | tee "$OUT"
 rc=${PIPESTATUS[0]}
