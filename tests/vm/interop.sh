@@ -106,7 +106,7 @@ if [ "${1:-}" = --in-guest ]; then
     expect_n() { [ $(( $(f "$1") )) = $(( $2 )) ] 2>/dev/null || bad+=" $1='$(f "$1")'(want $2)"; }
     expect subnqn "$NQN"; expect mn sanport; expect sn "$want_sn"
     expect_n cntrltype 1; expect_n ioccsz 516; expect_n iorcsz 1; expect_n icdoff 0; expect_n msdbd 1; expect_n kas 10
-    expect_n sgls "$WANT_SGLS"; expect_n cmic 0x3; expect_n oaes 0x100; expect_n ver 0x10300; expect_n nn 1
+    expect_n sgls "$WANT_SGLS"; expect_n cmic 0xb; expect_n oaes 0x900; expect_n anacap 0x1f; expect_n anatt 10; expect_n ver 0x10300; expect_n nn 1
     expect_n cntlid "$(cat /sys/class/nvme/$CTRL/cntlid)"
     mdts=$(f mdts); [[ "$mdts" =~ ^[5-8]$ ]] || bad+=" mdts='$mdts'(want 5..8)"
     maxcmd=$(f maxcmd); [ "${maxcmd:-0}" -ge 128 ] 2>/dev/null || bad+=" maxcmd='$maxcmd'(want >=128)"
@@ -114,7 +114,7 @@ if [ "${1:-}" = --in-guest ]; then
     [ "$(cat /sys/class/nvme/$CTRL/serial | tr -d ' \n')" = "$want_sn" ] || bad+=" sysfs serial"
     [ "$(cat /sys/class/nvme/$CTRL/transport)" = "$TRANSPORT" ] || bad+=" transport '$(cat /sys/class/nvme/$CTRL/transport)'"
     if [ -z "$bad" ]; then
-      ok "3 id-ctrl: subnqn, mn=sanport, sn=$want_sn, cntlid $(f cntlid), mdts $mdts, maxcmd $maxcmd, ioccsz 516, iorcsz 1, icdoff 0, msdbd 1, sgls $WANT_SGLS, kas 10, cmic 0x3, oaes 0x100, oncs $(f oncs), ver 1.3, transport $TRANSPORT"
+      ok "3 id-ctrl: subnqn, mn=sanport, sn=$want_sn, cntlid $(f cntlid), mdts $mdts, maxcmd $maxcmd, ioccsz 516, iorcsz 1, icdoff 0, msdbd 1, sgls $WANT_SGLS, kas 10, cmic 0xb (ANA), oaes 0x900, anacap 0x1f, anatt 10, oncs $(f oncs), ver 1.3, transport $TRANSPORT"
     else
       ko "3 id-ctrl:$bad"
     fi

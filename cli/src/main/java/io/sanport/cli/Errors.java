@@ -9,6 +9,12 @@ final class Errors {
         String last = null;
         for (Throwable t = e; t != null; t = t.getCause()) {
             String m = t.getMessage();
+            // java.nio's file exceptions say only the path
+            if (t instanceof java.nio.file.NoSuchFileException f && f.getReason() == null) {
+                m = f.getFile() + ": no such file";
+            } else if (t instanceof java.nio.file.AccessDeniedException f && f.getReason() == null) {
+                m = f.getFile() + ": permission denied";
+            }
             if (m == null || m.isBlank() || (last != null && last.contains(m))) {
                 continue;
             }

@@ -50,6 +50,14 @@ final class ExportCommand implements Callable<Integer> {
     Integer reactors;
     @Option(names = "--discovery-port", defaultValue = "8009", description = "Discovery service port, 0 for none (default: ${DEFAULT-VALUE}).")
     int discoveryPort;
+    @Option(names = "--shared-device", description = {"Open the device without exclusive access, so that a second",
+            "sanport process can export it as another path to the same subsystem (same --nqn; give each",
+            "process its own --cntlid-min/--cntlid-max)."})
+    boolean sharedDevice;
+    @Option(names = "--cntlid-min", paramLabel = "N", description = "Lowest controller ID handed out (default: 1).")
+    Integer cntlidMin;
+    @Option(names = "--cntlid-max", paramLabel = "N", description = "Highest controller ID handed out (default: 65519).")
+    Integer cntlidMax;
     @Mixin
     LimitOptions limits = new LimitOptions();
     @Mixin
@@ -105,7 +113,8 @@ final class ExportCommand implements Callable<Integer> {
         }
         String subnqn = nqn != null ? nqn : defaultNqn(path);
         Nqn.validate(subnqn);
-        TargetConfig cfg = TargetConfig.forDevice(path, subnqn, transport, address, port, allowHosts, dhchap());
+        TargetConfig cfg = withPaths(TargetConfig.forDevice(path, subnqn, transport, address, port, allowHosts, dhchap()),
+                sharedDevice, cntlidMin, cntlidMax);
         try (Target target = Target.open(cfg, reactors == null ? IoProcessor.defaultReactors() : reactors,
                 limits.reactorConfig(), TargetOptions.DEFAULT.withDiscoveryPort(discoveryPort).withLimits(limits.limits()))) {
             System.out.println("exporting " + path + " as namespace 1 of " + subnqn
@@ -122,6 +131,20 @@ final class ExportCommand implements Callable<Integer> {
             return TargetRunner.runUntilSignalled(
                     ServiceOptions.both(control, MetricsOption.withTarget(endpoint, target)), System.out);
         }
+    }
+
+    /** {@code cfg}'s one subsystem with a shared device and a controller ID range, as the options say. */
+    static TargetConfig withPaths(TargetConfig cfg, boolean shared, Integer min, Integer max)
+            throws io.sanport.hostdriver.ConfigException {
+        TargetConfig.SubsystemConfig sc = cfg.subsystems().getFirst();
+        int lo = min != null ? min : io.sanport.hostdriver.Subsystem.CNTLID_MIN;
+        int hi = max != null ? max : io.sanport.hostdriver.Subsystem.CNTLID_MAX;
+        if (lo < io.sanport.hostdriver.Subsystem.CNTLID_MIN || hi > io.sanport.hostdriver.Subsystem.CNTLID_MAX || lo > hi) {
+            throw new IllegalArgumentException("--cntlid-min " + lo + " --cntlid-max " + hi + ": give "
+                    + io.sanport.hostdriver.Subsystem.CNTLID_MIN + " <= min <= max <= " + io.sanport.hostdriver.Subsystem.CNTLID_MAX);
+        }
+        sc = sc.withCntlids(lo, hi).withNamespaces(sc.namespaces().stream().map(n -> n.withShared(shared)).toList());
+        return cfg.withSubsystem(sc);
     }
 
     static String defaultNqn(String path) {

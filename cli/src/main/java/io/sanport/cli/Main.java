@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
                 + "over NVMe-over-Fabrics, driving the disks with io_uring.",
         subcommands = {DemoCommand.class, ServeCommand.class, ExportCommand.class, DiscoverCommand.class,
                 BenchCommand.class, InfoCommand.class, RpcCommand.class, StatusCommand.class, ReloadCommand.class,
+                AnaStateCommand.class,
                 CommandLine.HelpCommand.class},
         commandListHeading = "%nCommands:%n",
         footer = {"", "Run 'sanport help COMMAND' for a command's options.",

@@ -141,6 +141,60 @@ class ControlCommandsTest {
         }
     }
 
+    /**
+     * The two-process recipe: two `sanport export --shared-device` on one file, one NQN, disjoint controller IDs;
+     * the host sees one serial and one NGUID through both; `sanport ana-state` turns one path inaccessible (I/O there
+     * gets a path error in words, the other path serves it) and optimized again.
+     */
+    @Test
+    @Timeout(180)
+    void twoProcessesServeOneSubsystemAndAnaStateMovesAPath() throws Exception {
+        Path image = dir.resolve("shared.img");
+        try (var f = new java.io.RandomAccessFile(image.toFile(), "rw")) {
+            f.setLength(32 << 20);
+        }
+        Path sock1 = dir.resolve("one.sock");
+        Path sock2 = dir.resolve("two.sock");
+        Child one = Child.startOn(sock1, image.toString(), "--shared-device", "--cntlid-min", "1", "--cntlid-max", "999");
+        Child two = null;
+        try {
+            two = Child.startOn(sock2, image.toString(), "--shared-device", "--cntlid-min", "1000", "--cntlid-max", "1999");
+            assertTrue(one.output().contains("SHARED DEVICE: opening " + image), one.output());
+            ConnectOptions o = ConnectOptions.defaults().withIoQueues(1).withQueueSize(16);
+            try (RemoteController c1 = RemoteController.connect("127.0.0.1", one.port, NQN, o);
+                 RemoteController c2 = RemoteController.connect("127.0.0.1", two.port, NQN, o);
+                 java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofShared()) {
+                assertTrue(c1.cntlid() >= 1 && c1.cntlid() <= 999, "first process: " + c1.cntlid());
+                assertTrue(c2.cntlid() >= 1000 && c2.cntlid() <= 1999, "second process: " + c2.cntlid());
+                assertEquals(c1.serial(), c2.serial());
+                assertEquals(c1.namespace(1).nguid(), c2.namespace(1).nguid());
+                java.lang.foreign.MemorySegment buf = c1.namespace(1).allocate(arena, 4096);
+                buf.fill((byte) 0x5A);
+                c1.namespace(1).write(8, buf);
+
+                Result r = run("ana-state", "--port-id", "1", "--state", "inaccessible", "--control-socket", sock1.toString());
+                assertEquals(0, r.code, r.err);
+                assertTrue(r.out.contains("port 1 group 1: inaccessible"), r.out);
+                java.lang.foreign.MemorySegment in = c1.namespace(1).allocate(arena, 4096);
+                io.sanport.client.NvmeException e = org.junit.jupiter.api.Assertions.assertThrows(
+                        io.sanport.client.NvmeException.class, () -> c1.namespace(1).read(8, in));
+                assertTrue(e.pathError() && e.getMessage().contains("Asymmetric Access Inaccessible"), e.getMessage());
+                c2.namespace(1).read(8, in); // the other process serves it, and sees the first one's write
+                assertEquals(0x5A, in.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 4095));
+
+                r = run("ana-state", "--port-id", "1", "--state", "sideways", "--control-socket", sock1.toString());
+                assertEquals(1, r.code);
+                assertTrue(r.err.contains("not an ANA state") && r.err.contains("non-optimized"), r.err);
+                r = run("ana-state", "--port-id", "1", "--state", "optimized", "--control-socket", sock1.toString());
+                assertEquals(0, r.code, r.err);
+                c1.namespace(1).read(8, in);
+            }
+        } finally {
+            one.kill();
+            if (two != null) two.kill();
+        }
+    }
+
     @Test
     @Timeout(180)
     void reloadAndSighupApplyTheEditedConfigFile() throws Exception {
@@ -246,8 +300,12 @@ class ControlCommandsTest {
         }
 
         static Child start(Path sock, String... more) throws Exception {
+            return startOn(sock, "ram:32M", more);
+        }
+
+        static Child startOn(Path sock, String device, String... more) throws Exception {
             List<String> args = new java.util.ArrayList<>(List.of("export",
-                    "--device", "ram:32M", "--address", "127.0.0.1", "--port", "0", "--discovery-port", "0",
+                    "--device", device, "--address", "127.0.0.1", "--port", "0", "--discovery-port", "0",
                     "--reactors", "1", "--nqn", NQN, "--control-socket", sock.toString()));
             args.addAll(List.of(more));
             return start(args);

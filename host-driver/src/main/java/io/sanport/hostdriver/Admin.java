@@ -1,6 +1,8 @@
 package io.sanport.hostdriver;
 
 import io.sanport.nvme.AdminOpcode;
+import io.sanport.nvme.AnaLogPage;
+import io.sanport.nvme.AnaState;
 import io.sanport.nvme.ChangedNamespaceList;
 import io.sanport.nvme.ErrorLogEntry;
 import io.sanport.nvme.FeatureId;
@@ -25,6 +27,8 @@ import java.lang.foreign.MemorySegment;
  */
 final class Admin {
     static final String FIRMWARE = "0.1.0";
+    /** Identify ANATT: the longest an ANA transition (state "change") lasts, in seconds (nvmet's value). */
+    static final int ANATT_SECONDS = 10;
 
     private Admin() {}
 
@@ -169,9 +173,20 @@ final class Admin {
             return;
         }
         IdentifyController.cntrltype(b, IdentifyController.CNTRLTYPE_IO);
-        IdentifyController.cmic(b, IdentifyController.CMIC_MULTI_PORT | IdentifyController.CMIC_MULTI_CTRL);
+        IdentifyController.cmic(b, IdentifyController.CMIC_MULTI_PORT | IdentifyController.CMIC_MULTI_CTRL
+                | IdentifyController.CMIC_ANA);
+        // ANA as nvmet: every state may be reported, transitions take at most ANATT seconds, 128 groups
+        IdentifyController.anacap(b, AnaState.ANACAP_ALL);
+        IdentifyController.anatt(b, ANATT_SECONDS);
+        IdentifyController.anagrpmax(b, AnaGroup.MAX_GRPID);
+        IdentifyController.nanagrpid(b, AnaGroup.MAX_GRPID);
         IdentifyController.mdts(b, t.mdts());
-        IdentifyController.nn(b, s.maxNsid());
+        // With CMIC.ANA the Linux host refuses MNAN 0 or above NN, and sizes its ANA log buffer by MNAN: MNAN = NN,
+        // at least 1 (a subsystem without namespaces yet). A namespace added later with a higher NSID grows NN for
+        // the next connect; the host's buffer is that of its connect until then (nvmet avoids it with a fixed 1024).
+        int nn = s.maxNsid() == 0 ? 1 : s.maxNsid(); // NSIDs are unsigned
+        IdentifyController.nn(b, nn);
+        IdentifyController.mnan(b, nn);
         int oncs = 0;
         for (Namespace ns : s.namespaces().values()) {
             if (ns.device().supportsDiscard()) oncs |= IdentifyController.ONCS_DSM;
@@ -189,7 +204,8 @@ final class Admin {
         IdentifyNamespace.nuse(b, blocks);
         IdentifyNamespace.nlbaf(b, 0);
         IdentifyNamespace.flbas(b, 0);
-        IdentifyNamespace.nmic(b, IdentifyNamespace.NMIC_SHARED);
+        IdentifyNamespace.nmic(b, IdentifyNamespace.NMIC_SHARED); // several controllers, several paths
+        IdentifyNamespace.anagrpid(b, ns.anaGrpId());
         if (ns.device().supportsDiscard() && ns.device().deallocateReadsZeroes()) {
             IdentifyNamespace.dlfeat(b, IdentifyNamespace.DLFEAT_READ_ZEROES); // only where the device kind guarantees it
         }
@@ -299,19 +315,23 @@ final class Admin {
                 case LogPageId.SMART -> smartLog(c, arena);
                 case LogPageId.CHANGED_NS -> changedNamespaces(c, retain, arena);
                 case LogPageId.DISCOVERY -> r.queue.target.discoveryLog(c, r.queue, arena);
+                case LogPageId.ANA -> c.isDiscovery() ? null : anaLog(c, SubmissionQueueEntry.logSpecificField(sqe),
+                        retain, arena);
                 default -> null;
             };
             if (log == null) {
                 r.fail(Status.INVALID_FIELD, (int) SubmissionQueueEntry.OFFSET_CDW10);
                 return;
             }
-            // LPO is unsigned 64-bit: past the end is Invalid Field, and the length is computed as size - offset
-            long size = log.byteSize();
+            // LPO is unsigned 64-bit: past the end is Invalid Field, and the length is computed as size - offset.
+            // The ANA log's size is the largest it can be (what hosts size their buffer by, and nvme-cli reads in
+            // 4 KiB pieces up to): its bytes past the groups are zeros.
+            long size = lid == LogPageId.ANA ? Math.max(log.byteSize(), anaLogMaxSize(c)) : log.byteSize();
             if (Long.compareUnsigned(offset, size) > 0) {
                 r.fail(Status.INVALID_FIELD, (int) SubmissionQueueEntry.OFFSET_CDW12);
                 return;
             }
-            long n = Math.min(b.byteSize(), size - offset);
+            long n = Math.min(b.byteSize(), Math.min(size, log.byteSize()) - offset);
             if (n > 0) {
                 MemorySegment.copy(log, offset, b, 0, n);
             }
@@ -348,6 +368,57 @@ final class Admin {
         SmartLog.mediaErrors(s, c.mediaErrors.sum());
         SmartLog.errorLogEntries(s, c.errorCount());
         return s;
+    }
+
+    /**
+     * The ANA log of the controller's port (nvmet {@code nvmet_execute_get_log_page_ana}): group 1, every group
+     * configured on the port and every group a namespace of the subsystem is in, by grpid; each with its state
+     * through the port, the change count of its last change and, unless RGO, its namespaces' IDs.
+     */
+    private static MemorySegment anaLog(Controller c, int lsp, boolean retain, Arena arena) {
+        boolean groupsOnly = (lsp & AnaLogPage.LSP_RGO) != 0;
+        Port port = c.port();
+        java.util.TreeMap<Integer, java.util.List<Integer>> groups = new java.util.TreeMap<>();
+        groups.put(AnaGroup.DEFAULT_GRPID, new java.util.ArrayList<>());
+        for (AnaGroup g : port.anaGroups()) {
+            groups.computeIfAbsent(g.grpid(), k -> new java.util.ArrayList<>());
+        }
+        for (Namespace ns : c.subsystem().namespaces().values()) {
+            java.util.List<Integer> ids = groups.computeIfAbsent(ns.anaGrpId(), k -> new java.util.ArrayList<>());
+            if (ns.enabled()) {
+                ids.add(ns.nsid());
+            }
+        }
+        long length = AnaLogPage.HEADER_SIZE;
+        for (java.util.List<Integer> ids : groups.values()) {
+            length += AnaLogPage.descriptorLength(groupsOnly ? 0 : ids.size());
+        }
+        MemorySegment log = arena.allocate(length);
+        AnaLogPage.chgcnt(log, c.target().anaChangeCount());
+        AnaLogPage.ngrps(log, groups.size());
+        long at = AnaLogPage.HEADER_SIZE;
+        for (var e : groups.entrySet()) {
+            int n = groupsOnly ? 0 : e.getValue().size();
+            MemorySegment d = log.asSlice(at, AnaLogPage.descriptorLength(n));
+            AnaGroup g = port.anaGroup(e.getKey());
+            AnaLogPage.grpid(d, e.getKey());
+            AnaLogPage.nnsids(d, n);
+            AnaLogPage.groupChgcnt(d, g != null ? g.chgcnt() : 0);
+            AnaLogPage.state(d, port.anaState(e.getKey()).value());
+            for (int i = 0; i < n; i++) {
+                AnaLogPage.nsid(d, i, e.getValue().get(i));
+            }
+            at += d.byteSize();
+        }
+        c.anaLogRead(retain);
+        return log;
+    }
+
+    /** The ANA log at its largest: header, NANAGRPID descriptors, MNAN (= NN) namespace IDs (Linux's ana_log_size). */
+    private static long anaLogMaxSize(Controller c) {
+        int nn = c.subsystem().maxNsid() == 0 ? 1 : c.subsystem().maxNsid();
+        return AnaLogPage.HEADER_SIZE + (long) AnaGroup.MAX_GRPID * AnaLogPage.DESCRIPTOR_SIZE
+                + 4L * Integer.toUnsignedLong(nn);
     }
 
     private static MemorySegment changedNamespaces(Controller c, boolean retain, Arena arena) {

@@ -68,6 +68,7 @@ public final class Controller {
     private final ArrayDeque<Integer> events = new ArrayDeque<>();
     private final TreeSet<Integer> changedNamespaces = new TreeSet<>(Integer::compareUnsigned);
     private boolean namespaceEventMasked;
+    private boolean anaEventMasked; // until the host reads the ANA log without RAE (nvmet clears the AEN bit then)
     private final List<long[]> errorLog = new ArrayList<>();
     private long errorCount;
 
@@ -92,6 +93,7 @@ public final class Controller {
     }
 
     public Subsystem subsystem() { return subsystem; }
+    Target target() { return target; }
     public int cntlid() { return cntlid; }
     public String hostnqn() { return hostnqn; }
     public UUID hostid() { return hostid; }
@@ -119,7 +121,8 @@ public final class Controller {
 
     /** The OAES this controller reports, and the AEC bits Set Features may enable. */
     int oaes() {
-        return isDiscovery() ? IdentifyController.OAES_DISCOVERY_CHANGE : IdentifyController.OAES_NS_ATTRIBUTE;
+        return isDiscovery() ? IdentifyController.OAES_DISCOVERY_CHANGE
+                : IdentifyController.OAES_NS_ATTRIBUTE | IdentifyController.OAES_ANA_CHANGE;
     }
 
     synchronized QueuePair queue(int qid) {
@@ -345,6 +348,31 @@ public final class Controller {
         }
         if (post) {
             kick();
+        }
+    }
+
+    /**
+     * An ANA state of this controller's port changed: the ANA change notice, when the host enabled it and has read
+     * the log since the last one (nvmet {@code nvmet_port_send_ana_event}).
+     */
+    void anaChanged() {
+        boolean post;
+        synchronized (this) {
+            post = (aec & IdentifyController.OAES_ANA_CHANGE) != 0 && !anaEventMasked;
+            if (post) {
+                anaEventMasked = true;
+                events.add(AsyncEvent.ANA_CHANGED);
+            }
+        }
+        if (post) {
+            kick();
+        }
+    }
+
+    /** The host read the ANA log: unless it retained the event, the next change is posted again. */
+    synchronized void anaLogRead(boolean retain) {
+        if (!retain) {
+            anaEventMasked = false;
         }
     }
 

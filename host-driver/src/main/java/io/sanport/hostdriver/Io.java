@@ -43,6 +43,13 @@ final class Io {
             return Status.INVALID_NS;
         }
         r.ns = ns;
+        int path = c.port().anaState(ns.anaGrpId()).ioStatus();
+        if (path != Status.SUCCESS) {
+            // inaccessible, persistent loss or in change through this port: SCT 3 without DNR, the host tries
+            // another path (nvmet nvmet_check_ana_state)
+            r.errorLocation = (int) SubmissionQueueEntry.OFFSET_NSID;
+            return path;
+        }
         switch (opcode) {
             case IoOpcode.READ, IoOpcode.WRITE -> {
                 r.hostToController = opcode == IoOpcode.WRITE;

@@ -16,6 +16,7 @@ public final class Namespace {
     private final int[] deviceIndex; // by I/O processor ordinal
     private final int lbaShift;
     private final String path; // as the config names it
+    private final int anaGrpId;
     private volatile boolean enabled;
     private volatile boolean removed;
     int statsSlot = -1; // where reactors count its I/O ({@link TargetStats}); -1: not counted
@@ -27,7 +28,13 @@ public final class Namespace {
     }
 
     Namespace(int nsid, UUID uuid, byte[] nguid, BlockDevice device, int[] deviceIndex, boolean enabled, String path) {
+        this(nsid, uuid, nguid, device, deviceIndex, enabled, path, AnaGroup.DEFAULT_GRPID);
+    }
+
+    Namespace(int nsid, UUID uuid, byte[] nguid, BlockDevice device, int[] deviceIndex, boolean enabled, String path,
+              int anaGrpId) {
         this.nsid = nsid;
+        this.anaGrpId = anaGrpId;
         this.path = path;
         this.uuid = uuid;
         this.nguid = nguid.clone();
@@ -38,6 +45,8 @@ public final class Namespace {
     }
 
     public int nsid() { return nsid; }
+    /** Its ANA group (Identify Namespace ANAGRPID): which state of a port applies to it. */
+    public int anaGrpId() { return anaGrpId; }
     public UUID uuid() { return uuid; }
     public byte[] nguid() { return nguid.clone(); }
     byte[] nguidRaw() { return nguid; }

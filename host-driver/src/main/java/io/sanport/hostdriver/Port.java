@@ -1,5 +1,7 @@
 package io.sanport.hostdriver;
 
+import io.sanport.nvme.AnaState;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -15,6 +17,9 @@ public final class Port {
     private volatile List<Subsystem> subsystems; // replaced whole by the control path
     private final boolean implicit;
     private volatile RemoteTransport.Listener listener;
+    // by grpid (0 unused); null: a group this port was not told of, inaccessible here as in nvmet. Replaced whole.
+    private volatile AnaGroup[] ana = new AnaGroup[AnaGroup.MAX_GRPID + 1];
+    private volatile List<TargetConfig.ReferralConfig> referrals = List.of();
     int statsSlot = -1; // where reactors count its queues and I/O ({@link TargetStats}); -1: not counted
 
     Port(int portId, RemoteTransport transport, String adrfam, String traddr, String trsvcid, List<Subsystem> subsystems) {
@@ -30,6 +35,7 @@ public final class Port {
         this.traddr = traddr;
         this.trsvcid = trsvcid;
         this.subsystems = List.copyOf(subsystems);
+        this.ana[AnaGroup.DEFAULT_GRPID] = new AnaGroup(AnaGroup.DEFAULT_GRPID, AnaState.OPTIMIZED, 0);
     }
 
     public int portId() { return portId; }
@@ -65,6 +71,46 @@ public final class Port {
         if (exported) next.add(s);
         subsystems = List.copyOf(next);
     }
+
+    /**
+     * The ANA state of group {@code grpid} through this port; the I/O path asks it for every command (no
+     * allocation). A group the port was not configured with is inaccessible (nvmet's default for groups but 1).
+     */
+    public AnaState anaState(int grpid) {
+        AnaGroup g = ana[grpid];
+        return g != null ? g.state() : AnaState.INACCESSIBLE;
+    }
+
+    /** The group {@code grpid} as configured on this port, or null. */
+    public AnaGroup anaGroup(int grpid) {
+        return grpid > 0 && grpid <= AnaGroup.MAX_GRPID ? ana[grpid] : null;
+    }
+
+    /** The groups configured on this port, by grpid. */
+    public List<AnaGroup> anaGroups() {
+        List<AnaGroup> list = new ArrayList<>();
+        for (AnaGroup g : ana) {
+            if (g != null) list.add(g);
+        }
+        return list;
+    }
+
+    /** Sets group {@code grpid}'s state here; false if it was in that state already. */
+    synchronized boolean anaState(int grpid, AnaState state, long chgcnt) {
+        AnaGroup was = ana[grpid];
+        if (was != null && was.state() == state) {
+            return false;
+        }
+        AnaGroup[] next = ana.clone();
+        next[grpid] = new AnaGroup(grpid, state, chgcnt);
+        ana = next;
+        return true;
+    }
+
+    /** The discovery controllers of other targets this port's discovery log lists. */
+    public List<TargetConfig.ReferralConfig> referrals() { return referrals; }
+
+    void referrals(List<TargetConfig.ReferralConfig> r) { referrals = List.copyOf(r); }
 
     void listener(RemoteTransport.Listener l) { listener = l; }
     RemoteTransport.Listener listener() { return listener; }

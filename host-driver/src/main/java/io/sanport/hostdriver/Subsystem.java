@@ -21,8 +21,8 @@ import java.util.TreeMap;
  */
 public final class Subsystem {
     /** CNTLIDs 1..0xFFEF; above are reserved (0xFFFF = dynamic in Connect). */
-    static final int CNTLID_MIN = 1;
-    static final int CNTLID_MAX = 0xFFEF;
+    public static final int CNTLID_MIN = 1;
+    public static final int CNTLID_MAX = 0xFFEF;
 
     public enum Type { NVM, DISCOVERY }
 
@@ -36,9 +36,22 @@ public final class Subsystem {
     private final List<Controller> controllers = new ArrayList<>();
     private final BitSet cntlids = new BitSet();
     private final SecureRandom random = new SecureRandom(); // CNTLIDs a host on the network cannot predict
+    private final int cntlidMin;
+    private final int cntlidMax;
 
     Subsystem(String nqn, Type type, String serial, String model, boolean allowAnyHost, Set<String> allowedHosts,
               Map<Integer, Namespace> namespaces) {
+        this(nqn, type, serial, model, allowAnyHost, allowedHosts, namespaces, CNTLID_MIN, CNTLID_MAX);
+    }
+
+    Subsystem(String nqn, Type type, String serial, String model, boolean allowAnyHost, Set<String> allowedHosts,
+              Map<Integer, Namespace> namespaces, int cntlidMin, int cntlidMax) {
+        if (cntlidMin < CNTLID_MIN || cntlidMax > CNTLID_MAX || cntlidMin > cntlidMax) {
+            throw new IllegalArgumentException("controller IDs " + cntlidMin + ".." + cntlidMax + " are not within "
+                    + CNTLID_MIN + ".." + CNTLID_MAX);
+        }
+        this.cntlidMin = cntlidMin;
+        this.cntlidMax = cntlidMax;
         this.nqn = Nqn.validate(nqn);
         this.type = type;
         this.serial = serial;
@@ -61,6 +74,9 @@ public final class Subsystem {
     public String model() { return model; }
     public boolean allowAnyHost() { return allowAnyHost; }
     public Set<String> allowedHosts() { return allowedHosts; }
+    /** The controller IDs it gives out (nvmet attr_cntlid_min / attr_cntlid_max). */
+    public int cntlidMin() { return cntlidMin; }
+    public int cntlidMax() { return cntlidMax; }
 
     /** Whether {@code hostnqn} may connect (nvmet {@code nvmet_host_allowed}); everyone may discover. */
     public boolean allows(String hostnqn) {
@@ -151,14 +167,15 @@ public final class Subsystem {
     }
 
     /**
-     * Allocates a free CNTLID in 1..FFEFh from a random place, wrapping: a host cannot guess another host's
-     * controller from its own, and an ID just freed is rarely handed out again at once. -1 when all are taken.
+     * Allocates a free CNTLID in cntlid_min..cntlid_max from a random place, wrapping: a host cannot guess another
+     * host's controller from its own, and an ID just freed is rarely handed out again at once. -1 when all are
+     * taken.
      */
     synchronized int add(java.util.function.IntFunction<Controller> create) {
-        int id = cntlids.nextClearBit(CNTLID_MIN + random.nextInt(CNTLID_MAX - CNTLID_MIN + 1));
-        if (id > CNTLID_MAX) {
-            id = cntlids.nextClearBit(CNTLID_MIN);
-            if (id > CNTLID_MAX) {
+        int id = cntlids.nextClearBit(cntlidMin + random.nextInt(cntlidMax - cntlidMin + 1));
+        if (id > cntlidMax) {
+            id = cntlids.nextClearBit(cntlidMin);
+            if (id > cntlidMax) {
                 return -1;
             }
         }

@@ -48,6 +48,8 @@ public final class Target implements AutoCloseable {
     private volatile TargetConfig running;                     // the configuration the model is; under reconfigure
     private final List<Namespace> pending = new ArrayList<>(); // made by a reload, not in a subsystem yet
     private final java.util.concurrent.atomic.AtomicLong genctr = new java.util.concurrent.atomic.AtomicLong(1);
+    // the ANA log's CHGCNT: one more for every ANA state change of any port (nvmet nvmet_ana_chgcnt)
+    private final java.util.concurrent.atomic.AtomicLong anaChgcnt = new java.util.concurrent.atomic.AtomicLong();
     private final List<ReactorContext> reactors;
     private final ConnectionManager connections;
     private final TargetStats stats;
@@ -129,7 +131,7 @@ public final class Target implements AutoCloseable {
         List<BlockDevice> devices = new ArrayList<>();
         try {
             for (String path : config.devicePaths()) {
-                devices.add(BlockDevices.open(path));
+                devices.add(openDevice(path, config.sharedDevice(path)));
             }
         } catch (IOException | RuntimeException e) {
             for (BlockDevice d : devices) {
@@ -150,6 +152,17 @@ public final class Target implements AutoCloseable {
             iop.close();
             throw e;
         }
+    }
+
+    /** Opens a namespace's device; a shared one without O_EXCL, with a warning nobody can miss. */
+    private static BlockDevice openDevice(String path, boolean shared) throws IOException {
+        if (!shared) {
+            return BlockDevices.open(path);
+        }
+        LOG.log(System.Logger.Level.WARNING, "SHARED DEVICE: opening " + path + " without exclusive access, so that"
+                + " another sanport process can serve it as a second path. Nothing stops a third program (a mount,"
+                + " another target) from writing to it too: only the processes serving this one subsystem may use it");
+        return BlockDevices.open(path, io.sanport.iop.OpenOptions.DEFAULT.sharing());
     }
 
     private Map<String, Subsystem> buildSubsystems(TargetConfig config) throws IOException {
@@ -175,7 +188,7 @@ public final class Target implements AutoCloseable {
             }
         }
         return new Subsystem(sc.nqn(), Subsystem.Type.NVM, sc.serial(), sc.model(), sc.allowAnyHost(),
-                Set.copyOf(sc.allowedHosts()), namespaces);
+                Set.copyOf(sc.allowedHosts()), namespaces, sc.cntlidMin(), sc.cntlidMax());
     }
 
     /** One namespace (see {@link #newSubsystem}); null for a disabled one whose device is not there. */
@@ -191,7 +204,7 @@ public final class Target implements AutoCloseable {
                 if (index[p] < 0 && opened != null) {
                     BlockDevice d;
                     try {
-                        d = BlockDevices.open(nc.path());
+                        d = openDevice(nc.path(), nc.shared());
                     } catch (IOException | RuntimeException e) {
                         if (!nc.enabled()) {
                             release(mine);
@@ -243,7 +256,7 @@ public final class Target implements AutoCloseable {
             nguid = new byte[16];
             io.sanport.nvme.Wire.setUuid(MemorySegment.ofArray(nguid), 0, uuid);
         }
-        Namespace ns = new Namespace(nc.nsid(), uuid, nguid, device, index, nc.enabled(), nc.path());
+        Namespace ns = new Namespace(nc.nsid(), uuid, nguid, device, index, nc.enabled(), nc.path(), nc.anaGrpId());
         stats.register(subnqn, ns);
         return ns;
     }
@@ -279,7 +292,9 @@ public final class Target implements AutoCloseable {
                         + " transport on the class path (found: " + String.join(", ", Transports.types()) + ")");
             }
             List<Subsystem> exported = pc.subsystems().stream().map(subsystems::get).toList();
-            list.add(new Port(pc.portId(), transport, pc.adrfam(), pc.traddr(), pc.trsvcid(), exported));
+            Port port = new Port(pc.portId(), transport, pc.adrfam(), pc.traddr(), pc.trsvcid(), exported);
+            configurePaths(port, pc);
+            list.add(port);
             maxId = Math.max(maxId, pc.portId());
         }
         if (options.discoveryPort() > 0) {
@@ -299,6 +314,14 @@ public final class Target implements AutoCloseable {
             list.addAll(extra);
         }
         return List.copyOf(list);
+    }
+
+    /** The port's ANA group states and referrals as {@code pc} says (at creation: no host to tell yet). */
+    private static void configurePaths(Port port, TargetConfig.PortConfig pc) {
+        for (TargetConfig.AnaGroupConfig g : pc.anaGroups()) {
+            port.anaState(g.grpid(), g.state(), 0);
+        }
+        port.referrals(pc.referrals());
     }
 
     private void listen() throws IOException {
@@ -412,9 +435,25 @@ public final class Target implements AutoCloseable {
                 }
             }
         }
-        MemorySegment log = arena.allocate(DiscoveryLogPage.length(entries.size()));
+        List<TargetConfig.ReferralConfig> referrals = q.port.referrals(); // as nvmet: the port the host asked through
+        MemorySegment log = arena.allocate(DiscoveryLogPage.length(entries.size() + referrals.size()));
+        for (int i = 0; i < referrals.size(); i++) {
+            TargetConfig.ReferralConfig ref = referrals.get(i);
+            MemorySegment e = log.asSlice(DiscoveryLogPage.entryOffset(entries.size() + i), DiscoveryLogPage.ENTRY_SIZE);
+            DiscoveryLogEntry.trtype(e, Transports.trtypeCode(ref.trtype()));
+            DiscoveryLogEntry.adrfam(e, ref.adrfam().equals("ipv6") ? DiscoveryLogEntry.ADRFAM_IPV6 : DiscoveryLogEntry.ADRFAM_IPV4);
+            DiscoveryLogEntry.subtype(e, DiscoveryLogEntry.SUBTYPE_REFERRAL);
+            DiscoveryLogEntry.treq(e, DiscoveryLogEntry.TREQ_DISABLE_SQFLOW);
+            DiscoveryLogEntry.portid(e, ref.portId());
+            DiscoveryLogEntry.cntlid(e, DiscoveryLogEntry.CNTLID_DYNAMIC);
+            DiscoveryLogEntry.asqsz(e, Controller.ADMIN_QUEUE_DEPTH);
+            DiscoveryLogEntry.trsvcid(e, ref.trsvcid());
+            DiscoveryLogEntry.subnqn(e, Nqn.DISCOVERY);
+            DiscoveryLogEntry.traddr(e, ref.traddr());
+        }
+        int total = entries.size() + referrals.size();
         DiscoveryLogPage.genctr(log, genctr.get());
-        DiscoveryLogPage.numrec(log, entries.size());
+        DiscoveryLogPage.numrec(log, total);
         DiscoveryLogPage.recfmt(log, 0);
         for (int i = 0; i < entries.size(); i++) {
             Port p = (Port) entries.get(i)[0];
@@ -569,8 +608,7 @@ public final class Target implements AutoCloseable {
             TargetConfig.NamespaceConfig nc = sc.namespaces().stream().filter(n -> n.nsid() == nsid).findFirst()
                     .orElseThrow(() -> new IllegalArgumentException(subnqn + " has no namespace "
                             + Integer.toUnsignedString(nsid)));
-            TargetConfig.NamespaceConfig changedNs = new TargetConfig.NamespaceConfig(nsid, enabled, nc.path(),
-                    nc.uuid(), nc.nguid());
+            TargetConfig.NamespaceConfig changedNs = nc.withEnabled(enabled);
             if (!s.namespaces().containsKey(nsid)) {
                 // disabled at start with its device absent: enabling it opens the device now
                 running = running.withoutNamespace(subnqn, nsid);
@@ -629,8 +667,7 @@ public final class Target implements AutoCloseable {
             }
             s.allowAnyHost(allow);
             TargetConfig.SubsystemConfig sc = running.subsystems().get(indexOfSubsystem(running, subnqn));
-            running = running.withSubsystem(new TargetConfig.SubsystemConfig(sc.nqn(), allow, sc.allowedHosts(),
-                    sc.serial(), sc.model(), sc.namespaces(), sc.dhchapRequired()));
+            running = running.withSubsystem(sc.withAllowAnyHost(allow));
             changed((allow ? "any host may connect to " : "only allowed hosts may connect to ") + subnqn);
         }
     }
@@ -699,6 +736,72 @@ public final class Target implements AutoCloseable {
     }
 
     /**
+     * Sets the ANA state of group {@code grpid} on a port (what SPDK's {@code nvmf_subsystem_listener_set_ana_state}
+     * does): I/O on that port to the group's namespaces completes with the state's path-related status from now on
+     * (inaccessible, persistent loss, change) or runs again (optimized, non-optimized); the ANA log's change count
+     * goes up and every controller whose admin queue came through the port gets the ANA change event (nvmet
+     * {@code nvmet_port_send_ana_event}). Returns false when the group was in that state already.
+     */
+    public boolean setAnaState(int portId, int grpid, io.sanport.nvme.AnaState state) {
+        synchronized (reconfigure) {
+            requireOpen();
+            Port p = requirePort(portId);
+            if (grpid < 1 || grpid > AnaGroup.MAX_GRPID) {
+                throw new IllegalArgumentException("ANA group " + Integer.toUnsignedString(grpid) + " is outside 1.."
+                        + AnaGroup.MAX_GRPID);
+            }
+            java.util.Objects.requireNonNull(state, "state");
+            TargetConfig.PortConfig pc = portConfig(portId);
+            boolean changed = changeAna(p, grpid, state);
+            running = running.withPort(pc.withAnaState(grpid, state));
+            if (changed) {
+                LOG.log(System.Logger.Level.INFO, "ANA group " + grpid + " on " + p + " is now " + state);
+            }
+            return changed;
+        }
+    }
+
+    /** The ANA log's change count: one more for every state change of a (port, group) since the start. */
+    public long anaChangeCount() {
+        return anaChgcnt.get();
+    }
+
+    private boolean changeAna(Port p, int grpid, io.sanport.nvme.AnaState state) {
+        if (p.anaGroup(grpid) != null && p.anaGroup(grpid).state() == state) {
+            return false;
+        }
+        p.anaState(grpid, state, anaChgcnt.incrementAndGet());
+        List<Subsystem> all = new ArrayList<>(subsystems.values());
+        for (Subsystem s : all) {
+            for (Controller c : s.controllers()) {
+                if (c.port() == p) {
+                    c.anaChanged();
+                }
+            }
+        }
+        return true;
+    }
+
+    /** Brings a kept port's ANA states to what {@code pc} says (a reload); the lines say what changed. */
+    private List<String> reconcileAna(Port p, TargetConfig.PortConfig pc) {
+        List<String> lines = new ArrayList<>();
+        Map<Integer, io.sanport.nvme.AnaState> want = new java.util.TreeMap<>();
+        want.put(AnaGroup.DEFAULT_GRPID, io.sanport.nvme.AnaState.OPTIMIZED);
+        for (TargetConfig.AnaGroupConfig g : pc.anaGroups()) {
+            want.put(g.grpid(), g.state());
+        }
+        for (AnaGroup g : p.anaGroups()) {
+            want.putIfAbsent(g.grpid(), io.sanport.nvme.AnaState.INACCESSIBLE); // dropped from the config
+        }
+        for (Map.Entry<Integer, io.sanport.nvme.AnaState> e : want.entrySet()) {
+            if (changeAna(p, e.getKey(), e.getValue())) {
+                lines.add("ANA group " + e.getKey() + " on port " + p.portId() + " is now " + e.getValue());
+            }
+        }
+        return lines;
+    }
+
+    /**
      * Makes the running target what {@code next} describes, touching only what differs (what {@code sanport
      * reload} does): subsystems, namespaces, ports, port links, allowed hosts and allow_any_host are added,
      * removed or changed; hosts connected to subsystems the difference does not touch keep their controllers.
@@ -761,6 +864,11 @@ public final class Target implements AutoCloseable {
                     if (!was.model().equals(sc.model())) {
                         throw new ConfigException(null, at + ".attr.model", "the model of a running subsystem cannot"
                                 + " change (" + was.model() + "): remove the subsystem and add it again");
+                    }
+                    if (was.cntlidMin() != sc.cntlidMin() || was.cntlidMax() != sc.cntlidMax()) {
+                        throw new ConfigException(null, at + ".attr.cntlid_min", "the controller ID range of a running"
+                                + " subsystem cannot change (" + was.cntlidMin() + ".." + was.cntlidMax()
+                                + "): remove the subsystem and add it again");
                     }
                     Subsystem s = subsystems.get(sc.nqn());
                     List<Namespace> added = new ArrayList<>();
@@ -921,6 +1029,19 @@ public final class Target implements AutoCloseable {
                     }
                 }
             }
+            for (Port p : ports) {
+                if (p.implicit() || !nextPorts.contains(p.portId()) || newPorts.contains(p)) {
+                    continue;
+                }
+                TargetConfig.PortConfig pc = portConfigIn(next, p.portId());
+                for (String line : reconcileAna(p, pc)) {
+                    changes.add(line);
+                }
+                if (!p.referrals().equals(pc.referrals())) {
+                    p.referrals(pc.referrals());
+                    changes.add("port " + p.portId() + " refers to " + pc.referrals().size() + " discovery controllers");
+                }
+            }
             for (Port p : newPorts) {
                 for (String nqn : portConfigIn(next, p.portId()).subsystems()) {
                     p.export(subsystems.get(nqn), true);
@@ -971,7 +1092,8 @@ public final class Target implements AutoCloseable {
     /** The same namespace but perhaps for its enable flag: changing anything else replaces it. */
     private static boolean sameDevice(TargetConfig.NamespaceConfig a, TargetConfig.NamespaceConfig b) {
         return a.path().equals(b.path()) && java.util.Objects.equals(a.uuid(), b.uuid())
-                && java.util.Objects.equals(a.nguid(), b.nguid());
+                && java.util.Objects.equals(a.nguid(), b.nguid()) && a.anaGrpId() == b.anaGrpId()
+                && a.shared() == b.shared();
     }
 
     private static boolean sameAddress(TargetConfig.PortConfig a, TargetConfig.PortConfig b) {
@@ -1002,7 +1124,7 @@ public final class Target implements AutoCloseable {
         List<String> subs = new ArrayList<>(pc.subsystems());
         subs.remove(nqn);
         if (linked) subs.add(nqn);
-        return new TargetConfig.PortConfig(pc.portId(), pc.trtype(), pc.adrfam(), pc.traddr(), pc.trsvcid(), subs);
+        return pc.withSubsystems(subs);
     }
 
     private static int indexOfSubsystem(TargetConfig c, String nqn) {
@@ -1052,8 +1174,7 @@ public final class Target implements AutoCloseable {
     private void setHosts(Subsystem s, Set<String> hosts) {
         s.allowedHosts(hosts);
         TargetConfig.SubsystemConfig sc = running.subsystems().get(indexOfSubsystem(running, s.nqn()));
-        running = withHosts(running.withSubsystem(new TargetConfig.SubsystemConfig(sc.nqn(), sc.allowAnyHost(),
-                List.copyOf(hosts), sc.serial(), sc.model(), sc.namespaces(), sc.dhchapRequired())), List.copyOf(hosts));
+        running = withHosts(running.withSubsystem(sc.withAllowedHosts(List.copyOf(hosts))), List.copyOf(hosts));
     }
 
     private void putSubsystem(Subsystem s) {
@@ -1140,6 +1261,7 @@ public final class Target implements AutoCloseable {
                     + " is the discovery port sanport added itself");
         }
         Port p = new Port(pc.portId(), transport, pc.adrfam(), pc.traddr(), pc.trsvcid(), List.of());
+        configurePaths(p, pc);
         stats.register(p);
         return p;
     }

@@ -3,6 +3,7 @@ package io.sanport.hostdriver;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sanport.nvme.AnaState;
 import io.sanport.nvme.Nqn;
 import io.sanport.nvme.auth.DhGroup;
 import io.sanport.nvme.auth.DhchapHash;
@@ -26,16 +27,19 @@ import java.util.UUID;
  * The target's configuration in nvmetcli's JSON format ({@code nvmetcli save} writes it, {@code restore} reads
  * it), so a user of the kernel target brings a config over unchanged. Parsed once into immutable records;
  * anything wrong is refused with a {@link ConfigException} naming the JSON path of the field. Keys sanport does
- * not use (ana_groups, referrals, param, device.buffered_io...) are accepted and ignored.
+ * not use (param, device.buffered_io...) are accepted and ignored.
  *
  * <pre>{@code
  * { "hosts": [ { "nqn": "nqn.2014-08.org.nvmexpress:uuid:..." } ],
  *   "ports": [ { "portid": 1, "addr": { "trtype": "tcp", "adrfam": "ipv4", "traddr": "0.0.0.0", "trsvcid": "4420" },
+ *                "ana_groups": [ { "grpid": 1, "ana": { "state": "optimized" } } ],
+ *                "referrals": [ { "addr": { "trtype": "tcp", "adrfam": "ipv4", "traddr": "10.0.0.2", "trsvcid": "8009" }, "portid": 2 } ],
  *                "subsystems": [ "nqn.2024-01.io.sanport:disk0" ] } ],
  *   "subsystems": [ { "nqn": "nqn.2024-01.io.sanport:disk0",
- *                     "attr": { "allow_any_host": "1", "serial": "...", "model": "..." },
+ *                     "attr": { "allow_any_host": "1", "serial": "...", "model": "...", "cntlid_min": "1", "cntlid_max": "65519" },
  *                     "allowed_hosts": [],
- *                     "namespaces": [ { "nsid": 1, "enable": 1, "device": { "path": "/dev/nvme0n1", "uuid": "...", "nguid": "..." } } ] } ],
+ *                     "namespaces": [ { "nsid": 1, "enable": 1, "ana_grpid": 1,
+ *                                       "device": { "path": "/dev/nvme0n1", "uuid": "...", "nguid": "...", "shared": false } } ] } ],
  *   "sanport": { "max_kato_ms": 300000, "discovery_kato_ms": 120000,
  *                "host_paced_buffers_percent": 50, "host_paced_buffers_per_controller": 32,
  *                "host_paced_buffers_per_host": 64, "connect_timeout_ms": 10000, "max_pending_per_host": 129 } }
@@ -115,26 +119,112 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
 
     /**
      * One listening address. {@code trsvcid} "0" asks for an ephemeral port (tests); the bound one is then in
-     * {@link Port#boundPort()}.
+     * {@link Port#boundPort()}. {@code anaGroups}: the ANA state of each group through this port (nvmet: group 1
+     * is optimized unless said otherwise, a group not named is inaccessible here); {@code referrals}: other
+     * discovery controllers this port's discovery log lists.
      */
     public record PortConfig(int portId, String trtype, String adrfam, String traddr, String trsvcid,
-                             List<String> subsystems) {
+                             List<String> subsystems, List<AnaGroupConfig> anaGroups, List<ReferralConfig> referrals) {
+        public PortConfig {
+            subsystems = List.copyOf(subsystems);
+            anaGroups = List.copyOf(anaGroups);
+            referrals = List.copyOf(referrals);
+        }
+
+        public PortConfig(int portId, String trtype, String adrfam, String traddr, String trsvcid,
+                          List<String> subsystems) {
+            this(portId, trtype, adrfam, traddr, trsvcid, subsystems, List.of(), List.of());
+        }
+
         public int trsvcidNumber() {
             return Integer.parseInt(trsvcid);
         }
-    }
 
-    /** An NVM subsystem: who may connect and what it exports. */
-    public record SubsystemConfig(String nqn, boolean allowAnyHost, List<String> allowedHosts, String serial,
-                                  String model, List<NamespaceConfig> namespaces, boolean dhchapRequired) {
-        public SubsystemConfig(String nqn, boolean allowAnyHost, List<String> allowedHosts, String serial, String model,
-                               List<NamespaceConfig> namespaces) {
-            this(nqn, allowAnyHost, allowedHosts, serial, model, namespaces, false);
+        /** This port exporting {@code subs} instead. */
+        public PortConfig withSubsystems(List<String> subs) {
+            return new PortConfig(portId, trtype, adrfam, traddr, trsvcid, subs, anaGroups, referrals);
+        }
+
+        /** This port with group {@code grpid} in {@code state} (replacing its entry, or added). */
+        public PortConfig withAnaState(int grpid, AnaState state) {
+            List<AnaGroupConfig> list = new ArrayList<>(anaGroups.stream().filter(g -> g.grpid() != grpid).toList());
+            list.add(new AnaGroupConfig(grpid, state));
+            list.sort(java.util.Comparator.comparingInt(AnaGroupConfig::grpid));
+            return new PortConfig(portId, trtype, adrfam, traddr, trsvcid, subsystems, list, referrals);
         }
     }
 
-    /** A namespace backed by the device at {@code path}; uuid and nguid are derived when not given. */
-    public record NamespaceConfig(int nsid, boolean enabled, String path, UUID uuid, String nguid) {}
+    /** nvmetcli's {@code ports[].ana_groups[]}: {@code {"grpid": 2, "ana": {"state": "inaccessible"}}}. */
+    public record AnaGroupConfig(int grpid, AnaState state) {}
+
+    /** nvmetcli's {@code ports[].referrals[]}: another discovery controller's address. */
+    public record ReferralConfig(int portId, String trtype, String adrfam, String traddr, String trsvcid) {}
+
+    /**
+     * An NVM subsystem: who may connect and what it exports. {@code cntlidMin..cntlidMax} (nvmet's attr_cntlid_min
+     * and _max) bound the controller IDs it gives out: two processes serving one subsystem take disjoint ranges.
+     */
+    public record SubsystemConfig(String nqn, boolean allowAnyHost, List<String> allowedHosts, String serial,
+                                  String model, List<NamespaceConfig> namespaces, int cntlidMin, int cntlidMax,
+                                  boolean dhchapRequired) {
+        public SubsystemConfig {
+            allowedHosts = List.copyOf(allowedHosts);
+            namespaces = List.copyOf(namespaces);
+        }
+
+        public SubsystemConfig(String nqn, boolean allowAnyHost, List<String> allowedHosts, String serial,
+                               String model, List<NamespaceConfig> namespaces) {
+            this(nqn, allowAnyHost, allowedHosts, serial, model, namespaces, Subsystem.CNTLID_MIN, Subsystem.CNTLID_MAX,
+                    false);
+        }
+
+        public SubsystemConfig(String nqn, boolean allowAnyHost, List<String> allowedHosts, String serial,
+                               String model, List<NamespaceConfig> namespaces, boolean dhchapRequired) {
+            this(nqn, allowAnyHost, allowedHosts, serial, model, namespaces, Subsystem.CNTLID_MIN, Subsystem.CNTLID_MAX,
+                    dhchapRequired);
+        }
+
+        public SubsystemConfig(String nqn, boolean allowAnyHost, List<String> allowedHosts, String serial,
+                               String model, List<NamespaceConfig> namespaces, int cntlidMin, int cntlidMax) {
+            this(nqn, allowAnyHost, allowedHosts, serial, model, namespaces, cntlidMin, cntlidMax, false);
+        }
+
+        public SubsystemConfig withAllowAnyHost(boolean v) {
+            return new SubsystemConfig(nqn, v, allowedHosts, serial, model, namespaces, cntlidMin, cntlidMax, dhchapRequired);
+        }
+
+        public SubsystemConfig withAllowedHosts(List<String> v) {
+            return new SubsystemConfig(nqn, allowAnyHost, v, serial, model, namespaces, cntlidMin, cntlidMax, dhchapRequired);
+        }
+
+        public SubsystemConfig withNamespaces(List<NamespaceConfig> v) {
+            return new SubsystemConfig(nqn, allowAnyHost, allowedHosts, serial, model, v, cntlidMin, cntlidMax, dhchapRequired);
+        }
+
+        public SubsystemConfig withCntlids(int min, int max) {
+            return new SubsystemConfig(nqn, allowAnyHost, allowedHosts, serial, model, namespaces, min, max, dhchapRequired);
+        }
+    }
+
+    /**
+     * A namespace backed by the device at {@code path}; uuid and nguid are derived when not given (from the
+     * subsystem NQN and NSID: two processes with one config agree). {@code anaGrpId}: its ANA group (1 unless
+     * given); {@code shared}: the device is opened without O_EXCL, for a second process serving it too.
+     */
+    public record NamespaceConfig(int nsid, boolean enabled, String path, UUID uuid, String nguid, int anaGrpId,
+                                  boolean shared) {
+        public NamespaceConfig(int nsid, boolean enabled, String path, UUID uuid, String nguid) {
+            this(nsid, enabled, path, uuid, nguid, AnaGroup.DEFAULT_GRPID, false);
+        }
+
+        public NamespaceConfig withEnabled(boolean v) {
+            return new NamespaceConfig(nsid, v, path, uuid, nguid, anaGrpId, shared);
+        }
+
+        public NamespaceConfig withShared(boolean v) {
+            return new NamespaceConfig(nsid, enabled, path, uuid, nguid, anaGrpId, v);
+        }
+    }
 
     public TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<SubsystemConfig> subsystems) {
         this(hosts, ports, subsystems, Limits.NONE);
@@ -158,8 +248,8 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
     /** This config without subsystem {@code nqn}, and without the ports' links to it. */
     public TargetConfig withoutSubsystem(String nqn) {
         List<SubsystemConfig> list = subsystems.stream().filter(s -> !s.nqn().equals(nqn)).toList();
-        List<PortConfig> unlinked = ports.stream().map(p -> new PortConfig(p.portId(), p.trtype(), p.adrfam(),
-                p.traddr(), p.trsvcid(), p.subsystems().stream().filter(n -> !n.equals(nqn)).toList())).toList();
+        List<PortConfig> unlinked = ports.stream().map(p -> p.withSubsystems(
+                p.subsystems().stream().filter(n -> !n.equals(nqn)).toList())).toList();
         return new TargetConfig(hosts, unlinked, list, limits);
     }
 
@@ -171,16 +261,14 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
         int i = indexOf(list.stream().map(x -> Integer.toUnsignedString(x.nsid())).toList(),
                 Integer.toUnsignedString(n.nsid()));
         if (i >= 0) list.set(i, n); else list.add(n);
-        return withSubsystem(new SubsystemConfig(s.nqn(), s.allowAnyHost(), s.allowedHosts(), s.serial(), s.model(), list,
-                s.dhchapRequired()));
+        return withSubsystem(s.withNamespaces(list));
     }
 
     /** This config without namespace {@code nsid} of subsystem {@code nqn}. */
     public TargetConfig withoutNamespace(String nqn, int nsid) {
         SubsystemConfig s = subsystems.stream().filter(x -> x.nqn().equals(nqn)).findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no subsystem " + nqn));
-        return withSubsystem(new SubsystemConfig(s.nqn(), s.allowAnyHost(), s.allowedHosts(), s.serial(), s.model(),
-                s.namespaces().stream().filter(x -> x.nsid() != nsid).toList(), s.dhchapRequired()));
+        return withSubsystem(s.withNamespaces(s.namespaces().stream().filter(x -> x.nsid() != nsid).toList()));
     }
 
     /** This config with {@code p} in place of the port of its id, or added at the end. */
@@ -211,6 +299,18 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             }
         }
         return List.copyOf(paths);
+    }
+
+    /** Whether a namespace on {@code path} asks for it to be opened shared (without O_EXCL). */
+    public boolean sharedDevice(String path) {
+        for (SubsystemConfig s : subsystems) {
+            for (NamespaceConfig n : s.namespaces()) {
+                if (n.shared() && n.path().equals(path)) {
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /**
@@ -328,11 +428,24 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
                             "host " + s.allowedHosts().get(j) + " is not in $.hosts");
                 }
             }
+            if (s.cntlidMin() < Subsystem.CNTLID_MIN || s.cntlidMin() > Subsystem.CNTLID_MAX) {
+                throw new ConfigException(null, at + ".attr.cntlid_min", s.cntlidMin() + " is outside "
+                        + Subsystem.CNTLID_MIN + ".." + Subsystem.CNTLID_MAX);
+            }
+            if (s.cntlidMax() < s.cntlidMin() || s.cntlidMax() > Subsystem.CNTLID_MAX) {
+                throw new ConfigException(null, at + ".attr.cntlid_max", s.cntlidMax() + " is outside cntlid_min "
+                        + s.cntlidMin() + ".." + Subsystem.CNTLID_MAX);
+            }
             Set<Integer> nsids = new HashSet<>();
             for (int j = 0; j < s.namespaces().size(); j++) {
                 if (!nsids.add(s.namespaces().get(j).nsid())) {
                     throw new ConfigException(null, at + ".namespaces[" + j + "].nsid",
                             "duplicate nsid " + Integer.toUnsignedString(s.namespaces().get(j).nsid()));
+                }
+                int grp = s.namespaces().get(j).anaGrpId();
+                if (grp < 1 || grp > AnaGroup.MAX_GRPID) {
+                    throw new ConfigException(null, at + ".namespaces[" + j + "].ana_grpid",
+                            Integer.toUnsignedString(grp) + " is outside 1.." + AnaGroup.MAX_GRPID);
                 }
             }
         }
@@ -347,6 +460,17 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             if (!p.trsvcid().equals("0") && !addresses.add(p.trtype() + " " + p.traddr() + " " + p.trsvcid())) {
                 throw new ConfigException(null, at + ".addr", "another port already listens on "
                         + p.trtype() + " " + p.traddr() + ":" + p.trsvcid());
+            }
+            Set<Integer> grpids = new HashSet<>();
+            for (int j = 0; j < p.anaGroups().size(); j++) {
+                int g = p.anaGroups().get(j).grpid();
+                if (g < 1 || g > AnaGroup.MAX_GRPID) {
+                    throw new ConfigException(null, at + ".ana_groups[" + j + "].grpid", g + " is outside 1.."
+                            + AnaGroup.MAX_GRPID);
+                }
+                if (!grpids.add(g)) {
+                    throw new ConfigException(null, at + ".ana_groups[" + j + "].grpid", "duplicate ANA group " + g);
+                }
             }
             for (int j = 0; j < p.subsystems().size(); j++) {
                 if (!subsystemNqns.contains(p.subsystems().get(j))) {
@@ -566,7 +690,54 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
                 }
                 subsystems.add(s.get(i).asText());
             }
-            return new PortConfig(portId, trtype, adrfam, traddr, trsvcid, subsystems);
+            List<AnaGroupConfig> groups = new ArrayList<>();
+            JsonNode g = array(n, at, "ana_groups");
+            for (int i = 0; i < g.size(); i++) {
+                String ga = at + ".ana_groups[" + i + "]";
+                object(g.get(i), ga);
+                int grpid = (int) integer(g.get(i), ga, "grpid", 1, AnaGroup.MAX_GRPID, null);
+                JsonNode ana = object(g.get(i).get("ana"), ga + ".ana");
+                String name = string(ana, ga + ".ana", "state", true);
+                AnaState state = AnaState.parse(name);
+                if (state == null) {
+                    throw error(ga + ".ana.state", "\"" + name + "\" is not an ANA state (" + AnaState.names() + ")");
+                }
+                groups.add(new AnaGroupConfig(grpid, state));
+            }
+            List<ReferralConfig> referrals = new ArrayList<>();
+            JsonNode r = array(n, at, "referrals");
+            for (int i = 0; i < r.size(); i++) {
+                referrals.add(referral(r.get(i), at + ".referrals[" + i + "]"));
+            }
+            return new PortConfig(portId, trtype, adrfam, traddr, trsvcid, subsystems, groups, referrals);
+        }
+
+        ReferralConfig referral(JsonNode n, String at) throws ConfigException {
+            object(n, at);
+            String a = at + ".addr";
+            JsonNode addr = object(n.get("addr"), a);
+            String trtype = string(addr, a, "trtype", true).toLowerCase(Locale.ROOT);
+            if (!List.of("tcp", "rdma", "fc", "loop").contains(trtype)) {
+                throw error(a + ".trtype", "unknown transport \"" + trtype + "\" (known: tcp, rdma)");
+            }
+            String traddr = string(addr, a, "traddr", true);
+            String adrfam = string(addr, a, "adrfam", false);
+            adrfam = adrfam == null || adrfam.isEmpty() ? (traddr.contains(":") ? "ipv6" : "ipv4")
+                    : adrfam.toLowerCase(Locale.ROOT);
+            if (!adrfam.equals("ipv4") && !adrfam.equals("ipv6")) {
+                throw error(a + ".adrfam", "expected ipv4 or ipv6, got \"" + adrfam + "\"");
+            }
+            if (!isLiteral(traddr, adrfam)) {
+                throw error(a + ".traddr", "\"" + traddr + "\" is not an " + adrfam + " address");
+            }
+            String trsvcid = string(addr, a, "trsvcid", true).strip();
+            if (!trsvcid.matches("[0-9]{1,5}") || Integer.parseInt(trsvcid) > 65535) {
+                throw error(a + ".trsvcid", "expected a TCP port number 0..65535, got \"" + trsvcid + "\"");
+            }
+            // nvmetcli keeps the referral's portid among its addr attributes (addr_portid); a top-level one is taken too
+            int portId = addr.hasNonNull("portid") ? (int) integer(addr, a, "portid", 0, 0xFFFF, null)
+                    : (int) integer(n, at, "portid", 0, 0xFFFF, 0L);
+            return new ReferralConfig(portId, trtype, adrfam, traddr, trsvcid);
         }
 
         SubsystemConfig subsystem(JsonNode n, String at) throws ConfigException {
@@ -577,12 +748,21 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             boolean dhchapRequired = false;
             String serial = null;
             String model = null;
+            int cntlidMin = Subsystem.CNTLID_MIN;
+            int cntlidMax = Subsystem.CNTLID_MAX;
             if (attr != null && !attr.isNull()) {
                 object(attr, at + ".attr");
                 allowAny = flag(attr, at + ".attr", "allow_any_host", false);
                 serial = string(attr, at + ".attr", "serial", false);
                 model = string(attr, at + ".attr", "model", false);
                 dhchapRequired = flag(attr, at + ".attr", "dhchap_required", false);
+                cntlidMin = (int) integer(attr, at + ".attr", "cntlid_min", Subsystem.CNTLID_MIN, Subsystem.CNTLID_MAX,
+                        (long) Subsystem.CNTLID_MIN);
+                cntlidMax = (int) integer(attr, at + ".attr", "cntlid_max", Subsystem.CNTLID_MIN, Subsystem.CNTLID_MAX,
+                        (long) Subsystem.CNTLID_MAX);
+                if (cntlidMax < cntlidMin) {
+                    throw error(at + ".attr.cntlid_max", cntlidMax + " is below cntlid_min " + cntlidMin);
+                }
             }
             if (serial == null || serial.isEmpty()) {
                 serial = defaultSerial(nqn);
@@ -610,13 +790,15 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             for (int i = 0; i < ns.size(); i++) {
                 namespaces.add(namespace(ns.get(i), at + ".namespaces[" + i + "]"));
             }
-            return new SubsystemConfig(nqn, allowAny, allowed, serial, model, namespaces, dhchapRequired);
+            return new SubsystemConfig(nqn, allowAny, allowed, serial, model, namespaces, cntlidMin, cntlidMax,
+                    dhchapRequired);
         }
 
         NamespaceConfig namespace(JsonNode n, String at) throws ConfigException {
             object(n, at);
             int nsid = (int) integer(n, at, "nsid", 1, 0xFFFFFFFEL, null);
             boolean enabled = flag(n, at, "enable", true);
+            int anaGrpId = (int) integer(n, at, "ana_grpid", 1, AnaGroup.MAX_GRPID, (long) AnaGroup.DEFAULT_GRPID);
             JsonNode device = object(n.get("device"), at + ".device");
             String d = at + ".device";
             String path = string(device, d, "path", true);
@@ -642,7 +824,8 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             } else {
                 nguid = null;
             }
-            return new NamespaceConfig(nsid, enabled, path, uuid, nguid);
+            boolean shared = flag(device, d, "shared", false);
+            return new NamespaceConfig(nsid, enabled, path, uuid, nguid, anaGrpId, shared);
         }
 
         static boolean ascii(String s, int max) {

@@ -28,6 +28,16 @@ public final class Transports {
         return BY_TYPE.get(type);
     }
 
+    /** The discovery log's TRTYPE of a configuration name (a referral's transport need not be loaded here). */
+    static int trtypeCode(String type) {
+        return switch (type) {
+            case "rdma" -> io.sanport.nvme.fabrics.DiscoveryLogEntry.TRTYPE_RDMA;
+            case "fc" -> io.sanport.nvme.fabrics.DiscoveryLogEntry.TRTYPE_FC;
+            case "loop" -> io.sanport.nvme.fabrics.DiscoveryLogEntry.TRTYPE_LOOP;
+            default -> io.sanport.nvme.fabrics.DiscoveryLogEntry.TRTYPE_TCP;
+        };
+    }
+
     public static List<String> types() {
         return BY_TYPE.keySet().stream().sorted().toList();
     }

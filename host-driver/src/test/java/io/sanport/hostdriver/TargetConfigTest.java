@@ -59,6 +59,43 @@ class TargetConfigTest {
     }
 
     @Test
+    void readsAnaGroupsReferralsAndControllerIdRanges() throws Exception {
+        String json = NVMETCLI
+                .replace("\"ana_groups\": [ { \"ana\": { \"state\": \"optimized\" }, \"grpid\": 1 } ]",
+                        "\"ana_groups\": [ { \"ana\": { \"state\": \"non-optimized\" }, \"grpid\": 1 },"
+                                + " { \"ana\": { \"state\": \"inaccessible\" }, \"grpid\": 2 } ]")
+                .replace("\"referrals\": []", "\"referrals\": [ { \"addr\": { \"adrfam\": \"ipv4\", \"portid\": \"2\","
+                        + " \"traddr\": \"192.168.1.11\", \"treq\": \"not specified\", \"trsvcid\": \"8009\","
+                        + " \"trtype\": \"tcp\" }, \"name\": \"peer\" } ]")
+                .replace("\"cntlid_max\": \"65519\", \"cntlid_min\": \"1\"", "\"cntlid_max\": \"200\", \"cntlid_min\": \"101\"")
+                .replace("\"ana_grpid\": 1,", "\"ana_grpid\": 2,")
+                .replace("\"path\": \"/srv/disk1.img\" }", "\"path\": \"/srv/disk1.img\", \"shared\": true }");
+        TargetConfig c = TargetConfig.parse(json, "paths.json");
+        TargetConfig.PortConfig p = c.ports().getFirst();
+        assertEquals(List.of(new TargetConfig.AnaGroupConfig(1, io.sanport.nvme.AnaState.NON_OPTIMIZED),
+                new TargetConfig.AnaGroupConfig(2, io.sanport.nvme.AnaState.INACCESSIBLE)), p.anaGroups());
+        assertEquals(List.of(new TargetConfig.ReferralConfig(2, "tcp", "ipv4", "192.168.1.11", "8009")), p.referrals());
+        TargetConfig.SubsystemConfig s = c.subsystems().getFirst();
+        assertEquals(101, s.cntlidMin());
+        assertEquals(200, s.cntlidMax());
+        assertEquals(2, s.namespaces().get(0).anaGrpId());
+        assertEquals(1, s.namespaces().get(1).anaGrpId(), "group 1 unless said");
+        assertFalse(s.namespaces().get(0).shared());
+        assertTrue(s.namespaces().get(1).shared());
+        assertTrue(c.sharedDevice("/srv/disk1.img"));
+        assertFalse(c.sharedDevice("/dev/nvme0n1"));
+        // defaults: nvmet's whole range, no groups, no referrals
+        TargetConfig d = TargetConfig.forDevice("/dev/x", "nqn.2024-01.io.sanport:d", "tcp", "0.0.0.0", 4420);
+        assertEquals(Subsystem.CNTLID_MIN, d.subsystems().getFirst().cntlidMin());
+        assertEquals(Subsystem.CNTLID_MAX, d.subsystems().getFirst().cntlidMax());
+        assertEquals(List.of(), d.ports().getFirst().anaGroups());
+        // the serial, UUID and NGUID two processes derive from one config are the same
+        assertEquals(TargetConfig.defaultSerial("nqn.2024-01.io.sanport:d"),
+                TargetConfig.forDevice("/dev/y", "nqn.2024-01.io.sanport:d", "tcp", "0.0.0.0", 4421)
+                        .subsystems().getFirst().serial());
+    }
+
+    @Test
     void quickFormForOneDevice() throws Exception {
         TargetConfig c = TargetConfig.forDevice("/dev/nvme0n1", "nqn.2024-01.io.sanport:d", "tcp", "0.0.0.0", 4420);
         assertTrue(c.subsystems().getFirst().allowAnyHost());
@@ -86,6 +123,16 @@ class TargetConfigTest {
         "nqn": "nqn.2024-01.io.sanport:disk0" } ] | "nqn": "disk0" } ]                          | $.subsystems[0].nqn
         "allowed_hosts": [ "nqn.2014-08.org.nvmexpress:uuid:7d1e4c1a-2a3b-4c5d-8e9f-0a1b2c3d4e5f" ] | "allowed_hosts": [ "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000000" ] | $.subsystems[0].allowed_hosts[0]
         "hosts": [ { "nqn": "nqn.2014-08.org.nvmexpress:uuid:7d1e4c1a-2a3b-4c5d-8e9f-0a1b2c3d4e5f" } ] | "hosts": [ { "name": "x" } ] | $.hosts[0].nqn
+        "state": "optimized"                  | "state": "sideways"                             | $.ports[0].ana_groups[0].ana.state
+        "grpid": 1 }                          | "grpid": 0 }                                    | $.ports[0].ana_groups[0].grpid
+        "ana_groups": [ { "ana": { "state": "optimized" }, "grpid": 1 } ] | "ana_groups": [ { "ana": { "state": "optimized" }, "grpid": 1 }, { "ana": { "state": "inaccessible" }, "grpid": 1 } ] | $.ports[0].ana_groups[1].grpid
+        "ana": { "state": "optimized" }       | "ana": "optimized"                              | $.ports[0].ana_groups[0].ana
+        "ana_grpid": 1,                       | "ana_grpid": 129,                               | $.subsystems[0].namespaces[0].ana_grpid
+        "cntlid_min": "1"                     | "cntlid_min": "70000"                           | $.subsystems[0].attr.cntlid_min
+        "cntlid_max": "65519"                 | "cntlid_max": "0"                               | $.subsystems[0].attr.cntlid_max
+        "referrals": []                       | "referrals": [ { "addr": { "trtype": "tcp", "traddr": "10.0.0.300", "trsvcid": "8009" } } ] | $.ports[0].referrals[0].addr.traddr
+        "referrals": []                       | "referrals": [ { "addr": { "trtype": "tcp", "traddr": "10.0.0.3", "trsvcid": "disc" } } ] | $.ports[0].referrals[0].addr.trsvcid
+        "referrals": []                       | "referrals": [ { "name": "r1" } ]               | $.ports[0].referrals[0].addr
         """)
     void errorsNameTheField(String good, String bad, String path) {
         assertTrue(NVMETCLI.contains(good.strip()), "the test's anchor: " + good);

@@ -41,14 +41,15 @@ final class BlockSpecialDevice extends FdDevice {
     }
 
     static BlockDevice open(String name, OpenOptions options) throws IOException {
-        int access = (options.readOnly() ? Libc.O_RDONLY : Libc.O_RDWR) | Libc.O_CLOEXEC | Libc.O_DIRECT | Libc.O_EXCL;
+        int access = (options.readOnly() ? Libc.O_RDONLY : Libc.O_RDWR) | Libc.O_CLOEXEC | Libc.O_DIRECT
+                | (options.shared() ? 0 : Libc.O_EXCL);
         int fd;
         try {
             fd = Libc.open(name, access, 0);
         } catch (ErrnoException e) {
             if (e.errno() == Errno.EBUSY) {
                 throw new IOException(name + " is in use (mounted, part of a RAID/LVM, or exported by another "
-                        + "program): sanport opens block devices exclusively", e);
+                        + "program): sanport opens block devices exclusively unless told the device is shared", e);
             }
             throw e;
         }

@@ -59,6 +59,25 @@ class BlockDeviceGeometryTest {
     }
 
     @Test
+    void aSharedBlockDeviceOpensTwice() throws Exception {
+        assumeTrue(LoopDevice.available(), "needs root and losetup (CI has both)");
+        try (LoopDevice loop = LoopDevice.create(4 << 20);
+             BlockDevice first = BlockDevices.open(loop.device, OpenOptions.DEFAULT.sharing());
+             BlockDevice second = BlockDevices.open(loop.device, OpenOptions.DEFAULT.sharing())) {
+            // two processes serving one subsystem each hold it: neither claims it exclusively
+            assertEquals(first.size(), second.size());
+            assertTrue(first.directIo() && second.directIo());
+            try (BlockDevice third = BlockDevices.open(loop.device, OpenOptions.DEFAULT.sharing())) {
+                assertEquals(4 << 20, third.size());
+            }
+        }
+        try (LoopDevice loop = LoopDevice.create(4 << 20); BlockDevice excl = BlockDevices.open(loop.device)) {
+            IOException e = assertThrows(IOException.class, () -> BlockDevices.open(loop.device));
+            assertTrue(e.getMessage().contains("unless told the device is shared"), e.getMessage());
+        }
+    }
+
+    @Test
     void aMissingFileWithoutASizeSaysNoSuchFile() {
         Path missing = dir.resolve("missing.img");
         IOException e = assertThrows(IOException.class, () -> BlockDevices.open(missing.toString()));

@@ -15,6 +15,8 @@ public final class AsyncEvent {
 
     /** Linux reads log 0x04 and rescans: 0x00040002. */
     public static final int NS_CHANGED = dw0(TYPE_NOTICE, INFO_NS_ATTRIBUTE_CHANGED, LogPageId.CHANGED_NS);
+    /** Linux re-reads the ANA log (0x0C) and updates its paths: 0x000C0302. */
+    public static final int ANA_CHANGED = dw0(TYPE_NOTICE, INFO_ANA_CHANGE, LogPageId.ANA);
     /** nvme-cli's autoconnect udev rule matches NVME_AEN=0x70f002. */
     public static final int DISCOVERY_CHANGED = dw0(TYPE_NOTICE, INFO_DISCOVERY_LOG_CHANGED, LogPageId.DISCOVERY);
 

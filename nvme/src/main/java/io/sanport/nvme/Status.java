@@ -122,11 +122,14 @@ public final class Status {
                 | (sc & 0xFF) << SC_SHIFT | phase & PHASE;
     }
 
-    /** The transient statuses: transport hiccups, aborts and media errors that a retry or another path may clear. */
+    /**
+     * The transient statuses: transport hiccups, aborts and media errors that a retry or another path may clear.
+     * The path-related ones (SCT 3) never carry DNR: Linux fails such a command over to another path only without it.
+     */
     public static boolean retryable(int code) {
         return switch (code) {
             case SUCCESS, DATA_XFER_ERROR, ABORT_REQ, ABORT_QUEUE, CMD_INTERRUPTED, TRANSIENT_TRANSPORT, NS_NOT_READY,
-                 WRITE_FAULT, READ_ERROR, ANA_INACCESSIBLE, ANA_TRANSITION, HOST_PATH_ERROR -> true;
+                 WRITE_FAULT, READ_ERROR, ANA_PERSISTENT_LOSS, ANA_INACCESSIBLE, ANA_TRANSITION, HOST_PATH_ERROR -> true;
             default -> false;
         };
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sanport.hostdriver.AnaGroup;
 import io.sanport.hostdriver.Controller;
 import io.sanport.hostdriver.Namespace;
 import io.sanport.hostdriver.Port;
@@ -11,6 +12,7 @@ import io.sanport.hostdriver.QueuePair;
 import io.sanport.hostdriver.Subsystem;
 import io.sanport.hostdriver.Target;
 import io.sanport.hostdriver.TargetStats;
+import io.sanport.nvme.AnaState;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -28,6 +30,10 @@ import java.util.List;
  *     Namespace Attribute Changed event);
  * <li>{@code sanport_get_stats}: the I/O totals ({@link TargetStats#snapshot()}) per namespace, port and reactor,
  *     counters since the start: a rate is the difference of two calls over the time between;
+ * <li>{@code nvmf_subsystem_listener_set_ana_state} {@code {port_id, ana_state, anagrpid?, nqn?}}: sets the ANA
+ *     state of a group (default 1) on a port; the hosts connected through it get the ANA change event. SPDK names
+ *     the listener by address and subsystem; here states belong to a port (as nvmet's), {@code nqn} only checks
+ *     that the port exports it. Returns whether the state changed;
  * <li>the changes of {@link ConfigMethods}: subsystems, namespaces, hosts, ports, listeners, {@code sanport_reload}.
  * </ul>
  * Reads are snapshots taken off the reactors; counters are read racily, as statistics are.
@@ -72,6 +78,11 @@ public final class TargetMethods {
                 ArrayNode subs = o.putArray("subsystems");
                 p.subsystems().forEach(s -> subs.add(s.nqn()));
                 o.put("discovery_only", p.subsystems().isEmpty());
+                ArrayNode ana = o.putArray("ana_groups");
+                for (AnaGroup g : p.anaGroups()) {
+                    ana.addObject().put("grpid", g.grpid()).put("ana_state", g.state().configName())
+                            .put("chgcnt", g.chgcnt());
+                }
                 list.add(o);
             }
             return list;
@@ -103,6 +114,25 @@ public final class TargetMethods {
             }
             target.setNamespaceEnabled(nqn, nsid, enabled); // no such namespace: IllegalArgumentException, -32000
             return F.booleanNode(true);
+        });
+        methods.register("nvmf_subsystem_listener_set_ana_state", params -> {
+            Params p = Params.of(params).only("port_id", "ana_state", "anagrpid", "nqn");
+            int portId = (int) p.integer("port_id", 0, 0xFFFF);
+            String name = p.string("ana_state");
+            AnaState state = AnaState.parse(name);
+            if (state == null) {
+                throw RpcException.invalidParams("ana_state", "\"" + name + "\" is not an ANA state ("
+                        + AnaState.names() + ")");
+            }
+            int grpid = p.has("anagrpid") ? (int) p.integer("anagrpid", 1, AnaGroup.MAX_GRPID) : AnaGroup.DEFAULT_GRPID;
+            Port port = target.port(portId);
+            if (port == null) {
+                throw RpcException.failed("no port " + portId);
+            }
+            if (p.has("nqn") && !port.exports(subsystem(target, p.string("nqn")))) {
+                throw RpcException.failed("port " + portId + " does not export " + p.string("nqn"));
+            }
+            return F.booleanNode(target.setAnaState(portId, grpid, state));
         });
     }
 
@@ -167,11 +197,15 @@ public final class TargetMethods {
                         .put("enabled", n.enabled())
                         .put("read_only", n.readOnly())
                         .put("uuid", n.uuid().toString())
-                        .put("nguid", HexFormat.of().withUpperCase().formatHex(n.nguid()));
+                        .put("nguid", HexFormat.of().withUpperCase().formatHex(n.nguid()))
+                        .put("anagrpid", n.anaGrpId());
                 if (n.writeFailure() != null) {
                     ns.put("write_failure", n.writeFailure());
                 }
             }
+        }
+        if (!s.isDiscovery()) {
+            o.put("min_cntlid", s.cntlidMin()).put("max_cntlid", s.cntlidMax()); // SPDK's names
         }
         o.put("controllers", s.controllers().size());
         return o;

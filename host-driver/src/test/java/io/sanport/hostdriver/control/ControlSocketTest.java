@@ -82,6 +82,9 @@ class ControlSocketTest {
             assertTrue(ns.get("enabled").asBoolean());
             assertEquals(32, ns.get("nguid").asText().length());
             assertNotNull(java.util.UUID.fromString(ns.get("uuid").asText()));
+            assertEquals(1, ns.get("anagrpid").asInt());
+            assertEquals(1, s1.get("min_cntlid").asInt());
+            assertEquals(0xFFEF, s1.get("max_cntlid").asInt());
 
             JsonNode ports = RpcClient.call(sock, "nvmf_get_ports", null, 5000);
             assertEquals(1, ports.size(), ports.toString());
@@ -294,6 +297,37 @@ class ControlSocketTest {
     }
 
     // ---------------------------------------------------------------- helpers
+
+    @Test
+    void anaStateOfAPortChangesThroughTheSocket() throws Exception {
+        Path sock = dir.resolve("ana.sock");
+        try (ControlSocket s = open(sock)) {
+            ObjectNodeBuilder p = new ObjectNodeBuilder().put("port_id", 1).put("anagrpid", 1)
+                    .put("ana_state", "inaccessible");
+            long before = target.anaChangeCount();
+            assertTrue(RpcClient.call(sock, "nvmf_subsystem_listener_set_ana_state", p.node, 5000).asBoolean());
+            assertEquals(io.sanport.nvme.AnaState.INACCESSIBLE, target.port(1).anaState(1), "the model changed");
+            assertEquals(before + 1, target.anaChangeCount());
+            assertFalse(RpcClient.call(sock, "nvmf_subsystem_listener_set_ana_state", p.node, 5000).asBoolean(),
+                    "the same state again changes nothing");
+            JsonNode ports = RpcClient.call(sock, "nvmf_get_ports", null, 5000);
+            assertEquals("inaccessible", ports.get(0).get("ana_groups").get(0).get("ana_state").asText(), ports.toString());
+            assertEquals("inaccessible", target.config().ports().get(0).anaGroups().get(0).state().configName(),
+                    "the running config follows");
+            RpcException e = assertThrows(RpcException.class, () -> RpcClient.call(sock,
+                    "nvmf_subsystem_listener_set_ana_state", p.put("ana_state", "sideways").node, 5000));
+            assertTrue(e.getMessage().contains("ana_state") && e.getMessage().contains("non-optimized"), e.getMessage());
+            e = assertThrows(RpcException.class, () -> RpcClient.call(sock, "nvmf_subsystem_listener_set_ana_state",
+                    p.put("ana_state", "optimized").put("port_id", 9).node, 5000));
+            assertTrue(e.getMessage().contains("no port 9"), e.getMessage());
+            e = assertThrows(RpcException.class, () -> RpcClient.call(sock, "nvmf_subsystem_listener_set_ana_state",
+                    p.put("port_id", 1).put("anagrpid", 129).node, 5000));
+            assertTrue(e.getMessage().contains("anagrpid"), e.getMessage());
+            assertTrue(RpcClient.call(sock, "nvmf_subsystem_listener_set_ana_state",
+                    p.put("anagrpid", 1).put("ana_state", "optimized").node, 5000).asBoolean());
+            assertEquals(io.sanport.nvme.AnaState.OPTIMIZED, target.port(1).anaState(1));
+        }
+    }
 
     static final class ObjectNodeBuilder {
         final com.fasterxml.jackson.databind.node.ObjectNode node = ControlSocket.JSON.createObjectNode();

@@ -234,7 +234,7 @@ final class RawHost implements AutoCloseable {
         return id;
     }
 
-    private final Map<Integer, Completion> early = new HashMap<>();
+    final Map<Integer, Completion> early = new HashMap<>(); // completions read while waiting for another
 
     /** Reads PDUs until the completion of {@code id}, answering R2Ts with {@code write}'s bytes. */
     Completion await(int id, byte[] write, int readLength) throws IOException {
