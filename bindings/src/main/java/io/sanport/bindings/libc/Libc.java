@@ -64,6 +64,7 @@ public final class Libc {
     public static final int EFD_NONBLOCK = 04000;
     // <sys/socket.h>, <netinet/in.h>, <netinet/tcp.h>: the NVMe/TCP listener
     public static final int AF_UNIX = 1;
+    public static final int MSG_PEEK = 2;
     public static final int AF_INET = 2;
     public static final int SOCK_STREAM = 1;
     public static final int SOCK_CLOEXEC = O_CLOEXEC;
@@ -116,6 +117,8 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), ERRNO);
     private static final MethodHandle READ = Native.downcall(Native.LIBC, "read",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), ERRNO);
+    private static final MethodHandle RECV = Native.downcall(Native.LIBC, "recv",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), ERRNO);
     private static final MethodHandle SOCKETPAIR = Native.downcall(Native.LIBC, "socketpair",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), ERRNO);
     private static final MethodHandle SOCKET = Native.downcall(Native.LIBC, "socket",
@@ -337,6 +340,16 @@ public final class Libc {
     public static long read(int fd, MemorySegment buffer, MemorySegment captureState) {
         try {
             long n = (long) READ.invokeExact(captureState, fd, buffer, buffer.byteSize());
+            return n >= 0 ? n : -Native.errno(captureState);
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    /** recv(2) with {@code flags} (MSG_PEEK) into a native buffer. Returns bytes, 0 at EOF, or -errno. */
+    public static long recv(int fd, MemorySegment buffer, int flags, MemorySegment captureState) {
+        try {
+            long n = (long) RECV.invokeExact(captureState, fd, buffer, buffer.byteSize(), flags);
             return n >= 0 ? n : -Native.errno(captureState);
         } catch (Throwable t) {
             throw fatal(t);

@@ -50,6 +50,16 @@ public final class TlsHandshake {
 
     private TlsHandshake() { }
 
+    /** Runs {@code action} (a shutdown) after {@code millis} unless cancelled: a bound on a blocking wait. */
+    public static ScheduledFuture<?> deadline(Runnable action, long millis) {
+        return TIMER.schedule(action, millis, TimeUnit.MILLISECONDS);
+    }
+
+    /** Whether {@code firstByte}, the first byte a host sent, starts a TLS handshake record (not an ICReq). */
+    public static boolean startsHandshake(int firstByte) {
+        return firstByte == 0x16;
+    }
+
     /** The target's side: the first PSK identity offered that names a host with a configured key wins. */
     public static TlsSession accept(TlsEndpoint net, KeyLookup keys, long timeoutMillis) throws IOException {
         TlsCrypto crypto = new BcTlsCrypto(RANDOM);
