@@ -950,6 +950,9 @@ public final class Target implements AutoCloseable {
                     // never the secrets: only that they changed, and when they apply
                     changes.add("DH-HMAC-CHAP settings of host " + h.nqn() + " changed (from its next Connect or re-authentication)");
                 }
+                if (was != null && !TlsKey.same(was.tlsKey(), h.tlsKey())) {
+                    changes.add("TLS PSK of host " + h.nqn() + " changed (from its next TLS handshake; sessions up stay)");
+                }
             }
             running = next;
             if (!changes.isEmpty()) {

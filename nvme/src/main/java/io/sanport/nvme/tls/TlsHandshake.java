@@ -99,6 +99,7 @@ public final class TlsHandshake {
 
     private static final class Server extends AbstractTlsServer {
         private final KeyLookup keys;
+        private String offered; // the first identity offered (names, no secret), for the refusal
         String hostNqn;
         String subNqn;
 
@@ -122,14 +123,20 @@ public final class TlsHandshake {
         }
 
         @Override
-        public TlsCredentials getCredentials() {
-            return null; // PSK only
+        public TlsCredentials getCredentials() throws IOException {
+            // asked only when no offered identity matched: PSK only, so say which identity is unknown
+            throw new TlsFatalAlert(AlertDescription.unknown_psk_identity, offered == null
+                    ? "no PSK identity offered" : "no configured PSK for the identity \"" + offered + "\"");
         }
 
         @Override
         public TlsPSKExternal getExternalPSK(Vector identities) {
             for (Object o : identities) {
                 byte[] id = ((PskIdentity) o).getIdentity();
+                if (offered == null) {
+                    offered = new String(id, StandardCharsets.UTF_8).replaceAll("[^\\x20-\\x7e]", "?");
+                    offered = offered.substring(0, Math.min(offered.length(), 600));
+                }
                 TlsPSKExternal psk = match(new String(id, StandardCharsets.UTF_8), id);
                 if (psk != null) {
                     return psk;

@@ -178,6 +178,14 @@ public final class TlsKey {
         }
     }
 
+    /** Whether {@code a} and {@code b} are the same key (constant time); null for none. */
+    public static boolean same(TlsKey a, TlsKey b) {
+        if (a == null || b == null) {
+            return a == b;
+        }
+        return a.hash == b.hash && java.security.MessageDigest.isEqual(a.configured, b.configured);
+    }
+
     @Override
     public String toString() {
         return "TLS PSK (" + configured.length + " bytes, hash " + hash + ")";
