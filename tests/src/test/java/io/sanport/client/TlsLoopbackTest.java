@@ -53,11 +53,15 @@ class TlsLoopbackTest {
     }
 
     Target start(String key, TargetConfig.PortTls tls) throws Exception {
+        return start(key, tls, List.of(HOST));
+    }
+
+    Target start(String key, TargetConfig.PortTls tls, List<String> hosts) throws Exception {
         Path image = dir.resolve("ns.img");
         try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
             f.setLength(4 << 20);
         }
-        TargetConfig cfg = TargetConfig.forDevice(image.toString(), NQN, "tcp", "127.0.0.1", 0, List.of(HOST), null,
+        TargetConfig cfg = TargetConfig.forDevice(image.toString(), NQN, "tcp", "127.0.0.1", 0, hosts, null,
                 key == null ? null : TlsKey.parse(key));
         TargetConfig.PortConfig p = cfg.ports().getFirst();
         cfg = new TargetConfig(cfg.hosts(), List.of(new TargetConfig.PortConfig(p.portId(), p.trtype(), p.adrfam(),
@@ -125,6 +129,18 @@ class TlsLoopbackTest {
                 readBack(c, random(4096));
             }
         }
+        // another host's name inside this host's TLS session: the Connect is refused
+        String other = "nqn.2014-08.org.nvmexpress:uuid:" + UUID.nameUUIDFromBytes("other".getBytes());
+        try (Target t = start(key, TargetConfig.PortTls.REQUIRED, List.of(HOST, other))) {
+            TlsKey k = TlsKey.parse(key);
+            try (NvmeTcpQueue q = rawTls(port(t), k)) {
+                NvmeException e = assertThrows(NvmeException.class, () -> connect(q, other));
+                assertEquals(io.sanport.nvme.Status.CONNECT_INVALID_HOST, e.statusCode());
+            }
+            try (NvmeTcpQueue q = rawTls(port(t), k)) {
+                connect(q, HOST); // the identity's own name passes
+            }
+        }
         // a host entry without a TLS key: its handshake is refused
         try (Target t = start(null, TargetConfig.PortTls.REQUIRED)) {
             assertThrows(IOException.class,
@@ -178,6 +194,27 @@ class TlsLoopbackTest {
                 assertFalse(relay.saw(block), "a 32-byte piece of the block crossed the wire in clear");
             }
         }
+    }
+
+    static NvmeTcpQueue rawTls(int port, TlsKey key) throws IOException {
+        return NvmeTcpQueue.open(new java.net.InetSocketAddress("127.0.0.1", port), 0, 32, false, false, 10_000,
+                new TcpSocket.Tls(key, HOST, NQN));
+    }
+
+    /** An admin queue Connect naming {@code hostNqn}. */
+    static void connect(NvmeTcpQueue q, String hostNqn) throws IOException {
+        MemorySegment data = Arena.ofAuto().allocate(io.sanport.nvme.fabrics.ConnectData.SIZE, 8);
+        io.sanport.nvme.fabrics.ConnectData.hostUuid(data, HOST_ID);
+        io.sanport.nvme.fabrics.ConnectData.cntlid(data, io.sanport.nvme.fabrics.ConnectData.CNTLID_DYNAMIC);
+        io.sanport.nvme.fabrics.ConnectData.subnqn(data, NQN);
+        io.sanport.nvme.fabrics.ConnectData.hostnqn(data, hostNqn);
+        q.execute("Connect", sqe -> {
+            io.sanport.nvme.fabrics.FabricsCommand.opcode(sqe, io.sanport.nvme.fabrics.FabricsCommand.OPCODE);
+            io.sanport.nvme.fabrics.FabricsCommand.fctype(sqe, io.sanport.nvme.fabrics.FabricsCommand.FCTYPE_CONNECT);
+            io.sanport.nvme.fabrics.ConnectCommand.qid(sqe, 0);
+            io.sanport.nvme.fabrics.ConnectCommand.sqsize(sqe, 31);
+            io.sanport.nvme.fabrics.ConnectCommand.kato(sqe, 30_000);
+        }, data, true, 10_000);
     }
 
     /** A TCP relay that keeps every byte it forwards, both ways, of all its connections. */

@@ -35,6 +35,7 @@ import java.util.concurrent.RejectedExecutionException;
  * than the target's {@link io.sanport.hostdriver.ConnectionLimits limits} allow.
  */
 final class TcpConnection implements RemoteQueue {
+    private String[] tlsIdentity; // set before the receive starts; read by the reactor only
     private static final System.Logger LOG = System.getLogger("sanport.tcp");
     /** Any host can send a malformed PDU at will: one warning per second for the whole target, the rest counted. */
     private static final RateLimitedLog TERMINATIONS = new RateLimitedLog(LOG, 1000);
@@ -122,6 +123,12 @@ final class TcpConnection implements RemoteQueue {
      */
     static void start(Target target, Port port, Reactor reactor, int fd, String local, TcpConnections connections,
                       int peerAddress, String peer, int peerPort) {
+        start(target, port, reactor, fd, local, connections, peerAddress, peer, peerPort, null);
+    }
+
+    /** As above; {@code tlsIdentity}: the host and subsystem NQNs of the TLS session, null without TLS. */
+    static void start(Target target, Port port, Reactor reactor, int fd, String local, TcpConnections connections,
+                      int peerAddress, String peer, int peerPort, String[] tlsIdentity) {
         TcpConnection c;
         try {
             c = new TcpConnection(target, port, reactor, fd, local, connections, peerAddress, peer, peerPort);
@@ -135,6 +142,7 @@ final class TcpConnection implements RemoteQueue {
             connections.release(reactor, peerAddress);
             return;
         }
+        c.tlsIdentity = tlsIdentity;
         c.sweep.add(c);
         c.receiver.start();
     }
@@ -521,6 +529,11 @@ final class TcpConnection implements RemoteQueue {
     public String toString() {
         io.sanport.hostdriver.Controller c = queue != null ? queue.controller() : null;
         return "nvme-tcp " + queue + " fd " + fd + " from " + (c != null ? c.hostnqn() + " at " : "") + peer;
+    }
+
+    @Override
+    public String[] tlsIdentity() {
+        return tlsIdentity;
     }
 
     /** The host's address:port. */

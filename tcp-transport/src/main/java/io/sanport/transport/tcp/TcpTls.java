@@ -86,8 +86,9 @@ final class TcpTls {
             close(fd);
             close(relayFd);
         });
+        String[] identity = {session.hostNqn(), session.subNqn()};
         reactor.execute(() -> TcpConnection.start(target, port, reactor, inner, local, connections, address, peer,
-                peerPort));
+                peerPort, identity));
     }
 
     /** The first byte the host sends, without taking it (bounded by the handshake timeout); -1 at the end. */
