@@ -111,6 +111,29 @@ class TlsLoopbackTest {
     }
 
     @Test
+    void dhchapInsideTls() throws Exception {
+        String key = newKey(32, 1);
+        String secret = DhchapLoopbackTest.newSecret(32, 1);
+        Path image = dir.resolve("auth.img");
+        try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
+            f.setLength(4 << 20);
+        }
+        TargetConfig cfg = TargetConfig.forDevice(image.toString(), NQN, "tcp", "127.0.0.1", 0, List.of(HOST),
+                new TargetConfig.DhchapConfig(io.sanport.nvme.auth.DhchapKey.parse(secret), null, null, null),
+                TlsKey.parse(key));
+        try (Target t = Target.open(cfg, 1, new ReactorConfig(64, 128 * 1024, 64),
+                TargetOptions.DEFAULT.withDiscoveryPort(0));
+             RemoteController c = RemoteController.connect("127.0.0.1", port(t), NQN,
+                     options(key).withDhchap(secret, null))) {
+            readBack(c, random(4096));
+            assertEquals("hmac(sha256)/null", c.reauthenticate());
+            // the secret alone is not enough on this port
+            assertThrows(IOException.class, () -> RemoteController.connect("127.0.0.1", port(t), NQN,
+                    options(null).withDhchap(secret, null)));
+        }
+    }
+
+    @Test
     void wrongMissingAndPlainAreRefused() throws Exception {
         String key = newKey(32, 1);
         try (Target t = start(key, TargetConfig.PortTls.REQUIRED)) {
