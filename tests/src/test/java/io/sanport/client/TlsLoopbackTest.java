@@ -198,6 +198,22 @@ class TlsLoopbackTest {
     }
 
     @Test
+    void aForgedRecordEndsThatConnectionOnly() throws Exception {
+        String key = newKey(32, 1);
+        try (Target t = start(key, TargetConfig.PortTls.REQUIRED);
+             RemoteController bystander = RemoteController.connect("127.0.0.1", port(t), NQN, options(key));
+             Relay relay = new Relay(port(t));
+             RemoteController victim = RemoteController.connect("127.0.0.1", relay.port(), NQN,
+                     options(key).withIoQueues(1).withTimeout(5_000))) {
+            readBack(victim, random(4096));
+            relay.corruptNext.set(true);
+            // the target fails the record's authentication, sends bad_record_mac and ends this connection
+            assertThrows(IOException.class, () -> readBack(victim, random(4096)));
+            readBack(bystander, random(8192)); // another TLS connection goes on
+        }
+    }
+
+    @Test
     void noPlaintextBlockCrossesTheWire() throws Exception {
         String key = newKey(32, 1);
         byte[] block = random(4096);
@@ -245,6 +261,8 @@ class TlsLoopbackTest {
         private final ServerSocket server = new ServerSocket(0, 16, InetAddress.getLoopbackAddress());
         private final ByteArrayOutputStream seen = new ByteArrayOutputStream();
         private final List<Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+        /** Set: the next chunk a host sends has its last byte flipped (a forged record), then it clears. */
+        final java.util.concurrent.atomic.AtomicBoolean corruptNext = new java.util.concurrent.atomic.AtomicBoolean();
 
         Relay(int target) throws IOException {
             Thread accept = new Thread(() -> {
@@ -254,8 +272,8 @@ class TlsLoopbackTest {
                         Socket out = new Socket(InetAddress.getLoopbackAddress(), target);
                         sockets.add(in);
                         sockets.add(out);
-                        pump(in, out);
-                        pump(out, in);
+                        pump(in, out, true);
+                        pump(out, in, false);
                     }
                 } catch (IOException ended) {
                     // closed
@@ -265,13 +283,16 @@ class TlsLoopbackTest {
             accept.start();
         }
 
-        private void pump(Socket from, Socket to) {
+        private void pump(Socket from, Socket to, boolean fromHost) {
             Thread th = new Thread(() -> {
                 byte[] buf = new byte[65536];
                 try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                     for (int n; (n = in.read(buf)) > 0; ) {
                         synchronized (seen) {
                             seen.write(buf, 0, n);
+                        }
+                        if (fromHost && corruptNext.compareAndSet(true, false)) {
+                            buf[n - 1] ^= 1;
                         }
                         out.write(buf, 0, n);
                     }

@@ -52,8 +52,13 @@ final class TcpTls {
         try {
             if (port.tls() == TargetConfig.PortTls.NOT_REQUIRED && !TlsHandshake.startsHandshake(peek(fd))) {
                 net.close();
-                reactor.execute(() -> TcpConnection.start(target, port, reactor, fd, local, connections, address,
-                        peer, peerPort));
+                try {
+                    reactor.execute(() -> TcpConnection.start(target, port, reactor, fd, local, connections, address,
+                            peer, peerPort));
+                } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                    close(fd);
+                    connections.release(reactor, address);
+                }
                 return;
             }
             session = TlsHandshake.accept(netEnd, target::tlsKey, HANDSHAKE_MILLIS);
@@ -87,8 +92,13 @@ final class TcpTls {
             close(relayFd);
         });
         String[] identity = {session.hostNqn(), session.subNqn()};
-        reactor.execute(() -> TcpConnection.start(target, port, reactor, inner, local, connections, address, peer,
-                peerPort, identity));
+        try {
+            reactor.execute(() -> TcpConnection.start(target, port, reactor, inner, local, connections, address, peer,
+                    peerPort, identity));
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            close(inner); // the relay sees the end and closes the rest
+            connections.release(reactor, address);
+        }
     }
 
     /** The first byte the host sends, without taking it (bounded by the handshake timeout); -1 at the end. */
