@@ -1,5 +1,7 @@
 package io.sanport.nvme.tls;
 
+import org.bouncycastle.tls.TlsNoCloseNotifyException;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -49,13 +51,22 @@ public final class TlsRelay {
         InputStream from = session.protocol().getInputStream();
         OutputStream to = local.out();
         byte[] buf = new byte[CHUNK];
+        boolean clean = false;
         try {
             for (int n; (n = from.read(buf, 0, buf.length)) >= 0; ) {
                 to.write(buf, 0, n);
             }
+            clean = true; // close_notify
+        } catch (TlsNoCloseNotifyException e) {
+            clean = true; // the peer closed TCP without close_notify: an end, not an attack on the data
         } catch (IOException e) {
             endReason = "receiving: " + e.getMessage();
         } finally {
+            // the local side sees the end; the encrypt thread then answers with close_notify and ends the rest
+            local.shutdown();
+            if (!clean) {
+                net.shutdown();
+            }
             done();
         }
     }
@@ -68,19 +79,23 @@ public final class TlsRelay {
             for (int n; (n = from.read(buf, 0, buf.length)) >= 0; ) {
                 to.write(buf, 0, n);
             }
-            session.protocol().close(); // close_notify
         } catch (IOException e) {
             if (endReason == null) {
                 endReason = "sending: " + e.getMessage();
             }
         } finally {
+            try {
+                session.protocol().close(); // close_notify, when the connection still takes it
+            } catch (IOException ignored) {
+                // the peer is gone already
+            }
+            net.shutdown();
+            local.shutdown();
             done();
         }
     }
 
     private void done() {
-        net.shutdown();
-        local.shutdown();
         if (running.decrementAndGet() == 0) {
             onClosed.run();
         }

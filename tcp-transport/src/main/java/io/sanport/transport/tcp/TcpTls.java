@@ -31,6 +31,8 @@ import java.util.concurrent.ScheduledFuture;
  */
 final class TcpTls {
     private static final System.Logger LOG = System.getLogger("sanport.tcp.tls");
+    // a host can fail handshakes or forge records at will: at most one warning a second
+    private static final io.sanport.hostdriver.RateLimitedLog FAILURES = new io.sanport.hostdriver.RateLimitedLog(LOG, 1000);
     static final long HANDSHAKE_MILLIS = 10_000;
 
     private TcpTls() { }
@@ -63,8 +65,8 @@ final class TcpTls {
             }
             session = TlsHandshake.accept(netEnd, target::tlsKey, HANDSHAKE_MILLIS);
         } catch (IOException | RuntimeException e) {
-            LOG.log(System.Logger.Level.WARNING, "TLS handshake with " + peer + " on " + port + " failed: "
-                    + e.getMessage() + "; closing the connection");
+            FAILURES.warn(() -> "TLS handshake with " + peer + " on " + port + " failed: " + e.getMessage()
+                    + "; closing the connection");
             net.close();
             close(fd);
             connections.release(reactor, address);
@@ -85,7 +87,12 @@ final class TcpTls {
         int inner = pair[0];
         int relayFd = pair[1];
         FdStream relayStream = new FdStream(relayFd);
-        TlsRelay.start(session, netEnd, new Endpoint(relayFd, relayStream), peer, () -> {
+        TlsRelay[] relay = new TlsRelay[1];
+        relay[0] = TlsRelay.start(session, netEnd, new Endpoint(relayFd, relayStream), peer, () -> {
+            String why = relay[0] != null ? relay[0].endReason() : null;
+            if (why != null) {
+                FAILURES.warn(() -> "TLS session with " + peer + " as " + session.hostNqn() + " ended: " + why);
+            }
             net.close();
             relayStream.close();
             close(fd);
