@@ -14,6 +14,9 @@
 #       Java client over NVMe/TCP on 127.0.0.1 (both servers up for the whole run, used in turn), 4k randread
 #       QD32, 128k sequential read QD8, 4k randwrite QD32 and 128k sequential write QD8; plus iperf3 on loopback
 #       (one stream, each round) for the raw TCP bandwidth. Needs root, fio, nbdkit, iperf3.
+#       TLS rows ("tls"): a second sanport target on 14421 requiring TLS 1.3 (TLS_AES_128_GCM_SHA256), 4k
+#       randread QD32 and 128k read through the Java client over TLS, each round right after the plain run;
+#       "vs_plain": TLS IOPS / plain IOPS of the same round.
 #   bench/compare.sh vm-tcp [--seconds N] [--size 1G] [--rounds 3]
 #       in ONE Linux 6.1 guest (tests/vm/run.sh --nvme, an image of random data it creates and removes): the
 #       kernel's NVMe/TCP initiator + fio (io_uring, direct) connected at once to sanport's target (port 4420)
@@ -231,6 +234,14 @@ tcp_scenario() {
         --discovery-port 0 >/tmp/sanport-compare-target.log 2>&1 & cleanup_pids+=($!)
     local sanport_pid=$!   # the launcher execs java: this is the target's JVM
     wait_port 14420
+    # the same device over NVMe/TCP with TLS 1.3 (TLS_AES_128_GCM_SHA256; a fixed key: loopback only), for the
+    # tls rows: 4k randread QD32 and 128k read, TLS vs plain in the same round
+    local tls_host=nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-00000000c0de
+    local tls_key='NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:'
+    say "sanport target exporting $dev with TLS on 127.0.0.1:14421"
+    "$SANPORT_ROOT/sanport" export --device "$dev" --address 127.0.0.1 --port 14421 --nqn "$nqn" \
+        --allow-host "$tls_host" --tls-key "$tls_key" --discovery-port 0 >/tmp/sanport-compare-tls.log 2>&1 & cleanup_pids+=($!)
+    wait_port 14421
 
     nbd_fio() { # index seconds -> fio terse
         fio --name="${W_NAMES[$1]}" --ioengine=nbd --uri=nbd://127.0.0.1:10809/ --rw="${W_RWS[$1]}" --bs="${W_BSS[$1]}" \
@@ -240,6 +251,33 @@ tcp_scenario() {
     sanport_client() { # index seconds -> bench --json
         "$SANPORT_ROOT/sanport" bench remote --address 127.0.0.1 --port 14420 --nqn "$nqn" --queues 1 \
             --rw "${W_RWS[$1]}" --bs "${W_BSS[$1]}" --qd "${W_QDS[$1]}" --seconds "$2" --ramp 1 --json | tail -1
+    }
+    tls_client() { # index seconds -> bench --json, over TLS
+        "$SANPORT_ROOT/sanport" bench remote --address 127.0.0.1 --port 14421 --nqn "$nqn" --queues 1 \
+            --host-nqn "$tls_host" --tls-key "$tls_key" \
+            --rw "${W_RWS[$1]}" --bs "${W_BSS[$1]}" --qd "${W_QDS[$1]}" --seconds "$2" --ramp 1 --json | tail -1
+    }
+    declare -A TLS=()
+    tls_half() { # index round: TLS IOPS and MiB/s, the ratio to the plain run of the same round
+        local a
+        out=$(tls_client "$1" "$seconds") || { say "bench remote over TLS failed: $out"; exit 1; }
+        a=($(bench_json_parse <<<"$out"))
+        TLS[$1,$2]="${a[0]} ${a[1]}"
+        say "round $2 ${W_NAMES[$1]} over TLS: ${a[0]} IOPS, ${a[1]} MiB/s; vs plain $(ratio "${a[0]}" "$(field s "$1" "$2" 0)")"
+    }
+    tls_json() { # "name":{"iops_runs":[..],"vs_plain":{median,min,max},"vs_plain_runs":[..]},...
+        local i r out="" sep="" iops v
+        for i in "${w[@]}"; do
+            [ "$i" = 0 ] || [ "$i" = 2 ] || continue
+            iops=() v=()
+            for r in $(seq "$rounds"); do
+                local a=(${TLS[$i,$r]})
+                iops+=("${a[0]}"); v+=("$(ratio "${a[0]}" "$(field s "$i" "$r" 0)")")
+            done
+            out+="$sep\"${W_NAMES[$i]}\":{\"iops_runs\":$(list "${iops[@]}"),\"vs_plain\":{$(stats "${v[@]}")},\"vs_plain_runs\":$(list "${v[@]}")}"
+            sep=,
+        done
+        echo "{$out}"
     }
     # the target's CPU around one client run (ramp included: IOPS x (seconds + 1) I/Os), then the client's own
     peer_half() { # index round
@@ -268,6 +306,7 @@ tcp_scenario() {
             peer_half "$i" "$r"
             sanport_half "$i" "$r"
             say_pair "$i" "$r"
+            if [ "$i" = 0 ] || [ "$i" = 2 ]; then tls_half "$i" "$r"; fi
         done
         bw+=("$(has 2 "${w[@]}" && ratio "$(field s 2 "$r" 1)" "${iperf[-1]}" || echo null)")
         wbw+=("$(has 4 "${w[@]}" && ratio "$(field s 4 "$r" 1)" "${iperf[-1]}" || echo null)")
@@ -275,11 +314,11 @@ tcp_scenario() {
     done
     kill -0 "$sanport_pid" 2>/dev/null || { say "the target died: see /tmp/sanport-compare-target.log"; exit 1; }
     say "$((SECONDS - t0)) s in all"
-    printf '{"scenario":"tcp","date":"%s","machine":"%s cores, kernel %s","load_avg_start":"%s","load_avg_rounds":%s,"device":"loop over /dev/shm, %s","seconds":%s,"rounds":%s,"peer":"nbdkit %s file plugin + fio %s nbd engine","cpu":"target process utime+stime from /proc (sanport JVM vs nbdkit) per IOPS x (seconds + 1 s ramp); client_cpu: the Java client JVM vs fio, over the measured window",%s,%s,"iperf3_mib_s":%s,"bandwidth_vs_iperf3":{%s,"runs":%s},"write_bandwidth_vs_iperf3":{%s,"runs":%s},"ratios":{%s,"iops_vs_nbdkit":%s,"bandwidth_vs_iperf3":%s,"write_bandwidth_vs_iperf3":%s}}\n' \
+    printf '{"scenario":"tcp","date":"%s","machine":"%s cores, kernel %s","load_avg_start":"%s","load_avg_rounds":%s,"device":"loop over /dev/shm, %s","seconds":%s,"rounds":%s,"peer":"nbdkit %s file plugin + fio %s nbd engine","cpu":"target process utime+stime from /proc (sanport JVM vs nbdkit) per IOPS x (seconds + 1 s ramp); client_cpu: the Java client JVM vs fio, over the measured window",%s,%s,"iperf3_mib_s":%s,"bandwidth_vs_iperf3":{%s,"runs":%s},"write_bandwidth_vs_iperf3":{%s,"runs":%s},"ratios":{%s,"iops_vs_nbdkit":%s,"bandwidth_vs_iperf3":%s,"write_bandwidth_vs_iperf3":%s},"tls":%s}\n' \
         "$(date -u +%FT%TZ)" "$(nproc)" "$(uname -r)" "$load0" "$(list "${loads[@]}")" "$size" "$seconds" "$rounds" \
         "$(nbdkit --version | awk '{print $2}')" "$(fio --version)" "$(idle_json)" "$(workloads_json "${w[@]}")" "$(list "${iperf[@]}")" \
         "$(stats "${bw[@]}")" "$(list "${bw[@]}")" "$(stats "${wbw[@]}")" "$(list "${wbw[@]}")" \
-        "$(median_ratios_json "${w[@]}")" "$(has 0 "${w[@]}" && median $(ratios_of 0) || echo null)" "$(median "${bw[@]}")" "$(median "${wbw[@]}")"
+        "$(median_ratios_json "${w[@]}")" "$(has 0 "${w[@]}" && median $(ratios_of 0) || echo null)" "$(median "${bw[@]}")" "$(median "${wbw[@]}")" "$(tls_json)"
 }
 
 # ---- vm-tcp, vm-rdma, vm: the Linux initiator against sanport and against nvmet, in one guest

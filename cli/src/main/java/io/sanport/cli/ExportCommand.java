@@ -44,6 +44,12 @@ final class ExportCommand implements Callable<Integer> {
     String dhchapHash;
     @Option(names = "--dhchap-dhgroup", paramLabel = "GROUP", description = "Preferred DH group: null (default), ffdhe2048 .. ffdhe8192.")
     String dhchapDhgroup;
+    @Option(names = "--tls", description = "Require NVMe/TCP over TLS 1.3 with a pre-shared key (needs --tls-key).")
+    boolean tls;
+    @Option(names = "--tls-key", paramLabel = "NVMeTLSkey-1:..|@FILE", description = {
+            "The allowed hosts' configured TLS PSK (from 'nvme gen-tls-key'), implies --tls; @FILE reads it",
+            "from a file."})
+    String tlsKey;
     @Option(names = "--allow-any-host", description = "Let any host connect (the default on a loopback address only).")
     boolean allowAnyHost;
     @Option(names = "--reactors", description = "Reactor threads (default: one per core).")
@@ -64,6 +70,25 @@ final class ExportCommand implements Callable<Integer> {
     MetricsOption metrics = new MetricsOption();
     @Mixin
     ServiceOptions service = new ServiceOptions();
+
+    /** The TLS PSK the options give, null without --tls-key; never quotes it. */
+    private io.sanport.nvme.tls.TlsKey tlsKey() throws java.io.IOException {
+        String key = RemoteOptions.tlsKey(tls, tlsKey);
+        if (key == null) {
+            return null;
+        }
+        if (!transport.equals("tcp")) {
+            throw new IllegalArgumentException("--tls is an NVMe/TCP option, not for " + transport);
+        }
+        if (allowHosts.isEmpty()) {
+            throw new IllegalArgumentException("--tls-key needs the hosts it belongs to: --allow-host NQN");
+        }
+        try {
+            return io.sanport.nvme.tls.TlsKey.parse(key);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--tls-key: " + e.getMessage());
+        }
+    }
 
     /** The DH-HMAC-CHAP settings the options give, null without --dhchap-key; never quotes a secret. */
     private TargetConfig.DhchapConfig dhchap() throws java.io.IOException {
@@ -113,8 +138,8 @@ final class ExportCommand implements Callable<Integer> {
         }
         String subnqn = nqn != null ? nqn : defaultNqn(path);
         Nqn.validate(subnqn);
-        TargetConfig cfg = withPaths(TargetConfig.forDevice(path, subnqn, transport, address, port, allowHosts, dhchap()),
-                sharedDevice, cntlidMin, cntlidMax);
+        TargetConfig cfg = withPaths(TargetConfig.forDevice(path, subnqn, transport, address, port, allowHosts, dhchap(),
+                tlsKey()), sharedDevice, cntlidMin, cntlidMax);
         try (Target target = Target.open(cfg, reactors == null ? IoProcessor.defaultReactors() : reactors,
                 limits.reactorConfig(), TargetOptions.DEFAULT.withDiscoveryPort(discoveryPort).withLimits(limits.limits()))) {
             System.out.println("exporting " + path + " as namespace 1 of " + subnqn

@@ -30,6 +30,11 @@ final class RemoteOptions {
     @Option(names = {"-C", "--dhchap-ctrl-secret"}, paramLabel = "DHHC-1:..|@FILE", description = {
             "The controller's DH-HMAC-CHAP secret: also authenticate the controller (bidirectional); @FILE as above."})
     String dhchapCtrlSecret;
+    @Option(names = "--tls", description = "NVMe/TCP over TLS 1.3 with a pre-shared key (needs --tls-key).")
+    boolean tls;
+    @Option(names = "--tls-key", paramLabel = "NVMeTLSkey-1:..|@FILE", description = {
+            "This host's configured TLS PSK (from 'nvme gen-tls-key'), implies --tls; @FILE reads it from a file."})
+    String tlsKey;
 
     ConnectOptions connectOptions() throws IOException {
         ConnectOptions.Transport t = ConnectOptions.Transport.of(transport);
@@ -45,7 +50,16 @@ final class RemoteOptions {
         Nqn.validate(nqn);
         return new ConnectOptions(queues == null ? o.ioQueues() : queues, queueSize, o.katoMillis(), headerDigest,
                 dataDigest, nqn, id, o.timeoutMillis()).withTransport(t)
-                .withDhchap(secret(dhchapSecret, "--dhchap-secret"), secret(dhchapCtrlSecret, "--dhchap-ctrl-secret"));
+                .withDhchap(secret(dhchapSecret, "--dhchap-secret"), secret(dhchapCtrlSecret, "--dhchap-ctrl-secret"))
+                .withTls(tlsKey(tls, tlsKey));
+    }
+
+    /** The TLS PSK the options give (null: no TLS); --tls alone is refused: there is no keyring to look in. */
+    static String tlsKey(boolean tls, String key) throws IOException {
+        if (tls && key == null) {
+            throw new IllegalArgumentException("--tls needs the configured PSK: --tls-key NVMeTLSkey-1:..|@FILE");
+        }
+        return secret(key, "--tls-key");
     }
 
     /** A secret given inline or as @FILE (its first line); the value never appears in an error. */

@@ -1,6 +1,7 @@
 package io.sanport.client;
 
 import io.sanport.nvme.Nqn;
+import io.sanport.nvme.tls.TlsKey;
 import io.sanport.nvme.auth.DhchapKey;
 import java.util.UUID;
 
@@ -24,10 +25,13 @@ import java.util.UUID;
  *                        asks for authentication at Connect; null: none, and such a controller is refused
  * @param dhchapCtrlSecret the controller's secret (nvme-cli {@code --dhchap-ctrl-secret}): the host then checks
  *                        the controller too (bidirectional authentication); null: it does not
+ * @param tlsKey          the configured TLS PSK (nvme-cli {@code --tls-key}): every queue's connection starts with
+ *                        a TLS 1.3 handshake offering the identity {@code NVMe0R0h <hostnqn> <subnqn>}; null: none
  */
 public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolean headerDigest, boolean dataDigest,
                              String hostNqn, UUID hostId, int timeoutMillis, boolean disableSqFlow,
-                             Transport transport, DhchapKey dhchapSecret, DhchapKey dhchapCtrlSecret) {
+                             Transport transport, DhchapKey dhchapSecret, DhchapKey dhchapCtrlSecret,
+                             TlsKey tlsKey) {
     public static final int DEFAULT_QUEUE_SIZE = 128;
     public static final int DEFAULT_KATO_MILLIS = 5000;
     /** Linux: 16..1024. */
@@ -51,6 +55,9 @@ public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolea
         if (dhchapCtrlSecret != null && dhchapSecret == null) {
             throw new IllegalArgumentException("a DH-HMAC-CHAP controller secret needs the host secret too");
         }
+        if (transport == Transport.RDMA && tlsKey != null) {
+            throw new IllegalArgumentException("TLS is an NVMe/TCP feature, not available over RDMA");
+        }
         if (transport == Transport.RDMA && (headerDigest || dataDigest)) {
             throw new IllegalArgumentException("digests are an NVMe/TCP feature, not available over RDMA");
         }
@@ -68,6 +75,14 @@ public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolea
                 default -> throw new IllegalArgumentException("transport must be tcp or rdma, not '" + name + "'");
             };
         }
+    }
+
+    /** Without TLS. */
+    public ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolean headerDigest, boolean dataDigest,
+                          String hostNqn, UUID hostId, int timeoutMillis, boolean disableSqFlow,
+                          Transport transport, DhchapKey dhchapSecret, DhchapKey dhchapCtrlSecret) {
+        this(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow,
+                transport, dhchapSecret, dhchapCtrlSecret, null);
     }
 
     /** Over NVMe/TCP. */
@@ -97,13 +112,13 @@ public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolea
                 false, false, Nqn.of(id), id, 30_000);
     }
 
-    public ConnectOptions withIoQueues(int n) { return new ConnectOptions(n, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret); }
-    public ConnectOptions withQueueSize(int n) { return new ConnectOptions(ioQueues, n, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret); }
-    public ConnectOptions withKato(int ms) { return new ConnectOptions(ioQueues, queueSize, ms, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret); }
-    public ConnectOptions withDigests(boolean header, boolean data) { return new ConnectOptions(ioQueues, queueSize, katoMillis, header, data, hostNqn, hostId, timeoutMillis, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret); }
-    public ConnectOptions withHost(String nqn, UUID id) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, nqn, id, timeoutMillis, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret); }
-    public ConnectOptions withSqFlowDisabled(boolean off) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, off, transport, dhchapSecret, dhchapCtrlSecret); }
-    public ConnectOptions withTimeout(int ms) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, ms, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret); }
+    public ConnectOptions withIoQueues(int n) { return new ConnectOptions(n, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret, tlsKey); }
+    public ConnectOptions withQueueSize(int n) { return new ConnectOptions(ioQueues, n, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret, tlsKey); }
+    public ConnectOptions withKato(int ms) { return new ConnectOptions(ioQueues, queueSize, ms, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret, tlsKey); }
+    public ConnectOptions withDigests(boolean header, boolean data) { return new ConnectOptions(ioQueues, queueSize, katoMillis, header, data, hostNqn, hostId, timeoutMillis, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret, tlsKey); }
+    public ConnectOptions withHost(String nqn, UUID id) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, nqn, id, timeoutMillis, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret, tlsKey); }
+    public ConnectOptions withSqFlowDisabled(boolean off) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, off, transport, dhchapSecret, dhchapCtrlSecret, tlsKey); }
+    public ConnectOptions withTimeout(int ms) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, ms, disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret, tlsKey); }
     /**
      * With DH-HMAC-CHAP secrets in the {@code DHHC-1:..} form (nvme-cli's {@code --dhchap-secret} and
      * {@code --dhchap-ctrl-secret}); null for none. A malformed secret is refused without being quoted.
@@ -111,7 +126,16 @@ public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolea
     public ConnectOptions withDhchap(String secret, String ctrlSecret) {
         return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis,
                 disableSqFlow, transport, secret == null ? null : DhchapKey.parse(secret),
-                ctrlSecret == null ? null : DhchapKey.parse(ctrlSecret));
+                ctrlSecret == null ? null : DhchapKey.parse(ctrlSecret), tlsKey);
     }
-    public ConnectOptions withTransport(Transport t) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, t, dhchapSecret, dhchapCtrlSecret); }
+
+    /**
+     * With NVMe/TCP over TLS 1.3 using a configured PSK in the interchange format ({@code NVMeTLSkey-1:01:..:},
+     * {@code nvme gen-tls-key}); null: no TLS. A malformed key is refused without being quoted.
+     */
+    public ConnectOptions withTls(String key) {
+        return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis,
+                disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret, key == null ? null : TlsKey.parse(key));
+    }
+    public ConnectOptions withTransport(Transport t) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, t, dhchapSecret, dhchapCtrlSecret, tlsKey); }
 }

@@ -56,10 +56,17 @@ public final class NvmeTcpQueue extends NvmeQueue {
      */
     public static NvmeTcpQueue open(InetSocketAddress address, int qid, int size, boolean headerDigest,
                                     boolean dataDigest, int timeoutMillis) throws IOException {
+        return open(address, qid, size, headerDigest, dataDigest, timeoutMillis, null);
+    }
+
+    /** As above; with {@code tls} (not null) the connection starts with a TLS 1.3 handshake with that PSK. */
+    static NvmeTcpQueue open(InetSocketAddress address, int qid, int size, boolean headerDigest,
+                             boolean dataDigest, int timeoutMillis, TcpSocket.Tls tls) throws IOException {
         if (size < 1 || size > CommandSlot.MAX_SLOTS) {
             throw new IllegalArgumentException("queue size " + size + " out of 1.." + CommandSlot.MAX_SLOTS);
         }
-        TcpSocket socket = TcpSocket.connect(address, timeoutMillis);
+        TcpSocket socket = tls == null ? TcpSocket.connect(address, timeoutMillis)
+                : TcpSocket.connectTls(address, timeoutMillis, tls);
         try {
             long maxH2CData = TcpConnectionSetup.initialize(socket, headerDigest, dataDigest, timeoutMillis);
             NvmeTcpQueue q = new NvmeTcpQueue(socket, qid, size, headerDigest, dataDigest, maxH2CData);

@@ -65,7 +65,7 @@ public final class RemoteController implements AutoCloseable {
     public static RemoteController connect(String host, int port, String subnqn, ConnectOptions options) throws IOException {
         Nqn.validate(subnqn);
         InetSocketAddress address = new InetSocketAddress(host, port);
-        NvmeQueue admin = openQueue(address, 0, ADMIN_QUEUE_SIZE, options);
+        NvmeQueue admin = openQueue(address, subnqn, 0, ADMIN_QUEUE_SIZE, options);
         RemoteController c = new RemoteController(address, subnqn, options, admin);
         try {
             c.initialize();
@@ -77,11 +77,12 @@ public final class RemoteController implements AutoCloseable {
     }
 
     /** One queue of the chosen transport: a TCP connection, or an RC QP through the RDMA CM. */
-    private static NvmeQueue openQueue(InetSocketAddress address, int qid, int size, ConnectOptions options)
-            throws IOException {
+    private static NvmeQueue openQueue(InetSocketAddress address, String subnqn, int qid, int size,
+                                       ConnectOptions options) throws IOException {
         return switch (options.transport()) {
             case TCP -> NvmeTcpQueue.open(address, qid, size, options.headerDigest(), options.dataDigest(),
-                    options.timeoutMillis());
+                    options.timeoutMillis(), options.tlsKey() == null ? null
+                            : new TcpSocket.Tls(options.tlsKey(), options.hostNqn(), subnqn));
             case RDMA -> NvmeRdmaQueue.open(address, qid, size, options.timeoutMillis());
         };
     }
@@ -130,7 +131,7 @@ public final class RemoteController implements AutoCloseable {
             long inCapsule = IdentifyController.ioccsz(identify) * 16 - SubmissionQueueEntry.SIZE;
             // all transports first, then the Connects, as the Linux host does
             for (int qid = 1; qid <= count; qid++) {
-                NvmeQueue q = openQueue(address, qid, ioQueueSize, options);
+                NvmeQueue q = openQueue(address, subnqn, qid, ioQueueSize, options);
                 io.add(q);
             }
             for (NvmeQueue q : io.queues()) {

@@ -3,6 +3,13 @@ package io.sanport.client;
 import io.sanport.bindings.Errno;
 import io.sanport.bindings.ErrnoException;
 import io.sanport.bindings.Native;
+import io.sanport.bindings.libc.FdStream;
+import io.sanport.bindings.libc.Libc;
+import io.sanport.nvme.tls.TlsEndpoint;
+import io.sanport.nvme.tls.TlsHandshake;
+import io.sanport.nvme.tls.TlsKey;
+import io.sanport.nvme.tls.TlsRelay;
+import io.sanport.nvme.tls.TlsSession;
 import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -118,6 +125,57 @@ final class TcpSocket implements AutoCloseable {
         } catch (Throwable t) {
             throw new IllegalStateException(t);
         }
+    }
+
+    /** What a TLS connection needs: the configured PSK and the NQNs of its identity. */
+    record Tls(TlsKey key, String hostNqn, String subNqn) { }
+
+    /**
+     * Connects as {@link #connect}, does the TLS 1.3 handshake with {@code tls}'s PSK, and returns a socket that is
+     * the plaintext end of a {@link TlsRelay}: the queue reads and writes it as it would the TCP socket, the relay
+     * threads encrypt and decrypt. Closing it ends the session (close_notify) and closes the TCP socket.
+     */
+    static TcpSocket connectTls(InetSocketAddress address, int timeoutMillis, Tls tls) throws IOException {
+        TcpSocket net = connect(address, timeoutMillis);
+        FdStream netStream = new FdStream(net.fd);
+        TlsEndpoint netEnd = endpoint(net, netStream);
+        TlsSession session;
+        int[] pair;
+        try {
+            session = TlsHandshake.connect(netEnd, tls.key(), tls.hostNqn(), tls.subNqn(), timeoutMillis);
+            pair = Libc.socketpair(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
+        } catch (IOException e) {
+            netStream.close();
+            net.close();
+            throw new IOException("TLS handshake with " + net.peer + ": " + e.getMessage()
+                    + " (is TLS on there, with this host's key?)", e);
+        } catch (RuntimeException e) {
+            netStream.close();
+            net.close();
+            throw e;
+        }
+        TcpSocket relay = new TcpSocket(pair[1], net.peer);
+        FdStream relayStream = new FdStream(pair[1]);
+        TlsRelay.start(session, netEnd, endpoint(relay, relayStream), net.peer, () -> {
+            netStream.close();
+            relayStream.close();
+            net.close();
+            relay.close();
+        });
+        return new TcpSocket(pair[0], net.peer);
+    }
+
+    private static TlsEndpoint endpoint(TcpSocket s, FdStream stream) {
+        return new TlsEndpoint() {
+            @Override
+            public java.io.InputStream in() { return stream.in(); }
+
+            @Override
+            public java.io.OutputStream out() { return stream.out(); }
+
+            @Override
+            public void shutdown() { s.shutdown(); }
+        };
     }
 
     private static MemorySegment sockaddr(Arena arena, InetSocketAddress address, boolean v6) {

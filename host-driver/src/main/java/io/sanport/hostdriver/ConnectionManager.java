@@ -137,6 +137,13 @@ public final class ConnectionManager {
             Fabrics.failConnect(r, Status.CONNECT_INVALID_HOST, (int) ConnectData.OFFSET_HOSTNQN, true);
             return;
         }
+        String[] tls = q.tlsIdentity();
+        if (tls != null && !(tls[0].equals(hostnqn) && tls[1].equals(subnqn))) {
+            REFUSED.warn(() -> "connect from " + hostnqn + " at " + q.peer() + " to " + subnqn
+                    + " refused: the TLS session's PSK identity is of " + tls[0] + " for " + tls[1]);
+            Fabrics.failConnect(r, Status.CONNECT_INVALID_HOST, (int) ConnectData.OFFSET_HOSTNQN, true);
+            return;
+        }
         if (qid == 0) {
             TargetConfig.DhchapConfig dhchap = dhchapFor(s, hostnqn);
             if (dhchap == null && requiresDhchap(s)) {

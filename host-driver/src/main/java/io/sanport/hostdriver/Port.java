@@ -16,6 +16,7 @@ public final class Port {
     private final String trsvcid;
     private volatile List<Subsystem> subsystems; // replaced whole by the control path
     private final boolean implicit;
+    private final TargetConfig.PortTls tls;
     private volatile RemoteTransport.Listener listener;
     // by grpid (0 unused); null: a group this port was not told of, inaccessible here as in nvmet. Replaced whole.
     private volatile AnaGroup[] ana = new AnaGroup[AnaGroup.MAX_GRPID + 1];
@@ -28,7 +29,13 @@ public final class Port {
 
     Port(int portId, RemoteTransport transport, String adrfam, String traddr, String trsvcid, List<Subsystem> subsystems,
          boolean implicit) {
+        this(portId, transport, adrfam, traddr, trsvcid, subsystems, implicit, TargetConfig.PortTls.NONE);
+    }
+
+    Port(int portId, RemoteTransport transport, String adrfam, String traddr, String trsvcid, List<Subsystem> subsystems,
+         boolean implicit, TargetConfig.PortTls tls) {
         this.implicit = implicit;
+        this.tls = tls;
         this.portId = portId;
         this.transport = transport;
         this.adrfam = adrfam;
@@ -39,6 +46,8 @@ public final class Port {
     }
 
     public int portId() { return portId; }
+    /** Whether connections here start with a TLS 1.3 handshake: never, when the host does, or always. */
+    public TargetConfig.PortTls tls() { return tls; }
     public RemoteTransport transport() { return transport; }
     public String adrfam() { return adrfam; }
     public String traddr() { return traddr; }

@@ -71,6 +71,8 @@ public final class QueuePair {
     public boolean closing() { return closing; }
     /** The host's end of this queue's connection ({@link RemoteQueue#peer}). */
     public String peer() { return transport.peer(); }
+    /** The TLS PSK identity's host and subsystem NQNs ({@link RemoteQueue#tlsIdentity}), null without TLS. */
+    String[] tlsIdentity() { return transport.tlsIdentity(); }
 
     /** Whether this queue is going: closed by its transport, or failed and waiting for that. */
     boolean ending() { return closing || failed; }

@@ -53,4 +53,12 @@ public interface RemoteQueue {
         String a = hostAddress();
         return a != null ? a : "in-process";
     }
+
+    /**
+     * The host and subsystem NQNs of the TLS PSK identity this queue's connection was opened with, or null
+     * without TLS: the Connect must name the same (a host's key is no key for another host's name).
+     */
+    default String[] tlsIdentity() {
+        return null;
+    }
 }

@@ -7,6 +7,7 @@ import io.sanport.iop.IoRequest;
 import io.sanport.iop.Reactor;
 import io.sanport.iop.ReactorConfig;
 import io.sanport.nvme.Nqn;
+import io.sanport.nvme.tls.TlsKey;
 import io.sanport.nvme.fabrics.DiscoveryLogEntry;
 import io.sanport.nvme.fabrics.DiscoveryLogPage;
 import java.io.IOException;
@@ -292,7 +293,7 @@ public final class Target implements AutoCloseable {
                         + " transport on the class path (found: " + String.join(", ", Transports.types()) + ")");
             }
             List<Subsystem> exported = pc.subsystems().stream().map(subsystems::get).toList();
-            Port port = new Port(pc.portId(), transport, pc.adrfam(), pc.traddr(), pc.trsvcid(), exported);
+            Port port = new Port(pc.portId(), transport, pc.adrfam(), pc.traddr(), pc.trsvcid(), exported, false, pc.tls());
             configurePaths(port, pc);
             list.add(port);
             maxId = Math.max(maxId, pc.portId());
@@ -462,8 +463,17 @@ public final class Target implements AutoCloseable {
             DiscoveryLogEntry.trtype(e, p.transport().trtype());
             DiscoveryLogEntry.adrfam(e, p.adrfam().equals("ipv6") ? DiscoveryLogEntry.ADRFAM_IPV6 : DiscoveryLogEntry.ADRFAM_IPV4);
             DiscoveryLogEntry.subtype(e, (Integer) entries.get(i)[2]);
-            // bits 1:0 stay 0 on TCP (libnvme would ask a 6.1 kernel for TLS); bit 2: SQ flow control may be disabled
-            DiscoveryLogEntry.treq(e, DiscoveryLogEntry.TREQ_DISABLE_SQFLOW);
+            // bits 1:0: the secure channel (TLS) the port requires or offers, as nvmet's addr_treq; bit 2: SQ flow
+            // control may be disabled. TSAS: sectype TLS 1.3 where TLS is offered
+            int secure = switch (p.tls()) {
+                case NONE -> DiscoveryLogEntry.TREQ_NOT_SPECIFIED;
+                case NOT_REQUIRED -> DiscoveryLogEntry.TREQ_NOT_REQUIRED;
+                case REQUIRED -> DiscoveryLogEntry.TREQ_REQUIRED;
+            };
+            DiscoveryLogEntry.treq(e, DiscoveryLogEntry.TREQ_DISABLE_SQFLOW | secure);
+            if (p.tls().offered()) {
+                DiscoveryLogEntry.tcpSectype(e, DiscoveryLogEntry.TCP_SECTYPE_TLS13);
+            }
             DiscoveryLogEntry.portid(e, p.portId());
             DiscoveryLogEntry.cntlid(e, DiscoveryLogEntry.CNTLID_DYNAMIC);
             DiscoveryLogEntry.asqsz(e, Controller.ADMIN_QUEUE_DEPTH);
@@ -1061,6 +1071,9 @@ public final class Target implements AutoCloseable {
                     // never the secrets: only that they changed, and when they apply
                     changes.add("DH-HMAC-CHAP settings of host " + h.nqn() + " changed (from its next Connect or re-authentication)");
                 }
+                if (was != null && !TlsKey.same(was.tlsKey(), h.tlsKey())) {
+                    changes.add("TLS PSK of host " + h.nqn() + " changed (from its next TLS handshake; sessions up stay)");
+                }
             }
             running = next;
             if (!changes.isEmpty()) {
@@ -1114,6 +1127,19 @@ public final class Target implements AutoCloseable {
 
     private static TargetConfig.PortConfig portConfigIn(TargetConfig c, int portId) {
         return c.ports().stream().filter(p -> p.portId() == portId).findFirst().orElseThrow();
+    }
+
+    /**
+     * The configured TLS PSK of host {@code hostNqn} (null: none), for a handshake on a TLS port; whether the host
+     * may use subsystem {@code subNqn} is the Connect's check, as without TLS.
+     */
+    public TlsKey tlsKey(String hostNqn, String subNqn) {
+        for (TargetConfig.HostConfig h : running.hosts()) {
+            if (h.nqn().equals(hostNqn)) {
+                return h.tlsKey();
+            }
+        }
+        return null;
     }
 
     private TargetConfig.PortConfig portConfig(int portId) {
@@ -1260,7 +1286,7 @@ public final class Target implements AutoCloseable {
             throw new ConfigException(null, at + ".portid", "portid " + pc.portId()
                     + " is the discovery port sanport added itself");
         }
-        Port p = new Port(pc.portId(), transport, pc.adrfam(), pc.traddr(), pc.trsvcid(), List.of());
+        Port p = new Port(pc.portId(), transport, pc.adrfam(), pc.traddr(), pc.trsvcid(), List.of(), false, pc.tls());
         configurePaths(p, pc);
         stats.register(p);
         return p;

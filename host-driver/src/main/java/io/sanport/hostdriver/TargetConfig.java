@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sanport.nvme.AnaState;
 import io.sanport.nvme.Nqn;
+import io.sanport.nvme.tls.TlsKey;
 import io.sanport.nvme.auth.DhGroup;
 import io.sanport.nvme.auth.DhchapHash;
 import io.sanport.nvme.auth.DhchapKey;
@@ -91,10 +92,24 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
      * configfs host entry carries them ({@code dhchap_key}, {@code dhchap_ctrl_key}, {@code dhchap_hash},
      * {@code dhchap_dhgroup}).
      */
-    public record HostConfig(String nqn, DhchapConfig dhchap) {
+    public record HostConfig(String nqn, DhchapConfig dhchap, TlsKey tlsKey) {
         public HostConfig(String nqn) {
-            this(nqn, null);
+            this(nqn, null, null);
         }
+
+        public HostConfig(String nqn, DhchapConfig dhchap) {
+            this(nqn, dhchap, null);
+        }
+    }
+
+    /**
+     * Whether a port carries NVMe/TCP over TLS 1.3: nvmet's {@code addr_tsas} ("none" or "tls1.3") and
+     * {@code addr_treq} ("required", "not required"; "not specified" with tls1.3 means required, as in nvmet).
+     */
+    public enum PortTls {
+        NONE, NOT_REQUIRED, REQUIRED;
+
+        public boolean offered() { return this != NONE; }
     }
 
     /**
@@ -124,7 +139,8 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
      * discovery controllers this port's discovery log lists.
      */
     public record PortConfig(int portId, String trtype, String adrfam, String traddr, String trsvcid,
-                             List<String> subsystems, List<AnaGroupConfig> anaGroups, List<ReferralConfig> referrals) {
+                             List<String> subsystems, List<AnaGroupConfig> anaGroups, List<ReferralConfig> referrals,
+                             PortTls tls) {
         public PortConfig {
             subsystems = List.copyOf(subsystems);
             anaGroups = List.copyOf(anaGroups);
@@ -133,7 +149,17 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
 
         public PortConfig(int portId, String trtype, String adrfam, String traddr, String trsvcid,
                           List<String> subsystems) {
-            this(portId, trtype, adrfam, traddr, trsvcid, subsystems, List.of(), List.of());
+            this(portId, trtype, adrfam, traddr, trsvcid, subsystems, List.of(), List.of(), PortTls.NONE);
+        }
+
+        public PortConfig(int portId, String trtype, String adrfam, String traddr, String trsvcid,
+                          List<String> subsystems, PortTls tls) {
+            this(portId, trtype, adrfam, traddr, trsvcid, subsystems, List.of(), List.of(), tls);
+        }
+
+        public PortConfig(int portId, String trtype, String adrfam, String traddr, String trsvcid,
+                          List<String> subsystems, List<AnaGroupConfig> anaGroups, List<ReferralConfig> referrals) {
+            this(portId, trtype, adrfam, traddr, trsvcid, subsystems, anaGroups, referrals, PortTls.NONE);
         }
 
         public int trsvcidNumber() {
@@ -142,7 +168,7 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
 
         /** This port exporting {@code subs} instead. */
         public PortConfig withSubsystems(List<String> subs) {
-            return new PortConfig(portId, trtype, adrfam, traddr, trsvcid, subs, anaGroups, referrals);
+            return new PortConfig(portId, trtype, adrfam, traddr, trsvcid, subs, anaGroups, referrals, tls);
         }
 
         /** This port with group {@code grpid} in {@code state} (replacing its entry, or added). */
@@ -150,7 +176,7 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             List<AnaGroupConfig> list = new ArrayList<>(anaGroups.stream().filter(g -> g.grpid() != grpid).toList());
             list.add(new AnaGroupConfig(grpid, state));
             list.sort(java.util.Comparator.comparingInt(AnaGroupConfig::grpid));
-            return new PortConfig(portId, trtype, adrfam, traddr, trsvcid, subsystems, list, referrals);
+            return new PortConfig(portId, trtype, adrfam, traddr, trsvcid, subsystems, list, referrals, tls);
         }
     }
 
@@ -334,6 +360,19 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
      */
     public static TargetConfig forDevice(String path, String subsystemNqn, String trtype, String traddr, int trsvcid,
                                          List<String> allowedHosts, DhchapConfig dhchap) throws ConfigException {
+        return forDevice(path, subsystemNqn, trtype, traddr, trsvcid, allowedHosts, dhchap, null);
+    }
+
+    /**
+     * As {@link #forDevice(String, String, String, String, int, List, DhchapConfig)}; with {@code tlsKey} the port
+     * requires TLS 1.3 and every allowed host has that configured PSK.
+     */
+    public static TargetConfig forDevice(String path, String subsystemNqn, String trtype, String traddr, int trsvcid,
+                                         List<String> allowedHosts, DhchapConfig dhchap, TlsKey tlsKey)
+            throws ConfigException {
+        if (tlsKey != null && allowedHosts.isEmpty()) {
+            throw new ConfigException(null, "$.hosts", "a TLS PSK needs the hosts it belongs to (--allow-host)");
+        }
         if (dhchap != null && allowedHosts.isEmpty()) {
             throw new ConfigException(null, "$.hosts", "DH-HMAC-CHAP secrets need the hosts they belong to (--allow-host)");
         }
@@ -341,15 +380,16 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
         SubsystemConfig s = new SubsystemConfig(Nqn.validate(subsystemNqn), allowedHosts.isEmpty(), allowedHosts,
                 defaultSerial(subsystemNqn), "sanport", List.of(new NamespaceConfig(1, true, path, null, null)),
                 dhchap != null);
-        PortConfig p = new PortConfig(1, trtype, adrfam, traddr, Integer.toString(trsvcid), List.of(subsystemNqn));
-        List<HostConfig> hosts = allowedHosts.stream().map(h -> new HostConfig(h, dhchap)).toList();
+        PortConfig p = new PortConfig(1, trtype, adrfam, traddr, Integer.toString(trsvcid), List.of(subsystemNqn),
+                tlsKey != null ? PortTls.REQUIRED : PortTls.NONE);
+        List<HostConfig> hosts = allowedHosts.stream().map(h -> new HostConfig(h, dhchap, tlsKey)).toList();
         return validate(new TargetConfig(hosts, List.of(p), List.of(s)));
     }
 
     public static TargetConfig load(Path file) throws IOException {
         TargetConfig c = parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
-        if (c.hosts().stream().anyMatch(h -> h.dhchap() != null) && readableByOthers(file)) {
-            System.getLogger("sanport.config").log(System.Logger.Level.WARNING, file + " holds DH-HMAC-CHAP secrets "
+        if (c.hosts().stream().anyMatch(h -> h.dhchap() != null || h.tlsKey() != null) && readableByOthers(file)) {
+            System.getLogger("sanport.config").log(System.Logger.Level.WARNING, file + " holds DH-HMAC-CHAP or TLS secrets "
                     + "and is readable by its group or by others: chmod 600 " + file);
         }
         return c;
@@ -384,7 +424,7 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
         for (int i = 0; i < p.array(root, "$", "hosts").size(); i++) {
             String at = "$.hosts[" + i + "]";
             JsonNode h = p.object(root.get("hosts").get(i), at);
-            hosts.add(new HostConfig(p.nqn(h, at, "nqn"), p.dhchap(h, at)));
+            hosts.add(new HostConfig(p.nqn(h, at, "nqn"), p.dhchap(h, at), p.tlsKey(h, at)));
         }
         List<PortConfig> ports = new ArrayList<>();
         JsonNode portArray = p.array(root, "$", "ports");
@@ -709,7 +749,8 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             for (int i = 0; i < r.size(); i++) {
                 referrals.add(referral(r.get(i), at + ".referrals[" + i + "]"));
             }
-            return new PortConfig(portId, trtype, adrfam, traddr, trsvcid, subsystems, groups, referrals);
+            return new PortConfig(portId, trtype, adrfam, traddr, trsvcid, subsystems, groups, referrals,
+                    tls(addr, a, trtype));
         }
 
         ReferralConfig referral(JsonNode n, String at) throws ConfigException {
@@ -738,6 +779,42 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             int portId = addr.hasNonNull("portid") ? (int) integer(addr, a, "portid", 0, 0xFFFF, null)
                     : (int) integer(n, at, "portid", 0, 0xFFFF, 0L);
             return new ReferralConfig(portId, trtype, adrfam, traddr, trsvcid);
+        }
+
+        /** nvmetcli's addr_tsas / addr_treq (also without the addr_ prefix inside "addr"). */
+        PortTls tls(JsonNode addr, String a, String trtype) throws ConfigException {
+            String tsas = string(addr, a, addr.has("tsas") ? "tsas" : "addr_tsas", false);
+            String treq = string(addr, a, addr.has("treq") ? "treq" : "addr_treq", false);
+            if (tsas == null || tsas.isBlank() || tsas.equalsIgnoreCase("none")) {
+                return PortTls.NONE;
+            }
+            if (!tsas.equalsIgnoreCase("tls1.3")) {
+                throw error(a + ".tsas", "expected none or tls1.3, got \"" + tsas + "\"");
+            }
+            if (!trtype.equals("tcp")) {
+                throw error(a + ".tsas", "TLS is for tcp ports only");
+            }
+            if (treq == null || treq.isBlank() || treq.equalsIgnoreCase("required")
+                    || treq.equalsIgnoreCase("not specified")) {
+                return PortTls.REQUIRED;
+            }
+            if (treq.equalsIgnoreCase("not required")) {
+                return PortTls.NOT_REQUIRED;
+            }
+            throw error(a + ".treq", "expected required, not required or not specified, got \"" + treq + "\"");
+        }
+
+        /** A host's configured TLS PSK ({@code tls_key}, the interchange format of {@code nvme gen-tls-key}). */
+        TlsKey tlsKey(JsonNode h, String at) throws ConfigException {
+            String text = string(h, at, "tls_key", false);
+            if (text == null || text.isBlank()) {
+                return null;
+            }
+            try {
+                return TlsKey.parse(text);
+            } catch (IllegalArgumentException e) {
+                throw error(at + ".tls_key", e.getMessage());
+            }
         }
 
         SubsystemConfig subsystem(JsonNode n, String at) throws ConfigException {

@@ -36,6 +36,30 @@ class TargetConfigTest {
         """;
 
     @Test
+    void readsTlsPortsAndHostKeys() throws Exception {
+        String key = io.sanport.nvme.tls.TlsKey.format(1, new byte[32]);
+        String json = NVMETCLI.replace("\"nqn\": \"nqn.2014-08.org.nvmexpress:uuid:7d1e4c1a-2a3b-4c5d-8e9f-0a1b2c3d4e5f\" }",
+                "\"nqn\": \"nqn.2014-08.org.nvmexpress:uuid:7d1e4c1a-2a3b-4c5d-8e9f-0a1b2c3d4e5f\", \"tls_key\": \"" + key + "\" }");
+        TargetConfig plain = TargetConfig.parse(NVMETCLI, "saved.json");
+        assertEquals(TargetConfig.PortTls.NONE, plain.ports().getFirst().tls());
+        assertNull(plain.hosts().getFirst().tlsKey());
+        TargetConfig c = TargetConfig.parse(json.replace("\"treq\": \"not specified\"",
+                "\"treq\": \"not specified\", \"tsas\": \"tls1.3\""), "tls.json");
+        assertEquals(TargetConfig.PortTls.REQUIRED, c.ports().getFirst().tls()); // nvmet's default with tls1.3
+        assertTrue(io.sanport.nvme.tls.TlsKey.same(io.sanport.nvme.tls.TlsKey.parse(key), c.hosts().getFirst().tlsKey()));
+        assertEquals(TargetConfig.PortTls.NOT_REQUIRED, TargetConfig.parse(json.replace("\"treq\": \"not specified\"",
+                "\"treq\": \"not required\", \"tsas\": \"tls1.3\""), "tls.json").ports().getFirst().tls());
+        assertEquals("$.ports[0].addr.tsas", assertThrows(ConfigException.class, () -> TargetConfig.parse(
+                json.replace("\"treq\": \"not specified\"", "\"tsas\": \"tls1.2\""), "x.json")).path());
+        assertEquals("$.ports[0].addr.treq", assertThrows(ConfigException.class, () -> TargetConfig.parse(
+                json.replace("\"treq\": \"not specified\"", "\"treq\": \"sometimes\", \"tsas\": \"tls1.3\""), "x.json")).path());
+        ConfigException bad = assertThrows(ConfigException.class, () -> TargetConfig.parse(
+                json.replace(key, key.replace(":01:", ":02:")), "x.json"));
+        assertEquals("$.hosts[0].tls_key", bad.path());
+        assertFalse(bad.getMessage().contains(key.substring(16, 40)), bad.getMessage());
+    }
+
+    @Test
     void readsWhatNvmetcliWrites() throws Exception {
         TargetConfig c = TargetConfig.parse(NVMETCLI, "saved.json");
         assertEquals(1, c.hosts().size());

@@ -63,6 +63,8 @@ public final class Libc {
     public static final int EFD_CLOEXEC = O_CLOEXEC;
     public static final int EFD_NONBLOCK = 04000;
     // <sys/socket.h>, <netinet/in.h>, <netinet/tcp.h>: the NVMe/TCP listener
+    public static final int AF_UNIX = 1;
+    public static final int MSG_PEEK = 2;
     public static final int AF_INET = 2;
     public static final int SOCK_STREAM = 1;
     public static final int SOCK_CLOEXEC = O_CLOEXEC;
@@ -113,6 +115,12 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), ERRNO);
     private static final MethodHandle WRITE = Native.downcall(Native.LIBC, "write",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), ERRNO);
+    private static final MethodHandle READ = Native.downcall(Native.LIBC, "read",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), ERRNO);
+    private static final MethodHandle RECV = Native.downcall(Native.LIBC, "recv",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), ERRNO);
+    private static final MethodHandle SOCKETPAIR = Native.downcall(Native.LIBC, "socketpair",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), ERRNO);
     private static final MethodHandle SOCKET = Native.downcall(Native.LIBC, "socket",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), ERRNO);
     private static final MethodHandle BIND = Native.downcall(Native.LIBC, "bind",
@@ -323,6 +331,40 @@ public final class Libc {
         try {
             long n = (long) WRITE.invokeExact(captureState, fd, buffer, buffer.byteSize());
             return n >= 0 ? n : -Native.errno(captureState);
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    /** read(2) into a native buffer (blocking descriptors: the TLS relay). Returns bytes read, 0 at EOF, or -errno. */
+    public static long read(int fd, MemorySegment buffer, MemorySegment captureState) {
+        try {
+            long n = (long) READ.invokeExact(captureState, fd, buffer, buffer.byteSize());
+            return n >= 0 ? n : -Native.errno(captureState);
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    /** recv(2) with {@code flags} (MSG_PEEK) into a native buffer. Returns bytes, 0 at EOF, or -errno. */
+    public static long recv(int fd, MemorySegment buffer, int flags, MemorySegment captureState) {
+        try {
+            long n = (long) RECV.invokeExact(captureState, fd, buffer, buffer.byteSize(), flags);
+            return n >= 0 ? n : -Native.errno(captureState);
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    /** socketpair(2): the two connected descriptors. */
+    public static int[] socketpair(int domain, int type, int protocol) throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            MemorySegment sv = arena.allocate(JAVA_INT, 2);
+            check((int) SOCKETPAIR.invokeExact(st, domain, type, protocol, sv), st, "socketpair", null);
+            return new int[] {sv.getAtIndex(JAVA_INT, 0), sv.getAtIndex(JAVA_INT, 1)};
+        } catch (ErrnoException e) {
+            throw e;
         } catch (Throwable t) {
             throw fatal(t);
         }

@@ -35,6 +35,7 @@ import java.util.concurrent.RejectedExecutionException;
  * than the target's {@link io.sanport.hostdriver.ConnectionLimits limits} allow.
  */
 final class TcpConnection implements RemoteQueue {
+    private String[] tlsIdentity; // set before the receive starts; read by the reactor only
     private static final System.Logger LOG = System.getLogger("sanport.tcp");
     /** Any host can send a malformed PDU at will: one warning per second for the whole target, the rest counted. */
     private static final RateLimitedLog TERMINATIONS = new RateLimitedLog(LOG, 1000);
@@ -113,7 +114,41 @@ final class TcpConnection implements RemoteQueue {
      */
     static void start(Target target, Port port, Reactor reactor, int fd, TcpConnections connections,
                       int peerAddress, String peer, int peerPort) {
-        ConnectionLimits limits = connections.limits;
+        start(target, port, reactor, fd, tune(fd, connections.limits, peer), connections, peerAddress, peer, peerPort);
+    }
+
+    /**
+     * As above for a connection whose socket {@link #tune} set up already: {@code fd} may be the local end of a
+     * {@link TcpTls TLS relay}, {@code local} the address the host reached.
+     */
+    static void start(Target target, Port port, Reactor reactor, int fd, String local, TcpConnections connections,
+                      int peerAddress, String peer, int peerPort) {
+        start(target, port, reactor, fd, local, connections, peerAddress, peer, peerPort, null);
+    }
+
+    /** As above; {@code tlsIdentity}: the host and subsystem NQNs of the TLS session, null without TLS. */
+    static void start(Target target, Port port, Reactor reactor, int fd, String local, TcpConnections connections,
+                      int peerAddress, String peer, int peerPort, String[] tlsIdentity) {
+        TcpConnection c;
+        try {
+            c = new TcpConnection(target, port, reactor, fd, local, connections, peerAddress, peer, peerPort);
+        } catch (RuntimeException | AssertionError e) {
+            LOG.log(System.Logger.Level.ERROR, "setting up the connection from " + peer + " failed; closing it", e);
+            try {
+                Libc.close(fd);
+            } catch (ErrnoException ignored) {
+                // it was never used
+            }
+            connections.release(reactor, peerAddress);
+            return;
+        }
+        c.tlsIdentity = tlsIdentity;
+        c.sweep.add(c);
+        c.receiver.start();
+    }
+
+    /** Sets the accepted TCP socket's options (no delay, keepalive, user timeout); returns the local address. */
+    static String tune(int fd, ConnectionLimits limits, String peer) {
         String local = "0.0.0.0";
         try (Arena a = Arena.ofConfined()) {
             MemorySegment addr = a.allocate(SockaddrIn.LAYOUT);
@@ -136,21 +171,7 @@ final class TcpConnection implements RemoteQueue {
         } catch (ErrnoException e) {
             LOG.log(System.Logger.Level.WARNING, "setting up the connection from " + peer + ": " + e.getMessage());
         }
-        TcpConnection c;
-        try {
-            c = new TcpConnection(target, port, reactor, fd, local, connections, peerAddress, peer, peerPort);
-        } catch (RuntimeException | AssertionError e) {
-            LOG.log(System.Logger.Level.ERROR, "setting up the connection from " + peer + " failed; closing it", e);
-            try {
-                Libc.close(fd);
-            } catch (ErrnoException ignored) {
-                // it was never used
-            }
-            connections.release(reactor, peerAddress);
-            return;
-        }
-        c.sweep.add(c);
-        c.receiver.start();
+        return local;
     }
 
     static final int KEEPALIVE_INTERVAL_SECONDS = 10;
@@ -508,6 +529,11 @@ final class TcpConnection implements RemoteQueue {
     public String toString() {
         io.sanport.hostdriver.Controller c = queue != null ? queue.controller() : null;
         return "nvme-tcp " + queue + " fd " + fd + " from " + (c != null ? c.hostnqn() + " at " : "") + peer;
+    }
+
+    @Override
+    public String[] tlsIdentity() {
+        return tlsIdentity;
     }
 
     /** The host's address:port. */

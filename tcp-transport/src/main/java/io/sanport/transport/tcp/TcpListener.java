@@ -145,7 +145,11 @@ final class TcpListener extends RingOperation implements RemoteTransport.Listene
             if (hook != null) {
                 hook.on("accept", peerPort);
             }
-            r.execute(() -> TcpConnection.start(target, port, r, conn, connections, address, peerName, peerPort));
+            if (port.tls().offered()) {
+                TcpTls.start(target, port, r, conn, connections, address, peerName, peerPort);
+            } else {
+                r.execute(() -> TcpConnection.start(target, port, r, conn, connections, address, peerName, peerPort));
+            }
         } catch (RuntimeException | AssertionError e) {
             closeQuietly(conn);
             connections.release(r, address);
