@@ -1,6 +1,6 @@
 #!/bin/bash
 # auth.sh - DH-HMAC-CHAP (NVMe in-band authentication) between sanport and Linux 6.12, both directions, in ONE
-# 6.12 guest (tests/vm/run.sh --kernel 6.12; Debian 13 root with nvme-cli 2.13). Builds sanport on this machine
+# 6.12 guest (tests/vm/run.sh --kernel 6.12 --rdma; Debian 13 root with nvme-cli 2.13). Builds sanport on this machine
 # first and runs a copy of its jars with the host's JDK 25 inside the guest. Checks:
 #   the Linux host (nvme-tcp, nvme connect --dhchap-secret [--dhchap-ctrl-secret]) against `sanport serve` with a
 #   config whose host entries carry dhchap_key / dhchap_ctrl_key / dhchap_hash / dhchap_dhgroup, one host NQN per
@@ -11,6 +11,7 @@
 #   sanport's log names the host NQN and address) - and no secret appears anywhere in sanport's log
 #   fio randwrite + crc32c verify over an authenticated bidirectional connection with every I/O queue
 #   re-authentication from the host: writing the controller's sysfs dhchap_secret, I/O after it
+#   nvme connect -t rdma (SoftRoCE, run.sh --rdma) with bidirectional DH-HMAC-CHAP
 #   sanport's Java host (bench remote -S [-C]) against the kernel's nvmet-tcp with dhchap_key (and
 #   dhchap_ctrl_key) in configfs; a wrong secret refused
 # Prints PASS/FAIL lines, the wall time and "N passed, M failed"; exit 1 if anything failed. The same file runs
@@ -18,7 +19,7 @@
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-CHECKS=17
+CHECKS=18
 
 if [ "${1:-}" = --in-guest ]; then
   . "$ROOT/scripts/lib.sh"          # sanport_java_flags; nothing is built here
@@ -33,7 +34,8 @@ if [ "${1:-}" = --in-guest ]; then
   java=("$SANPORT_AUTH_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "$SANPORT_AUTH_LIB/*" io.sanport.cli.Main)
   cleanup() { nvme disconnect-all >/dev/null 2>&1; [ -n "$spid" ] && kill -TERM "$spid" 2>/dev/null; }
   trap cleanup EXIT
-  ip link add sp0 type dummy && ip addr add "$ADDR/16" dev sp0 && ip link set sp0 up || { ko "address $ADDR on sp0"; exit 1; }
+  # run.sh --rdma put the address on sanport0 under rxe0 (SoftRoCE); the same address serves TCP
+  [ -d /sys/class/infiniband/rxe0 ] || { ko "no rxe0: the guest needs tests/vm/run.sh --rdma"; exit 1; }
   uuid() { cat /proc/sys/kernel/random/uuid; }
 
   # ---- the hosts: one host NQN (and host ID) per hash / DH group / key transform
@@ -63,6 +65,8 @@ if [ "${1:-}" = --in-guest ]; then
   cat > "$WORK/sanport.json" <<EOF
 { "hosts": [ $hosts_json ],
   "ports": [ { "portid": 1, "addr": { "trtype": "tcp", "adrfam": "ipv4", "traddr": "$ADDR", "trsvcid": "$PORT" },
+               "subsystems": [ "$NQN" ] },
+             { "portid": 2, "addr": { "trtype": "rdma", "adrfam": "ipv4", "traddr": "$ADDR", "trsvcid": "$PORT" },
                "subsystems": [ "$NQN" ] } ],
   "subsystems": [ { "nqn": "$NQN", "attr": { "allow_any_host": "0", "dhchap_required": "1" },
                     "allowed_hosts": [ $allowed ],
@@ -74,9 +78,9 @@ EOF
   # ---- 1. the target
   "${java[@]}" serve --config "$WORK/sanport.json" --log-level debug --control-socket "$WORK/sanport.sock" >"$LOG" 2>&1 &
   spid=$!
-  serving() { ss -Hltn "sport = :$PORT" | grep -q "$ADDR:$PORT"; }
+  serving() { ss -Hltn "sport = :$PORT" | grep -q "$ADDR:$PORT" && grep -q "listening: rdma $ADDR:$PORT" "$LOG"; }
   for _ in $(seq 1200); do serving && break; kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
-  if serving; then ok "1 sanport serve: $NQN on tcp $ADDR:$PORT, ${#COMBOS[@]} hosts with DH-HMAC-CHAP keys, dhchap_required"
+  if serving; then ok "1 sanport serve: $NQN on tcp and rdma $ADDR:$PORT, ${#COMBOS[@]} hosts with DH-HMAC-CHAP keys, dhchap_required"
   else ko "1 sanport serve does not listen on $ADDR:$PORT"; dump_log; exit 1; fi
 
   # auth_io NAME [bidi] [connect options]: connect as host NAME with its secret (and the controller's), read
@@ -88,13 +92,14 @@ EOF
     connect "${args[@]}" "$@" || return 1
     dd if="$DEV" of=/dev/null bs=64k count=16 iflag=direct status=none || { note "dd read of $DEV failed"; disconnect; return 1; }
     cntlid=$(cat /sys/class/nvme/$CTRL/cntlid)
+    [ "$(cat /sys/class/nvme/$CTRL/transport)" = "$TRANSPORT" ] || { note "transport $(cat /sys/class/nvme/$CTRL/transport)"; disconnect; return 1; }
     [ "$(cat /sys/class/nvme/$CTRL/dhchap_secret)" = "${HK[$n]}" ] || { note "sysfs dhchap_secret differs"; disconnect; return 1; }
     disconnect || return 1
     want="controller $cntlid of ${HN[$n]} .*: queue [0-9]+ authenticated"
     [ "$bidi" = bidi ] && want+=" both ways"
     lines=$(grep -Ec "$want" "$LOG")
     [ "$lines" -ge 2 ] || { note "sanport's log has $lines lines '$want' (want admin + I/O queues)"; return 1; }
-    note "$n: ${HASH[$n]} ${GRP[$n]} key hh ${HK[$n]:7:2}${bidi:+, bidirectional}: $lines queues authenticated, controller $cntlid"
+    note "$n over $TRANSPORT: ${HASH[$n]} ${GRP[$n]} key hh ${HK[$n]:7:2}${bidi:+, bidirectional}: $lines queues authenticated, controller $cntlid"
   }
   # ---- 2-8. every hash, null and FFDHE groups, one way and both ways
   check "2 nvme connect --dhchap-secret (hmac(sha256), null, hh 00 key), read, disconnect" auth_io s256-null "" -i 1
@@ -160,7 +165,13 @@ EOF
     disconnect >/dev/null
   else ko "13 re-authentication: no connection"; fi
 
-  # ---- 14. no secret in sanport's log
+  # ---- 14. the same over NVMe/RDMA (SoftRoCE): authentication is fabrics-level
+  TRANSPORT=rdma
+  check "14 nvme connect -t rdma --dhchap-secret --dhchap-ctrl-secret (hmac(sha384), ffdhe2048), read, disconnect" \
+      auth_io s384-2048 bidi -i 1
+  TRANSPORT=tcp
+
+  # ---- 15. no secret in sanport's log
   nolog() {
     local n k
     for n in "${!HK[@]}"; do
@@ -171,10 +182,10 @@ EOF
     done
     note "sanport's log: $(wc -l < "$LOG") lines, $(grep -c 'authenticated' "$LOG") 'authenticated', $(grep -c 'refused' "$LOG") 'refused'"
   }
-  check "14 no host or controller secret (nor a 24-char piece of one) in sanport's log" nolog
+  check "15 no host or controller secret (nor a 24-char piece of one) in sanport's log" nolog
   kill -TERM "$spid"; wait "$spid"; spid=""
 
-  # ---- 15-17. sanport's Java host against the kernel's nvmet-tcp with dhchap_key in configfs
+  # ---- 16-18. sanport's Java host against the kernel's nvmet-tcp with dhchap_key in configfs
   KN=nqn.2024-01.io.sanport:auth-kernel KPORT=4421
   JH=nqn.2014-08.org.nvmexpress:uuid:$(uuid)
   JK=$(nvme gen-dhchap-key --hmac=1 --nqn "$JH") JC=$(nvme gen-dhchap-key --hmac=2 --nqn "$KN")
@@ -204,9 +215,9 @@ EOF
     grep -qF "${other:10:20}" "$WORK/bench.out" && { note "the secret is in the output"; return 1; }
     return 0
   }
-  check "15 sanport bench remote -S @host.key against nvmet-tcp (dhchap_key, hmac(sha384), ffdhe2048)" java_ok -S "@$WORK/host.key"
-  check "16 sanport bench remote -S -C against nvmet-tcp (dhchap_ctrl_key): bidirectional" java_ok -S "$JK" -C "@$WORK/ctrl.key"
-  check "17 sanport bench remote with a wrong secret refused by nvmet (non-zero exit, secret not printed)" java_wrong
+  check "16 sanport bench remote -S @host.key against nvmet-tcp (dhchap_key, hmac(sha384), ffdhe2048)" java_ok -S "@$WORK/host.key"
+  check "17 sanport bench remote -S -C against nvmet-tcp (dhchap_ctrl_key): bidirectional" java_ok -S "$JK" -C "@$WORK/ctrl.key"
+  check "18 sanport bench remote with a wrong secret refused by nvmet (non-zero exit, secret not printed)" java_wrong
   guest_summary
   exit 0
 fi
@@ -224,7 +235,7 @@ OUT=$TMP/out
 trap 'rm -rf "$TMP"' EXIT
 cp -r "$ROOT/cli/target/lib" "$TMP/lib"
 . "$ROOT/scripts/lib.sh" && sanport_find_jdk || { echo "FAIL no JDK"; summary 0 1; exit 1; }
-"$HERE/run.sh" --kernel 6.12 --timeout 600 --env "SANPORT_AUTH_LIB=$TMP/lib" --env "SANPORT_AUTH_JAVA=$JAVA_HOME" \
+"$HERE/run.sh" --kernel 6.12 --rdma --timeout 600 --env "SANPORT_AUTH_LIB=$TMP/lib" --env "SANPORT_AUTH_JAVA=$JAVA_HOME" \
     -- "$HERE/auth.sh --in-guest" 2>&1 | grep --line-buffered -v '^Picked up JAVA_TOOL_OPTIONS' | tee "$OUT"
 rc=${PIPESTATUS[0]}
 pass=$(grep -c '^PASS' "$OUT") fail=$(grep -c '^FAIL' "$OUT")
