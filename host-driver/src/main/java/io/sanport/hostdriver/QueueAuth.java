@@ -211,11 +211,13 @@ final class QueueAuth {
             }
             return false;
         }
-        if (type != Dhchap.TYPE_DHCHAP) {
-            return abort("message type " + type + " id " + id + " out of sequence");
-        }
+        // AUTH_Failure2 comes with either type: Linux hosts before 6.x sent it as a DH-HMAC-CHAP message, later
+        // ones as a common message (as the spec lists it)
         if (id == Dhchap.MSG_FAILURE2 && d.byteSize() >= DhchapFailureData.SIZE) {
             return abort("the host refused the controller's response (" + Dhchap.explain(DhchapFailureData.rescodeExp(d)) + ")");
+        }
+        if (type != Dhchap.TYPE_DHCHAP) {
+            return abort("message type " + type + " id " + id + " out of sequence");
         }
         if (id != step) {
             return abort("message " + id + " where step " + step + " was due");

@@ -14,14 +14,17 @@ public final class Dhchap {
     public static final int TYPE_COMMON = 0x00;
     public static final int TYPE_DHCHAP = 0x01;
 
-    /** AUTH-ID of each message. */
+    /**
+     * AUTH-ID of each message (NVMe Base 2.0 figures 545 and 560; Linux's NVME_AUTH_DHCHAP_MESSAGE_*): Success1
+     * is 03h, Success2 04h, and the two failures sit at the top, AUTH_Failure2 F0h and AUTH_Failure1 F1h.
+     */
     public static final int MSG_NEGOTIATE = 0x00;
     public static final int MSG_CHALLENGE = 0x01;
     public static final int MSG_REPLY = 0x02;
-    public static final int MSG_FAILURE1 = 0x03;
-    public static final int MSG_SUCCESS1 = 0x04;
-    public static final int MSG_SUCCESS2 = 0x05;
+    public static final int MSG_SUCCESS1 = 0x03;
+    public static final int MSG_SUCCESS2 = 0x04;
     public static final int MSG_FAILURE2 = 0xF0;
+    public static final int MSG_FAILURE1 = 0xF1;
 
     /** Hash function identifiers (HashID). */
     public static final int HASH_SHA256 = 0x01;

@@ -29,6 +29,27 @@ class AuthMessagesTest {
         assertEquals(Dhchap.PROTOCOL_IDENTIFIER, AuthReceiveCommand.secp(s));
     }
 
+    /**
+     * The AUTH-IDs as Linux's host and nvmet put them on the wire (include/linux/nvme.h): sanport once had Failure1
+     * 03h, Success1 04h, Success2 05h, and neither Linux peer could complete a transaction with it.
+     */
+    @Test
+    void messageIdsAreLinuxs() {
+        MemorySegment s = misaligned(16);
+        AuthMessage.header(s, Dhchap.TYPE_DHCHAP, Dhchap.MSG_SUCCESS1, 0x1234);
+        assertBytes("01" + "03" + "0000" + "3412", s, 0);
+        AuthMessage.header(s, Dhchap.TYPE_DHCHAP, Dhchap.MSG_SUCCESS2, 0x1234);
+        assertBytes("01" + "04", s, 0);
+        AuthMessage.header(s, Dhchap.TYPE_DHCHAP, Dhchap.MSG_CHALLENGE, 1);
+        assertBytes("01" + "01", s, 0);
+        AuthMessage.header(s, Dhchap.TYPE_DHCHAP, Dhchap.MSG_REPLY, 1);
+        assertBytes("01" + "02", s, 0);
+        AuthMessage.header(s, Dhchap.TYPE_COMMON, Dhchap.MSG_NEGOTIATE, 1);
+        assertBytes("00" + "00", s, 0);
+        assertEquals(0xF0, Dhchap.MSG_FAILURE2);
+        assertEquals(0xF1, Dhchap.MSG_FAILURE1);
+    }
+
     @Test
     void negotiate() {
         assertEquals(72, AuthNegotiateData.SIZE);
@@ -105,7 +126,7 @@ class AuthMessagesTest {
         assertBytes("40" + "00" + "01", s, 6);
         MemorySegment f = misaligned(8);
         DhchapFailureData.write(f, Dhchap.MSG_FAILURE1, 9, Dhchap.FAILED);
-        assertBytes("00" + "03" + "0000" + "0900" + "01" + "01", f, 0);
+        assertBytes("00" + "f1" + "0000" + "0900" + "01" + "01", f, 0);
         DhchapFailureData.write(f, Dhchap.MSG_FAILURE2, 9, Dhchap.INCORRECT_PAYLOAD);
         assertBytes("01" + "f0" + "0000" + "0900" + "01" + "06", f, 0);
         assertEquals(Dhchap.INCORRECT_PAYLOAD, DhchapFailureData.rescodeExp(f));
