@@ -166,6 +166,8 @@ else
     stage "VM harness self-test (Linux 6.1 guest)" tests/vm/selftest.sh
     stage "VM harness self-test (Linux 6.12 guest on Debian 13: nvmet-tcp DH-HMAC-CHAP and TLS 1.3, nvme-cli 2.13, tlshd, Java)" \
         tests/vm/selftest-612.sh
+    stage "VM: NVMe/TCP TLS 1.3 (PSK) on Linux 6.12: nvme connect --tls (tlshd, .nvme keyring) to sanport, fio + ext4; sanport discover/bench --tls-key to nvmet-tcp tls1.3; wrong key and plain connect refused" \
+        env SKIP_BUILD=1 tests/vm/tls.sh
     stage "VM: RDMA verbs + RDMA CM through FFM on SoftRoCE" rdma-transport/src/test/vm/verbs-proof.sh
     stage "VM: I/O processor on NVMe (block and nvme-passthru kinds)" tests/vm/iop-nvme.sh
     stage "VM: Java initiator against the kernel's nvmet-tcp" env SKIP_BUILD=1 client/src/test/vm/kernel-target.sh
