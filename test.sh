@@ -168,6 +168,8 @@ else
         tests/vm/selftest-612.sh
     stage "VM: DH-HMAC-CHAP interop on the 6.12 guest: Linux nvme-tcp host against sanport (every hash, null/ffdhe2048/ffdhe4096, bidirectional, refusals, fio verify, re-authentication, nvme-rdma on SoftRoCE) and the Java host against nvmet-tcp" \
         env SKIP_BUILD=1 tests/vm/auth.sh
+    stage "VM: NVMe/TCP TLS 1.3 (PSK) on Linux 6.12: nvme connect --tls (tlshd, .nvme keyring) to sanport, fio + ext4; sanport discover/bench --tls-key to nvmet-tcp tls1.3; wrong key and plain connect refused" \
+        env SKIP_BUILD=1 tests/vm/tls.sh
     stage "VM: RDMA verbs + RDMA CM through FFM on SoftRoCE" rdma-transport/src/test/vm/verbs-proof.sh
     stage "VM: I/O processor on NVMe (block and nvme-passthru kinds)" tests/vm/iop-nvme.sh
     stage "VM: Java initiator against the kernel's nvmet-tcp" env SKIP_BUILD=1 client/src/test/vm/kernel-target.sh

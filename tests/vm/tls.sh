@@ -1,0 +1,147 @@
+#!/bin/bash
+# tls.sh - NVMe/TCP over TLS 1.3 (PSK) between sanport and Linux 6.12, both directions, in ONE 6.12 guest
+# (run.sh --kernel 6.12: Debian 13, nvme-cli 2.13, tlshd, the .nvme keyring):
+#   1. the Linux host against sanport: a key from `nvme gen-tls-key --insert` (the .nvme keyring, tlshd doing the
+#      host's handshake), the same key string to `sanport export --tls --tls-key @FILE`; `nvme connect --tls`
+#      works, fio writes and verifies, ext4 survives a disconnect/reconnect; another key in the keyring and a
+#      plain `nvme connect` to the TLS-required port are refused
+#   2. the Java host against the kernel's nvmet-tcp with addr_tsas tls1.3 (tlshd doing nvmet's handshakes, the
+#      key in .nvme for the subsystem and the discovery NQN): `sanport discover --tls-key` and `sanport bench
+#      remote --tls-key` work; a wrong key is refused
+# Builds sanport on this machine first and runs its jars with this machine's JDK in the guest.
+#   SKIP_BUILD=1   do not build (./sanport --version) first
+# Prints PASS/FAIL lines, the wall time and "N passed, M failed"; exit 1 if anything failed.
+set -uo pipefail
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+CHECKS=8
+
+if [ "${1:-}" = --in-guest ]; then
+  . "$ROOT/scripts/lib.sh"          # sanport_java_flags
+  TRANSPORT=tcp ADDR=169.254.77.1 PORT=4420
+  NQN=nqn.2026-11.io.sanport:tls KNQN=nqn.2026-11.io.sanport:tls-nvmet
+  DISC_NQN=nqn.2014-08.org.nvmexpress.discovery
+  HOSTNQN=$(< /etc/nvme/hostnqn) HOSTID=$(< /etc/nvme/hostid)
+  WORK=$(mktemp -d /tmp/tls.XXXXXX)
+  LOG=$WORK/target.log MNT=$WORK/mnt
+  cd "$WORK" || exit 1
+  . "$HERE/guest-lib.sh"            # PASS/FAIL, connect/disconnect, fio_verify, ext4_roundtrip
+  spid=""
+  trap host_cleanup EXIT
+  # every connect of guest-lib (also ext4_roundtrip's reconnect) goes over TLS with this host's identity
+  eval "$(declare -f connect | sed '1s/^connect/lib_connect/')"
+  connect() { lib_connect --tls --hostnqn "$HOSTNQN" --hostid "$HOSTID" "$@"; }
+  JAVA=("$SANPORT_TLS_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "$SANPORT_TLS_LIB/*" io.sanport.cli.Main)
+  modprobe -a nvme-tcp nvmet nvmet-tcp tls 2>/dev/null
+  note "kTLS: $(cat /proc/sys/net/ipv4/tcp_available_ulp 2>/dev/null) (tcp_available_ulp)"
+  ip link add sp0 type dummy && ip addr add "$ADDR/16" dev sp0 && ip link set sp0 up || { ko "address $ADDR on sp0"; exit 1; }
+
+  # ---- 1. the Linux host against sanport
+  # the configured PSK as nvme-cli makes it, its retained PSK in .nvme under "NVMe0R01 <hostnqn> <subnqn>"
+  out=$(nvme gen-tls-key --hmac=1 --hostnqn="$HOSTNQN" --subsysnqn="$NQN" --insert 2>&1)
+  KEY=$(grep '^NVMeTLSkey-1:01:' <<<"$out") SERIAL=$(sed -n 's/^Inserted TLS key //p' <<<"$out")
+  umask 077; echo "$KEY" > "$WORK/tls.key"
+  note "gen-tls-key: key ${KEY:0:16}... inserted as $SERIAL: $(keyctl show %:.nvme | grep -c 'psk:') PSKs in .nvme"
+  truncate -s 2G "$WORK/disk.img"
+  "${JAVA[@]}" export --device "$WORK/disk.img" --address $ADDR --port $PORT --nqn "$NQN" --discovery-port 0 \
+      --allow-host "$HOSTNQN" --tls --tls-key "@$WORK/tls.key" >"$LOG" 2>&1 &
+  spid=$!
+  serving() { grep -q '^serving' "$LOG" && ss -Hltn "sport = :$PORT" | grep -q "$ADDR:$PORT"; }
+  for _ in $(seq 1200); do serving && break; kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+  if serving; then ok "1 sanport export --tls --tls-key @FILE (the gen-tls-key string) serving on $ADDR:$PORT"
+  else ko "1 sanport export --tls did not start"; dump_log; guest_summary; exit 1; fi
+
+  tls_io() {
+    local s=$EPOCHREALTIME
+    connect || { tail -n 5 /run/tlshd.log | sed 's/^/     tlshd: /'; return 1; }
+    local used; used=$(cat /sys/class/nvme/$CTRL/tls_key 2>/dev/null)
+    note "nvme connect --tls: $CTRL $DEV in $(awk "BEGIN{printf \"%.1f\", $EPOCHREALTIME - $s}") s, tls_key $used"
+    [ "$used" = "$SERIAL" ] || { note "controller uses key '$used', inserted '$SERIAL'"; return 1; }
+    fio_verify tls 8M
+  }
+  check "2 Linux nvme connect --tls (key in .nvme, tlshd) to sanport; fio randwrite+verify over TLS" tls_io
+  ext4_tls() { [ -n "$DEV" ] || connect || return 1
+               ext4_roundtrip; }
+  check "3 ext4 over TLS across a disconnect/reconnect (fsck clean, checksums equal)" ext4_tls
+
+  # refused ARGS...: the connect fails and leaves no controller of ours
+  refused() {
+    local out
+    if out=$(nvme connect -t tcp -a $ADDR -s $PORT -n "$NQN" --hostnqn "$HOSTNQN" --hostid "$HOSTID" "$@" 2>&1); then
+      note "connect $* succeeded: $out"; nvme disconnect -n "$NQN" >/dev/null; return 1
+    fi
+    ! grep -qx "$NQN" /sys/class/nvme-subsystem/*/subsysnqn 2>/dev/null || { note "a controller remained"; return 1; }
+    note "refused: ${out##*$'\n'}"
+  }
+  plain_refused() { refused; }
+  check "4 plain nvme connect (no --tls) to sanport's TLS-required port refused" plain_refused
+  wrong_key() {   # another key under the same identity replaces ours in .nvme
+    nvme gen-tls-key --hmac=1 --hostnqn="$HOSTNQN" --subsysnqn="$NQN" --insert >/dev/null || return 1
+    refused --tls || return 1
+    grep -q 'TLS' "$LOG" && note "sanport: $(grep -i 'tls' "$LOG" | tail -n1 | cut -c1-160)"
+    kill -0 "$spid" || { note "sanport died"; return 1; }
+  }
+  check "5 nvme connect --tls with another key in .nvme refused (sanport still up)" wrong_key
+  kill -TERM "$spid"; wait "$spid"; spid=""
+
+  # ---- 2. the Java host against the kernel's nvmet-tcp with TLS 1.3 required
+  C=/sys/kernel/config/nvmet
+  truncate -s 64M "$WORK/nvmet.img"; LOOP=$(losetup -f --show "$WORK/nvmet.img")
+  mkdir $C/subsystems/$KNQN $C/subsystems/$KNQN/namespaces/1
+  echo 1 > $C/subsystems/$KNQN/attr_allow_any_host
+  echo -n "$LOOP" > $C/subsystems/$KNQN/namespaces/1/device_path
+  echo 1 > $C/subsystems/$KNQN/namespaces/1/enable
+  P=$C/ports/1
+  mkdir $P
+  echo tcp > $P/addr_trtype; echo ipv4 > $P/addr_adrfam; echo $ADDR > $P/addr_traddr; echo 4421 > $P/addr_trsvcid
+  echo tls1.3 > $P/addr_tsas
+  ln -s $C/subsystems/$KNQN $P/subsystems/$KNQN
+  note "nvmet: $KNQN on $LOOP, tcp $ADDR:4421 tsas $(cat $P/addr_tsas) treq $(cat $P/addr_treq)"
+  # the key for nvmet (tlshd looks it up in .nvme by identity): the subsystem's and the discovery NQN's
+  JKEY=$(nvme gen-tls-key --hmac=1 --hostnqn="$HOSTNQN" --subsysnqn="$KNQN" --insert | grep '^NVMeTLSkey-1:01:')
+  nvme check-tls-key --keydata="$JKEY" --hostnqn="$HOSTNQN" --subsysnqn="$DISC_NQN" --insert >/dev/null
+  echo "$JKEY" > "$WORK/java.key"
+  java_discover() {
+    local out; out=$("${JAVA[@]}" discover -a $ADDR -s 4421 -q "$HOSTNQN" --tls-key "@$WORK/java.key" 2>&1) \
+      || { printf '%s\n' "$out" | tail -n 8 | sed 's/^/     /'; tail -n 5 /run/tlshd.log | sed 's/^/     tlshd: /'; return 1; }
+    grep -q "$KNQN" <<<"$out" || { printf '%s\n' "$out" | sed 's/^/     /'; return 1; }
+    note "discover over TLS: $(grep -c -i 'subnqn' <<<"$out") entries, $KNQN listed"
+  }
+  check "6 sanport discover --tls-key against nvmet-tcp (addr_tsas tls1.3, tlshd)" java_discover
+  java_bench() {
+    local out; out=$("${JAVA[@]}" bench remote -a $ADDR -s 4421 --nqn "$KNQN" -q "$HOSTNQN" --tls-key "@$WORK/java.key" \
+                       --queues 1 --rw randwrite --bs 4k --qd 8 --seconds 2 --ramp 0 2>&1) \
+      || { printf '%s\n' "$out" | tail -n 8 | sed 's/^/     /'; tail -n 5 /run/tlshd.log | sed 's/^/     tlshd: /'; return 1; }
+    note "bench remote over TLS: $(grep -i -E 'iops' <<<"$out" | tail -n1)"
+  }
+  check "7 sanport bench remote --tls-key against nvmet-tcp TLS" java_bench
+  java_wrong() {
+    local wrong out; wrong=$(nvme gen-tls-key --hmac=1)
+    echo "$wrong" > "$WORK/wrong.key"
+    if out=$(timeout 60 "${JAVA[@]}" discover -a $ADDR -s 4421 -q "$HOSTNQN" --tls-key "@$WORK/wrong.key" 2>&1); then
+      note "discover with a wrong key succeeded"; return 1; fi
+    note "refused: $(grep -v '^Picked up' <<<"$out" | tail -n1 | cut -c1-200)"
+  }
+  check "8 sanport discover with a wrong key refused by nvmet" java_wrong
+  guest_summary
+  exit $?
+fi
+
+t0=$EPOCHREALTIME
+summary() { echo "tls wall time: $(awk "BEGIN{printf \"%.1f\", $EPOCHREALTIME - $t0}") s"; echo "$1 passed, $2 failed"; }
+"$HERE/prepare.sh" --kernel 6.12 >/dev/null || { echo "FAIL prepare.sh --kernel 6.12"; summary 0 1; exit 1; }
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  build_log=$("$ROOT/sanport" --version 2>&1) || { printf '%s\n' "$build_log" | tail -30; echo "FAIL build"; summary 0 1; exit 1; }
+fi
+TMP=$(mktemp -d /tmp/sanport-tls.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+cp -r "$ROOT/cli/target/lib" "$TMP/lib"   # a copy: a build on this machine must not swap jars under the guest
+. "$ROOT/scripts/lib.sh" && sanport_find_jdk || { echo "FAIL no JDK"; summary 0 1; exit 1; }
+"$HERE/run.sh" --kernel 6.12 --timeout 400 --env "SANPORT_TLS_LIB=$TMP/lib" --env "SANPORT_TLS_JAVA=$JAVA_HOME" \
+    -- "$HERE/tls.sh --in-guest" 2>&1 | grep --line-buffered -v '^Picked up JAVA_TOOL_OPTIONS' | tee "$TMP/out"
+rc=${PIPESTATUS[0]}
+pass=$(grep -c '^PASS' "$TMP/out") fail=$(grep -c '^FAIL' "$TMP/out")
+[ $((pass + fail)) -ge $CHECKS ] || { echo "FAIL only $((pass + fail)) of $CHECKS checks ran"; fail=$((fail + 1)); }
+[ "$rc" = 0 ] || [ "$fail" != 0 ] || { echo "FAIL guest run (run.sh exit $rc)"; fail=$((fail + 1)); }
+summary "$pass" "$fail"
+[ "$fail" = 0 ]
