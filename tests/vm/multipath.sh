@@ -51,8 +51,9 @@ if [ "${1:-}" = --in-guest ]; then
     [ -n "$spid" ] && kill -TERM $spid 2>/dev/null
   }
   trap cleanup EXIT
-  # the first JVM to exit writes a class-data archive the later ones map: each start under TCG is shorter
-  jflags=("${sanport_java_flags[@]}" -XX:+AutoCreateSharedArchive -XX:SharedArchiveFile="$WORK/sanport.jsa")
+  jflags=("${sanport_java_flags[@]}")
+  # Debian's python3, not a version manager's shim on PATH: a shim's script costs seconds per call under TCG
+  PY=/usr/bin/python3; [ -x $PY ] || PY=python3
   sanport() { "$SANPORT_MP_JAVA/bin/java" "${jflags[@]}" -cp "$SANPORT_MP_LIB/*" io.sanport.cli.Main "$@"; }
   # one call on the control socket without a JVM (one starts slowly under TCG); one python3 per call
   cat > "$WORK/rpc.py" <<'PY'
@@ -70,7 +71,7 @@ else:
     print(json.dumps(r.get("result", r.get("error"))))
 sys.exit(0 if "result" in r else 1)
 PY
-  rpc() { python3 "$WORK/rpc.py" "$SOCK" "$1" "${2:-null}" "${@:3}"; }   # rpc METHOD [PARAMS-JSON [PORT_ID]]
+  rpc() { $PY "$WORK/rpc.py" "$SOCK" "$1" "${2:-null}" "${@:3}"; }   # rpc METHOD [PARAMS-JSON [PORT_ID]]
   # fio's JSON (after its 'terminating on signal' line): "ERROR MAX_CLAT_MS IOPS"
   cat > "$WORK/fio.py" <<'PY'
 import json, sys
@@ -92,7 +93,7 @@ PY
     local alive=0
     kill -0 "$fpid" 2>/dev/null && alive=1
     kill -INT "$fpid" 2>/dev/null; wait "$fpid"; fpid=""
-    FIO=$(python3 "$WORK/fio.py" "$WORK/$FNAME.json" 2>&1)
+    FIO=$($PY "$WORK/fio.py" "$WORK/$FNAME.json" 2>&1)
     [ $alive = 1 ] && [ "${FIO%% *}" = 0 ] && ! grep -qiE 'verify: bad|error=' "$WORK/$FNAME.err"
   }
   fio_fail() { echo "fio: ${FIO:-?}; $(tail -3 "$WORK/$FNAME.err" | tr '\n' ' ')"; }
@@ -176,10 +177,9 @@ JSON
       echo "$d"
     done
   }
-  wait_for() {   # wait_for SECONDS CMD...: until CMD succeeds
-    local n=$(( $1 * 10 )); shift
-    for _ in $(seq $n); do "$@" && return 0; sleep 0.1; done
-    return 1
+  wait_for() {   # wait_for SECONDS CMD...: until CMD succeeds, SECONDS of wall time at most (a CMD may be slow)
+    local end=$(( ${EPOCHREALTIME/./} + $1 * 1000000 )); shift
+    until "$@"; do [ "${EPOCHREALTIME/./}" -lt $end ] || return 1; sleep 0.1; done
   }
   state_is() { [ "$(path_state "$1")" = "$2" ]; }
   live_state_is() { [ "$(ctrl_state "$1")" = live ] && state_is "$1" "$2"; }
@@ -218,10 +218,11 @@ JSON
 
   # ---- 5-8 under one fio verify run on the multipath device
   fio_start ports "$DEV" 128M
-  wait_for 60 grown 1 300
+  wait_for 60 grown 1 300; note "fio runs on port 1"
   # 5. inaccessible -> I/O moves to port 2
   out=$(set_ana 1 inaccessible)
   if wait_for 20 state_is "$C1" inaccessible; then
+    note "$C1 inaccessible"
     sleep 1; b1=$(commands 1) b2=$(commands 2)
     if wait_for 30 grown 2 $((b2 + 300)) && [ "$(commands 1)" = "$b1" ] && kill -0 $fpid 2>/dev/null; then
       ok "5 port 1 inaccessible: the host's path $C1 says inaccessible, port 1 stands still at $b1 commands while port 2 serves 300 more, fio runs on"
