@@ -72,13 +72,13 @@ else:
 sys.exit(0 if "result" in r else 1)
 PY
   rpc() { $PY "$WORK/rpc.py" "$SOCK" "$1" "${2:-null}" "${@:3}"; }   # rpc METHOD [PARAMS-JSON [PORT_ID]]
-  # fio's JSON (after its 'terminating on signal' line): "ERROR MAX_CLAT_MS IOPS"
+  # fio's JSON (after its 'terminating on signal' line): "ERROR MAX_CLAT_MS IOS" (reads + writes done)
   cat > "$WORK/fio.py" <<'PY'
 import json, sys
 t = open(sys.argv[1]).read()
 j = json.loads(t[t.index("{"):])["jobs"][0]
 lat = max(j["write"]["clat_ns"]["max"], j["read"]["clat_ns"]["max"]) / 1e6
-print(j["error"], "%.0f" % lat, "%.0f" % (j["write"]["iops"] + j["read"]["iops"]))
+print(j["error"], "%.0f" % lat, j["write"]["total_ios"] + j["read"]["total_ios"])
 PY
   # fio_start NAME FILE SIZE: randwrite 4k-64k QD16 with crc32c verify (verify_backlog: written blocks are read
   # back and checked all along), time-based until fio_stop; FILE a block device or a file
@@ -88,7 +88,7 @@ PY
         --output-format=json --output="$WORK/$1.json" >"$WORK/$1.err" 2>&1 &
     fpid=$! FNAME=$1
   }
-  # fio_stop: SIGINT; sets FIO to "ERROR MAX_CLAT_MS IOPS"; status 0 when fio ran all along and reported no error
+  # fio_stop: SIGINT; sets FIO to "ERROR MAX_CLAT_MS IOS"; status 0 when fio ran all along and reported no error
   fio_stop() {
     local alive=0
     kill -0 "$fpid" 2>/dev/null && alive=1
@@ -131,6 +131,7 @@ PY
         --no-control-socket --shared-device --cntlid-min "$3" --cntlid-max "$4" ) >>"$WORK/$1.log" 2>&1 &
     echo $!
   }
+  ups() { [ "$(grep -c '^serving' "$WORK/$1.log" 2>/dev/null)" -ge "${2:-1}" ]; }   # ups NAME [N]: serving for the Nth time
   pa=$(export_one a 4422 1 999); pb=$(export_one b 4423 1000 1999)
   spid="$pa $pb"
   cat > "$WORK/sanport.json" <<JSON
@@ -186,8 +187,8 @@ JSON
   commands() { rpc nvmf_subsystem_get_controllers null "$1"; }   # commands PORT_ID: read + write commands there
   grown() { [ "$(commands "$1")" -ge "$2" ] 2>/dev/null; }       # grown PORT_ID N: port PORT_ID has served N commands
   set_ana() { rpc nvmf_subsystem_listener_set_ana_state "{\"port_id\": $1, \"anagrpid\": 1, \"ana_state\": \"$2\"}" 2>&1; }
-  out1=$(nvme connect -t tcp -a $ADDR2 -s 4420 -n "$NQN" 2>&1); rc1=$?
-  out2=$(nvme connect -t tcp -a $ADDR -s 4421 -n "$NQN" 2>&1); rc2=$?
+  out1=$(nvme connect -t tcp --reconnect-delay 2 -a $ADDR2 -s 4420 -n "$NQN" 2>&1); rc1=$?
+  out2=$(nvme connect -t tcp --reconnect-delay 2 -a $ADDR -s 4421 -n "$NQN" 2>&1); rc2=$?
   wait_for 30 ctrl_of 4420 >/dev/null; wait_for 30 ctrl_of 4421 >/dev/null
   C1=$(ctrl_of 4420) C2=$(ctrl_of 4421)
   wait_for 30 state_is "$C1" optimized; wait_for 30 state_is "$C2" non-optimized
@@ -232,7 +233,7 @@ JSON
   fi
   # 6. optimized again -> failback; through the operator's command (the others use the control socket directly:
   # a JVM starts slowly under TCG)
-  out=$(sanport ana-state --port-id 1 --state optimized --control-socket "$SOCK" 2>&1 | grep -v '^Picked up')
+  out=$(sanport ana-state --port-id 1 --state optimized --control-socket "$SOCK" 2>&1 | grep -v '^Picked up' | tail -3)
   if grep -q 'port 1 group 1: optimized' <<<"$out" && wait_for 20 state_is "$C1" optimized; then
     b1=$(commands 1)
     if wait_for 30 grown 1 $((b1 + 300)); then ok "6 failback: 'sanport ana-state --port-id 1 --state optimized' says '$out'; $C1 optimized again, port 1 serves again"
@@ -249,7 +250,7 @@ JSON
       ok "7 $ADDR2 deleted: $C1 is '$(ctrl_state "$C1")' after $(awk "BEGIN{printf \"%.1f\", $EPOCHREALTIME - $t_down}") s, port 2 serves, fio runs on"
     else ko "7 $ADDR2 deleted: port 2 commands $b2 -> $(commands 2), fio $(kill -0 $fpid 2>/dev/null && echo runs || echo ended)"; fi
   else ko "7 $ADDR2 deleted: $C1 still live after 60 s"; fi
-  # 8. the address returns: the host reconnects by itself (reconnect_delay 10 s) and fails back
+  # 8. the address returns: the host reconnects by itself (every 2 s: --reconnect-delay 2) and fails back
   ip addr add "$ADDR2/16" dev $NETDEV; t_up=$EPOCHREALTIME
   if wait_for 90 live_state_is "$C1" optimized; then
     b1=$(commands 1)
@@ -259,8 +260,8 @@ JSON
   else ko "8 $ADDR2 back: $C1 is '$(ctrl_state "$C1")' '$(path_state "$C1")' after 90 s"; fi
   # 9. not one error through all of it
   if fio_stop; then
-    read -r _ lat iops <<<"$FIO"
-    ok "9 fio randwrite verify=crc32c through 5-8: no I/O or verify error ($iops IOPS; the longest I/O ${lat} ms: the dead address until keep-alive)"
+    read -r _ lat ios <<<"$FIO"
+    ok "9 fio randwrite verify=crc32c through 5-8: no I/O or verify error ($ios I/Os; the longest I/O ${lat} ms: the dead address until keep-alive)"
   else ko "9 $(fio_fail)"; fi
 
   nvme disconnect -n "$NQN" >/dev/null 2>&1
@@ -285,8 +286,8 @@ JSON
       out=$(set_ana 3 optimized)
       b3=$(commands 3)
       if wait_for 20 state_is "$R1" optimized && wait_for 30 grown 3 $((b3 + 300)) && fio_stop; then
-        read -r _ lat iops <<<"$FIO"
-        ok "13 RDMA failback: $R1 optimized, port 3 serves again; fio verify no error ($iops IOPS, longest I/O ${lat} ms)"
+        read -r _ lat ios <<<"$FIO"
+        ok "13 RDMA failback: $R1 optimized, port 3 serves again; fio verify no error ($ios I/Os, longest I/O ${lat} ms)"
       else [ -n "$fpid" ] && fio_stop; ko "13 RDMA failback: $R1 '$(path_state "$R1")', port 3 $b3 -> $(commands 3), $(fio_fail)"; fi
     else
       ko "11 nvme-rdma: controllers '$R1' '$R2', heads '$rdevs'"; dmesg | grep -i nvme | tail -10 | sed 's/^/  | /'
@@ -305,7 +306,7 @@ JSON
   # ---- 15. two processes, one subsystem, one shared device
   NQN=$NQN_S
   wait_for 180 ups a; wait_for 180 ups b
-  nvme connect -t tcp -a $ADDR -s 4422 -n "$NQN" >/dev/null 2>&1; nvme connect -t tcp -a $ADDR -s 4423 -n "$NQN" >/dev/null 2>&1
+  nvme connect -t tcp --reconnect-delay 2 -a $ADDR -s 4422 -n "$NQN" >/dev/null 2>&1; nvme connect -t tcp --reconnect-delay 2 -a $ADDR -s 4423 -n "$NQN" >/dev/null 2>&1
   wait_for 30 ctrl_of 4422 >/dev/null; wait_for 30 ctrl_of 4423 >/dev/null
   CA=$(ctrl_of 4422) CB=$(ctrl_of 4423); devs=$(head_dev)
   ida=$(cat /sys/class/nvme/$CA/cntlid 2>/dev/null) idb=$(cat /sys/class/nvme/$CB/cntlid 2>/dev/null)
@@ -335,7 +336,7 @@ JSON
     gone() { [ "$(ctrl_state "$CA")" != live ]; }
     wait_for 60 gone; wait_for 60 wrote $(( $(writes) + 500 ))   # I/O goes on after the failover
     if fio_stop; then
-      read -r _ lat iops <<<"$FIO"; KILL_MS=$lat
+      read -r _ lat ios <<<"$FIO"; KILL_MS=$lat
       ok "16 SIGKILL of the process behind $CA under fio randwrite verify on ext4: no I/O or verify error; the longest I/O took ${lat} ms"
     else ko "16 after the SIGKILL: $(fio_fail)"; fi
     # ---- 17. restart it: the path comes back live by itself
@@ -348,7 +349,7 @@ JSON
     kill -TERM "$pb"; wait "$pb" 2>/dev/null
     pb=$(export_one b 4423 1000 1999); spid="$pa $pb"
     if wait_for 180 ups b 2 && wait_for 60 ctrl_of 4423 >/dev/null && fio_stop; then
-      read -r _ lat iops <<<"$FIO"
+      read -r _ lat ios <<<"$FIO"
       ok "18 rolling restart (a, then b): both paths live again, fio verify on ext4 through both: no error (longest I/O ${lat} ms)"
     else [ -n "$fpid" ] && fio_stop; ko "18 rolling restart: b $(ups b 2 && echo up), path :4423 $(ctrl_of 4423), $(fio_fail)"; fi
     # ---- 19. ext4 intact
