@@ -328,11 +328,15 @@ JSON
       (cd "$MNT" && sha256sum f? > "$WORK/sums") && sync
     fi
     # ---- 16. SIGKILL one under fio verify: no error; the longest I/O is the failover stall
-    writes() { local s; read -ra s < "/sys/block/${DEV##*/}/stat"; echo "${s[4]}"; }   # write I/Os completed
+    writes() {   # write I/Os completed, summed over the paths (6.1 keeps no I/O statistics on the multipath head)
+      local f st n=0
+      for f in /sys/block/nvme*c*n*/stat; do [ -e "$f" ] && read -ra st < "$f" && n=$((n + st[4])); done
+      echo $n
+    }
     wrote() { [ "$(writes)" -ge "$1" ]; }
     fio_start kill "$MNT/fio.dat" 32M
     wait_for 120 wrote $(( $(writes) + 1500 ))   # laid out and running
-    kill -KILL "$pa"; wait "$pa" 2>/dev/null
+    kill -KILL "$pa"
     gone() { [ "$(ctrl_state "$CA")" != live ]; }
     wait_for 60 gone; wait_for 60 wrote $(( $(writes) + 500 ))   # I/O goes on after the failover
     if fio_stop; then
@@ -346,7 +350,8 @@ JSON
       ok "17 restarted: the host reconnected $(ctrl_of 4422) through :4422 by itself ($(nvme list-subsys "$DEV" 2>&1 | grep -c ' live') paths live)"
     else ko "17 restarted: no live path through :4422 ($(ctrl_state "$CA"))"; fi
     # ---- 18. rolling restart: now the other one (SIGTERM, start), while fio verify runs on
-    kill -TERM "$pb"; wait "$pb" 2>/dev/null
+    exited() { ! kill -0 "$1" 2>/dev/null; }   # not our child (started in a command substitution): no wait
+    kill -TERM "$pb"; wait_for 60 exited "$pb"
     pb=$(export_one b 4423 1000 1999); spid="$pa $pb"
     if wait_for 180 ups b 2 && wait_for 60 ctrl_of 4423 >/dev/null && fio_stop; then
       read -r _ lat ios <<<"$FIO"
