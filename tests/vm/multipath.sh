@@ -26,7 +26,7 @@
 #  18 rolling restart, the other one (SIGTERM, start): both live again, fio without error
 #  19 fsck clean, checksums match
 # Prints PASS/FAIL per check, the phases' times and "N passed, M failed"; exit 1 if anything failed (18 checks,
-# 15 with --no-rdma). ~5 min here (2 busy cores, TCG).
+# 15 with --no-rdma). ~6 min here (2 busy cores, TCG; most of it JVM starts: ~1 min each under load).
 #   tests/vm/multipath.sh [--no-rdma]          (the target's log tail is printed when a check fails)
 # The same file runs the guest half (--in-guest).
 set -uo pipefail
