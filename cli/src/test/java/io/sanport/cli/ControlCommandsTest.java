@@ -228,7 +228,8 @@ class ControlCommandsTest {
 
             // SIGHUP: what daemons do; the outcome is in the log
             Files.writeString(file, config.formatted(""));
-            Process hup = new ProcessBuilder("kill", "-HUP", Long.toString(target.process.pid())).start();
+            // the shell's kill builtin: a new machine has no /bin/kill (procps) and Java sends only TERM and KILL
+            Process hup = new ProcessBuilder("sh", "-c", "kill -HUP " + target.process.pid()).start();
             assertEquals(0, hup.waitFor());
             long deadline = System.nanoTime() + 30_000_000_000L;
             while (!target.output().contains("SIGHUP: reloaded the config: 1 change(s)") && System.nanoTime() < deadline) {
