@@ -699,29 +699,8 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             int portId = (int) integer(n, at, "portid", 0, 0xFFFF, null);
             JsonNode addr = object(n.get("addr"), at + ".addr");
             String a = at + ".addr";
-            String trtype = string(addr, a, "trtype", true).toLowerCase(Locale.ROOT);
-            if (Transports.find(trtype) == null && !List.of("tcp", "rdma", "loop", "fc").contains(trtype)) {
-                throw error(a + ".trtype", "unknown transport \"" + trtype + "\" (known: tcp, rdma)");
-            }
-            String adrfam = string(addr, a, "adrfam", false);
-            String traddr = string(addr, a, "traddr", true);
-            adrfam = adrfam == null || adrfam.isEmpty() ? (traddr.contains(":") ? "ipv6" : "ipv4")
-                    : adrfam.toLowerCase(Locale.ROOT);
-            if (!adrfam.equals("ipv4") && !adrfam.equals("ipv6")) {
-                throw error(a + ".adrfam", "expected ipv4 or ipv6, got \"" + adrfam + "\"");
-            }
-            if (!isLiteral(traddr, adrfam)) {
-                throw error(a + ".traddr", "\"" + traddr + "\" is not an " + adrfam + " address");
-            }
-            String trsvcid = string(addr, a, "trsvcid", true).strip();
-            try {
-                int v = Integer.parseInt(trsvcid);
-                if (v < 0 || v > 65535) {
-                    throw new NumberFormatException();
-                }
-            } catch (NumberFormatException e) {
-                throw error(a + ".trsvcid", "expected a TCP port number 0..65535, got \"" + trsvcid + "\"");
-            }
+            Address ad = address(addr, a);
+            String trtype = ad.trtype(), adrfam = ad.adrfam(), traddr = ad.traddr(), trsvcid = ad.trsvcid();
             List<String> subsystems = new ArrayList<>();
             JsonNode s = array(n, at, "subsystems");
             for (int i = 0; i < s.size(); i++) {
@@ -757,8 +736,19 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             object(n, at);
             String a = at + ".addr";
             JsonNode addr = object(n.get("addr"), a);
+            Address ad = address(addr, a);
+            // nvmetcli keeps the referral's portid among its addr attributes (addr_portid); a top-level one is taken too
+            int portId = addr.hasNonNull("portid") ? (int) integer(addr, a, "portid", 0, 0xFFFF, null)
+                    : (int) integer(n, at, "portid", 0, 0xFFFF, 0L);
+            return new ReferralConfig(portId, ad.trtype(), ad.adrfam(), ad.traddr(), ad.trsvcid());
+        }
+
+        private record Address(String trtype, String adrfam, String traddr, String trsvcid) {}
+
+        /** A port's or a referral's {@code addr}: the transport, the address family and literal, the TCP port. */
+        Address address(JsonNode addr, String a) throws ConfigException {
             String trtype = string(addr, a, "trtype", true).toLowerCase(Locale.ROOT);
-            if (!List.of("tcp", "rdma", "fc", "loop").contains(trtype)) {
+            if (Transports.find(trtype) == null && !List.of("tcp", "rdma", "loop", "fc").contains(trtype)) {
                 throw error(a + ".trtype", "unknown transport \"" + trtype + "\" (known: tcp, rdma)");
             }
             String traddr = string(addr, a, "traddr", true);
@@ -775,10 +765,7 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             if (!trsvcid.matches("[0-9]{1,5}") || Integer.parseInt(trsvcid) > 65535) {
                 throw error(a + ".trsvcid", "expected a TCP port number 0..65535, got \"" + trsvcid + "\"");
             }
-            // nvmetcli keeps the referral's portid among its addr attributes (addr_portid); a top-level one is taken too
-            int portId = addr.hasNonNull("portid") ? (int) integer(addr, a, "portid", 0, 0xFFFF, null)
-                    : (int) integer(n, at, "portid", 0, 0xFFFF, 0L);
-            return new ReferralConfig(portId, trtype, adrfam, traddr, trsvcid);
+            return new Address(trtype, adrfam, traddr, trsvcid);
         }
 
         /** nvmetcli's addr_tsas / addr_treq (also without the addr_ prefix inside "addr"). */
