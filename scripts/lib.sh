@@ -76,8 +76,10 @@ sanport_build_if_needed() {
     log=$(mktemp "${TMPDIR:-/tmp}/sanport-build.XXXXXX.log")
     echo "sanport: building (first run or sources changed; about a minute)..." >&2
     # -DskipTests, not -Dmaven.test.skip: the transports' tests depend on host-driver's contract test-jar, which
-    # Maven resolves even when it compiles no test
-    if (cd "$SANPORT_ROOT" && mvn -B -q -pl cli -am package -DskipTests >"$log" 2>&1); then
+    # Maven resolves even when it compiles no test. clean: javac inlines another module's static final constants
+    # (NVMe message IDs, status codes), and Maven's incremental compile does not recompile a module whose own sources
+    # did not change, so after an update it could keep the old values
+    if (cd "$SANPORT_ROOT" && mvn -B -q -pl cli -am clean package -DskipTests >"$log" 2>&1); then
         touch "$SANPORT_STAMP"
         rm -f "$log"
     else
