@@ -179,7 +179,7 @@ else
     stage "VM: device faults (dm error/flakey namespace) under the Linux nvme-tcp initiator: statuses, DNR, sticky flush failure" \
         env SKIP_BUILD=1 tests/vm/device-faults.sh
     stage "VM: native NVMe multipath + ANA (Linux 6.1 nvme-tcp and nvme-rdma): port inaccessible/optimized, address down/up, SIGKILL and rolling restart of two processes under fio verify, ext4 checksums" \
-        tests/vm/multipath.sh
+        env SKIP_BUILD=1 tests/vm/multipath.sh
     stage "VM: soak (75 s): Linux nvme-tcp + nvme-rdma fio verify, kernel and Java churn, Java I/O on both transports, NVMe/TCP + NVMe/RDMA fuzz; fds, RSS flat" \
         env SKIP_BUILD=1 tests/vm/soak.sh
 fi

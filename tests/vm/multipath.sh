@@ -383,8 +383,10 @@ summary() { echo "multipath wall time: $(awk "BEGIN{printf \"%.1f\", $EPOCHREALT
 for t in fio nvme ss python3 mkfs.ext4 losetup; do
   command -v $t >/dev/null || { echo "FAIL $t is not installed (fio, nvme-cli, iproute2, python3, e2fsprogs, util-linux)"; summary 0 1; exit 1; }
 done
-build_log=$("$ROOT/sanport" --version 2>&1) || { printf '%s\n' "$build_log" | tail -30; echo "FAIL build"; summary 0 1; exit 1; }
-echo "$build_log" | tail -1
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  build_log=$("$ROOT/sanport" --version 2>&1) || { printf '%s\n' "$build_log" | tail -30; echo "FAIL build"; summary 0 1; exit 1; }
+  echo "$build_log" | tail -1
+fi
 TMP=$(mktemp -d /tmp/sanport-multipath.XXXXXX)
 OUT=$TMP/out
 trap 'rm -rf "$TMP"' EXIT

@@ -96,54 +96,60 @@ final class DhchapHost {
             }
             hostValue = dh.publicValue();
         }
-        byte[] key = secret.transform(hostnqn);
-        byte[] r1 = DhchapResponse.host(hash, key, DhchapResponse.augment(hash, sessionKey, c1), s1, tid, hostnqn, subnqn);
-        Arrays.fill(key, (byte) 0);
-        byte[] c2 = null;
-        int s2 = 0;
-        if (ctrlSecret != null) {
-            c2 = new byte[hl];
-            RANDOM.nextBytes(c2);
-            do {
-                s2 = RANDOM.nextInt();
-            } while (s2 == 0);
-        }
-        MemorySegment reply = arena.allocate(DhchapReplyData.size(hl, hostValue.length), 8);
-        AuthMessage.header(reply, Dhchap.TYPE_DHCHAP, Dhchap.MSG_REPLY, tid);
-        DhchapReplyData.hl(reply, hl);
-        DhchapReplyData.cvalid(reply, c2 != null);
-        DhchapReplyData.dhvlen(reply, hostValue.length);
-        DhchapReplyData.seqnum(reply, s2);
-        MemorySegment.copy(r1, 0, reply, Wire.U8, DhchapReplyData.OFFSET_RVAL, hl);
-        if (c2 != null) {
-            MemorySegment.copy(c2, 0, reply, Wire.U8, DhchapReplyData.offsetC2(hl), hl);
-        }
-        MemorySegment.copy(hostValue, 0, reply, Wire.U8, DhchapReplyData.offsetDhv(hl), hostValue.length);
-        send(q, reply, timeoutMillis);
+        try { // the session key is wiped however the transaction ends
+            byte[] key = secret.transform(hostnqn);
+            byte[] r1 = DhchapResponse.host(hash, key, DhchapResponse.augment(hash, sessionKey, c1), s1, tid, hostnqn,
+                    subnqn);
+            Arrays.fill(key, (byte) 0);
+            byte[] c2 = null;
+            int s2 = 0;
+            if (ctrlSecret != null) {
+                c2 = new byte[hl];
+                RANDOM.nextBytes(c2);
+                do {
+                    s2 = RANDOM.nextInt();
+                } while (s2 == 0);
+            }
+            MemorySegment reply = arena.allocate(DhchapReplyData.size(hl, hostValue.length), 8);
+            AuthMessage.header(reply, Dhchap.TYPE_DHCHAP, Dhchap.MSG_REPLY, tid);
+            DhchapReplyData.hl(reply, hl);
+            DhchapReplyData.cvalid(reply, c2 != null);
+            DhchapReplyData.dhvlen(reply, hostValue.length);
+            DhchapReplyData.seqnum(reply, s2);
+            MemorySegment.copy(r1, 0, reply, Wire.U8, DhchapReplyData.OFFSET_RVAL, hl);
+            if (c2 != null) {
+                MemorySegment.copy(c2, 0, reply, Wire.U8, DhchapReplyData.offsetC2(hl), hl);
+            }
+            MemorySegment.copy(hostValue, 0, reply, Wire.U8, DhchapReplyData.offsetDhv(hl), hostValue.length);
+            send(q, reply, timeoutMillis);
 
-        in.fill((byte) 0);
-        receive(q, in, timeoutMillis);
-        expect(in, Dhchap.MSG_SUCCESS1, tid);
-        if (c2 != null) {
-            if (!DhchapSuccess1Data.rvalid(in) || DhchapSuccess1Data.hl(in) != hl) {
-                throw refuse(q, tid, "the controller did not answer the host's challenge", Dhchap.FAILED, timeoutMillis);
+            in.fill((byte) 0);
+            receive(q, in, timeoutMillis);
+            expect(in, Dhchap.MSG_SUCCESS1, tid);
+            if (c2 != null) {
+                if (!DhchapSuccess1Data.rvalid(in) || DhchapSuccess1Data.hl(in) != hl) {
+                    throw refuse(q, tid, "the controller did not answer the host's challenge", Dhchap.FAILED,
+                            timeoutMillis);
+                }
+                byte[] r2 = new byte[hl];
+                MemorySegment.copy(in, Wire.U8, DhchapSuccess1Data.OFFSET_RVAL, r2, 0, hl);
+                byte[] ck = ctrlSecret.transform(subnqn);
+                byte[] expected = DhchapResponse.controller(hash, ck, DhchapResponse.augment(hash, sessionKey, c2), s2,
+                        tid,
+                        hostnqn, subnqn);
+                Arrays.fill(ck, (byte) 0);
+                if (!MessageDigest.isEqual(expected, r2)) {
+                    throw refuse(q, tid, "the controller's response does not match the controller secret", Dhchap.FAILED,
+                            timeoutMillis);
+                }
+                MemorySegment success2 = arena.allocate(DhchapSuccess2Data.SIZE, 8);
+                AuthMessage.header(success2, Dhchap.TYPE_DHCHAP, Dhchap.MSG_SUCCESS2, tid);
+                send(q, success2, timeoutMillis);
             }
-            byte[] r2 = new byte[hl];
-            MemorySegment.copy(in, Wire.U8, DhchapSuccess1Data.OFFSET_RVAL, r2, 0, hl);
-            byte[] ck = ctrlSecret.transform(subnqn);
-            byte[] expected = DhchapResponse.controller(hash, ck, DhchapResponse.augment(hash, sessionKey, c2), s2, tid,
-                    hostnqn, subnqn);
-            Arrays.fill(ck, (byte) 0);
-            if (!MessageDigest.isEqual(expected, r2)) {
-                throw refuse(q, tid, "the controller's response does not match the controller secret", Dhchap.FAILED,
-                        timeoutMillis);
-            }
-            MemorySegment success2 = arena.allocate(DhchapSuccess2Data.SIZE, 8);
-            AuthMessage.header(success2, Dhchap.TYPE_DHCHAP, Dhchap.MSG_SUCCESS2, tid);
-            send(q, success2, timeoutMillis);
+            return hash.configName() + "/" + group.configName();
+        } finally {
+            if (sessionKey != null) Arrays.fill(sessionKey, (byte) 0);
         }
-        if (sessionKey != null) Arrays.fill(sessionKey, (byte) 0);
-        return hash.configName() + "/" + group.configName();
     }
 
     private static void expect(MemorySegment in, int id, int tid) throws DhchapException {

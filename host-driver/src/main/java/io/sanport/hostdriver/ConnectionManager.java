@@ -231,7 +231,7 @@ public final class ConnectionManager {
         if (s.isDiscovery() || (s.allowAnyHost() && !requiresDhchap(s))) {
             return null;
         }
-        for (TargetConfig.HostConfig h : target.configNow().hosts()) {
+        for (TargetConfig.HostConfig h : target.config().hosts()) {
             if (h.nqn().equals(hostnqn)) {
                 return h.dhchap();
             }
@@ -243,7 +243,7 @@ public final class ConnectionManager {
         if (s.isDiscovery()) {
             return false;
         }
-        for (TargetConfig.SubsystemConfig sc : target.configNow().subsystems()) {
+        for (TargetConfig.SubsystemConfig sc : target.config().subsystems()) {
             if (sc.nqn().equals(s.nqn())) {
                 return sc.dhchapRequired();
             }

@@ -181,6 +181,9 @@ final class QueueAuth {
             }
         }
         keyPrepared = false;
+        if (preparedKey != null) {
+            Arrays.fill(preparedKey, (byte) 0); // a transaction that ends early leaves no key behind
+        }
         preparedKey = null;
         preparedDh = null;
         queue.completeHeld(r);
@@ -306,7 +309,7 @@ final class QueueAuth {
         }
         tid = AuthMessage.tid(d);
         if (AuthNegotiateData.scC(d) != Dhchap.SC_C_NONE) {
-            return Dhchap.CONCAT_MISMATCH; // secure channel concatenation needs NVMe/TCP TLS, which sanport lacks
+            return Dhchap.CONCAT_MISMATCH; // secure channel concatenation (a TLS PSK from the session) is not supported
         }
         if (AuthNegotiateData.napd(d) != 1) {
             return Dhchap.HASH_UNUSABLE;

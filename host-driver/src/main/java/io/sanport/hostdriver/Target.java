@@ -494,18 +494,11 @@ public final class Target implements AutoCloseable {
      */
 
     /**
-     * The configuration as it is now, without waiting for a change in progress: the Connect path reads host
-     * settings (DH-HMAC-CHAP secrets) here on a reactor thread, which must not block on the reconfigure lock.
+     * The configuration the running model is: the start one with every change since applied. Lock-free (a volatile
+     * read): the Connect path reads host settings (DH-HMAC-CHAP secrets) here on a reactor thread.
      */
-    TargetConfig configNow() {
-        return running;
-    }
-
-    /** The configuration the running model is: the start one with every change since applied. */
     public TargetConfig config() {
-        synchronized (reconfigure) {
-            return running;
-        }
+        return running;
     }
 
     /** The discovery log's generation counter: starts at 1, one more for every change hosts may see. */
@@ -562,13 +555,14 @@ public final class Target implements AutoCloseable {
         synchronized (reconfigure) {
             requireOpen();
             Subsystem s = requireSubsystem(subnqn);
-            TargetConfig next = running.withNamespace(subnqn, nc);
-            int i = indexOfSubsystem(next, subnqn);
-            checked(next, "$.subsystems[" + i + "]");
-            if (s.namespaces().containsKey(nc.nsid())) {
+            int i = indexOfSubsystem(running, subnqn);
+            // the configuration, not the model: a namespace disabled at start without its device is only there
+            if (running.subsystems().get(i).namespaces().stream().anyMatch(n -> n.nsid() == nc.nsid())) {
                 throw new ConfigException(null, "$.subsystems[" + i + "].namespaces", subnqn
                         + " already has namespace " + Integer.toUnsignedString(nc.nsid()));
             }
+            TargetConfig next = running.withNamespace(subnqn, nc);
+            checked(next, "$.subsystems[" + i + "]");
             String at = "$.subsystems[" + i + "].namespaces[" + (next.subsystems().get(i).namespaces().size() - 1) + "]";
             Namespace ns = newNamespace(subnqn, nc, at, new ArrayList<>());
             if (ns != null) {

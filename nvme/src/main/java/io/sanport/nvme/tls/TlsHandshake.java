@@ -162,7 +162,7 @@ public final class TlsHandshake {
             }
             int version = f[0].charAt(4) - '0';
             int hash = f[0].charAt(7) - '0';
-            if (version == 0 && f.length != 3 || version == 1 && f.length != 4 || version > 1
+            if (version < 0 || version > 1 || version == 0 && f.length != 3 || version == 1 && f.length != 4
                     || hash != 1 && hash != 2) {
                 return null;
             }

@@ -1,9 +1,8 @@
 package io.sanport.nvme.tls;
 
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
+import io.sanport.nvme.auth.DhchapHash;
+
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.zip.CRC32;
@@ -168,14 +167,7 @@ public final class TlsKey {
     }
 
     private static byte[] hmac(int hash, byte[] key, byte[] data) {
-        String alg = hash == 1 ? "HmacSHA256" : "HmacSHA384";
-        try {
-            Mac mac = Mac.getInstance(alg);
-            mac.init(new SecretKeySpec(key, alg));
-            return mac.doFinal(data);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(alg + " is not available", e);
-        }
+        return (hash == 1 ? DhchapHash.SHA256 : DhchapHash.SHA384).mac(key).doFinal(data);
     }
 
     /** Whether {@code a} and {@code b} are the same key (constant time); null for none. */

@@ -188,6 +188,19 @@ class LiveReconfigTest {
         assertFalse(java.util.Arrays.equals(new byte[8192], java.util.Arrays.copyOfRange(onFile, 16 * LBA, 32 * LBA)));
     }
 
+    /** A namespace configured disabled whose device was not open at start is in the config, not the model. */
+    @Test
+    void addingTheNsidOfADisabledNamespaceIsRefused() throws Exception {
+        target.close();
+        target = Target.start(TargetConfig.parse(config(
+                        ", { \"nsid\": 3, \"enable\": 0, \"device\": { \"path\": \"" + c + "\" } }", "", ""),
+                "live.json"), new TargetOptions(0, 50, 5000), iop);
+        TargetConfig before = target.config();
+        assertThrows(ConfigException.class, () -> target.addNamespace(NQN,
+                new TargetConfig.NamespaceConfig(3, true, c.toString(), null, null)));
+        assertEquals(before, target.config(), "the disabled namespace's configuration stays as it was");
+    }
+
     @Test
     void namespaceRemovedWithIoInFlight() throws Exception {
         target.addNamespace(NQN, new TargetConfig.NamespaceConfig(2, true, c.toString(), null, null));
