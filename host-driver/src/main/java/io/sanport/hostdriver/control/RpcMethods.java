@@ -65,7 +65,8 @@ public final class RpcMethods {
     }
 
     /**
-     * Runs {@code name}: its result, or an {@link RpcException}: -32601 listing the methods for an unknown name,
+     * Runs {@code name}, one call at a time (a method that picks a free id and then adds it needs no lock of its
+     * own): its result, or an {@link RpcException}: -32601 listing the methods for an unknown name,
      * else what the handler threw, mapped as {@link Handler} says.
      */
     public synchronized JsonNode call(String name, JsonNode params) throws RpcException {

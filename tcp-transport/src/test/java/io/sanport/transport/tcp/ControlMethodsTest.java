@@ -260,6 +260,36 @@ class ControlMethodsTest {
     }
 
     @Test
+    void clientsAddingNamespacesAtOnceGetDistinctNsids() throws Exception {
+        // each control client has its own thread (called here without the socket, whose client limit is not the
+        // point): picking the lowest free NSID and adding it must be one step (RpcMethods.call runs one at a time)
+        RpcMethods m = new RpcMethods();
+        TargetMethods.register(m, target, "test", file);
+        int clients = 6;
+        int each = 4;
+        java.util.Set<Long> nsids = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        java.util.concurrent.CyclicBarrier start = new java.util.concurrent.CyclicBarrier(clients);
+        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(clients)) {
+            List<java.util.concurrent.Future<?>> runs = new java.util.ArrayList<>();
+            for (int c = 0; c < clients; c++) {
+                runs.add(pool.submit(() -> {
+                    start.await();
+                    for (int i = 0; i < each; i++) {
+                        nsids.add(m.call("nvmf_subsystem_add_ns", JSON.readTree("""
+                                {"nqn": "%s", "namespace": {"device_path": "ram:1M"}}""".formatted(NQN))).asLong());
+                    }
+                    return null;
+                }));
+            }
+            for (var r : runs) {
+                r.get(); // a duplicate pick would fail here with the target's refusal
+            }
+        }
+        assertEquals(clients * each, nsids.size());
+        assertEquals(1 + clients * each, target.subsystem(NQN).namespaces().size());
+    }
+
+    @Test
     void aTargetWithoutAFileSaysSoOnReload() throws Exception {
         RpcMethods m = new RpcMethods();
         TargetMethods.register(m, target, "test");
