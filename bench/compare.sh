@@ -231,6 +231,7 @@ tcp_scenario() {
     local nqn=nqn.2026-11.io.sanport:compare
     say "sanport target exporting $dev on 127.0.0.1:14420"
     "$SANPORT_ROOT/sanport" export --device "$dev" --address 127.0.0.1 --port 14420 --nqn "$nqn" --allow-any-host \
+        --shared-device \
         --discovery-port 0 >/tmp/sanport-compare-target.log 2>&1 & cleanup_pids+=($!)
     local sanport_pid=$!   # the launcher execs java: this is the target's JVM
     wait_port 14420
@@ -240,7 +241,7 @@ tcp_scenario() {
     local tls_key='NVMeTLSkey-1:01:VRLbtnN9AQb2WXW3c9+wEf/DRLz0QuLdbYvEhwtdWwNf9LrZ:'
     say "sanport target exporting $dev with TLS on 127.0.0.1:14421"
     "$SANPORT_ROOT/sanport" export --device "$dev" --address 127.0.0.1 --port 14421 --nqn "$nqn" \
-        --allow-host "$tls_host" --tls-key "$tls_key" --discovery-port 0 >/tmp/sanport-compare-tls.log 2>&1 & cleanup_pids+=($!)
+        --allow-host "$tls_host" --tls-key "$tls_key" --shared-device --discovery-port 0 >/tmp/sanport-compare-tls.log 2>&1 & cleanup_pids+=($!)
     wait_port 14421
 
     nbd_fio() { # index seconds -> fio terse
