@@ -361,10 +361,10 @@ final class Admin {
         SmartLog.temperature(s, 273 + 30); // Kelvin; there is no sensor behind a file or a RAM disk
         SmartLog.availableSpare(s, 100);
         SmartLog.availableSpareThreshold(s, 10);
-        SmartLog.dataUnitsRead(s, (c.sectorsRead.sum() + 999) / 1000);
-        SmartLog.dataUnitsWritten(s, (c.sectorsWritten.sum() + 999) / 1000);
-        SmartLog.hostReadCommands(s, c.readCommands.sum());
-        SmartLog.hostWriteCommands(s, c.writeCommands.sum());
+        SmartLog.dataUnitsRead(s, ((c.bytesRead() >>> 9) + 999) / 1000); // units of 1000 x 512 bytes
+        SmartLog.dataUnitsWritten(s, ((c.bytesWritten() >>> 9) + 999) / 1000);
+        SmartLog.hostReadCommands(s, c.readCommands());
+        SmartLog.hostWriteCommands(s, c.writeCommands());
         SmartLog.mediaErrors(s, c.mediaErrors.sum());
         SmartLog.errorLogEntries(s, c.errorCount());
         return s;

@@ -72,17 +72,18 @@ public final class Controller {
     private final List<long[]> errorLog = new ArrayList<>();
     private long errorCount;
 
-    // SMART / Health: data units of 1000 x 512 bytes are computed from these 512-byte counts
-    final LongAdder sectorsRead = new LongAdder();
-    final LongAdder sectorsWritten = new LongAdder();
-    final LongAdder readCommands = new LongAdder();
-    final LongAdder writeCommands = new LongAdder();
-    final LongAdder mediaErrors = new LongAdder();
+    // SMART / Health and `sanport status`: successful reads and writes and their bytes, one row per reactor
+    // (ioRows[ReactorContext.index]) written with plain stores by that reactor's thread only, as TargetStats' counters
+    // are (no atomics on the I/O path); a reader adds the rows up with opaque loads
+    private static final int READS = 0, WRITES = 1, BYTES_READ = 2, BYTES_WRITTEN = 3, IO_ROW = 8; // 64-byte rows
+    private final long[][] ioRows;
+    final LongAdder mediaErrors = new LongAdder(); // only on errors
 
     Controller(Target target, Subsystem subsystem, int cntlid, String hostnqn, UUID hostid, Port port, String peer,
                long katoMs) {
         this.target = target;
         this.hostPaced = new int[target.reactorCount()];
+        this.ioRows = new long[target.reactorCount()][IO_ROW];
         this.subsystem = subsystem;
         this.cntlid = cntlid;
         this.hostnqn = hostnqn;
@@ -114,10 +115,25 @@ public final class Controller {
     /** Why the controller was torn down, or null while it lives. */
     public String deathCause() { return deathCause; }
     public boolean ready() { return (csts & Property.CSTS_RDY) != 0; }
-    public long readCommands() { return readCommands.sum(); }
-    public long writeCommands() { return writeCommands.sum(); }
-    public long bytesRead() { return sectorsRead.sum() << 9; }
-    public long bytesWritten() { return sectorsWritten.sum() << 9; }
+    public long readCommands() { return ioSum(READS); }
+    public long writeCommands() { return ioSum(WRITES); }
+    public long bytesRead() { return ioSum(BYTES_READ); }
+    public long bytesWritten() { return ioSum(BYTES_WRITTEN); }
+
+    /** Counts a successful read or write of {@code r} on reactor {@code reactor}: that reactor's thread only. */
+    void ioDone(int reactor, Request r, boolean write) {
+        long[] row = ioRows[reactor];
+        row[write ? WRITES : READS]++;
+        row[write ? BYTES_WRITTEN : BYTES_READ] += r.dataLength;
+    }
+
+    private long ioSum(int what) {
+        long sum = 0;
+        for (long[] row : ioRows) {
+            sum += (long) IoCounters.SLOT.getOpaque(row, what);
+        }
+        return sum;
+    }
 
     /** The OAES this controller reports, and the AEC bits Set Features may enable. */
     int oaes() {
@@ -329,6 +345,7 @@ public final class Controller {
             return false;
         }
         aers[aerCount++] = r;
+        r.queue.held(r);
         deliverEvents();
         return true;
     }

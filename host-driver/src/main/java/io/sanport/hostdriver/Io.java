@@ -188,7 +188,7 @@ final class Io {
         }
     }
 
-    /** The device finished {@code r}'s I/O with {@code code}: SMART counters, then the next DSM range or the completion. */
+    /** The device finished {@code r}'s I/O with {@code code}: the next DSM range or the completion. */
     static void ioComplete(Request r, Controller c, int code) {
         r.inDevice = false;
         int opcode = r.opcode();
@@ -200,19 +200,7 @@ final class Io {
             if ((opcode == IoOpcode.FLUSH || opcode == IoOpcode.WRITE && SubmissionQueueEntry.fua(r.sqe)) && lostData(code)) {
                 durabilityLost(r, c, code);
             }
-        } else if (c != null) {
-            switch (opcode) {
-                case IoOpcode.READ -> {
-                    c.readCommands.increment();
-                    c.sectorsRead.add(r.dataLength >>> 9);
-                }
-                case IoOpcode.WRITE -> {
-                    c.writeCommands.increment();
-                    c.sectorsWritten.add(r.dataLength >>> 9);
-                }
-                default -> { }
-            }
-        }
+        } // a success is counted with the command's completion (QueuePair.count), once for all the statistics
         if (code == Status.SUCCESS && opcode == IoOpcode.DSM && !r.queue.ending()) {
             nextRange(r);
             return;

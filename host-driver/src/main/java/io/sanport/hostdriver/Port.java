@@ -21,6 +21,7 @@ public final class Port {
     // by grpid (0 unused); null: a group this port was not told of, inaccessible here as in nvmet. Replaced whole.
     private volatile AnaGroup[] ana = new AnaGroup[AnaGroup.MAX_GRPID + 1];
     private volatile List<TargetConfig.ReferralConfig> referrals = List.of();
+    private volatile boolean removed; // no longer listening, taken out of the target (its stats slot may be reused)
     int statsSlot = -1; // where reactors count its queues and I/O ({@link TargetStats}); -1: not counted
 
     Port(int portId, RemoteTransport transport, String adrfam, String traddr, String trsvcid, List<Subsystem> subsystems) {
@@ -62,6 +63,9 @@ public final class Port {
     }
 
     /** Whether TRADDR is a wildcard: the discovery log then reports the address the host reached. */
+    boolean removed() { return removed; }
+    void remove() { removed = true; }
+
     public boolean wildcard() {
         return traddr.equals("0.0.0.0") || traddr.equals("::");
     }

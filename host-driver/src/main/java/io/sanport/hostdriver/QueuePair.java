@@ -4,6 +4,7 @@ import io.sanport.iop.BufferPool;
 import io.sanport.iop.Reactor;
 import io.sanport.nvme.AdminOpcode;
 import io.sanport.nvme.CompletionQueueEntry;
+import io.sanport.nvme.IoOpcode;
 import io.sanport.nvme.Status;
 import io.sanport.nvme.SubmissionQueueEntry;
 import io.sanport.nvme.fabrics.FabricsCommand;
@@ -93,7 +94,7 @@ public final class QueuePair {
         Request r = slots[free[--freeTop]];
         r.reset();
         r.state = Request.State.NEW;
-        r.startedAt = System.nanoTime();
+        r.startedAt = context.reactor.clock(); // the loop's clock: read once per round, not per command
         outstanding++;
         portStats.v[IoCounters.OUTSTANDING]++;
         return r;
@@ -350,12 +351,23 @@ public final class QueuePair {
         }
     }
 
-    /** Counts an I/O command as it completes, on its port and its namespace (plain stores: this reactor's arrays). */
+    /**
+     * Counts an I/O command as it completes, on its port, its namespace and its controller (plain stores: this
+     * reactor's arrays). Its latency runs from the loop round that took its SQE to the round that completes it
+     * ({@link io.sanport.iop.Reactor#clock}): both ends read the round's clock, late by at most that round's work.
+     */
     private void count(Request r) {
-        long nanos = System.nanoTime() - r.startedAt;
+        long nanos = context.reactor.clock() - r.startedAt;
         portStats.completed(r, nanos);
-        if (r.ns != null) {
+        if (r.ns != null && !r.ns.removed()) { // a removed namespace's slot may count another one now
             context.stats.namespace(r.ns.statsSlot).completed(r, nanos);
+        }
+        Controller c = controller;
+        if (c != null && r.status == Status.SUCCESS) {
+            int opcode = r.opcode();
+            if (opcode == IoOpcode.READ || opcode == IoOpcode.WRITE) {
+                c.ioDone(context.index, r, opcode == IoOpcode.WRITE);
+            }
         }
     }
 
@@ -387,6 +399,17 @@ public final class QueuePair {
             fault(null, e);
         } finally {
             context.exit();
+        }
+    }
+
+    /**
+     * {@code r} (an AER) is held until an event, which may take hours: the port's outstanding commands (a gauge of
+     * the queue depth hosts keep) leave it out from now on. Reactor thread.
+     */
+    void held(Request r) {
+        if (!r.held) {
+            r.held = true;
+            portStats.v[IoCounters.OUTSTANDING]--;
         }
     }
 
@@ -423,7 +446,9 @@ public final class QueuePair {
         r.state = Request.State.FREE;
         free[freeTop++] = r.tag;
         outstanding--;
-        portStats.v[IoCounters.OUTSTANDING]--;
+        if (!r.held) {
+            portStats.v[IoCounters.OUTSTANDING]--;
+        }
         if (closing && outstanding == 0) {
             idle();
         }

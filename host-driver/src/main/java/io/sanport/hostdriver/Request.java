@@ -65,7 +65,8 @@ public final class Request {
     boolean hostHeld;       // a read's buffer: counted against its host's share until the host has taken the data
     boolean inDevice;       // an I/O of this request is on the ring: its buffer stays until it completes
     boolean endsController; // an authentication failure: the controller ends once this completion is sent
-    long startedAt;         // System.nanoTime() when its SQE arrived: its latency in the metrics
+    long startedAt;         // the reactor's clock (Reactor.clock) when its SQE arrived: its latency in the metrics
+    boolean held;           // an AER held until an event: not in the port's outstanding commands
 
     final Runnable resume;  // continues this request from the reactor's run queue (made once per slot)
 
@@ -148,6 +149,7 @@ public final class Request {
 
     void reset() {
         status = 0;
+        held = false;
         dnr = false;
         errorLocation = 0xFFFF;
         dw0 = 0;

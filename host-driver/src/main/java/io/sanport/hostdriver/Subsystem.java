@@ -33,6 +33,7 @@ public final class Subsystem {
     private volatile boolean allowAnyHost;
     private volatile Set<String> allowedHosts;
     private volatile NavigableMap<Integer, Namespace> namespaces; // replaced whole, under the lock of this
+    private volatile Namespace[] byNsid; // the same, as the open table namespace(nsid) reads (lookup())
     private final List<Controller> controllers = new ArrayList<>();
     private final BitSet cntlids = new BitSet();
     private final SecureRandom random = new SecureRandom(); // CNTLIDs a host on the network cannot predict
@@ -59,6 +60,7 @@ public final class Subsystem {
         this.allowAnyHost = allowAnyHost;
         this.allowedHosts = Set.copyOf(allowedHosts);
         this.namespaces = byNsid(namespaces);
+        this.byNsid = table(this.namespaces);
     }
 
     private static NavigableMap<Integer, Namespace> byNsid(Map<Integer, Namespace> namespaces) {
@@ -92,10 +94,42 @@ public final class Subsystem {
     /** Every namespace configured, enabled or not, by NSID in unsigned order (a snapshot). */
     public NavigableMap<Integer, Namespace> namespaces() { return namespaces; }
 
-    /** The enabled namespace {@code nsid}, or null. */
+    /** The enabled namespace {@code nsid} (any 32-bit value a host sends), or null. The I/O path: no boxing, no tree. */
     public Namespace namespace(int nsid) {
-        Namespace ns = namespaces.get(nsid);
+        Namespace ns = lookup(byNsid, nsid);
         return ns != null && ns.enabled() ? ns : null;
+    }
+
+    /**
+     * An open-addressing table of the namespaces by NSID, linear probing, at most half full (so a probe for an
+     * NSID it lacks always meets an empty slot): its size follows the number of namespaces, never an NSID's value.
+     */
+    static Namespace[] table(Map<Integer, Namespace> namespaces) {
+        int size = Math.max(2, Integer.highestOneBit(Math.max(1, namespaces.size())) << 2);
+        Namespace[] t = new Namespace[size];
+        for (Namespace ns : namespaces.values()) {
+            int i = slot(ns.nsid(), size - 1);
+            while (t[i] != null) {
+                i = (i + 1) & (size - 1);
+            }
+            t[i] = ns;
+        }
+        return t;
+    }
+
+    static Namespace lookup(Namespace[] t, int nsid) {
+        int mask = t.length - 1;
+        for (int i = slot(nsid, mask); ; i = (i + 1) & mask) {
+            Namespace ns = t[i];
+            if (ns == null || ns.nsid() == nsid) {
+                return ns;
+            }
+        }
+    }
+
+    private static int slot(int nsid, int mask) {
+        int h = nsid * 0x9E3779B9; // Fibonacci hashing: NSIDs 1, 2, 3... spread; int overflow wraps, as meant
+        return (h ^ h >>> 16) & mask;
     }
 
     /** Identify NN: the highest NSID configured. */
@@ -133,6 +167,7 @@ public final class Subsystem {
             TreeMap<Integer, Namespace> next = new TreeMap<>(namespaces);
             next.put(ns.nsid(), ns);
             namespaces = Collections.unmodifiableNavigableMap(next);
+            byNsid = table(next);
         }
         for (Controller c : controllers()) {
             c.namespaceChanged(ns.nsid());
@@ -154,6 +189,7 @@ public final class Subsystem {
             TreeMap<Integer, Namespace> next = new TreeMap<>(namespaces);
             next.remove(nsid);
             namespaces = Collections.unmodifiableNavigableMap(next);
+            byNsid = table(next);
             ns.remove();
         }
         for (Controller c : controllers()) {

@@ -1240,6 +1240,7 @@ public final class Target implements AutoCloseable {
         List<Port> next = new ArrayList<>(ports);
         next.remove(p);
         ports = List.copyOf(next);
+        p.remove();
         RemoteTransport.Listener l = p.listener();
         try {
             if (l != null) l.close();

@@ -14,39 +14,68 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * completions by a moment but never go back. The metrics endpoint reads one per scrape; a live rate (IOPS,
  * bytes per second, as {@code sanport status} would show) is the difference of two snapshots over the time between.
  *
- * <p>A namespace or port made while the target runs gets its slot from {@link #register} when it is made; one
- * removed keeps its slot and its totals (they are counters).
+ * <p>A namespace or port made while the target runs gets its slot from {@link #register} when it is made; a
+ * removed namespace's slot (a removed port's, once its queues are gone) goes to the next one registered.
  */
 public final class TargetStats {
     private final List<ReactorContext> reactors;
     private final List<NamespaceSlot> namespaces = new CopyOnWriteArrayList<>();
     private final List<PortSlot> ports = new CopyOnWriteArrayList<>();
 
-    private record NamespaceSlot(int slot, String subsystem, Namespace namespace) { }
+    /** A slot and its owner now; {@code base}: the slot's totals when this owner took it (zero for a new slot). */
+    private record NamespaceSlot(int slot, String subsystem, Namespace namespace, long[] base) { }
 
-    private record PortSlot(int slot, Port port) { }
+    private record PortSlot(int slot, Port port, long[] base) { }
 
     TargetStats(List<ReactorContext> reactors) {
         this.reactors = List.copyOf(reactors);
     }
 
-    /** Gives {@code ns} of subsystem {@code subnqn} its slot; call when it is made (also at run time; again is a no-op). */
+    /**
+     * Gives {@code ns} of subsystem {@code subnqn} its slot; call when it is made (also at run time; again is a
+     * no-op). The slot of a removed namespace is reused (its series ended with it): the new one counts from that
+     * slot's totals at reuse, which it subtracts, so the reactors' arrays are never written by another thread and
+     * never grow past the most namespaces there were at once.
+     */
     synchronized void register(String subnqn, Namespace ns) {
         if (ns.statsSlot >= 0) {
             return;
         }
+        for (int i = 0; i < namespaces.size(); i++) {
+            NamespaceSlot old = namespaces.get(i);
+            if (old.namespace.removed()) {
+                ns.statsSlot = old.slot;
+                namespaces.set(i, new NamespaceSlot(old.slot, subnqn, ns, sum(old.slot, true)));
+                return;
+            }
+        }
         int slot = namespaces.size();
         ns.statsSlot = slot;
-        namespaces.add(new NamespaceSlot(slot, subnqn, ns));
+        namespaces.add(new NamespaceSlot(slot, subnqn, ns, new long[IoCounters.SIZE]));
     }
 
+    /**
+     * Gives port {@code p} its slot. A removed port's slot is reused once none of its queue pairs is left (none
+     * can count into it any more): the new port subtracts that slot's totals at reuse, as a namespace does.
+     */
     synchronized void register(Port p) {
         if (p.statsSlot >= 0) {
             return;
         }
+        for (int i = 0; i < ports.size(); i++) {
+            PortSlot old = ports.get(i);
+            long[] sum = sum(old.slot, false);
+            long[] base = old.base;
+            if (old.port.removed() && sum[IoCounters.QUEUES_OPENED] - base[IoCounters.QUEUES_OPENED]
+                    == sum[IoCounters.QUEUES_CLOSED] - base[IoCounters.QUEUES_CLOSED]) {
+                p.statsSlot = old.slot;
+                ports.set(i, new PortSlot(old.slot, p, sum));
+                return;
+            }
+        }
         int slot = ports.size();
         p.statsSlot = slot;
-        ports.add(new PortSlot(slot, p));
+        ports.add(new PortSlot(slot, p, new long[IoCounters.SIZE]));
     }
 
     /** Latency histogram bucket upper bounds in seconds, the last +Inf: 16 us, 32 us, ... about 1 s. */
@@ -107,12 +136,12 @@ public final class TargetStats {
             if (s.namespace.removed()) {
                 continue; // its series end with it, as a removed nvmet namespace's configfs entry does
             }
-            long[] sum = sum(s.slot, true);
+            long[] sum = minus(sum(s.slot, true), s.base);
             ns.add(new NamespaceTotals(s.subsystem, s.namespace.nsid(), s.namespace.device().name(), io(sum)));
         }
         List<PortTotals> ps = new ArrayList<>();
         for (PortSlot s : ports) {
-            long[] sum = sum(s.slot, false);
+            long[] sum = minus(sum(s.slot, false), s.base);
             Port p = s.port;
             ps.add(new PortTotals(p.portId(), p.transport().type(), p.traddr(), p.boundPort(),
                     sum[IoCounters.QUEUES_OPENED], sum[IoCounters.QUEUES_CLOSED], sum[IoCounters.OUTSTANDING], io(sum),
@@ -143,6 +172,13 @@ public final class TargetStats {
             if (slot < a.length && a[slot] != null) {
                 a[slot].addTo(sum);
             }
+        }
+        return sum;
+    }
+
+    private static long[] minus(long[] sum, long[] base) {
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] -= base[i];
         }
         return sum;
     }

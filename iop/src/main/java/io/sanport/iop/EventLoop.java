@@ -107,6 +107,7 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
     private long startedAt;
     private long idleNanos;   // time spent asleep in io_uring_enter, sleeps finished
     private long asleepSince; // when the current sleep began, 0 while awake
+    private long roundAt;     // System.nanoTime() when this round's completions were reaped: the loop's clock
 
     /**
      * Starts the loop thread and waits until its ring (with {@code requiredSetupFlags}), buffers and
@@ -186,6 +187,15 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
     }
     CompletableFuture<Void> terminated() { return terminated; }
 
+    /**
+     * The loop's clock: System.nanoTime() read once per round, when that round's completions are about to be
+     * reaped (the wake-up's own read after a sleep), so everything the round handles shares one read. On another
+     * thread, the time now.
+     */
+    long clock() {
+        return Thread.currentThread() == thread ? roundAt : System.nanoTime();
+    }
+
     boolean inLoop() {
         return Thread.currentThread() == thread;
     }
@@ -202,7 +212,8 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
             terminated.complete(null);
             return;
         }
-        STARTED_AT.setOpaque(this, System.nanoTime());
+        roundAt = System.nanoTime();
+        STARTED_AT.setOpaque(this, roundAt);
         started.countDown();
         try {
             loop();
@@ -265,6 +276,7 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
             }
             startDeferred();
             int rc;
+            boolean slept = false;
             if (!tasks.isEmpty() || cq.ready() > 0) {
                 rc = ring.submitAndGetEvents();
             } else if (sleepHookCount > 0 && runBeforeSleep()) {
@@ -281,10 +293,15 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
                     rc = batch > 1 ? ring.submitAndWaitMin(batch, minWaitArg) : ring.submitAndWait(1);
                     sleeping.setRelease(false);
                     long t1 = System.nanoTime();
+                    slept = true;
                     // idle before awake: a stats read in between counts the sleep at most twice, never as busy
                     IDLE_NANOS.setOpaque(this, idleNanos + (t1 - t0));
                     ASLEEP_SINCE.setOpaque(this, 0L);
+                    roundAt = t1;
                 }
+            }
+            if (!slept) {
+                roundAt = System.nanoTime();
             }
             if (rc < 0 && rc != -Errno.EINTR && rc != -Errno.EAGAIN && rc != -Errno.EBUSY && rc != -Errno.ETIME) {
                 throw new IllegalStateException(name + ": io_uring_submit: " + Errno.describe(-rc));

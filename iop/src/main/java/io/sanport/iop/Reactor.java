@@ -147,6 +147,13 @@ public final class Reactor implements Executor, AutoCloseable {
     /** Nanoseconds since it started that its thread was not asleep waiting in io_uring_enter; any thread. */
     public long busyNanos() { return loop.busyNanos(); }
 
+    /**
+     * The time (System.nanoTime()) of this round of the reactor's loop, read once per round when its completions
+     * are reaped: later than the completions it handles by at most the round's own work, and free for the I/O
+     * path. Off the reactor thread, System.nanoTime().
+     */
+    public long clock() { return loop.clock(); }
+
     public boolean inReactor() {
         return loop.inLoop();
     }

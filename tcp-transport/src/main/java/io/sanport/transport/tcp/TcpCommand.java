@@ -107,13 +107,13 @@ final class TcpCommand extends SendJob {
     void receiveData() {
         if (request.inCapsuleLength() > 0) {
             state = State.RECV_IN_CAPSULE;
-            dataDueFrom = System.nanoTime(); // a host may announce data (PLEN) it never sends
+            dataDueFrom = connection.clock(); // a host may announce data (PLEN) it never sends
             connection.receiver().inCapsuleData(this);
             return;
         }
         // one R2T for all of it, as nvmet: the host answers with H2CData PDUs of up to MAXH2CDATA each
         state = State.RECV_H2C;
-        dataDueFrom = System.nanoTime();
+        dataDueFrom = connection.clock();
         boolean hdgst = connection.headerDigest();
         int hd = hdgst ? PduHeader.DIGEST_LENGTH : 0;
         PduHeader.set(header, PduHeader.TYPE_R2T, hdgst ? PduHeader.FLAG_HDGSTF : 0, R2T.HLEN, 0, R2T.HLEN + hd);
@@ -137,7 +137,7 @@ final class TcpCommand extends SendJob {
 
     /** An H2CData PDU for this command passed its checks: the host is still sending. */
     void dataComing() {
-        dataDueFrom = System.nanoTime();
+        dataDueFrom = connection.clock();
     }
 
     /** Whether the host owes this command data (it holds a pool buffer) for longer than {@code due} ns. */

@@ -541,4 +541,9 @@ final class TcpConnection implements RemoteQueue {
     public String peer() {
         return peer;
     }
+
+    /** The reactor's round clock ({@link Reactor#clock}): a data timeout's start needs no clock read of its own. */
+    long clock() {
+        return reactor.clock();
+    }
 }

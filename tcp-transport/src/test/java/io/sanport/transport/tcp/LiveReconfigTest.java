@@ -150,6 +150,15 @@ class LiveReconfigTest {
                     RawHost.ok(disc.getLogPage(LogPageId.DISCOVERY, 0, 1024, 0)).data()));
             armAer(admin, IdentifyController.OAES_NS_ATTRIBUTE);
             assertEquals(List.of(1), activeNamespaces(admin));
+            // the AER is held (the admin queue took it before the Identify that answered): not an outstanding command
+            // (the Identify's slot is freed once its response is sent: wait for that, never for the AER)
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            long outstanding;
+            while ((outstanding = target.stats().snapshot().ports().getFirst().outstanding()) != 0
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertEquals(0, outstanding, "a held AER is not outstanding");
             assertFalse(open(c));
 
             target.addNamespace(NQN, new TargetConfig.NamespaceConfig(7, true, c.toString(), null, null));
@@ -252,6 +261,13 @@ class LiveReconfigTest {
         assertTrue(target.stats().snapshot().namespaces().stream().noneMatch(n -> n.nsid() == 2),
                 "a removed namespace's series end");
         assertTrue(open(a), "the other one is not");
+        // the next namespace takes the removed one's stats slot (it counted writes) and starts from zero
+        target.addNamespace(NQN, new TargetConfig.NamespaceConfig(9, true, c.toString(), null, null));
+        var nine = target.stats().snapshot().namespaces().stream().filter(n -> n.nsid() == 9).toList();
+        assertEquals(1, nine.size());
+        assertEquals(0, nine.get(0).io().writes(), "a reused slot counts from zero: " + nine);
+        assertEquals(0, nine.get(0).io().writeLatency().count());
+        assertEquals(2, target.stats().snapshot().namespaces().size());
     }
 
     /**
