@@ -219,6 +219,7 @@ class LiveReconfigTest {
             try (RawHost io = ioQueue(admin, NQN)) {
                 byte[] data = new byte[4096];
                 new Random(2).nextBytes(data);
+                RawHost.ok(io.write(2, 0, data, LBA, true)); // counted in the slot the next namespace takes
                 int writes = 100;
                 for (int i = 0; i < writes; i++) {
                     MemorySegment s = RawHost.sqe(IoOpcode.WRITE);
