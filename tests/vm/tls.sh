@@ -116,7 +116,8 @@ if [ "${1:-}" = --in-guest ]; then
     declare -A BDEV
     for m in p:4430 k:4431 r:4432; do
       t=(); [ "${m%%:*}" = p ] || t=(--tls)
-      NQN="$NQN-${m%%:*}" PORT="${m#*:}" connect "${t[@]}" && BDEV[${m%%:*}]=$DEV
+      NQN="$NQN-${m%%:*}" PORT="${m#*:}" lib_connect "${t[@]}" --hostnqn "$HOSTNQN" --hostid "$HOSTID" \
+        && BDEV[${m%%:*}]=$DEV
     done
     note "bench devices: plain ${BDEV[p]:-?} kTLS ${BDEV[k]:-?} relay ${BDEV[r]:-?}; $(grep -h 'records in' "$WORK"/b?.log | sed 's/.*: records/records/' | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
     fio_iops() {   # DEV RW BS: 3 s at QD32 after 1 s, read IOPS (terse field 8)
