@@ -8,13 +8,18 @@
 #   2. the Java host against the kernel's nvmet-tcp with addr_tsas tls1.3 (tlshd doing nvmet's handshakes, the
 #      key in .nvme for the subsystem and the discovery NQN): `sanport discover --tls-key` and `sanport bench
 #      remote --tls-key` work; a wrong key is refused
+#   3. the record layer: sanport's target and the Java host hand the records to the guest's kTLS (their log lines
+#      say so); -Dsanport.tls.records=java (the relay) still carries a bench run
+#   TLS_BENCH=1   also measure (same boot, 3 alternating rounds, fio 4k randread QD32 and 128k read QD32 from the
+#                 Linux host against three sanport exports): plain vs TLS with kTLS vs TLS with the relay
+#                 (-Dsanport.tls.records=java); prints the TLS/plain ratios (median, min-max)
 # Builds sanport on this machine first and runs its jars with this machine's JDK in the guest.
 #   SKIP_BUILD=1   do not build (./sanport --version) first
 # Prints PASS/FAIL lines, the wall time and "N passed, M failed"; exit 1 if anything failed.
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-CHECKS=8
+CHECKS=11
 
 if [ "${1:-}" = --in-guest ]; then
   . "$ROOT/scripts/lib.sh"          # sanport_java_flags
@@ -33,6 +38,8 @@ if [ "${1:-}" = --in-guest ]; then
   connect() { lib_connect --tls --hostnqn "$HOSTNQN" --hostid "$HOSTID" "$@"; }
   JAVA=("$SANPORT_TLS_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "$SANPORT_TLS_LIB/*" io.sanport.cli.Main)
   modprobe -a nvme-tcp nvmet nvmet-tcp tls 2>/dev/null
+  # the host's 10 s for tlshd's handshake is tight for a cold JVM under TCG
+  [ -w /sys/module/nvme_tcp/parameters/tls_handshake_timeout ] && echo 30 > /sys/module/nvme_tcp/parameters/tls_handshake_timeout
   note "kTLS: $(cat /proc/sys/net/ipv4/tcp_available_ulp 2>/dev/null) (tcp_available_ulp)"
   ip link add sp0 type dummy && ip addr add "$ADDR/16" dev sp0 && ip link set sp0 up || { ko "address $ADDR on sp0"; exit 1; }
 
@@ -53,16 +60,22 @@ if [ "${1:-}" = --in-guest ]; then
 
   tls_io() {
     local s=$EPOCHREALTIME
-    connect || { tail -n 5 /run/tlshd.log | sed 's/^/     tlshd: /'; return 1; }
+    connect || { tail -n 5 /run/tlshd.log | sed 's/^/     tlshd: /'; tail -n 5 "$LOG" | sed 's/^/     sanport: /'; return 1; }
     local used; used=$(cat /sys/class/nvme/$CTRL/tls_key 2>/dev/null)
     note "nvme connect --tls: $CTRL $DEV in $(awk "BEGIN{printf \"%.1f\", $EPOCHREALTIME - $s}") s, tls_key $used"
     [ "$used" = "$SERIAL" ] || { note "controller uses key '$used', inserted '$SERIAL'"; return 1; }
     fio_verify tls 8M
   }
   check "2 Linux nvme connect --tls (key in .nvme, tlshd) to sanport; fio randwrite+verify over TLS" tls_io
+  ktls_target() {
+    grep -q 'records in the kernel (kTLS)' "$LOG" || { grep -i 'tls' "$LOG" | tail -n 3 | sed 's/^/     /'; return 1; }
+    ! grep -q 'records in Java (relay)' "$LOG" || { note "a connection went through the relay"; return 1; }
+    note "sanport: $(grep -m1 'records in the kernel' "$LOG" | cut -c1-200)"
+  }
+  check "3 sanport handed the Linux host's TLS records to kTLS (no relay)" ktls_target
   ext4_tls() { [ -n "$DEV" ] || connect || return 1
                ext4_roundtrip; }
-  check "3 ext4 over TLS across a disconnect/reconnect (fsck clean, checksums equal)" ext4_tls
+  check "4 ext4 over TLS across a disconnect/reconnect (fsck clean, checksums equal)" ext4_tls
 
   # refused ARGS...: the connect fails and leaves no controller of ours
   refused() {
@@ -74,15 +87,60 @@ if [ "${1:-}" = --in-guest ]; then
     note "refused: ${out##*$'\n'}"
   }
   plain_refused() { refused; }
-  check "4 plain nvme connect (no --tls) to sanport's TLS-required port refused" plain_refused
+  check "5 plain nvme connect (no --tls) to sanport's TLS-required port refused" plain_refused
   wrong_key() {   # another key under the same identity replaces ours in .nvme
     nvme gen-tls-key --hmac=1 --hostnqn="$HOSTNQN" --subsysnqn="$NQN" --insert >/dev/null || return 1
     refused --tls || return 1
     grep -q 'TLS' "$LOG" && note "sanport: $(grep -i 'tls' "$LOG" | tail -n1 | cut -c1-160)"
     kill -0 "$spid" || { note "sanport died"; return 1; }
   }
-  check "5 nvme connect --tls with another key in .nvme refused (sanport still up)" wrong_key
+  check "6 nvme connect --tls with another key in .nvme refused (sanport still up)" wrong_key
   kill -TERM "$spid"; wait "$spid"; spid=""
+  if [ "${TLS_BENCH:-0}" = 1 ]; then
+    # three exports on fresh NQNs (the key of $NQN was replaced above): plain, TLS (kTLS), TLS with the relay
+    BKEY=$(nvme gen-tls-key --hmac=1 --hostnqn="$HOSTNQN" --subsysnqn="$NQN-k" --insert | grep '^NVMeTLSkey-1:01:')
+    nvme check-tls-key --keydata="$BKEY" --hostnqn="$HOSTNQN" --subsysnqn="$NQN-r" --insert >/dev/null
+    echo "$BKEY" > "$WORK/bench.key"
+    bpids=()
+    for m in p:4430 k:4431 r:4432; do
+      truncate -s 1G "$WORK/b${m%%:*}.img"
+      flags=() tls=()
+      [ "${m%%:*}" = p ] || tls=(--tls --tls-key "@$WORK/bench.key")
+      [ "${m%%:*}" = r ] && flags=(-Dsanport.tls.records=java)
+      "$SANPORT_TLS_JAVA/bin/java" "${flags[@]}" "${JAVA[@]:1}" export --device "$WORK/b${m%%:*}.img" --address $ADDR \
+          --port "${m#*:}" --nqn "$NQN-${m%%:*}" --discovery-port 0 --allow-host "$HOSTNQN" "${tls[@]}" \
+          >"$WORK/b${m%%:*}.log" 2>&1 &
+      bpids+=($!)
+    done
+    for _ in $(seq 1200); do [ "$(grep -l '^serving' "$WORK"/b?.log 2>/dev/null | wc -l)" = 3 ] && break; sleep 0.1; done
+    declare -A BDEV
+    for m in p:4430 k:4431 r:4432; do
+      t=(); [ "${m%%:*}" = p ] || t=(--tls)
+      NQN="$NQN-${m%%:*}" PORT="${m#*:}" lib_connect "${t[@]}" --hostnqn "$HOSTNQN" --hostid "$HOSTID" \
+        && BDEV[${m%%:*}]=$DEV
+    done
+    note "bench devices: plain ${BDEV[p]:-?} kTLS ${BDEV[k]:-?} relay ${BDEV[r]:-?}; $(grep -h 'records in' "$WORK"/b?.log | sed 's/.*: records/records/' | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
+    fio_iops() {   # DEV RW BS: 3 s at QD32 after 1 s, read IOPS (terse field 8)
+      fio --name=b --filename="$1" --direct=1 --ioengine=libaio --rw="$2" --bs="$3" --iodepth=32 --size=512M \
+          --ramp_time=1 --runtime=3 --time_based --output-format=terse 2>/dev/null | awk -F';' '{print $8}'
+    }
+    declare -A R
+    for round in 1 2 3; do
+      for wl in "randread 4k" "read 128k"; do
+        for m in p k r; do R[$m $wl $round]=$([ -n "${BDEV[$m]:-}" ] && fio_iops "${BDEV[$m]}" $wl); done
+        note "round $round $wl QD32: plain ${R[p $wl $round]} kTLS ${R[k $wl $round]} relay ${R[r $wl $round]} IOPS"
+      done
+    done
+    for wl in "randread 4k" "read 128k"; do
+      for m in k r; do
+        read -r lo mid hi <<<"$(for round in 1 2 3; do awk -v t="${R[$m $wl $round]}" -v p="${R[p $wl $round]}" \
+                                 'BEGIN{ if (p > 0) printf "%.2f\n", t / p }'; done | sort -n | tr '\n' ' ')"
+        note "TLS/plain $wl QD32 $([ $m = k ] && echo kTLS || echo relay): median ${mid:-?} (min ${lo:-?}, max ${hi:-?})"
+      done
+    done
+    for m in p k r; do nvme disconnect -n "$NQN-$m" >/dev/null 2>&1; done
+    kill -TERM "${bpids[@]}"; wait "${bpids[@]}"
+  fi
 
   # ---- 2. the Java host against the kernel's nvmet-tcp with TLS 1.3 required
   C=/sys/kernel/config/nvmet
@@ -102,19 +160,37 @@ if [ "${1:-}" = --in-guest ]; then
   nvme check-tls-key --keydata="$JKEY" --hostnqn="$HOSTNQN" --subsysnqn="$DISC_NQN" --insert >/dev/null
   echo "$JKEY" > "$WORK/java.key"
   java_discover() {
-    local out; out=$("${JAVA[@]}" discover -a $ADDR -s 4421 -q "$HOSTNQN" --tls-key "@$WORK/java.key" 2>&1) \
-      || { printf '%s\n' "$out" | tail -n 8 | sed 's/^/     /'; tail -n 5 /run/tlshd.log | sed 's/^/     tlshd: /'; return 1; }
+    local out; out=$(SANPORT_DEBUG=1 "${JAVA[@]}" discover -a $ADDR -s 4421 -q "$HOSTNQN" --tls-key "@$WORK/java.key" 2>&1) \
+      || { printf '%s\n' "$out" | grep -v -e ' fine: ' -e '^\s*at ' | tail -n 25 | sed 's/^/     /'
+           tail -n 5 /run/tlshd.log | sed 's/^/     tlshd: /'; return 1; }
     grep -q "$KNQN" <<<"$out" || { printf '%s\n' "$out" | sed 's/^/     /'; return 1; }
     note "discover over TLS: $(grep -c -i 'subnqn' <<<"$out") entries, $KNQN listed"
+    DISCOVER_OUT=$out
   }
-  check "6 sanport discover --tls-key against nvmet-tcp (addr_tsas tls1.3, tlshd)" java_discover
+  check "7 sanport discover --tls-key against nvmet-tcp (addr_tsas tls1.3, tlshd)" java_discover
   java_bench() {
     local out; out=$("${JAVA[@]}" bench remote -a $ADDR -s 4421 --nqn "$KNQN" -q "$HOSTNQN" --tls-key "@$WORK/java.key" \
                        --queues 1 --rw randwrite --bs 4k --qd 8 --seconds 2 --ramp 0 2>&1) \
       || { printf '%s\n' "$out" | tail -n 8 | sed 's/^/     /'; tail -n 5 /run/tlshd.log | sed 's/^/     tlshd: /'; return 1; }
     note "bench remote over TLS: $(grep -i -E 'iops' <<<"$out" | tail -n1)"
   }
-  check "7 sanport bench remote --tls-key against nvmet-tcp TLS" java_bench
+  check "8 sanport bench remote --tls-key against nvmet-tcp TLS" java_bench
+  java_ktls() {
+    grep -q 'records in the kernel (kTLS)' <<<"${DISCOVER_OUT:-}" \
+      || { grep -i 'tls' <<<"${DISCOVER_OUT:-}" | tail -n 3 | sed 's/^/     /'; return 1; }
+    note "client: $(grep -m1 'records in the kernel' <<<"$DISCOVER_OUT" | sed 's/.*sanport info: //' | cut -c1-160)"
+  }
+  check "9 the Java host handed its TLS records (with nvmet) to kTLS" java_ktls
+  java_relay() {
+    local out; out=$(SANPORT_DEBUG=1 "$SANPORT_TLS_JAVA/bin/java" -Dsanport.tls.records=java "${JAVA[@]:1}" bench remote \
+                       -a $ADDR -s 4421 --nqn "$KNQN" -q "$HOSTNQN" --tls-key "@$WORK/java.key" \
+                       --queues 1 --rw randread --bs 4k --qd 8 --seconds 1 --ramp 0 2>&1) \
+      || { printf '%s\n' "$out" | grep -v FINE | tail -n 8 | sed 's/^/     /'; return 1; }
+    grep -q 'records in Java (relay)' <<<"$out" || { note "no relay line"; return 1; }
+    ! grep -q 'records in the kernel' <<<"$out" || { note "kTLS used despite -Dsanport.tls.records=java"; return 1; }
+    note "relay forced: $(grep -i -E 'iops' <<<"$out" | tail -n1 | cut -c1-120)"
+  }
+  check "10 -Dsanport.tls.records=java: the relay carries a bench run against nvmet TLS" java_relay
   java_wrong() {
     local wrong out; wrong=$(nvme gen-tls-key --hmac=1)
     echo "$wrong" > "$WORK/wrong.key"
@@ -122,7 +198,7 @@ if [ "${1:-}" = --in-guest ]; then
       note "discover with a wrong key succeeded"; return 1; fi
     note "refused: $(grep -v '^Picked up' <<<"$out" | tail -n1 | cut -c1-200)"
   }
-  check "8 sanport discover with a wrong key refused by nvmet" java_wrong
+  check "11 sanport discover with a wrong key refused by nvmet" java_wrong
   guest_summary
   exit $?
 fi
@@ -137,7 +213,8 @@ TMP=$(mktemp -d /tmp/sanport-tls.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
 cp -r "$ROOT/cli/target/lib" "$TMP/lib"   # a copy: a build on this machine must not swap jars under the guest
 . "$ROOT/scripts/lib.sh" && sanport_find_jdk || { echo "FAIL no JDK"; summary 0 1; exit 1; }
-"$HERE/run.sh" --kernel 6.12 --timeout 400 --env "SANPORT_TLS_LIB=$TMP/lib" --env "SANPORT_TLS_JAVA=$JAVA_HOME" \
+"$HERE/run.sh" --kernel 6.12 --timeout 700 --env "SANPORT_TLS_LIB=$TMP/lib" --env "SANPORT_TLS_JAVA=$JAVA_HOME" \
+    --env "TLS_BENCH=${TLS_BENCH:-0}" \
     -- "$HERE/tls.sh --in-guest" 2>&1 | grep --line-buffered -v '^Picked up JAVA_TOOL_OPTIONS' | tee "$TMP/out"
 rc=${PIPESTATUS[0]}
 pass=$(grep -c '^PASS' "$TMP/out") fail=$(grep -c '^FAIL' "$TMP/out")

@@ -10,6 +10,8 @@ import io.sanport.nvme.tls.TlsHandshake;
 import io.sanport.nvme.tls.TlsKey;
 import io.sanport.nvme.tls.TlsRelay;
 import io.sanport.nvme.tls.TlsSession;
+import io.sanport.nvme.tls.TlsRecords;
+import io.sanport.bindings.libc.KernelTls;
 import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -39,6 +41,7 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * send lock) may use a socket concurrently; each passes its own errno capture segment.
  */
 final class TcpSocket implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("sanport.client.tls");
     private static final int AF_INET = 2;
     private static final int AF_INET6 = 10;
     private static final int SOCK_STREAM = 1;
@@ -80,6 +83,7 @@ final class TcpSocket implements AutoCloseable {
     private final int fd;
     private final String peer;
     private volatile boolean closed;
+    private volatile boolean kernelTls; // the kernel carries TLS records: EIO on read is a non-data record
 
     private TcpSocket(int fd, String peer) {
         this.fd = fd;
@@ -131,11 +135,13 @@ final class TcpSocket implements AutoCloseable {
     record Tls(TlsKey key, String hostNqn, String subNqn) { }
 
     /**
-     * Connects as {@link #connect}, does the TLS 1.3 handshake with {@code tls}'s PSK, and returns a socket that is
-     * the plaintext end of a {@link TlsRelay}: the queue reads and writes it as it would the TCP socket, the relay
-     * threads encrypt and decrypt. Closing it ends the session (close_notify) and closes the TCP socket.
+     * Connects as {@link #connect}, does the TLS 1.3 handshake with {@code tls}'s PSK, and returns a socket the
+     * queue reads and writes as it would a plain TCP socket: the TCP socket itself when the kernel's TLS (kTLS)
+     * takes the records ({@link TlsRecords}), else the plaintext end of a {@link TlsRelay} whose threads encrypt
+     * and decrypt. Closing it ends the session and closes the TCP socket.
      */
     static TcpSocket connectTls(InetSocketAddress address, int timeoutMillis, Tls tls) throws IOException {
+        TlsRecords records = TlsRecords.configured();
         TcpSocket net = connect(address, timeoutMillis);
         FdStream netStream = new FdStream(net.fd);
         TlsEndpoint netEnd = endpoint(net, netStream);
@@ -143,7 +149,6 @@ final class TcpSocket implements AutoCloseable {
         int[] pair;
         try {
             session = TlsHandshake.connect(netEnd, tls.key(), tls.hostNqn(), tls.subNqn(), timeoutMillis);
-            pair = Libc.socketpair(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
         } catch (IOException e) {
             netStream.close();
             net.close();
@@ -154,6 +159,22 @@ final class TcpSocket implements AutoCloseable {
             net.close();
             throw e;
         }
+        try {
+            if (kernelRecords(net.fd, session, records, net.peer)) {
+                netStream.close();
+                net.kernelTls = true;
+                LOG.log(System.Logger.Level.INFO, "TLS 1.3 (" + session.cipherName() + ") with " + net.peer
+                        + ": records in the kernel (kTLS)");
+                return net;
+            }
+            pair = Libc.socketpair(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
+        } catch (IOException | RuntimeException e) {
+            netStream.close();
+            net.close();
+            throw e;
+        }
+        LOG.log(System.Logger.Level.INFO, "TLS 1.3 (" + session.cipherName() + ") with " + net.peer
+                + ": records in Java (relay)");
         TcpSocket relay = new TcpSocket(pair[1], net.peer);
         FdStream relayStream = new FdStream(pair[1]);
         TlsRelay.start(session, netEnd, endpoint(relay, relayStream), net.peer, () -> {
@@ -163,6 +184,27 @@ final class TcpSocket implements AutoCloseable {
             relay.close();
         });
         return new TcpSocket(pair[0], net.peer);
+    }
+
+    /**
+     * Hands the session's records to the kernel (TCP_ULP "tls", then both directions' keys) unless
+     * {@code records} says Java; false when Java's relay is to carry them. A failure after the ULP is attached
+     * ends the connection (the socket is then neither plain nor TLS).
+     */
+    static boolean kernelRecords(int fd, TlsSession session, TlsRecords records, String peer) throws IOException {
+        if (records == TlsRecords.JAVA) {
+            return false;
+        }
+        try {
+            KernelTls.attach(fd, peer);
+        } catch (ErrnoException e) {
+            records.kernelUnavailable(e.getMessage() + ", " + KernelTls.availableUlps());
+            return false;
+        }
+        try (TlsSession.TrafficKeys k = session.trafficKeys()) {
+            KernelTls.installBoth(fd, k.txKey(), k.txIv(), k.rxKey(), k.rxIv(), peer);
+        }
+        return true;
     }
 
     private static TlsEndpoint endpoint(TcpSocket s, FdStream stream) {
@@ -281,7 +323,9 @@ final class TcpSocket implements AutoCloseable {
         if (errno == Errno.EAGAIN) {
             throw new SocketTimeoutException("no data from " + peer + " within the receive timeout");
         }
-        throw new ErrnoException("read", peer, errno);
+        throw new ErrnoException("read", peer, errno, errno == Errno.EIO && kernelTls
+                ? "under kTLS a TLS record that is not application data (an alert, close_notify or a KeyUpdate, "
+                + "which the kernel does not handle) ends the connection" : null);
     }
 
     /**

@@ -110,6 +110,45 @@ class TlsLoopbackTest {
         }
     }
 
+    /**
+     * {@code -Dsanport.tls.records}: {@code java} always works (the relay); {@code kernel} works where the kernel
+     * has kTLS (verified I/O) and otherwise fails the connection saying so (this container has no tls module).
+     */
+    @Test
+    void theRecordLayerFollowsTheProperty() throws Exception {
+        String key = newKey(32, 1);
+        String before = System.getProperty(io.sanport.nvme.tls.TlsRecords.PROPERTY);
+        try (Target t = start(key, TargetConfig.PortTls.REQUIRED)) {
+            System.setProperty(io.sanport.nvme.tls.TlsRecords.PROPERTY, "java");
+            try (RemoteController c = RemoteController.connect("127.0.0.1", port(t), NQN, options(key))) {
+                readBack(c, random(128 * 1024));
+            }
+            System.setProperty(io.sanport.nvme.tls.TlsRecords.PROPERTY, "kernel");
+            try (RemoteController c = RemoteController.connect("127.0.0.1", port(t), NQN, options(key))) {
+                readBack(c, random(128 * 1024)); // a kernel with kTLS: the records are its
+            } catch (IOException e) {
+                assertTrue(e.getMessage().contains("kTLS not available (-Dsanport.tls.records=kernel demands it)")
+                        && e.getMessage().contains("TCP_ULP") && e.getMessage().contains("tcp_available_ulp"),
+                        e.getMessage());
+            }
+            System.setProperty(io.sanport.nvme.tls.TlsRecords.PROPERTY, "sideways");
+            IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                    () -> RemoteController.connect("127.0.0.1", port(t), NQN, options(key)).close());
+            assertTrue(String.valueOf(bad.getMessage()).contains("expected auto, kernel or java"), bad.getMessage());
+            // and the target still serves
+            System.setProperty(io.sanport.nvme.tls.TlsRecords.PROPERTY, "auto");
+            try (RemoteController c = RemoteController.connect("127.0.0.1", port(t), NQN, options(key))) {
+                readBack(c, random(4096));
+            }
+        } finally {
+            if (before == null) {
+                System.clearProperty(io.sanport.nvme.tls.TlsRecords.PROPERTY);
+            } else {
+                System.setProperty(io.sanport.nvme.tls.TlsRecords.PROPERTY, before);
+            }
+        }
+    }
+
     @Test
     void dhchapInsideTls() throws Exception {
         String key = newKey(32, 1);

@@ -83,6 +83,15 @@ public final class Libc {
     public static final int SHUT_RDWR = 2;
     public static final int MSG_WAITALL = 0x100;
     public static final int MSG_NOSIGNAL = 0x4000;
+    // <netinet/tcp.h>, <bits/socket.h>, <linux/tls.h>: the kernel's TLS record layer (kTLS)
+    public static final int TCP_ULP = 31;
+    public static final int SOL_TLS = 282;
+    public static final int TLS_TX = 1;
+    public static final int TLS_RX = 2;
+    public static final int TLS_RX_EXPECT_NO_PAD = 4;
+    public static final int TLS_1_3_VERSION = 0x0304;
+    public static final int TLS_CIPHER_AES_GCM_128 = 51;
+    public static final int TLS_CIPHER_AES_GCM_256 = 52;
 
     private static final Linker.Option ERRNO = Native.CAPTURE_ERRNO;
     private static final MethodHandle OPEN = Native.downcall(Native.LIBC, "open",
@@ -410,6 +419,19 @@ public final class Libc {
             MemorySegment st = state(arena);
             MemorySegment v = arena.allocateFrom(JAVA_INT, value);
             check((int) SETSOCKOPT.invokeExact(st, fd, level, name, v, (int) v.byteSize()), st, "setsockopt", subject);
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+    }
+
+    /** setsockopt(2) with a struct or string value of {@code value.byteSize()} bytes (TCP_ULP, TLS_TX...). */
+    public static void setsockopt(int fd, int level, int name, MemorySegment value, String call, Object subject)
+            throws ErrnoException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment st = state(arena);
+            check((int) SETSOCKOPT.invokeExact(st, fd, level, name, value, (int) value.byteSize()), st, call, subject);
         } catch (ErrnoException e) {
             throw e;
         } catch (Throwable t) {

@@ -11,6 +11,7 @@ import org.bouncycastle.tls.ProtocolVersion;
 import org.bouncycastle.tls.PskIdentity;
 import org.bouncycastle.tls.TlsAuthentication;
 import org.bouncycastle.tls.TlsClientProtocol;
+import org.bouncycastle.tls.TlsContext;
 import org.bouncycastle.tls.TlsCredentials;
 import org.bouncycastle.tls.TlsFatalAlert;
 import org.bouncycastle.tls.TlsPSKExternal;
@@ -79,7 +80,7 @@ public final class TlsHandshake {
         } finally {
             timeout.cancel(false);
         }
-        return new TlsSession(protocol, server.negotiatedSuite(), server.hostNqn, server.subNqn);
+        return new TlsSession(protocol, server.context(), server.negotiatedSuite(), server.hostNqn, server.subNqn);
     }
 
     /** The host's side: offers the version-0 identity of {@code key} for {@code hostNqn} and {@code subNqn}. */
@@ -94,7 +95,7 @@ public final class TlsHandshake {
         } finally {
             timeout.cancel(false);
         }
-        return new TlsSession(protocol, client.negotiatedSuite(), hostNqn, subNqn);
+        return new TlsSession(protocol, client.context(), client.negotiatedSuite(), hostNqn, subNqn);
     }
 
     static int suite(int hash) {
@@ -123,6 +124,10 @@ public final class TlsHandshake {
 
         int negotiatedSuite() {
             return context.getSecurityParametersConnection().getCipherSuite();
+        }
+
+        TlsContext context() {
+            return context;
         }
 
         @Override
@@ -202,6 +207,10 @@ public final class TlsHandshake {
 
         int negotiatedSuite() {
             return context.getSecurityParametersConnection().getCipherSuite();
+        }
+
+        TlsContext context() {
+            return context;
         }
 
         @Override

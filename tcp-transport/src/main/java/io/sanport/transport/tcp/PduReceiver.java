@@ -233,7 +233,12 @@ final class PduReceiver extends RingOperation {
             return;
         }
         if (res <= 0) {
-            if (res < 0 && res != -Errno.ECANCELED) {
+            if (res == -Errno.EIO) {
+                // only the kernel's TLS fails a TCP receive so: the peer sent a record that is not application
+                // data; Linux 6.12's kTLS has no KeyUpdate, so (as in Linux's nvme-tcp) the connection ends
+                LOG.log(System.Logger.Level.INFO, () -> connection + ": receive failed: " + Errno.describe(Errno.EIO)
+                        + ": under kTLS a TLS alert, close_notify or KeyUpdate ends the connection");
+            } else if (res < 0 && res != -Errno.ECANCELED) {
                 LOG.log(System.Logger.Level.DEBUG, () -> connection + ": receive failed: " + Errno.describe(-res));
             }
             connection.shutdown(); // 0: the host closed the connection

@@ -3,6 +3,7 @@ package io.sanport.transport.tcp;
 import io.sanport.bindings.ErrnoException;
 import io.sanport.bindings.Native;
 import io.sanport.bindings.libc.FdStream;
+import io.sanport.bindings.libc.KernelTls;
 import io.sanport.bindings.libc.Libc;
 import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.Target;
@@ -10,6 +11,7 @@ import io.sanport.hostdriver.TargetConfig;
 import io.sanport.iop.Reactor;
 import io.sanport.nvme.tls.TlsEndpoint;
 import io.sanport.nvme.tls.TlsHandshake;
+import io.sanport.nvme.tls.TlsRecords;
 import io.sanport.nvme.tls.TlsRelay;
 import io.sanport.nvme.tls.TlsSession;
 
@@ -22,10 +24,11 @@ import java.util.concurrent.ScheduledFuture;
 
 /**
  * A connection on a TLS port before it is an NVMe/TCP connection: on a thread of its own (never a reactor's) the
- * TLS 1.3 handshake with the host's configured PSK, bounded by {@link #HANDSHAKE_MILLIS}; then a {@link TlsRelay}
- * between the TCP socket and one end of a socket pair whose other end becomes the {@link TcpConnection}'s
- * descriptor, so the reactor's io_uring receive/send and registered buffers work as on a plain port.
- * The kernel's TLS (kTLS) would spare the relay's copies; it is not used (see README "NVMe/TCP over TLS").
+ * TLS 1.3 handshake with the host's configured PSK, bounded by {@link #HANDSHAKE_MILLIS}; then the records go to
+ * the kernel's TLS (kTLS) where it has it ({@link TlsRecords}), and the TCP socket itself becomes the
+ * {@link TcpConnection}'s; otherwise a {@link TlsRelay} between the TCP socket and one end of a socket pair whose
+ * other end becomes the connection's descriptor. Either way the reactor's io_uring receive/send and registered
+ * buffers work as on a plain port (see README "NVMe/TCP over TLS").
  * On a port where TLS is not required, a host whose first byte does not start a TLS record is served plain.
  * A failed handshake, an alert or a bad record ends this connection only.
  */
@@ -48,6 +51,15 @@ final class TcpTls {
     private static void handshake(Target target, Port port, Reactor reactor, int fd, TcpConnections connections,
                                   int address, String peer, int peerPort) {
         String local = TcpConnection.tune(fd, connections.limits, peer);
+        TlsRecords records;
+        try {
+            records = TlsRecords.configured();
+        } catch (IllegalArgumentException e) {
+            FAILURES.warn(() -> "TLS connection from " + peer + ": " + e.getMessage() + "; closing the connection");
+            close(fd);
+            connections.release(reactor, address);
+            return;
+        }
         FdStream net = new FdStream(fd);
         Endpoint netEnd = new Endpoint(fd, net);
         TlsSession session;
@@ -72,6 +84,31 @@ final class TcpTls {
             connections.release(reactor, address);
             return;
         }
+        String[] identity = {session.hostNqn(), session.subNqn()};
+        String tls = "TLS 1.3 (" + session.cipherName() + ") with " + peer + " as " + session.hostNqn();
+        boolean kernel;
+        try {
+            kernel = kernelRecords(fd, session, records, peer);
+        } catch (IOException | RuntimeException e) {
+            FAILURES.warn(() -> tls + ": " + e.getMessage() + "; closing the connection");
+            net.close();
+            close(fd);
+            connections.release(reactor, address);
+            return;
+        }
+        if (kernel) {
+            // the TCP socket itself becomes the connection's: the kernel decrypts into io_uring's buffers
+            net.close();
+            LOG.log(System.Logger.Level.INFO, tls + ": records in the kernel (kTLS)");
+            try {
+                reactor.execute(() -> TcpConnection.start(target, port, reactor, fd, local, connections, address, peer,
+                        peerPort, identity));
+            } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                close(fd);
+                connections.release(reactor, address);
+            }
+            return;
+        }
         int[] pair;
         try {
             pair = Libc.socketpair(Libc.AF_UNIX, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
@@ -82,8 +119,7 @@ final class TcpTls {
             connections.release(reactor, address);
             return;
         }
-        LOG.log(System.Logger.Level.INFO, "TLS 1.3 (" + session.cipherName() + ") with " + peer + " as "
-                + session.hostNqn());
+        LOG.log(System.Logger.Level.INFO, tls + ": records in Java (relay)");
         int inner = pair[0];
         int relayFd = pair[1];
         FdStream relayStream = new FdStream(relayFd);
@@ -98,7 +134,6 @@ final class TcpTls {
             close(fd);
             close(relayFd);
         });
-        String[] identity = {session.hostNqn(), session.subNqn()};
         try {
             reactor.execute(() -> TcpConnection.start(target, port, reactor, inner, local, connections, address, peer,
                     peerPort, identity));
@@ -106,6 +141,27 @@ final class TcpTls {
             close(inner); // the relay sees the end and closes the rest
             connections.release(reactor, address);
         }
+    }
+
+    /**
+     * Hands the session's records to the kernel (TCP_ULP "tls", both directions' keys) unless {@code records}
+     * says Java; false when the relay is to carry them. Throws when {@code kernel} is demanded and missing, or
+     * when the kernel refused the keys after taking the ULP (the socket is then neither plain nor TLS).
+     */
+    static boolean kernelRecords(int fd, TlsSession session, TlsRecords records, String peer) throws IOException {
+        if (records == TlsRecords.JAVA) {
+            return false;
+        }
+        try {
+            KernelTls.attach(fd, peer);
+        } catch (ErrnoException e) {
+            records.kernelUnavailable(e.getMessage() + ", " + KernelTls.availableUlps());
+            return false;
+        }
+        try (TlsSession.TrafficKeys k = session.trafficKeys()) {
+            KernelTls.installBoth(fd, k.txKey(), k.txIv(), k.rxKey(), k.rxIv(), peer);
+        }
+        return true;
     }
 
     /** The first byte the host sends, without taking it (bounded by the handshake timeout); -1 at the end. */
