@@ -2,7 +2,11 @@ package io.sanport.nvme.tls;
 
 import io.sanport.nvme.auth.DhchapHash;
 
+import javax.crypto.KDF;
+import javax.crypto.spec.HKDFParameterSpec;
+import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.zip.CRC32;
@@ -17,19 +21,58 @@ import java.util.zip.CRC32;
  * <li>TLS PSK = HKDF-Expand-Label(HKDF-Extract(0, retained), "nvme-tls-psk", context, L), context being the
  * identity {@code NVMe0R0h <hostnqn> <subnqn>} (version 0) or {@code "0h " + digest} (version 1).</li>
  * </ul>
- * HKDF-Expand-Label's info here is libnvme's encoding, which the Linux keyring holds: the length as a
- * little-endian 16-bit number, then {@code "tls13 "}, the label and the context without length bytes.
+ * How HKDF-Expand-Label's info is encoded is the key's {@link Derivation}: libnvme before 1.16 (nvme-cli before
+ * 2.16) and {@code --compat} since then use their own; libnvme 1.16 on uses RFC 8446's HkdfLabel. Both ends must
+ * agree, else the handshake fails with decrypt_error. HKDF is the JDK's ({@link KDF}).
  * {@link #toString()} never shows the secret.
  */
 public final class TlsKey {
     private static final String PREFIX = "NVMeTLSkey-1:";
     private final int hash;          // 0: none, 1: SHA-256, 2: SHA-384
     private final byte[] configured; // 32 or 48 bytes
+    private final Derivation derivation;
 
-    private TlsKey(int hash, byte[] configured) {
+    /** How HKDF-Expand-Label's info is encoded when deriving the retained and the TLS PSK. */
+    public enum Derivation {
+        /**
+         * libnvme before 1.16 (nvme-cli up to 2.15) and nvme-cli 2.16's {@code --compat}: the length as a
+         * little-endian 16-bit number, then {@code "tls13 "}, the label and the context without length bytes.
+         */
+        COMPAT,
+        /**
+         * RFC 8446's HkdfLabel, libnvme 1.16's (nvme-cli 2.16) default: the length big-endian, then a length byte
+         * and {@code "tls13 "} + label, then a length byte and the context.
+         */
+        RFC8446;
+
+        /** "compat" or "rfc8446" (any case); anything else is refused naming the choices. */
+        public static Derivation of(String name) {
+            return switch (name.strip().toLowerCase(java.util.Locale.ROOT)) {
+                case "compat" -> COMPAT;
+                case "rfc8446" -> RFC8446;
+                default -> throw new IllegalArgumentException("expected compat (nvme-cli before 2.16, or --compat) "
+                        + "or rfc8446 (nvme-cli 2.16 and later), got \"" + name + "\"");
+            };
+        }
+
+        /** The name {@link #of} takes. */
+        public String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
+    private TlsKey(int hash, byte[] configured, Derivation derivation) {
         this.hash = hash;
         this.configured = configured;
+        this.derivation = derivation;
     }
+
+    /** This key with {@code d} as its derivation (the default of a parsed key is {@link Derivation#COMPAT}). */
+    public TlsKey withDerivation(Derivation d) {
+        return d == derivation ? this : new TlsKey(hash, configured.clone(), java.util.Objects.requireNonNull(d));
+    }
+
+    public Derivation derivation() { return derivation; }
 
     /** Parses the interchange format; the message of a refusal names the problem, never the key. */
     public static TlsKey parse(String text) {
@@ -65,7 +108,7 @@ public final class TlsKey {
         if (crc.getValue() != want) {
             throw new IllegalArgumentException("the TLS PSK's CRC-32 does not match (a typo in the key?)");
         }
-        TlsKey k = new TlsKey(hash, Arrays.copyOf(raw, len));
+        TlsKey k = new TlsKey(hash, Arrays.copyOf(raw, len), Derivation.COMPAT);
         Arrays.fill(raw, (byte) 0);
         return k;
     }
@@ -102,8 +145,7 @@ public final class TlsKey {
         if (hash == 0) {
             return configured.clone();
         }
-        return expandLabel(hash, extract(hash, configured), "HostNQN", hostNqn.getBytes(StandardCharsets.UTF_8),
-                configured.length);
+        return derive(hash, configured, "HostNQN", hostNqn.getBytes(StandardCharsets.UTF_8));
     }
 
     /** The version-0 PSK identity, {@code NVMe0R0h <hostnqn> <subnqn>}. */
@@ -121,8 +163,7 @@ public final class TlsKey {
         int h = cipherHash();
         byte[] retained = retained(hostNqn);
         String context = version == 0 ? identity(hostNqn, subNqn) : "0" + h + " " + digest(hostNqn, subNqn);
-        byte[] psk = expandLabel(h, extract(h, retained), "nvme-tls-psk",
-                context.getBytes(StandardCharsets.UTF_8), configured.length);
+        byte[] psk = derive(h, retained, "nvme-tls-psk", context.getBytes(StandardCharsets.UTF_8));
         Arrays.fill(retained, (byte) 0);
         return psk;
     }
@@ -136,34 +177,45 @@ public final class TlsKey {
         return Base64.getEncoder().encodeToString(d);
     }
 
-    static byte[] extract(int hash, byte[] ikm) {
-        return hmac(hash, new byte[hash == 1 ? 32 : 48], ikm);
+    /**
+     * HKDF-Expand-Label(HKDF-Extract(0, {@code ikm}), label, context, L) with this key's info encoding, L being the
+     * configured key's length. The pseudorandom key stays inside the JDK's KDF.
+     */
+    private byte[] derive(int hash, byte[] ikm, String label, byte[] context) {
+        byte[] info = info(derivation, label, context, configured.length);
+        try {
+            KDF kdf = KDF.getInstance(hash == 1 ? "HKDF-SHA256" : "HKDF-SHA384");
+            return kdf.deriveData(HKDFParameterSpec.ofExtract().addIKM(ikm).thenExpand(info, configured.length));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HKDF-SHA" + (hash == 1 ? 256 : 384) + " is not available: " + e.getMessage(), e);
+        } finally {
+            Arrays.fill(info, (byte) 0);
+        }
     }
 
-    /** HKDF-Expand with libnvme's label encoding (see the class comment). */
-    static byte[] expandLabel(int hash, byte[] prk, String label, byte[] context, int length) {
-        byte[] l = label.getBytes(StandardCharsets.US_ASCII);
-        byte[] info = new byte[2 + 6 + l.length + context.length];
-        info[0] = (byte) length;
-        info[1] = (byte) (length >>> 8);
-        System.arraycopy("tls13 ".getBytes(StandardCharsets.US_ASCII), 0, info, 2, 6);
-        System.arraycopy(l, 0, info, 8, l.length);
-        System.arraycopy(context, 0, info, 8 + l.length, context.length);
-        byte[] out = new byte[length];
-        byte[] t = new byte[0];
-        int done = 0;
-        for (int i = 1; done < length; i++) {
-            byte[] in = new byte[t.length + info.length + 1];
-            System.arraycopy(t, 0, in, 0, t.length);
-            System.arraycopy(info, 0, in, t.length, info.length);
-            in[in.length - 1] = (byte) i;
-            t = hmac(hash, prk, in);
-            int n = Math.min(t.length, length - done);
-            System.arraycopy(t, 0, out, done, n);
-            done += n;
+    /** HKDF-Expand-Label's info for {@code derivation} (see {@link Derivation}). */
+    static byte[] info(Derivation derivation, String label, byte[] context, int length) {
+        byte[] l = ("tls13 " + label).getBytes(StandardCharsets.US_ASCII);
+        ByteArrayOutputStream info = new ByteArrayOutputStream(4 + l.length + context.length);
+        if (derivation == Derivation.COMPAT) {
+            info.write(length);
+            info.write(length >>> 8);
+            info.writeBytes(l);
+            info.writeBytes(context);
+        } else {
+            // HkdfLabel's label and context are opaque<..255>: libnvme refuses longer ones too
+            if (context.length > 255) {
+                throw new IllegalArgumentException("the TLS PSK derivation context has " + context.length
+                        + " bytes, RFC 8446 allows 255 (NQNs too long for this derivation)");
+            }
+            info.write(length >>> 8);
+            info.write(length);
+            info.write(l.length);
+            info.writeBytes(l);
+            info.write(context.length);
+            info.writeBytes(context);
         }
-        Arrays.fill(prk, (byte) 0);
-        return out;
+        return info.toByteArray();
     }
 
     private static byte[] hmac(int hash, byte[] key, byte[] data) {
@@ -175,11 +227,12 @@ public final class TlsKey {
         if (a == null || b == null) {
             return a == b;
         }
-        return a.hash == b.hash && java.security.MessageDigest.isEqual(a.configured, b.configured);
+        return a.hash == b.hash && a.derivation == b.derivation
+                && java.security.MessageDigest.isEqual(a.configured, b.configured);
     }
 
     @Override
     public String toString() {
-        return "TLS PSK (" + configured.length + " bytes, hash " + hash + ")";
+        return "TLS PSK (" + configured.length + " bytes, hash " + hash + ", " + derivation.label() + " derivation)";
     }
 }

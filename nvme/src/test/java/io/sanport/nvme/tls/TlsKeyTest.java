@@ -62,4 +62,47 @@ class TlsKeyTest {
         // hash indicator 0: the configured key is the retained one
         assertArrayEquals(KEY, TlsKey.of(0, KEY).retained(HOST));
     }
+
+    /** libnvme 1.16's test/psk.c: version-1 identities of its configured key under both derivations. */
+    @Test
+    void identitiesMatchLibnvmeForBothDerivations() {
+        byte[] k48 = new byte[48];
+        System.arraycopy(KEY, 0, k48, 0, 32);
+        System.arraycopy(KEY, 16, k48, 32, 16); // libnvme's 48-byte vector repeats bytes 16..31
+        String host = "nqn.psk-test-host";
+        String sub = "nqn.psk-test-subsys";
+        String prefix = " " + host + " " + sub + " ";
+        TlsKey k256 = TlsKey.of(1, KEY);
+        TlsKey k384 = TlsKey.of(2, k48);
+        assertEquals(TlsKey.Derivation.COMPAT, k256.derivation());
+        assertEquals("NVMe1R01" + prefix + "66GuqV08TsAGII39teWUfwQwizjv06Jy8jOcX3NAAzM=", k256.identityV1(host, sub));
+        assertEquals("NVMe1R02" + prefix + "RsKmYJ3nAn1ApjjMloJFbAkLPivONDAX/xW327YBUsn2eGShXSjCZvBaOxscLqmz",
+                k384.identityV1(host, sub));
+        TlsKey r256 = k256.withDerivation(TlsKey.Derivation.RFC8446);
+        TlsKey r384 = k384.withDerivation(TlsKey.Derivation.RFC8446);
+        assertEquals("NVMe1R01" + prefix + "iSbjiStwJ/1TrTvDlt2fjFmzvsytOJelidNnA+X5lEU=", r256.identityV1(host, sub));
+        assertEquals("NVMe1R02" + prefix + "QhW2+Rp6RzHlNtCslyRxMnwJ11tKKhz8JCAQpQ+XUD8f9td1VeH5h53yz2wKJG1a",
+                r384.identityV1(host, sub));
+        // the derivation is part of the key: the TLS PSKs differ, and a reload that changes it is a new key
+        assertFalse(java.util.Arrays.equals(k256.tlsPsk(host, sub, 0), r256.tlsPsk(host, sub, 0)));
+        assertFalse(TlsKey.same(k256, r256));
+        assertTrue(TlsKey.same(r256, TlsKey.of(1, KEY).withDerivation(TlsKey.Derivation.RFC8446)));
+        assertTrue(r256.toString().contains("rfc8446") && !r256.toString().contains("VRLb"));
+    }
+
+    /** RFC 8446 7.1's HkdfLabel layout, byte by byte, and the names the configuration takes. */
+    @Test
+    void rfc8446InfoLayout() {
+        byte[] info = TlsKey.info(TlsKey.Derivation.RFC8446, "HostNQN", "ab".getBytes(), 48);
+        assertEquals("0030" + "0d" + HexFormat.of().formatHex("tls13 HostNQN".getBytes()) + "02" + "6162",
+                HexFormat.of().formatHex(info));
+        byte[] compat = TlsKey.info(TlsKey.Derivation.COMPAT, "HostNQN", "ab".getBytes(), 48);
+        assertEquals("3000" + HexFormat.of().formatHex("tls13 HostNQNab".getBytes()), HexFormat.of().formatHex(compat));
+        assertThrows(IllegalArgumentException.class,
+                () -> TlsKey.info(TlsKey.Derivation.RFC8446, "HostNQN", new byte[256], 32));
+        assertEquals(TlsKey.Derivation.RFC8446, TlsKey.Derivation.of("RFC8446"));
+        assertEquals(TlsKey.Derivation.COMPAT, TlsKey.Derivation.of("compat"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> TlsKey.Derivation.of("rfc5869")).getMessage()
+                .contains("2.16"));
+    }
 }
