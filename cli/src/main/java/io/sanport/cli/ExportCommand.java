@@ -50,6 +50,10 @@ final class ExportCommand implements Callable<Integer> {
             "The allowed hosts' configured TLS PSK (from 'nvme gen-tls-key'), implies --tls; @FILE reads it",
             "from a file."})
     String tlsKey;
+    @Option(names = "--tls-key-derivation", paramLabel = "compat|rfc8446", description = {
+            "How the TLS PSK is derived from --tls-key; must match the hosts: compat (default) as nvme-cli",
+            "before 2.16 and 'nvme gen-tls-key --compat' do, rfc8446 as nvme-cli 2.16 and later do by default."})
+    String tlsKeyDerivation;
     @Option(names = "--allow-any-host", description = "Let any host connect (the default on a loopback address only).")
     boolean allowAnyHost;
     @Option(names = "--reactors", description = "Reactor threads (default: one per core).")
@@ -74,6 +78,7 @@ final class ExportCommand implements Callable<Integer> {
     /** The TLS PSK the options give, null without --tls-key; never quotes it. */
     private io.sanport.nvme.tls.TlsKey tlsKey() throws java.io.IOException {
         String key = RemoteOptions.tlsKey(tls, tlsKey);
+        io.sanport.nvme.tls.TlsKey.Derivation derivation = RemoteOptions.derivation(key, tlsKeyDerivation);
         if (key == null) {
             return null;
         }
@@ -84,7 +89,7 @@ final class ExportCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--tls-key needs the hosts it belongs to: --allow-host NQN");
         }
         try {
-            return io.sanport.nvme.tls.TlsKey.parse(key);
+            return io.sanport.nvme.tls.TlsKey.parse(key).withDerivation(derivation);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--tls-key: " + e.getMessage());
         }

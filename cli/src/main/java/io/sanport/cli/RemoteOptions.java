@@ -2,6 +2,7 @@ package io.sanport.cli;
 
 import io.sanport.client.ConnectOptions;
 import io.sanport.nvme.Nqn;
+import io.sanport.nvme.tls.TlsKey;
 import io.sanport.transport.rdma.RdmaDevices;
 import java.io.IOException;
 import java.util.UUID;
@@ -35,6 +36,10 @@ final class RemoteOptions {
     @Option(names = "--tls-key", paramLabel = "NVMeTLSkey-1:..|@FILE", description = {
             "This host's configured TLS PSK (from 'nvme gen-tls-key'), implies --tls; @FILE reads it from a file."})
     String tlsKey;
+    @Option(names = "--tls-key-derivation", paramLabel = "compat|rfc8446", description = {
+            "How the TLS PSK is derived from --tls-key; must match the target: compat (default) as nvme-cli",
+            "before 2.16 and 'nvme gen-tls-key --compat' do, rfc8446 as nvme-cli 2.16 and later do by default."})
+    String tlsKeyDerivation;
 
     ConnectOptions connectOptions() throws IOException {
         ConnectOptions.Transport t = ConnectOptions.Transport.of(transport);
@@ -51,7 +56,22 @@ final class RemoteOptions {
         return new ConnectOptions(queues == null ? o.ioQueues() : queues, queueSize, o.katoMillis(), headerDigest,
                 dataDigest, nqn, id, o.timeoutMillis()).withTransport(t)
                 .withDhchap(secret(dhchapSecret, "--dhchap-secret"), secret(dhchapCtrlSecret, "--dhchap-ctrl-secret"))
-                .withTls(tlsKey(tls, tlsKey));
+                .withTls(tlsKey(tls, tlsKey), derivation(tlsKey, tlsKeyDerivation));
+    }
+
+    /** --tls-key-derivation's value (COMPAT when absent); given without --tls-key it is refused. */
+    static TlsKey.Derivation derivation(String key, String derivation) {
+        if (derivation == null) {
+            return TlsKey.Derivation.COMPAT;
+        }
+        if (key == null) {
+            throw new IllegalArgumentException("--tls-key-derivation needs --tls-key");
+        }
+        try {
+            return TlsKey.Derivation.of(derivation);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--tls-key-derivation: " + e.getMessage());
+        }
     }
 
     /** The TLS PSK the options give (null: no TLS); --tls alone is refused: there is no keyring to look in. */

@@ -25,8 +25,9 @@ import java.util.UUID;
  *                        asks for authentication at Connect; null: none, and such a controller is refused
  * @param dhchapCtrlSecret the controller's secret (nvme-cli {@code --dhchap-ctrl-secret}): the host then checks
  *                        the controller too (bidirectional authentication); null: it does not
- * @param tlsKey          the configured TLS PSK (nvme-cli {@code --tls-key}): every queue's connection starts with
- *                        a TLS 1.3 handshake offering the identity {@code NVMe0R0h <hostnqn> <subnqn>}; null: none
+ * @param tlsKey          the configured TLS PSK (nvme-cli {@code --tls-key}) with its derivation: every queue's
+ *                        connection starts with a TLS 1.3 handshake offering the identity
+ *                        {@code NVMe0R0h <hostnqn> <subnqn>}; null: none
  */
 public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolean headerDigest, boolean dataDigest,
                              String hostNqn, UUID hostId, int timeoutMillis, boolean disableSqFlow,
@@ -134,8 +135,18 @@ public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolea
      * {@code nvme gen-tls-key}); null: no TLS. A malformed key is refused without being quoted.
      */
     public ConnectOptions withTls(String key) {
+        return withTls(key, TlsKey.Derivation.COMPAT);
+    }
+
+    /**
+     * As {@link #withTls(String)}, deriving the TLS PSK as {@code derivation} says: {@link TlsKey.Derivation#COMPAT}
+     * matches targets whose key nvme-cli before 2.16 (or {@code --compat}) inserted, {@link TlsKey.Derivation#RFC8446}
+     * those of nvme-cli 2.16 and later.
+     */
+    public ConnectOptions withTls(String key, TlsKey.Derivation derivation) {
         return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis,
-                disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret, key == null ? null : TlsKey.parse(key));
+                disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret,
+                key == null ? null : TlsKey.parse(key).withDerivation(derivation));
     }
     public ConnectOptions withTransport(Transport t) { return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis, disableSqFlow, t, dhchapSecret, dhchapCtrlSecret, tlsKey); }
 }

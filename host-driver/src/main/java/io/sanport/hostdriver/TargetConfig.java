@@ -791,16 +791,30 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             throw error(a + ".treq", "expected required, not required or not specified, got \"" + treq + "\"");
         }
 
-        /** A host's configured TLS PSK ({@code tls_key}, the interchange format of {@code nvme gen-tls-key}). */
+        /**
+         * A host's configured TLS PSK ({@code tls_key}, the interchange format of {@code nvme gen-tls-key}) and how
+         * the TLS PSK is derived from it ({@code tls_key_derivation}: compat, the default, as nvme-cli before 2.16
+         * and {@code --compat} insert it; rfc8446, as nvme-cli 2.16 and later do by default).
+         */
         TlsKey tlsKey(JsonNode h, String at) throws ConfigException {
             String text = string(h, at, "tls_key", false);
+            String derivation = string(h, at, "tls_key_derivation", false);
             if (text == null || text.isBlank()) {
+                if (derivation != null) {
+                    throw error(at + ".tls_key_derivation", "needs a tls_key");
+                }
                 return null;
             }
+            TlsKey key;
             try {
-                return TlsKey.parse(text);
+                key = TlsKey.parse(text);
             } catch (IllegalArgumentException e) {
                 throw error(at + ".tls_key", e.getMessage());
+            }
+            try {
+                return derivation == null ? key : key.withDerivation(TlsKey.Derivation.of(derivation));
+            } catch (IllegalArgumentException e) {
+                throw error(at + ".tls_key_derivation", e.getMessage());
             }
         }
 

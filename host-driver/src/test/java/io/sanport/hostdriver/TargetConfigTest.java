@@ -60,6 +60,27 @@ class TargetConfigTest {
     }
 
     @Test
+    void readsTheTlsKeyDerivation() throws Exception {
+        String key = io.sanport.nvme.tls.TlsKey.format(1, new byte[32]);
+        String host = "\"nqn\": \"nqn.2014-08.org.nvmexpress:uuid:7d1e4c1a-2a3b-4c5d-8e9f-0a1b2c3d4e5f\"";
+        java.util.function.Function<String, String> with = extra -> NVMETCLI.replace(host + " }", host + extra + " }");
+        String keyed = ", \"tls_key\": \"" + key + "\"";
+        assertEquals(io.sanport.nvme.tls.TlsKey.Derivation.COMPAT,
+                TargetConfig.parse(with.apply(keyed), "x.json").hosts().getFirst().tlsKey().derivation());
+        assertEquals(io.sanport.nvme.tls.TlsKey.Derivation.RFC8446, TargetConfig.parse(
+                with.apply(keyed + ", \"tls_key_derivation\": \"rfc8446\""), "x.json").hosts().getFirst().tlsKey().derivation());
+        assertEquals(io.sanport.nvme.tls.TlsKey.Derivation.COMPAT, TargetConfig.parse(
+                with.apply(keyed + ", \"tls_key_derivation\": \"compat\""), "x.json").hosts().getFirst().tlsKey().derivation());
+        ConfigException bad = assertThrows(ConfigException.class, () -> TargetConfig.parse(
+                with.apply(keyed + ", \"tls_key_derivation\": \"rfc5869\""), "x.json"));
+        assertEquals("$.hosts[0].tls_key_derivation", bad.path());
+        assertTrue(bad.getMessage().contains("rfc8446"), bad.getMessage());
+        assertFalse(bad.getMessage().contains(key.substring(16, 40)), bad.getMessage());
+        assertEquals("$.hosts[0].tls_key_derivation", assertThrows(ConfigException.class, () -> TargetConfig.parse(
+                with.apply(", \"tls_key_derivation\": \"rfc8446\""), "x.json")).path());
+    }
+
+    @Test
     void readsWhatNvmetcliWrites() throws Exception {
         TargetConfig c = TargetConfig.parse(NVMETCLI, "saved.json");
         assertEquals(1, c.hosts().size());
