@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * NVMe/TCP over TLS 1.3 between sanport's Java host and sanport's target on 127.0.0.1: both cipher suites with
  * verified I/O (the I/O queues' connections are TLS too), discovery saying TLS is required; wrong and missing
  * keys and a plain host refused on a TLS-required port; a TLS host on a plain port fails cleanly; a port where TLS
- * is not required serves both; and, through a TCP relay in between, no written block crosses the wire in clear.
+ * is not required serves both; a host deriving the TLS PSK otherwise than the target (compat vs RFC 8446) is
+ * refused; and, through a TCP relay in between, no written block crosses the wire in clear.
  */
 class TlsLoopbackTest {
     static final String NQN = "nqn.2026-12.io.sanport:tls";
@@ -57,12 +58,15 @@ class TlsLoopbackTest {
     }
 
     Target start(String key, TargetConfig.PortTls tls, List<String> hosts) throws Exception {
+        return start(key == null ? null : TlsKey.parse(key), tls, hosts);
+    }
+
+    Target start(TlsKey key, TargetConfig.PortTls tls, List<String> hosts) throws Exception {
         Path image = dir.resolve("ns.img");
         try (RandomAccessFile f = new RandomAccessFile(image.toFile(), "rw")) {
             f.setLength(4 << 20);
         }
-        TargetConfig cfg = TargetConfig.forDevice(image.toString(), NQN, "tcp", "127.0.0.1", 0, hosts, null,
-                key == null ? null : TlsKey.parse(key));
+        TargetConfig cfg = TargetConfig.forDevice(image.toString(), NQN, "tcp", "127.0.0.1", 0, hosts, null, key);
         TargetConfig.PortConfig p = cfg.ports().getFirst();
         cfg = new TargetConfig(cfg.hosts(), List.of(new TargetConfig.PortConfig(p.portId(), p.trtype(), p.adrfam(),
                 p.traddr(), p.trsvcid(), p.subsystems(), tls)), cfg.subsystems(), cfg.limits());
@@ -207,6 +211,31 @@ class TlsLoopbackTest {
         try (Target t = start(null, TargetConfig.PortTls.REQUIRED)) {
             assertThrows(IOException.class,
                     () -> RemoteController.connect("127.0.0.1", port(t), NQN, options(newKey(32, 1))));
+        }
+    }
+
+    /**
+     * The same configured key under the two derivations (nvme-cli before 2.16 / --compat, and 2.16's RFC 8446
+     * default) gives different TLS PSKs: each target serves the host deriving as it does and refuses the other.
+     */
+    @Test
+    void theDerivationMustMatchEndToEnd() throws Exception {
+        for (String key : List.of(newKey(32, 1), newKey(48, 2))) {
+            for (TlsKey.Derivation served : TlsKey.Derivation.values()) {
+                TlsKey.Derivation other = served == TlsKey.Derivation.COMPAT
+                        ? TlsKey.Derivation.RFC8446 : TlsKey.Derivation.COMPAT;
+                try (Target t = start(TlsKey.parse(key).withDerivation(served), TargetConfig.PortTls.REQUIRED,
+                        List.of(HOST))) {
+                    try (RemoteController c = RemoteController.connect("127.0.0.1", port(t), NQN,
+                            options(key).withTls(key, served))) {
+                        readBack(c, random(4096));
+                    }
+                    IOException refused = assertThrows(IOException.class, () -> RemoteController.connect(
+                            "127.0.0.1", port(t), NQN, options(key).withTls(key, other)));
+                    assertTrue(refused.getMessage().contains("TLS handshake"), refused.getMessage());
+                    assertFalse(refused.getMessage().contains(key.substring(16, 40)));
+                }
+            }
         }
     }
 
