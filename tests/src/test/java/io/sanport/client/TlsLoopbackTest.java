@@ -239,6 +239,29 @@ class TlsLoopbackTest {
         }
     }
 
+    /** Reloading a host's tls_key_derivation (the same key) applies from the next handshake and says so. */
+    @Test
+    void reloadingTheDerivationAppliesToTheNextHandshake() throws Exception {
+        String key = newKey(32, 1);
+        try (Target t = start(TlsKey.parse(key), TargetConfig.PortTls.REQUIRED, List.of(HOST));
+             RemoteController before = RemoteController.connect("127.0.0.1", port(t), NQN, options(key))) {
+            TargetConfig cfg = t.config();
+            TargetConfig next = new TargetConfig(List.of(new TargetConfig.HostConfig(HOST, null,
+                    TlsKey.parse(key).withDerivation(TlsKey.Derivation.RFC8446))), cfg.ports(), cfg.subsystems(),
+                    cfg.limits());
+            List<String> changes = t.apply(next);
+            assertEquals(1, changes.size(), changes.toString());
+            assertTrue(changes.getFirst().contains("TLS PSK of host " + HOST), changes.getFirst());
+            assertFalse(changes.getFirst().contains(key.substring(16, 40)));
+            readBack(before, random(4096)); // the session up stays
+            assertThrows(IOException.class, () -> RemoteController.connect("127.0.0.1", port(t), NQN, options(key)));
+            try (RemoteController after = RemoteController.connect("127.0.0.1", port(t), NQN,
+                    options(key).withTls(key, TlsKey.Derivation.RFC8446))) {
+                readBack(after, random(4096));
+            }
+        }
+    }
+
     @Test
     void tlsToAPlainPortFailsCleanly() throws Exception {
         try (Target t = start(null, TargetConfig.PortTls.NONE)) {
