@@ -153,7 +153,7 @@ final class TcpSocket implements AutoCloseable {
             netStream.close();
             net.close();
             throw new IOException("TLS handshake with " + net.peer + ": " + e.getMessage()
-                    + " (is TLS on there, with this host's key?)", e);
+                    + " (is TLS on there, with this host's key and --tls-key-derivation?)", e);
         } catch (RuntimeException e) {
             netStream.close();
             net.close();

@@ -77,7 +77,10 @@ final class TcpTls {
             }
             session = TlsHandshake.accept(netEnd, target::tlsKey, HANDSHAKE_MILLIS);
         } catch (IOException | RuntimeException e) {
-            FAILURES.warn(() -> "TLS handshake with " + peer + " on " + port + " failed: " + e.getMessage()
+            // a bad binder is a wrong key or the same key derived the other way (nvme-cli >= 2.16 vs --compat)
+            String hint = String.valueOf(e.getMessage()).contains("PSK binder")
+                    ? " (a different key, or the host derives the TLS PSK the other way: see tls_key_derivation)" : "";
+            FAILURES.warn(() -> "TLS handshake with " + peer + " on " + port + " failed: " + e.getMessage() + hint
                     + "; closing the connection");
             net.close();
             close(fd);
