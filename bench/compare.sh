@@ -122,7 +122,8 @@ record() { # side index round "iops mib_s cpu [extra]"
 }
 field() { local a=(${RES[$1,$2,$3]}); echo "${a[$4]}"; } # side index round column
 column() { local r; for r in $(seq "$rounds"); do field "$1" "$2" "$r" "$3"; done; } # side index column -> per round
-ratios_of() { local r; for r in $(seq "$rounds"); do ratio "$(field s "$1" "$r" 0)" "$(field p "$1" "$r" 0)"; done; }
+ratios_of() { # index [SIDE_A SIDE_B] -> per round: A's IOPS / B's (default sanport / the peer)
+    local r; for r in $(seq "$rounds"); do ratio "$(field "${2:-s}" "$1" "$r" 0)" "$(field "${3:-p}" "$1" "$r" 0)"; done; }
 say_pair() { # index round: both halves of one round, as it ends
     say "round $2 ${W_NAMES[$1]}: peer $(field p "$1" "$2" 0) IOPS, sanport $(field s "$1" "$2" 0) IOPS: ratio $(ratio "$(field s "$1" "$2" 0)" "$(field p "$1" "$2" 0)"); CPU s per million I/Os: sanport $(field s "$1" "$2" 2), peer $(field p "$1" "$2" 2); load $(loadavg)"
 }
@@ -330,7 +331,8 @@ vm_scenario() { # vm_scenario KIND IMAGE(random|sparse) TRANSPORTS RUN.SH-OPTION
     [ "$(id -u)" = 0 ] || { say "needs root (QEMU harness)"; exit 1; }
     sanport_ensure_packages --who compare.sh bench vm || exit 1
     sanport_find_jdk && sanport_build_if_needed
-    "$SANPORT_ROOT/tests/vm/prepare.sh" >&2 || { say "tests/vm/prepare.sh failed"; exit 1; }
+    local prep=(); [[ " $* " != *" --kernel 6.12 "* ]] || prep=(--kernel 6.12)
+    "$SANPORT_ROOT/tests/vm/prepare.sh" "${prep[@]}" >&2 || { say "tests/vm/prepare.sh ${prep[*]} failed"; exit 1; }
     local tmp rc load0 json
     tmp=$(mktemp -d "/tmp/sanport-compare-$kind.XXXXXX")
     vm_tmp=$tmp
@@ -347,12 +349,13 @@ vm_scenario() { # vm_scenario KIND IMAGE(random|sparse) TRANSPORTS RUN.SH-OPTION
     (while sleep 30; do cut -d' ' -f1 /proc/loadavg; done) >"$tmp/load" & vm_sampler=$!
     # TCG: a JVM start ~1 min, fio ~3 s of its own per run; perftest 2 x 5 s per round
     local timeout=$((600 + transports * (180 + rounds * 8 * (seconds + 8) + rounds * 30)))
+    [ "$kind" != vm-tls ] || timeout=$((900 + rounds * 4 * 3 * (seconds + 10)))   # 2 JVMs; 4 targets x <= 3 workloads
     say "booting the guest (tests/vm/run.sh $* --nvme, a $image $size image); $rounds rounds, $seconds s per fio run after 1 s ramp; host load $load0; guest timeout $timeout s"
     set +e
     "$SANPORT_ROOT/tests/vm/run.sh" "$@" --nvme "$tmp/disk.img" --timeout "$timeout" \
         --env "SANPORT_COMPARE_LIB=$tmp/lib" --env "SANPORT_COMPARE_JAVA=$JAVA_HOME" \
         --env "SANPORT_COMPARE_HOST=$(nproc) cores, kernel $(uname -r)" \
-        -- "$SANPORT_ROOT/bench/compare.sh $kind-guest --seconds $seconds --size $size --rounds $rounds" >"$tmp/out" \
+        -- "$SANPORT_ROOT/bench/compare.sh $kind-guest --seconds $seconds --size $size --rounds $rounds${only:+ --workloads $only}" >"$tmp/out" \
         2> >(grep --line-buffered -v '^Picked up JAVA_TOOL_OPTIONS' >&2)
     rc=$?
     set -e
@@ -372,22 +375,27 @@ kthread_ticks() {
 kthread_delta() { awk 'NR == FNR { b[$1] = $2; next } { d += $2 - ($1 in b ? b[$1] : 0) } END { print d + 0 }' "$1" "$2"; }
 guest_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat; }
 
-# The guest half shared by vm-tcp and vm-rdma: the kernel initiator + fio connected at once to (a) sanport on
-# $addr:4420 and (b) the kernel's nvmet on $addr:4421, both exporting /dev/nvme0n1 over $trtype; every round
-# runs each workload on nvmet, then on sanport. Fills RES; calls ROUND_HOOK ROUND after each round; sets t0.
-vm_guest_compare() { # vm_guest_compare TRTYPE ROUND_HOOK
-    local trtype=$1 round_hook=$2
+# The guest half shared by vm-tcp, vm-rdma and vm-tls: the kernel initiator + fio connected at once to (a)
+# sanport on $addr:4420 and (b) the kernel's nvmet on $addr:4421, both exporting /dev/nvme0n1 over $trtype; every
+# round runs each workload on nvmet, then on sanport. With TLS=tls (tcp only, the 6.12 guest) also (c) a second
+# sanport requiring TLS 1.3 on 4422 and (d) nvmet with addr_tsas tls1.3 on 4423, connected with `nvme connect
+# --tls` (keys in the .nvme keyring, tlshd doing the kernel's handshakes); those run right after the plain pair
+# (sides S and P). Fills RES; calls ROUND_HOOK ROUND after each round; sets t0.
+vm_guest_compare() { # vm_guest_compare TRTYPE ROUND_HOOK [tls]
+    local trtype=$1 round_hook=$2 tls=${3:-}
     [ "${SANPORT_VM_GUEST:-}" = 1 ] || { say "$scenario runs inside tests/vm/run.sh only"; exit 2; }
-    addr=169.254.77.1 back=/dev/nvme0n1 log=/tmp/vm-$trtype-target.log
+    addr=169.254.77.1 back=/dev/nvme0n1 log=/tmp/vm-$trtype-target.log tls_log=/tmp/vm-tls-target.log
     nqn_s=nqn.2026-11.io.sanport:vm-$trtype nqn_k=nqn.2026-11.io.sanport:vm-$trtype-nvmet
-    pick_workloads 0 2 3 4   # randread_4k_qd32 seqread_128k randwrite_4k_qd32 seqwrite_128k
-    spid="" cfs=/sys/kernel/config/nvmet dev="" dev_s="" dev_k=""
+    nqn_ts=nqn.2026-11.io.sanport:vm-tls nqn_tk=nqn.2026-11.io.sanport:vm-tls-nvmet
+    if [ -n "$tls" ]; then pick_workloads 0 2 3; [ -n "$only" ] || w=(0 2)   # randwrite_4k_qd32 on request
+    else pick_workloads 0 2 3 4; fi   # randread_4k_qd32 seqread_128k randwrite_4k_qd32 seqwrite_128k
+    spid="" tpid="" cfs=/sys/kernel/config/nvmet dev="" dev_s="" dev_k="" dev_ts="" dev_tk=""
     extra_key=guest_cpu_s_per_mio
     RES=() idle_ticks=0
 
-    vm_connect() {   # vm_connect NQN PORT: sets dev to the namespace's block device (no udev: sysfs + mknod)
+    vm_connect() {   # vm_connect NQN PORT [nvme connect options]: sets dev to the namespace's block device (no udev: sysfs + mknod)
         local b n out
-        out=$(nvme connect -t "$trtype" -a "$addr" -s "$2" -n "$1" 2>&1) || { say "nvme connect: $out"; return 1; }
+        out=$(nvme connect -t "$trtype" -a "$addr" -s "$2" -n "$1" "${@:3}" 2>&1) || { say "nvme connect: $out"; return 1; }
         for n in $(seq 300); do
             for b in /sys/block/nvme*n*; do   # the namespace whose controller's subsystem has NQN
                 [[ "${b##*/}" =~ ^nvme[0-9]+n[0-9]+$ ]] && [ -r "$b/dev" ] || continue
@@ -405,17 +413,19 @@ vm_guest_compare() { # vm_guest_compare TRTYPE ROUND_HOOK
         local n; for n in $(seq 100); do [ -e "/sys/block/${2#/dev/}" ] || break; sleep 0.1; done
         [ -e "/sys/block/${2#/dev/}" ] || rm -f "$2"
     }
-    vm_half() { # vm_half s|p INDEX ROUND DEVICE: one fio run; the target's and the guest's CPU around it
+    vm_pid() { case $1 in s) echo "$spid";; S) echo "$tpid";; esac; }   # a sanport side's JVM
+    vm_sanport_ticks() { local t; t=$(proc_ticks "$spid"); [ -z "$tpid" ] || t=$(( t + $(proc_ticks "$tpid") )); echo "$t"; }   # both JVMs
+    vm_half() { # vm_half s|p|S|P INDEX ROUND DEVICE: one fio run; the target's and the guest's CPU around it
         local out a t0 g0 ticks
         g0=$(guest_busy)
-        t0=$(proc_ticks "$spid")
-        [ "$1" = s ] || kthread_ticks >/tmp/vm-kt0
+        case $1 in s|S) t0=$(proc_ticks "$(vm_pid "$1")");; *) t0=$(vm_sanport_ticks); kthread_ticks >/tmp/vm-kt0;; esac
         out=$(fio_run "vm-$trtype-${W_NAMES[$2]}" "${W_RWS[$2]}" "${W_BSS[$2]}" "${W_QDS[$2]}" "$4") || return 1
         a=($out)
-        if [ "$1" = s ]; then ticks=$(( $(proc_ticks "$spid") - t0 )); else
-            idle_ticks=$(( idle_ticks + $(proc_ticks "$spid") - t0 ))   # sanport, connected but idle, while nvmet runs
-            kthread_ticks >/tmp/vm-kt1; ticks=$(kthread_delta /tmp/vm-kt0 /tmp/vm-kt1)
-        fi
+        case $1 in
+            s|S) ticks=$(( $(proc_ticks "$(vm_pid "$1")") - t0 ));;
+            *) idle_ticks=$(( idle_ticks + $(vm_sanport_ticks) - t0 ))   # sanport, connected but idle, while nvmet runs
+               kthread_ticks >/tmp/vm-kt1; ticks=$(kthread_delta /tmp/vm-kt0 /tmp/vm-kt1);;
+        esac
         record "$1" "$2" "$3" "${a[0]} ${a[1]} $(per_mio "$ticks" "${a[0]}" $((seconds + 1))) $(per_mio $(( $(guest_busy) - g0 )) "${a[0]}" $((seconds + 1)))"
     }
     vm_kernel_log() { # the initiator's timeouts and resets since the last call: a stall shows as low IOPS only
@@ -423,51 +433,88 @@ vm_guest_compare() { # vm_guest_compare TRTYPE ROUND_HOOK
         lines=$(dmesg -c 2>/dev/null | grep -Ei 'nvme.*(timeout|reset|reconnect|error)' | tail -5) || true
         [ -z "$lines" ] || say "$1: the kernel initiator logged: $lines"
     }
+    vm_nvmet_remove() { # vm_nvmet_remove NQN PORTID
+        rm -f "$cfs/ports/$2/subsystems/$1" 2>/dev/null; rmdir "$cfs/ports/$2" 2>/dev/null
+        echo 0 >"$cfs/subsystems/$1/namespaces/1/enable" 2>/dev/null
+        rmdir "$cfs/subsystems/$1/namespaces/1" "$cfs/subsystems/$1" 2>/dev/null
+    }
     vm_guest_cleanup() {
-        nvme disconnect -n "$nqn_s" >/dev/null 2>&1; nvme disconnect -n "$nqn_k" >/dev/null 2>&1
+        local q; for q in "$nqn_s" "$nqn_k" "$nqn_ts" "$nqn_tk"; do nvme disconnect -n "$q" >/dev/null 2>&1; done
         [ -n "$spid" ] && kill -TERM "$spid" 2>/dev/null
-        rm -f "$cfs/ports/1/subsystems/$nqn_k" 2>/dev/null; rmdir "$cfs/ports/1" 2>/dev/null
-        echo 0 >"$cfs/subsystems/$nqn_k/namespaces/1/enable" 2>/dev/null
-        rmdir "$cfs/subsystems/$nqn_k/namespaces/1" "$cfs/subsystems/$nqn_k" 2>/dev/null
+        [ -n "$tpid" ] && kill -TERM "$tpid" 2>/dev/null
+        vm_nvmet_remove "$nqn_k" 1; vm_nvmet_remove "$nqn_tk" 2
         true
+    }
+    vm_sanport_start() { # vm_sanport_start LOG PORT NQN [export options]: sets pid; waits until it serves
+        "$SANPORT_COMPARE_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "$SANPORT_COMPARE_LIB/*" io.sanport.cli.Main export \
+            --device "$back" --transport "$trtype" --address "$addr" --port "$2" --nqn "$3" --discovery-port 0 "${@:4}" >"$1" 2>&1 &
+        pid=$!
+        local i
+        for i in $(seq 1200); do
+            grep -q '^serving' "$1" && break
+            kill -0 "$pid" 2>/dev/null || { cat "$1" >&2; say "sanport exited"; exit 1; }
+            sleep 0.1
+        done
+        grep -q '^serving' "$1" && grep -q "listening: $trtype $addr:$2" "$1" \
+            || { cat "$1" >&2; say "sanport does not serve $trtype $addr:$2"; exit 1; }
+    }
+    vm_nvmet_add() { # vm_nvmet_add NQN PORTID SVCID [TSAS]: a subsystem exporting $back on its own port
+        mkdir "$cfs/subsystems/$1"
+        echo 1 >"$cfs/subsystems/$1/attr_allow_any_host"
+        mkdir "$cfs/subsystems/$1/namespaces/1"
+        echo -n "$back" >"$cfs/subsystems/$1/namespaces/1/device_path"
+        echo 1 >"$cfs/subsystems/$1/namespaces/1/enable"
+        mkdir "$cfs/ports/$2"
+        echo "$trtype" >"$cfs/ports/$2/addr_trtype"; echo ipv4 >"$cfs/ports/$2/addr_adrfam"
+        echo "$addr" >"$cfs/ports/$2/addr_traddr"; echo "$3" >"$cfs/ports/$2/addr_trsvcid"
+        [ -z "${4:-}" ] || echo "$4" >"$cfs/ports/$2/addr_tsas"
+        ln -s "$cfs/subsystems/$1" "$cfs/ports/$2/subsystems/$1"
     }
     trap vm_guest_cleanup EXIT
     t0=$SECONDS
     dmesg -c >/dev/null 2>&1
 
+    local pid i r
     say "(a) sanport export --transport $trtype $back on $addr:4420 (JVM C1-only under TCG)"
-    "$SANPORT_COMPARE_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "$SANPORT_COMPARE_LIB/*" io.sanport.cli.Main export \
-        --device "$back" --transport "$trtype" --address "$addr" --port 4420 --nqn "$nqn_s" --allow-any-host \
-        --discovery-port 0 >"$log" 2>&1 &
-    spid=$!
-    local i r
-    for i in $(seq 1200); do
-        grep -q '^serving' "$log" && break
-        kill -0 "$spid" 2>/dev/null || { cat "$log" >&2; say "sanport exited"; exit 1; }
-        sleep 0.1
-    done
-    grep -q '^serving' "$log" && grep -q "listening: $trtype $addr:4420" "$log" \
-        || { cat "$log" >&2; say "sanport does not serve $trtype $addr:4420"; exit 1; }
+    vm_sanport_start "$log" 4420 "$nqn_s" --allow-any-host
+    spid=$pid
     say "sanport serves after $((SECONDS - t0)) s; nvme connect -t $trtype to it"
     vm_connect "$nqn_s" 4420 || { tail -20 "$log" >&2; say "nvme connect to sanport failed"; exit 1; }
     dev_s=$dev
 
     say "(b) kernel nvmet-$trtype (configfs) exporting $back on $addr:4421"
-    mkdir "$cfs/subsystems/$nqn_k"
-    echo 1 >"$cfs/subsystems/$nqn_k/attr_allow_any_host"
-    mkdir "$cfs/subsystems/$nqn_k/namespaces/1"
-    echo -n "$back" >"$cfs/subsystems/$nqn_k/namespaces/1/device_path"
-    echo 1 >"$cfs/subsystems/$nqn_k/namespaces/1/enable"
-    mkdir "$cfs/ports/1"
-    echo "$trtype" >"$cfs/ports/1/addr_trtype"; echo ipv4 >"$cfs/ports/1/addr_adrfam"
-    echo "$addr" >"$cfs/ports/1/addr_traddr"; echo 4421 >"$cfs/ports/1/addr_trsvcid"
-    ln -s "$cfs/subsystems/$nqn_k" "$cfs/ports/1/subsystems/$nqn_k"
+    vm_nvmet_add "$nqn_k" 1 4421
     vm_connect "$nqn_k" 4421 || { say "nvme connect to nvmet-$trtype failed"; exit 1; }
     dev_k=$dev
-    say "sanport: $dev_s, nvmet-$trtype: $dev_k; $rounds rounds"
+    say "sanport: $dev_s, nvmet-$trtype: $dev_k"
 
-    # the same untimed warm-up for both targets: the guest's C1-only JIT is still compiling sanport's I/O path
-    for dev in "$dev_k" "$dev_s"; do
+    if [ -n "$tls" ]; then
+        # one configured PSK per subsystem, as `nvme gen-tls-key --insert` makes it: its retained PSK lands in .nvme
+        # under this host's identity, where tlshd finds it for both ends (host and nvmet share this guest's keyring);
+        # nvmet's tlshd also looks the key up under the discovery NQN, so that identity gets the same key
+        local hostnqn key out
+        hostnqn=$(cat /etc/nvme/hostnqn)
+        out=$(nvme gen-tls-key --hmac=1 --hostnqn="$hostnqn" --subsysnqn="$nqn_ts" --insert 2>&1) || { say "gen-tls-key: $out"; exit 1; }
+        key=$(grep '^NVMeTLSkey-1:01:' <<<"$out")
+        (umask 077; echo "$key" >/tmp/vm-tls.key)
+        say "(c) sanport export --tls on $addr:4422 (a second JVM, the device shared)"
+        vm_sanport_start "$tls_log" 4422 "$nqn_ts" --allow-host "$hostnqn" --tls --tls-key @/tmp/vm-tls.key --shared-device
+        tpid=$pid
+        vm_connect "$nqn_ts" 4422 --tls || { tail -20 "$tls_log" >&2; tail -5 /run/tlshd.log >&2; say "nvme connect --tls to sanport failed"; exit 1; }
+        dev_ts=$dev
+        say "(d) kernel nvmet-tcp with addr_tsas tls1.3 exporting $back on $addr:4423"
+        out=$(nvme gen-tls-key --hmac=1 --hostnqn="$hostnqn" --subsysnqn="$nqn_tk" --insert 2>&1) || { say "gen-tls-key: $out"; exit 1; }
+        key=$(grep '^NVMeTLSkey-1:01:' <<<"$out")
+        nvme check-tls-key --keydata="$key" --hostnqn="$hostnqn" --subsysnqn=nqn.2014-08.org.nvmexpress.discovery --insert >/dev/null 2>&1 || true
+        vm_nvmet_add "$nqn_tk" 2 4423 tls1.3
+        vm_connect "$nqn_tk" 4423 --tls || { tail -5 /run/tlshd.log >&2; say "nvme connect --tls to nvmet-tcp failed"; exit 1; }
+        dev_tk=$dev
+        say "TLS: sanport $dev_ts, nvmet-tcp $dev_tk; $(keyctl show %:.nvme 2>/dev/null | grep -c 'psk:') PSKs in .nvme"
+    fi
+    say "$rounds rounds"
+
+    # the same untimed warm-up for every target: the guest's C1-only JIT is still compiling sanport's I/O path
+    for dev in "$dev_k" "$dev_s" $dev_tk $dev_ts; do
         fio --name=warmup --filename="$dev" --rw=randread --bs=4k --iodepth=32 --ioengine=io_uring --direct=1 \
             --time_based --runtime=3 --norandommap --randrepeat=0 --minimal >/dev/null || { say "warm-up fio on $dev failed"; exit 1; }
     done
@@ -476,14 +523,21 @@ vm_guest_compare() { # vm_guest_compare TRTYPE ROUND_HOOK
             vm_half p "$i" "$r" "$dev_k" || { say "fio on nvmet failed"; exit 1; }
             vm_half s "$i" "$r" "$dev_s" || { tail -20 "$log" >&2; say "fio on sanport failed"; exit 1; }
             say_pair "$i" "$r"
+            [ -n "$tls" ] || continue
+            vm_half P "$i" "$r" "$dev_tk" || { say "fio on nvmet-tcp TLS failed"; exit 1; }
+            vm_half S "$i" "$r" "$dev_ts" || { tail -20 "$tls_log" >&2; say "fio on sanport TLS failed"; exit 1; }
+            say "round $r ${W_NAMES[$i]} TLS: nvmet $(field P "$i" "$r" 0) IOPS, sanport $(field S "$i" "$r" 0) IOPS: ratio $(ratio "$(field S "$i" "$r" 0)" "$(field P "$i" "$r" 0)"); TLS/plain sanport $(ratio "$(field S "$i" "$r" 0)" "$(field s "$i" "$r" 0)"), nvmet $(ratio "$(field P "$i" "$r" 0)" "$(field p "$i" "$r" 0)"); CPU s per million I/Os: sanport $(field S "$i" "$r" 2), nvmet $(field P "$i" "$r" 2)"
         done
         vm_kernel_log "round $r"
         [ -z "$round_hook" ] || "$round_hook" "$r"
     done
     kill -0 "$spid" 2>/dev/null || { tail -20 "$log" >&2; say "sanport died"; exit 1; }
+    [ -z "$tpid" ] || kill -0 "$tpid" 2>/dev/null || { tail -20 "$tls_log" >&2; say "sanport (TLS) died"; exit 1; }
     vm_disconnect "$nqn_s" "$dev_s"; vm_disconnect "$nqn_k" "$dev_k"
+    [ -z "$tls" ] || { vm_disconnect "$nqn_ts" "$dev_ts"; vm_disconnect "$nqn_tk" "$dev_tk"; }
     kill -TERM "$spid"; wait "$spid" || say "sanport exited $? on SIGTERM"
     spid=""
+    if [ -n "$tpid" ]; then kill -TERM "$tpid"; wait "$tpid" || say "sanport (TLS) exited $? on SIGTERM"; tpid=""; fi
     vm_guest_cleanup; trap - EXIT
 }
 
@@ -535,6 +589,61 @@ vm_rdma_guest() {   # the guest half of vm-rdma (SANPORT_VM_GUEST=1, run.sh --rd
         "$(median_ratios_json "${w[@]}")" "$(median $(ratios_of 0))" "$(median $(ratios_of 2))" "$(median "${pt[@]}")" "$(median "${wpt[@]}")"
 }
 
+# vm-tls: sides s/p plain sanport/nvmet, S/P the same over TLS 1.3; names for the JSON
+VM_TLS_SIDES=(S P s p) VM_TLS_NAMES=(sanport_tls nvmet_tls sanport_plain nvmet_plain)
+vm_tls_sides_json() { # INDEX COLUMN median|list -> {"sanport_tls":..,"nvmet_tls":..,...}
+    local k out="" sep=""
+    for k in 0 1 2 3; do
+        if [ "$3" = median ]; then out+="$sep\"${VM_TLS_NAMES[$k]}\":$(median $(column "${VM_TLS_SIDES[$k]}" "$1" "$2"))"
+        else out+="$sep\"${VM_TLS_NAMES[$k]}\":$(list $(column "${VM_TLS_SIDES[$k]}" "$1" "$2"))"; fi
+        sep=,
+    done
+    echo "{$out}"
+}
+# the ratios, each A / B of the same round: name A B
+VM_TLS_RATIOS=("tls_sanport_vs_nvmet S P" "sanport_tls_vs_plain S s" "nvmet_tls_vs_plain P p" "plain_sanport_vs_nvmet s p")
+vm_tls_workloads_json() {
+    local i q out="" sep=""
+    for i in "${w[@]}"; do
+        out+="$sep\"${W_NAMES[$i]}\":{"
+        for q in "${VM_TLS_RATIOS[@]}"; do set -- $q; out+="\"$1\":{$(stats $(ratios_of "$i" "$2" "$3")),\"runs\":$(list $(ratios_of "$i" "$2" "$3"))},"; done
+        out+="\"iops\":$(vm_tls_sides_json "$i" 0 list),\"mib_s\":$(vm_tls_sides_json "$i" 1 median)"
+        out+=",\"cpu_s_per_mio\":$(vm_tls_sides_json "$i" 2 median),\"cpu_s_per_mio_runs\":$(vm_tls_sides_json "$i" 2 list)"
+        out+=",\"guest_cpu_s_per_mio\":$(vm_tls_sides_json "$i" 3 median)}"
+        sep=,
+    done
+    echo "$out"
+}
+vm_tls_ratios_json() { # "name":{"workload":median,...},...
+    local i q out="" sep="" inner isep
+    for q in "${VM_TLS_RATIOS[@]}"; do
+        set -- $q; inner="" isep=""
+        for i in "${w[@]}"; do inner+="$isep\"${W_NAMES[$i]}\":$(median $(ratios_of "$i" "$2" "$3"))"; isep=,; done
+        out+="$sep\"$1\":{$inner}"; sep=,
+    done
+    echo "$out"
+}
+vm_tls_record_layer() { # what sanport's TLS target says it used for the records: kTLS or the Java relay
+    if grep -qi 'ktls' "$tls_log" && ! grep -qiE 'ktls.*(unavailable|not available|fall|fails|failed)' "$tls_log"; then echo kTLS
+    elif grep -q '^.*TLS 1\.3 (' "$tls_log"; then echo "relay"
+    else echo unknown; fi
+}
+
+vm_tls_guest() {   # the guest half of vm-tls (SANPORT_VM_GUEST=1, run.sh --kernel 6.12 --nvme)
+    command -v keyctl >/dev/null && nvme gen-tls-key --help >/dev/null 2>&1 \
+        || { say "no nvme gen-tls-key / keyctl: run the guest with tests/vm/run.sh --kernel 6.12"; exit 1; }
+    modprobe -a nvme-tcp nvmet nvmet-tcp tls 2>/dev/null || true
+    ip link add sp0 type dummy && ip addr add "169.254.77.1/16" dev sp0 && ip link set sp0 up
+    local load0 layer tlsline; load0=$(loadavg)
+    vm_guest_compare tcp "" tls
+    layer=$(vm_tls_record_layer)
+    tlsline=$(grep -iE 'ktls|TLS 1\.3 \(' "$tls_log" | tail -1 | cut -c1-200 | tr -d '"\\')
+    say "TLS medians: $(vm_tls_ratios_json); sanport's record layer: $layer; guest time $((SECONDS - t0)) s"
+    printf '{"scenario":"vm-tls","date":"%s","machine":"%s","guest_load_avg_start":"%s","guest_load_avg_end":"%s","device":"emulated NVMe over a %s image of random data","seconds":%s,"rounds":%s,"initiator":"Linux nvme-tcp + fio %s io_uring direct=1, 169.254.77.1 in the guest; TLS: nvme connect --tls (nvme-cli %s, tlshd, PSK from nvme gen-tls-key --insert in .nvme)","targets":"sanport plain 4420, nvmet-tcp plain 4421, sanport --tls 4422 (a second JVM, --shared-device), nvmet-tcp addr_tsas tls1.3 4423 (Linux %s, bdev backend); each round per workload: nvmet, sanport, nvmet TLS, sanport TLS","sanport_record_layer":"%s","sanport_tls_log":"%s","goal_tls_vs_plain":0.8,"cpu":"%s",%s,%s,"ratios":{%s}}\n' \
+        "$(date -u +%FT%TZ)" "$(vm_machine)" "$load0" "$(loadavg)" "$size" "$seconds" "$rounds" "$(fio --version)" "$(nvme version 2>/dev/null | awk 'NR == 1 { print $3 }')" "$(uname -r)" \
+        "$layer" "$tlsline" "$VM_CPU_NOTE; sanport_cpu_s_while_peer_ran: both JVMs" "$(idle_json)" "$(vm_tls_workloads_json)" "$(vm_tls_ratios_json)"
+}
+
 vm_guest() { # the guest half of vm: vm-tcp, then vm-rdma, in this one guest (run.sh --rdma --nvme)
     local tcp rdma
     tcp=$(vm_tcp_guest) || { say "vm-tcp failed"; exit 1; }
@@ -549,10 +658,12 @@ case $scenario in
     tcp) tcp_scenario;;
     vm-tcp) vm_scenario vm-tcp random 1;;
     vm-tcp-guest) vm_tcp_guest;;
+    vm-tls) vm_scenario vm-tls random 1 --kernel 6.12;;
+    vm-tls-guest) vm_tls_guest;;
     vm-rdma) vm_scenario vm-rdma random 1 --rdma;;
     vm-rdma-guest) vm_rdma_guest;;
     vm) vm_scenario vm random 2 --rdma;;
     vm-guest) vm_guest;;
     connections) . "$SANPORT_ROOT/bench/connections.sh"; connections_scenario;;
-    *) echo "compare.sh: unknown scenario '$scenario' (known: local, tcp, vm-tcp, vm-rdma, vm, connections)" >&2; exit 2;;
+    *) echo "compare.sh: unknown scenario '$scenario' (known: local, tcp, vm-tcp, vm-tls, vm-rdma, vm, connections)" >&2; exit 2;;
 esac
