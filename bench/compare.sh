@@ -23,6 +23,16 @@
 #       and to the kernel's nvmet-tcp (port 4421), both exporting /dev/nvme0n1, used in turn: 4k randread QD32,
 #       128k sequential read QD8, 4k randwrite QD32, 128k sequential write QD8. Needs root, QEMU
 #       (tests/vm/prepare.sh) and fio.
+#   bench/compare.sh vm-tls [--seconds N] [--size 1G] [--rounds 3] [--workloads a,b]
+#       NVMe/TCP over TLS 1.3 in ONE Linux 6.12 guest (tests/vm/run.sh --kernel 6.12 --nvme: Debian 13, nvme-cli,
+#       tlshd): as vm-tcp, plus a second sanport requiring TLS (--tls --tls-key, port 4422) and nvmet-tcp with
+#       addr_tsas tls1.3 (port 4423), the Linux host on those with `nvme connect --tls` (PSKs from `nvme
+#       gen-tls-key --insert` in the .nvme keyring, tlshd doing the kernel's handshakes; nvmet's key also under
+#       the discovery NQN). Each round, per workload: nvmet, sanport, nvmet TLS, sanport TLS. 4k randread QD32
+#       and 128k read (randwrite_4k_qd32 with --workloads). Ratios (median, min-max of the rounds):
+#       tls_sanport_vs_nvmet, sanport_tls_vs_plain, nvmet_tls_vs_plain (goal: TLS >= 0.8x plain),
+#       plain_sanport_vs_nvmet; "sanport_record_layer": kTLS or relay, as the TLS target's log says.
+#       Needs root, QEMU (tests/vm/prepare.sh --kernel 6.12) and fio.
 #   bench/compare.sh vm-rdma [--seconds N] [--size 1G] [--rounds 3]
 #       the same in ONE guest with SoftRoCE (tests/vm/run.sh --rdma --nvme) over NVMe/RDMA on rxe0, with
 #       nvmet-rdma as the peer; each round also runs perftest ib_read_bw / ib_write_bw (64 KiB messages) for the
@@ -38,7 +48,7 @@
 #       A B A B; the target's RSS per idle connection; that its timeouts shed every one of them (bench/connections.sh).
 #
 # --workloads takes names (randread_4k_qd32,randread_4k_qd1,seqread_128k,randwrite_4k_qd32,seqwrite_128k) to run
-# a subset (local, tcp). Writes overwrite the scratch device (the image is created for the run).
+# a subset (local, tcp, vm-*). Writes overwrite the scratch device (the image is created for the run).
 #
 # CPU ("cpu_s_per_mio": CPU seconds, user + system, per million I/Os, median over the rounds; "_runs": each round):
 #   local: the process doing the I/O: sanport bench's JVM (all threads, sampled by the JVM over the measured
@@ -46,7 +56,7 @@
 #   tcp:   the target process, utime+stime from /proc/PID/stat around each client run: sanport's JVM vs nbdkit,
 #          divided by the I/Os of ramp + measured time (IOPS x (seconds + 1)); "client_cpu_s_per_mio": sanport's
 #          Java client (the JVM's own sample) vs fio's nbd engine (fio's usr+sys).
-#   vm-*:  sanport: its JVM in the guest, as for tcp. nvmet runs in the kernel: the sum of every kernel thread's
+#   vm-*:  sanport: its JVM in the guest, as for tcp (vm-tls: each JVM for its own runs). nvmet runs in the kernel: the sum of every kernel thread's
 #          utime+stime (children of kthreadd: kworkers, ksoftirqd, nvmet's and the initiator's workqueues), an
 #          upper bound that includes the kernel initiator's threads; softirq work charged to fio is not in it.
 #          "guest_cpu_s_per_mio": the whole guest's busy time from /proc/stat (initiator, fio and target
@@ -666,4 +676,4 @@ case $scenario in
     vm-guest) vm_guest;;
     connections) . "$SANPORT_ROOT/bench/connections.sh"; connections_scenario;;
     *) echo "compare.sh: unknown scenario '$scenario' (known: local, tcp, vm-tcp, vm-tls, vm-rdma, vm, connections)" >&2; exit 2;;
-esac
+esac; exit  # on the same line: bash reads no further, so editing this file under a long run is safe
