@@ -640,8 +640,8 @@ vm_tls_record_layer() { # what sanport's TLS target says it used for the records
 }
 
 vm_tls_guest() {   # the guest half of vm-tls (SANPORT_VM_GUEST=1, run.sh --kernel 6.12 --nvme)
-    command -v keyctl >/dev/null && nvme gen-tls-key --help >/dev/null 2>&1 \
-        || { say "no nvme gen-tls-key / keyctl: run the guest with tests/vm/run.sh --kernel 6.12"; exit 1; }
+    command -v keyctl >/dev/null && command -v tlshd >/dev/null && [ -r /etc/nvme/hostnqn ] \
+        || { say "no keyctl, tlshd or /etc/nvme/hostnqn: run the guest with tests/vm/run.sh --kernel 6.12"; exit 1; }
     modprobe -a nvme-tcp nvmet nvmet-tcp tls 2>/dev/null || true
     ip link add sp0 type dummy && ip addr add "169.254.77.1/16" dev sp0 && ip link set sp0 up
     local load0 layer tlsline; load0=$(loadavg)
