@@ -405,7 +405,13 @@ vm_guest_compare() { # vm_guest_compare TRTYPE ROUND_HOOK [tls]
 
     vm_connect() {   # vm_connect NQN PORT [nvme connect options]: sets dev to the namespace's block device (no udev: sysfs + mknod)
         local b n out
-        out=$(nvme connect -t "$trtype" -a "$addr" -s "$2" -n "$1" "${@:3}" 2>&1) || { say "nvme connect: $out"; return 1; }
+        local try
+        for try in 1 2 3; do   # a TLS handshake under TCG can outlast the kernel's timeout: try again
+            out=$(nvme connect -t "$trtype" -a "$addr" -s "$2" -n "$1" "${@:3}" 2>&1) && break
+            say "nvme connect $* (try $try): $out; kernel: $(dmesg 2>/dev/null | grep -i nvme | tail -3 | tr '\n' ' ')"
+            [ "$try" != 3 ] || return 1
+            sleep 2
+        done
         for n in $(seq 300); do
             for b in /sys/block/nvme*n*; do   # the namespace whose controller's subsystem has NQN
                 [[ "${b##*/}" =~ ^nvme[0-9]+n[0-9]+$ ]] && [ -r "$b/dev" ] || continue
@@ -502,8 +508,11 @@ vm_guest_compare() { # vm_guest_compare TRTYPE ROUND_HOOK [tls]
         # one configured PSK per subsystem, as `nvme gen-tls-key --insert` makes it: its retained PSK lands in .nvme
         # under this host's identity, where tlshd finds it for both ends (host and nvmet share this guest's keyring);
         # nvmet's tlshd also looks the key up under the discovery NQN, so that identity gets the same key
-        local hostnqn key out
+        local hostnqn key out p
         hostnqn=$(cat /etc/nvme/hostnqn)
+        for p in /sys/module/nvme_tcp/parameters/tls_handshake_timeout /sys/module/nvmet_tcp/parameters/tls_handshake_timeout; do
+            [ -w "$p" ] && echo 60 >"$p"   # seconds; the default 10 is short for tlshd + a C1-only JVM under TCG
+        done
         out=$(nvme gen-tls-key --hmac=1 --hostnqn="$hostnqn" --subsysnqn="$nqn_ts" --insert 2>&1) || { say "gen-tls-key: $out"; exit 1; }
         key=$(grep '^NVMeTLSkey-1:01:' <<<"$out")
         (umask 077; echo "$key" >/tmp/vm-tls.key)
