@@ -347,7 +347,7 @@ vm_scenario() { # vm_scenario KIND IMAGE(random|sparse) TRANSPORTS RUN.SH-OPTION
     tmp=$(mktemp -d "/tmp/sanport-compare-$kind.XXXXXX")
     vm_tmp=$tmp
     vm_sampler=""
-    trap 'kill $vm_sampler 2>/dev/null; rm -rf "$vm_tmp"' EXIT
+    trap '[ -z "$vm_sampler" ] || kill $vm_sampler 2>/dev/null || true; rm -rf "$vm_tmp"' EXIT   # set -e holds in the trap too: a failed kill would make the exit status 2
     cp -r "$SANPORT_LIB" "$tmp/lib"   # a rebuild on the host while the guest runs must not swap the jars
     if [ "$image" = random ]; then
         say "filling a $size image with random data (holes would read faster than data)"
