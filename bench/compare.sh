@@ -449,17 +449,16 @@ vm_guest_compare() { # vm_guest_compare TRTYPE ROUND_HOOK [tls]
         lines=$(dmesg -c 2>/dev/null | grep -Ei 'nvme.*(timeout|reset|reconnect|error)' | tail -5) || true
         [ -z "$lines" ] || say "$1: the kernel initiator logged: $lines"
     }
-    vm_nvmet_remove() { # vm_nvmet_remove NQN PORTID
-        rm -f "$cfs/ports/$2/subsystems/$1" 2>/dev/null; rmdir "$cfs/ports/$2" 2>/dev/null
-        echo 0 >"$cfs/subsystems/$1/namespaces/1/enable" 2>/dev/null
-        rmdir "$cfs/subsystems/$1/namespaces/1" "$cfs/subsystems/$1" 2>/dev/null
+    vm_nvmet_remove() { # vm_nvmet_remove NQN PORTID (what exists of it; set -e: every step may fail)
+        rm -f "$cfs/ports/$2/subsystems/$1" 2>/dev/null || true; rmdir "$cfs/ports/$2" 2>/dev/null || true
+        [ ! -d "$cfs/subsystems/$1" ] || echo 0 >"$cfs/subsystems/$1/namespaces/1/enable" 2>/dev/null || true
+        rmdir "$cfs/subsystems/$1/namespaces/1" "$cfs/subsystems/$1" 2>/dev/null || true
     }
     vm_guest_cleanup() {
-        local q; for q in "$nqn_s" "$nqn_k" "$nqn_ts" "$nqn_tk"; do nvme disconnect -n "$q" >/dev/null 2>&1; done
-        [ -n "$spid" ] && kill -TERM "$spid" 2>/dev/null
-        [ -n "$tpid" ] && kill -TERM "$tpid" 2>/dev/null
+        local q; for q in "$nqn_s" "$nqn_k" "$nqn_ts" "$nqn_tk"; do nvme disconnect -n "$q" >/dev/null 2>&1 || true; done
+        [ -z "$spid" ] || kill -TERM "$spid" 2>/dev/null || true
+        [ -z "$tpid" ] || kill -TERM "$tpid" 2>/dev/null || true
         vm_nvmet_remove "$nqn_k" 1; vm_nvmet_remove "$nqn_tk" 2
-        true
     }
     vm_sanport_start() { # vm_sanport_start LOG PORT NQN [export options]: sets pid; waits until it serves
         "$SANPORT_COMPARE_JAVA/bin/java" "${sanport_java_flags[@]}" -cp "$SANPORT_COMPARE_LIB/*" io.sanport.cli.Main export \
