@@ -641,9 +641,13 @@ vm_tls_ratios_json() { # "name":{"workload":median,...},...
     done
     echo "$out"
 }
-vm_tls_record_layer() { # what sanport's TLS target says it used for the records: kTLS or the Java relay
-    if grep -qi 'ktls' "$tls_log" && ! grep -qiE 'ktls.*(unavailable|not available|fall|fails|failed)' "$tls_log"; then echo kTLS
-    elif grep -q '^.*TLS 1\.3 (' "$tls_log"; then echo "relay"
+vm_tls_record_layer() { # what sanport's TLS target says carried its connections' records: kTLS, relay or both
+    local k j
+    k=$(grep -c 'records in the kernel (kTLS)' "$tls_log") || true
+    j=$(grep -c 'records in Java (relay)' "$tls_log") || true
+    if [ "$k" -gt 0 ] && [ "$j" -gt 0 ]; then echo "kTLS ($k connections) and relay ($j)"
+    elif [ "$k" -gt 0 ]; then echo kTLS
+    elif [ "$j" -gt 0 ] || grep -q 'TLS 1\.3 (' "$tls_log"; then echo relay   # before kTLS, the relay said nothing more
     else echo unknown; fi
 }
 
@@ -655,7 +659,7 @@ vm_tls_guest() {   # the guest half of vm-tls (SANPORT_VM_GUEST=1, run.sh --kern
     local load0 layer tlsline; load0=$(loadavg)
     vm_guest_compare tcp "" tls
     layer=$(vm_tls_record_layer)
-    tlsline=$(grep -iE 'ktls|TLS 1\.3 \(' "$tls_log" | tail -1 | cut -c1-200 | tr -d '"\\')
+    tlsline=$(grep -E 'records in|TLS 1\.3 \(' "$tls_log" | tail -1 | cut -c1-200 | tr -d '"\\') || true
     say "TLS medians: $(vm_tls_ratios_json); sanport's record layer: $layer; guest time $((SECONDS - t0)) s"
     printf '{"scenario":"vm-tls","date":"%s","machine":"%s","guest_load_avg_start":"%s","guest_load_avg_end":"%s","device":"emulated NVMe over a %s image of random data","seconds":%s,"rounds":%s,"initiator":"Linux nvme-tcp + fio %s io_uring direct=1, 169.254.77.1 in the guest; TLS: nvme connect --tls (nvme-cli %s, tlshd, PSK from nvme gen-tls-key --insert in .nvme)","targets":"sanport plain 4420, nvmet-tcp plain 4421, sanport --tls 4422 (a second JVM, --shared-device), nvmet-tcp addr_tsas tls1.3 4423 (Linux %s, bdev backend); each round per workload: nvmet, sanport, nvmet TLS, sanport TLS","sanport_record_layer":"%s","sanport_tls_log":"%s","tls_notes":"the kernel TLS handshake timeout (nvme_tcp tls_handshake_timeout) raised from 10 to 60 s for tlshd and a C1-only JVM under TCG; nvmet-tcp TLS key also under the discovery NQN; under TCG AES-GCM is emulated, so TLS/plain ratios understate real hardware for both targets","goal_tls_vs_plain":0.8,"cpu":"%s",%s,%s,"ratios":{%s}}\n' \
         "$(date -u +%FT%TZ)" "$(vm_machine)" "$load0" "$(loadavg)" "$size" "$seconds" "$rounds" "$(fio --version)" "$(nvme version 2>/dev/null | awk 'NR == 1 { print $3 }')" "$(uname -r)" \
