@@ -187,8 +187,8 @@ final class TcpPduSender {
 
     /**
      * Takes the send list and sends it in submission order, then (on the reader) the H2CData of the R2Ts it listed,
-     * with as few {@code sendmsg} calls as the iovec limit allows; under the send lock. Once the queue failed, nothing more is sent: the capsules left are returned,
-     * linked, for the caller to fail after unlocking.
+     * with as few {@code sendmsg} calls as the iovec limit allows; under the send lock. Once the queue failed,
+     * nothing more is sent: the capsules left are returned, linked, for the caller to fail after unlocking.
      */
     private CommandSlot sendPending() {
         int count = 0;
