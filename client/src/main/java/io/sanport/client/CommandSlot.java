@@ -74,6 +74,14 @@ final class CommandSlot {
     /** Next capsule in the queue's send list (a stack while queued, a FIFO once taken by the sender). */
     CommandSlot nextPending;
 
+    // the reader's alone: an R2T it has listed and not answered yet (TcpPduSender#listR2T)
+    boolean h2cListed;
+    int r2tTag;
+    /** Next byte to send and end of the R2T's range. */
+    long r2tOffset;
+    long r2tEnd;
+    CommandSlot nextH2C;
+
     IoCallback callback;
     Thread waiter;
     int statusWord;

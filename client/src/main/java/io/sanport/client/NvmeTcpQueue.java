@@ -110,9 +110,9 @@ public final class NvmeTcpQueue extends NvmeQueue {
         return receiver.receiveCalls();
     }
 
-    /** sendmsg(2) calls for capsules (not H2CData), for tests. */
-    long capsuleSendCalls() {
-        return sender.capsuleSendCalls();
+    /** sendmsg(2) calls (capsules and H2CData), for tests. */
+    long sendCalls() {
+        return sender.sendCalls();
     }
 
     /** The reader thread, for tests that look at what it allocates. */
@@ -159,6 +159,7 @@ public final class NvmeTcpQueue extends NvmeQueue {
             cause = t;
         }
         sender.deferReaderSends(false);
+        sender.dropR2Ts();
         NvmeTransportException failed;
         synchronized (failLock) {
             if (failure == null) {

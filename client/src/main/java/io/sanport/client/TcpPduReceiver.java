@@ -248,11 +248,16 @@ final class TcpPduReceiver {
         long offset = R2T.r2to(rx);
         long length = R2T.r2tl(rx);
         int ttag = R2T.ttag(rx);
+        // R2TO and R2TL are 32-bit: their sum cannot overflow a long
         if (!slot.hostToController || slot.inCapsule || length == 0 || offset + length > slot.dataLength) {
             throw protocol("R2T for cid " + cid + " (" + slot.name + ", " + slot.dataLength + " bytes"
                     + (slot.inCapsule ? " in capsule" : "") + ") with R2TO " + offset + " R2TL " + length);
         }
-        sender.answerR2T(slot, ttag, offset, length);
+        if (slot.h2cListed) {
+            // MAXR2T 0: one R2T at a time, and the data of this one is not even sent yet
+            throw protocol("R2T for cid " + cid + " (" + slot.name + ") before the data of its previous R2T was sent");
+        }
+        sender.listR2T(slot, ttag, offset, length);
     }
 
     /**
@@ -284,7 +289,11 @@ final class TcpPduReceiver {
         rxTail += socket.read(staging.address() + rxTail, STAGING_SIZE - rxTail, rxState);
     }
 
-    private void complete(CommandSlot slot, int statusWord, long result) {
+    private void complete(CommandSlot slot, int statusWord, long result) throws NvmeTransportException {
+        if (slot.h2cListed) {
+            // its caller could reuse the buffer the listed H2CData is still to be sent from
+            throw protocol(slot.name + " (cid " + slot.cid + ") completed before the data its R2T asked for was sent");
+        }
         queue.complete(slot, CommandSlot.IN_FLIGHT, statusWord, result, null);
     }
 

@@ -27,14 +27,19 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * finds the lock taken leaves its capsule to the holder, which looks at the list again after unlocking (flat
  * combining). Commands submitted by callbacks on the reader thread are only listed: the reader sends them all before
  * it next blocks in read(2) ({@link #flush}), so a burst of completions costs one {@code sendmsg} for all the
- * resubmissions. The PDU headers, iovecs and errno capture are preallocated; the send list is linked through the
- * slots.
+ * resubmissions. R2Ts are answered the same way: the reader lists the H2CData a command owes ({@link #listR2T}) and
+ * goes on parsing the PDUs it has already read (completions, more R2Ts), then sends the H2CData of every R2T with the
+ * capsules its callbacks listed in one {@code sendmsg} before it blocks in read(2). Only the reader sends H2CData:
+ * a command's buffer is read by a send only while the reader, which alone completes commands, is not parsing. The
+ * PDU headers, iovecs and errno capture are preallocated; both lists are linked through the slots.
  */
 final class TcpPduSender {
     /** Linux {@code NVME_TCP_ADMIN_CCSZ}: fabrics and admin commands carry up to 8 KiB in the capsule. */
     static final int ADMIN_IN_CAPSULE_MAX = CapsuleCommand.ADMIN_IN_CAPSULE_MAX;
     /** Linux UIO_MAXIOV. */
     private static final int IOV_MAX = 1024;
+    /** One H2CData PDU header with room for its digest, 8-byte aligned. */
+    private static final int H2C_STRIDE = 32;
     private static final VarHandle PENDING;
 
     static {
@@ -63,13 +68,19 @@ final class TcpPduSender {
     private final MemorySegment iov;
     private final int iovMax;
     private final MemorySegment sendState;
-    private final MemorySegment h2cDataDigest;
     private final Crc32c crc = new Crc32c();
-    /** The H2CData header and its digest; only the reader sends H2CData. */
+    /** H2CData headers (and header digests) of one sendmsg, then their data digests; only the reader sends H2CData. */
     private final MemorySegment h2c;
+    private final MemorySegment[] h2cHeaders;
+    private final MemorySegment h2cDataDigests;
     private final ByteBuffer h2cView;
-    /** sendmsg(2) calls for capsules (not H2CData), for tests. */
-    private volatile long capsuleSendCalls;
+    private final int h2cMax;
+    /** sendmsg(2) calls (capsules and H2CData), for tests. */
+    private volatile long sendCalls;
+
+    // the reader's alone: commands whose R2T it has not answered yet, first to last, linked by CommandSlot#nextH2C
+    private CommandSlot h2cFirst;
+    private CommandSlot h2cLast;
     /** While the reader parses: its own submissions (from callbacks) wait for its flush before the next read. */
     private boolean deferSends;
 
@@ -86,9 +97,15 @@ final class TcpPduSender {
         iovMax = Math.min(IOV_MAX, Math.max(4, 3 * queue.size));
         iov = arena.allocate(TcpSocket.IOVEC_SIZE * iovMax, 8);
         sendState = arena.allocate(io.sanport.bindings.Native.CAPTURE_LAYOUT);
-        h2cDataDigest = arena.allocate(4, 4);
-        h2c = arena.allocate(H2CData.HLEN + PduHeader.DIGEST_LENGTH + 4, 8);
+        // an H2CData PDU takes up to 3 iovecs (header, data, data digest)
+        h2cMax = iovMax / 3;
+        h2c = arena.allocate((long) H2C_STRIDE * h2cMax, 8);
+        h2cDataDigests = arena.allocate(PduHeader.DIGEST_LENGTH * h2cMax, 4);
         h2cView = h2c.asByteBuffer();
+        h2cHeaders = new MemorySegment[h2cMax];
+        for (int i = 0; i < h2cMax; i++) {
+            h2cHeaders[i] = h2c.asSlice((long) i * H2C_STRIDE, H2C_STRIDE);
+        }
     }
 
     /** Largest write sent inside the capsule; larger ones wait for an R2T. I/O queues: IOCCSZ x 16 - 64. */
@@ -96,8 +113,8 @@ final class TcpPduSender {
         inCapsuleMax = bytes;
     }
 
-    long capsuleSendCalls() {
-        return capsuleSendCalls;
+    long sendCalls() {
+        return sendCalls;
     }
 
     /** The reader defers its own submissions while it parses, and stops deferring when it ends. */
@@ -141,29 +158,40 @@ final class TcpPduSender {
      * again after unlocking, and a submitter lists its capsule before trying the lock, so none is left behind.
      */
     void flush() {
+        if (h2cFirst != null && Thread.currentThread() == queue.readerThread()) {
+            // the controller waits for this data: wait for a sender on another thread rather than leave it
+            sendLock.lock();
+            sendLocked();
+        }
         while (PENDING.getVolatile(this) != null && sendLock.tryLock()) {
-            CommandSlot failed;
-            try {
-                failed = sendPending();
-            } finally {
-                sendLock.unlock();
-            }
-            // callbacks run outside the send lock: they may submit again
-            while (failed != null) {
-                CommandSlot next = failed.nextPending;
-                failed.nextPending = null;
-                queue.complete(failed, CommandSlot.QUEUED, 0, 0, queue.failure());
-                failed = next;
-            }
+            sendLocked();
+        }
+    }
+
+    /** Sends under the lock the caller took, unlocks, and fails the capsules left unsent by a failed queue. */
+    private void sendLocked() {
+        CommandSlot failed;
+        try {
+            failed = sendPending();
+        } finally {
+            sendLock.unlock();
+        }
+        // callbacks run outside the send lock: they may submit again
+        while (failed != null) {
+            CommandSlot next = failed.nextPending;
+            failed.nextPending = null;
+            queue.complete(failed, CommandSlot.QUEUED, 0, 0, queue.failure());
+            failed = next;
         }
     }
 
     /**
-     * Takes the send list and sends it in submission order with as few {@code sendmsg} calls as the iovec limit
-     * allows; under the send lock. Once the queue failed, nothing more is sent: the capsules left are returned,
-     * linked, for the caller to fail after unlocking.
+     * Takes the send list and sends it in submission order, then (on the reader) the H2CData of the R2Ts it listed,
+     * with as few {@code sendmsg} calls as the iovec limit allows; under the send lock. Once the queue failed,
+     * nothing more is sent: the capsules left are returned, linked, for the caller to fail after unlocking.
      */
     private CommandSlot sendPending() {
+        int count = 0;
         CommandSlot stack = (CommandSlot) PENDING.getAndSet(this, null);
         CommandSlot fifo = null;
         while (stack != null) {
@@ -172,13 +200,12 @@ final class TcpPduSender {
             fifo = stack;
             stack = next;
         }
-        int count = 0;
         while (fifo != null && queue.failure() == null) {
             CommandSlot slot = fifo;
             fifo = slot.nextPending;
             slot.nextPending = null;
             if (count + 3 > iovMax) {
-                count = transmit(count, slot);
+                count = transmit(count, slot.name);
             }
             MemorySegment capsule = slot.capsule;
             if (headerDigest) {
@@ -195,63 +222,107 @@ final class TcpPduSender {
             // before the capsule leaves: its completion may come as soon as it did
             slot.state(CommandSlot.IN_FLIGHT);
         }
+        if (Thread.currentThread() == queue.readerThread()) {
+            // after the capsules: they are small, and the controller can start on them while the data streams in
+            count = listH2C(count);
+        }
         transmit(count, null);
         return fifo;
     }
 
     /** One sendmsg of the first {@code count} iovecs; a failure ends the queue (the reader fails what is in flight). */
-    private int transmit(int count, CommandSlot next) {
+    private int transmit(int count, String next) {
         if (count == 0) {
             return 0;
         }
-        capsuleSendCalls = capsuleSendCalls + 1; // under the send lock
+        sendCalls = sendCalls + 1; // under the send lock
         try {
             socket.sendmsg(msghdr, iov, count, sendState);
         } catch (IOException e) {
             queue.fail(new NvmeTransportException("queue " + queue.qid + " of " + socket.peer() + ": sending "
-                    + (next == null ? "capsules" : "capsules before " + next.name) + " failed: " + e.getMessage(), e));
+                    + (next == null ? "PDUs" : "PDUs before " + next) + " failed: " + e.getMessage(), e));
         }
         return 0;
     }
 
     /**
-     * Answers an R2T (the reader, one at a time per command: we announce MAXR2T 0): sends [offset, offset + length)
-     * of the command's data in MAXH2CDATA pieces, then the capsules listed meanwhile.
+     * Lists the answer to an R2T (the reader, at most one per command: we announce MAXR2T 0): H2CData PDUs of
+     * [offset, offset + length) of the command's data, sent by {@link #flush} before the reader next reads.
      */
-    void answerR2T(CommandSlot slot, int ttag, long offset, long length) throws IOException {
-        long end = offset + length;
-        sendLock.lock();
-        try {
-            while (offset < end) {
-                long chunk = Math.min(end - offset, maxH2CData);
-                boolean last = offset + chunk == end;
+    void listR2T(CommandSlot slot, int ttag, long offset, long length) {
+        slot.r2tTag = ttag;
+        slot.r2tOffset = offset;
+        slot.r2tEnd = offset + length;
+        slot.h2cListed = true;
+        slot.nextH2C = null;
+        if (h2cLast == null) {
+            h2cFirst = slot;
+        } else {
+            h2cLast.nextH2C = slot;
+        }
+        h2cLast = slot;
+    }
+
+    /** The reader after it failed: what it listed is never sent (the failed commands' buffers go back to callers). */
+    void dropR2Ts() {
+        while (h2cFirst != null) {
+            CommandSlot slot = h2cFirst;
+            h2cFirst = slot.nextH2C;
+            slot.nextH2C = null;
+            slot.h2cListed = false;
+        }
+        h2cLast = null;
+    }
+
+    /**
+     * Puts the listed R2Ts' H2CData PDUs, in MAXH2CDATA pieces, into the iovecs after the first {@code count}
+     * (under the send lock, the reader only), sending whenever the iovecs or headers run out; returns the iovecs
+     * filled and not sent yet. A failed queue sends nothing more.
+     */
+    private int listH2C(int count) {
+        int pdus = 0;
+        while (h2cFirst != null && queue.failure() == null) {
+            CommandSlot slot = h2cFirst;
+            while (slot.r2tOffset < slot.r2tEnd && queue.failure() == null) {
+                if (count + 3 > iovMax || pdus == h2cMax) {
+                    count = transmit(count, slot.name);
+                    pdus = 0;
+                }
+                long offset = slot.r2tOffset;
+                long chunk = Math.min(slot.r2tEnd - offset, maxH2CData);
+                boolean last = chunk == slot.r2tEnd - offset;
                 int flags = (headerDigest ? PduHeader.FLAG_HDGSTF : 0) | (dataDigest ? PduHeader.FLAG_DDGSTF : 0)
                         | (last ? PduHeader.FLAG_LAST_PDU : 0);
                 int pdo = H2CData.HLEN + digestLength;
-                PduHeader.set(h2c, PduHeader.TYPE_H2C_DATA, flags, H2CData.HLEN, pdo,
+                MemorySegment header = h2cHeaders[pdus];
+                PduHeader.set(header, PduHeader.TYPE_H2C_DATA, flags, H2CData.HLEN, pdo,
                         pdo + chunk + (dataDigest ? PduHeader.DIGEST_LENGTH : 0));
-                H2CData.cccid(h2c, slot.cid);
-                H2CData.ttag(h2c, ttag);
-                H2CData.datao(h2c, offset);
-                H2CData.datal(h2c, chunk);
-                h2c.set(U32, 20, 0);
+                H2CData.cccid(header, slot.cid);
+                H2CData.ttag(header, slot.r2tTag);
+                H2CData.datao(header, offset);
+                H2CData.datal(header, chunk);
+                header.set(U32, 20, 0);
                 if (headerDigest) {
-                    h2c.set(U32, H2CData.HLEN, crc.digest(h2cView, 0, H2CData.HLEN));
+                    header.set(U32, H2CData.HLEN, crc.digest(h2cView, pdus * H2C_STRIDE, H2CData.HLEN));
                 }
-                iovec(0, h2c.address(), pdo);
-                iovec(1, slot.dataAddress + offset, chunk);
-                int count = 2;
+                iovec(count++, header.address(), pdo);
+                iovec(count++, slot.dataAddress + offset, chunk);
                 if (dataDigest) {
-                    h2cDataDigest.set(U32, 0, NvmeTcpQueue.dataDigest(crc, slot.dataAddress + offset, chunk));
-                    iovec(count++, h2cDataDigest.address(), PduHeader.DIGEST_LENGTH);
+                    long d = (long) pdus * PduHeader.DIGEST_LENGTH;
+                    h2cDataDigests.set(U32, d, NvmeTcpQueue.dataDigest(crc, slot.dataAddress + offset, chunk));
+                    iovec(count++, h2cDataDigests.address() + d, PduHeader.DIGEST_LENGTH);
                 }
-                socket.sendmsg(msghdr, iov, count, sendState);
-                offset += chunk;
+                pdus++;
+                slot.r2tOffset = offset + chunk;
             }
-        } finally {
-            sendLock.unlock();
+            h2cFirst = slot.nextH2C;
+            slot.nextH2C = null;
+            slot.h2cListed = false;
         }
-        flush(); // capsules listed while we held the lock
+        if (h2cFirst == null) {
+            h2cLast = null;
+        }
+        return count;
     }
 
     /**

@@ -395,6 +395,108 @@ class NvmeTcpQueueTest {
     }
 
     @Test
+    void r2tIsAnsweredAfterTheCompletionsReadWithItAndWithTheirResubmissionsInOneSendmsg() throws Exception {
+        byte[] written = new byte[32768];
+        byte[] readData = new byte[512];
+        new java.util.Random(3).nextBytes(readData);
+        java.util.concurrent.CountDownLatch capsulesRead = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        InetSocketAddress addr = peer(p -> {
+            p.handshake(8192, -1);
+            int write = Short.toUnsignedInt(p.capsule().getShort(2));
+            int read = Short.toUnsignedInt(p.capsule().getShort(2));
+            capsulesRead.countDown();
+            assertTrue(go.await(5, TimeUnit.SECONDS));
+            // the R2T of the write and the read's data in one segment: the reader runs the read's callback before
+            // it sends the write's data
+            ByteArrayOutputStream burst = new ByteArrayOutputStream();
+            ByteBuffer r2t = le(new byte[24]);
+            r2t.put(0, (byte) PduHeader.TYPE_R2T).put(2, (byte) 24).putInt(4, 24);
+            r2t.putShort(8, (short) write).putShort(10, (short) 5).putInt(12, 0).putInt(16, 32768);
+            burst.writeBytes(r2t.array());
+            burst.writeBytes(p.c2h(read, 0, readData, 0, 512, PduHeader.FLAG_LAST_PDU | PduHeader.FLAG_SUCCESS, false));
+            p.out.write(burst.toByteArray());
+            int flush = Short.toUnsignedInt(p.capsule().getShort(2)); // the callback's, first: capsules lead
+            int pdus = 0;
+            int flags;
+            do {
+                flags = p.receiveH2C(write, 5, written, 8192);
+                pdus++;
+            } while ((flags & PduHeader.FLAG_LAST_PDU) == 0);
+            assertEquals(4, pdus);
+            p.sendResponse(flush, 0, false);
+            p.sendResponse(write, 0, false);
+        });
+        try (NvmeTcpQueue q = NvmeTcpQueue.open(addr, 1, 4, false, false, 5000)) {
+            q.inCapsuleMax(4096);
+            MemorySegment out = arena.allocate(32768, 4096);
+            NvmeTcpQueueTestSupport.fill(out);
+            MemorySegment in = arena.allocate(512, 4096);
+            CompletableFuture<Void> wrote = new CompletableFuture<>();
+            CompletableFuture<Void> flushed = new CompletableFuture<>();
+            AtomicLong sendsSeenByCallback = new AtomicLong(-1);
+            long[] before = new long[1];
+            q.submit(write(q, out), RemoteController.future("Write", wrote));
+            q.submit(read(q, in), (status, result, failure) -> {
+                sendsSeenByCallback.set(q.sendCalls() - before[0]);
+                try {
+                    CommandSlot slot = q.acquire("Flush");
+                    SubmissionQueueEntry.opcode(slot.sqe, IoOpcode.FLUSH);
+                    q.submit(slot, RemoteController.future("Flush", flushed));
+                } catch (IOException e) {
+                    flushed.completeExceptionally(e);
+                }
+            });
+            assertTrue(capsulesRead.await(5, TimeUnit.SECONDS));
+            before[0] = q.sendCalls();
+            go.countDown();
+            wrote.get(5, TimeUnit.SECONDS);
+            flushed.get(5, TimeUnit.SECONDS);
+            peerThread.join(5000);
+            assertNull(peerError.get(), () -> "peer: " + peerError.get());
+            assertArrayEquals(out.toArray(ValueLayout.JAVA_BYTE), written);
+            assertArrayEquals(readData, in.toArray(ValueLayout.JAVA_BYTE));
+            assertEquals(0, sendsSeenByCallback.get(), "the write's data went out before the read completed");
+            assertEquals(1, q.sendCalls() - before[0], "the Flush capsule and 4 H2CData PDUs: one sendmsg");
+        }
+    }
+
+    /** A hostile or broken controller that completes a write, or asks again, before the data it asked for came. */
+    @Test
+    void completionOrSecondR2TBeforeTheR2TDataWasSentEndsTheQueueAndNothingIsSent() throws Exception {
+        for (boolean secondR2T : new boolean[] {false, true}) {
+            InetSocketAddress addr = peer(p -> {
+                p.handshake(1 << 20, -1);
+                int cid = Short.toUnsignedInt(p.capsule().getShort(2));
+                ByteArrayOutputStream burst = new ByteArrayOutputStream();
+                ByteBuffer r2t = le(new byte[24]);
+                r2t.put(0, (byte) PduHeader.TYPE_R2T).put(2, (byte) 24).putInt(4, 24);
+                r2t.putShort(8, (short) cid).putShort(10, (short) 1).putInt(12, 0).putInt(16, 16384);
+                burst.writeBytes(r2t.array());
+                if (secondR2T) {
+                    r2t.putInt(12, 16384);
+                    burst.writeBytes(r2t.array());
+                } else {
+                    burst.writeBytes(p.response(cid, 0, false));
+                }
+                p.out.write(burst.toByteArray());
+                assertEquals(-1, p.in.read(), "the host sent data after the bad PDU");
+            });
+            try (NvmeTcpQueue q = NvmeTcpQueue.open(addr, 1, 4, false, false, 5000)) {
+                q.inCapsuleMax(4096);
+                MemorySegment out = arena.allocate(32768, 4096);
+                NvmeTransportException e = assertThrows(NvmeTransportException.class, () -> q.execute(write(q, out), 5000));
+                assertTrue(e.getMessage().contains(secondR2T ? "before the data of its previous R2T was sent"
+                        : "completed before the data its R2T asked for was sent"), e.getMessage());
+                assertTrue(q.isFailed());
+            }
+            peerThread.join(5000);
+            assertNull(peerError.get(), () -> "peer: " + peerError.get());
+            server.close();
+        }
+    }
+
+    @Test
     void manyPdusInOneSegmentAreParsedFromOneReadAndResubmissionsGoOutInOneSendmsg() throws Exception {
         int n = 16;
         byte[][] data = new byte[n][512];
@@ -448,7 +550,7 @@ class NvmeTcpQueueTest {
                 if (i == n - 1) {
                     // every capsule is out before the burst comes back: the counters hold still until then
                     before[0] = q.receiveCalls();
-                    before[1] = q.capsuleSendCalls();
+                    before[1] = q.sendCalls();
                 }
                 q.submit(read(q, bufs[i]), resubmit);
             }
@@ -462,7 +564,7 @@ class NvmeTcpQueueTest {
             assertEquals(n, second.get());
             // after the last capsule's sendmsg: the burst (one read, unless TCP cut it) and one sendmsg for the n
             // flushes its callbacks submitted, sent before the reader blocked again
-            long sends = q.capsuleSendCalls() - before[1] - 1;
+            long sends = q.sendCalls() - before[1] - 1;
             assertTrue(sends >= 1 && sends <= 2, "sendmsg calls for " + n + " resubmissions: " + sends);
             assertTrue(q.receiveCalls() - before[0] <= 2 + n, "reads: " + (q.receiveCalls() - before[0]));
         }
