@@ -96,19 +96,28 @@ final class QueuePairFactory implements CmConductor.QueueMaker {
             IbvQpInitAttr.send_cq(init, rr.cq);
             IbvQpInitAttr.recv_cq(init, rr.cq);
             IbvQpInitAttr.srq(init, rr.srq);
-            IbvQpInitAttr.cap(init, sendDepth, 0, 1, 1, 0);
             IbvQpInitAttr.qp_type(init, Ibverbs.IBV_QPT_RC);
             IbvQpInitAttr.sq_sig_all(init, 0);
-            Rdmacm.rdma_create_qp(id, device.pd, init);
+            // the 16-byte response SENDs inline: the provider copies it into the WQE at the post, so the device
+            // (for SoftRoCE the kernel) never looks up the response region's key; a device without inline
+            // data gets a QP without
+            IbvQpInitAttr.cap(init, sendDepth, 0, 1, 1, RdmaCommand.RESPONSE_SIZE);
+            try {
+                Rdmacm.rdma_create_qp(id, device.pd, init);
+            } catch (ErrnoException e) {
+                IbvQpInitAttr.cap(init, sendDepth, 0, 1, 1, 0);
+                Rdmacm.rdma_create_qp(id, device.pd, init);
+            }
             qpMade = true;
             int granted = Math.min(IbvQpInitAttr.max_send_wr(init), sendDepth);
+            boolean inlineResponse = IbvQpInitAttr.max_inline_data(init) >= RdmaCommand.RESPONSE_SIZE;
             MemorySegment qp = IbvQp.of(RdmaCmId.qp(id));
             int qpNum = IbvQp.qp_num(qp);
             RdmaCmId.context(id, MemorySegment.ofAddress(handle));
             return reactor.call(r -> {
                 try {
                     return new RdmaQueue(freed, rr, target, port, id, handle, qp, qpNum, req.qid(), capacity,
-                            granted, ord, local, peer, stats);
+                            granted, ord, inlineResponse, local, peer, stats);
                 } catch (ErrnoException e) {
                     throw new IllegalStateException(e.getMessage(), e);
                 }

@@ -42,7 +42,7 @@ final class RdmaCommand {
     private boolean lastWasResponse;
 
     /** {@code wrs}: {@link #WRS_SIZE} bytes; {@code response}: 16 bytes of a region registered with {@code responseLkey}. */
-    RdmaCommand(int tag, MemorySegment wrs, MemorySegment response, int responseLkey) {
+    RdmaCommand(int tag, MemorySegment wrs, MemorySegment response, int responseLkey, boolean inlineResponse) {
         this.tag = tag;
         this.dataWr = wrs.asSlice(0, IbvSendWr.SIZE);
         this.sendWr = wrs.asSlice(IbvSendWr.SIZE, IbvSendWr.SIZE);
@@ -52,7 +52,8 @@ final class RdmaCommand {
         // what never changes: the response SGE and the SEND's list
         IbvSge.set(responseSge, 0, response.address(), RESPONSE_SIZE, responseLkey);
         IbvSendWr.sg_list(sendWr, 0, responseSge, 1);
-        IbvSendWr.send_flags(sendWr, 0, Ibverbs.IBV_SEND_SIGNALED);
+        IbvSendWr.send_flags(sendWr, 0,
+                Ibverbs.IBV_SEND_SIGNALED | (inlineResponse ? Ibverbs.IBV_SEND_INLINE : 0));
         IbvSendWr.sg_list(dataWr, 0, dataSge, 1);
     }
 

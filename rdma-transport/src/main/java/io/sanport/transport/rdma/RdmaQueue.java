@@ -82,7 +82,7 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
     /** Made on the reactor thread by the conductor, after rdma_create_qp and before rdma_accept. */
     RdmaQueue(Consumer<RdmaQueue> onFreed, RdmaReactor rr, Target target, Port port, MemorySegment id, long handle,
               MemorySegment qp, int qpNum, int cmQid, int capacity, int sendDepth, int readDepth,
-              String localAddress, String peer, RdmaStats stats) throws ErrnoException {
+              boolean inlineResponse, String localAddress, String peer, RdmaStats stats) throws ErrnoException {
         this.onFreed = onFreed;
         this.rr = rr;
         this.reactor = rr.reactor;
@@ -112,7 +112,8 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
         commands = new RdmaCommand[capacity];
         for (int t = 0; t < capacity; t++) {
             commands[t] = new RdmaCommand(t, wrs.asSlice(RdmaCommand.WRS_SIZE * t, RdmaCommand.WRS_SIZE),
-                    responses.asSlice((long) RdmaCommand.RESPONSE_SIZE * t, RdmaCommand.RESPONSE_SIZE), responseLkey);
+                    responses.asSlice((long) RdmaCommand.RESPONSE_SIZE * t, RdmaCommand.RESPONSE_SIZE), responseLkey,
+                    inlineResponse);
         }
         sq = new RdmaSendQueue(this, rr, qp, sendDepth, readDepth, arena);
         slot = rr.register(this);

@@ -113,7 +113,7 @@ final class RdmaLoopback implements AutoCloseable {
         return reactor.call(r -> {
             try {
                 return new RdmaQueue(onFreed, rr, target, port, id, handle, IbvQp.of(host.qp), host.qpNum, qid,
-                        capacity, sendDepth, READ_DEPTH, "127.0.0.1", peer, stats);
+                        capacity, sendDepth, READ_DEPTH, true, "127.0.0.1", peer, stats);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }

@@ -316,6 +316,8 @@ class RdmaQueueTest extends RdmaHostSide {
             assertTrue(!write.signaled(), "the WRITE's completion is its SEND's");
             assertEquals(Ibverbs.IBV_WR_SEND, send.opcode());
             assertTrue(send.signaled());
+            assertTrue((send.flags() & Ibverbs.IBV_SEND_INLINE) != 0, "the 16-byte response goes inline");
+            assertEquals(0, write.flags() & Ibverbs.IBV_SEND_INLINE, "the data is never inline");
         }
         int calls = h.postCalls() - postsBefore;
         assertTrue(calls < n / 2, n + " responses in " + calls + " ibv_post_send calls");
