@@ -10,6 +10,8 @@
 #      remote --tls-key` work; a wrong key is refused
 #   3. the record layer: sanport's target and the Java host hand the records to the guest's kTLS (their log lines
 #      say so); -Dsanport.tls.records=java (the relay) still carries a bench run
+#   4. TLS and DH-HMAC-CHAP on one connection: the Linux host (--tls --dhchap-secret) against sanport, the Java
+#      host (--tls-key -S) against nvmet with a dhchap_key host entry; without the secret both are refused
 #   TLS_BENCH=1   also measure (same boot, 3 alternating rounds, fio 4k randread QD32 and 128k read QD32 from the
 #                 Linux host against three sanport exports): plain vs TLS with kTLS vs TLS with the relay
 #                 (-Dsanport.tls.records=java); prints the TLS/plain ratios (median, min-max)
@@ -199,6 +201,44 @@ if [ "${1:-}" = --in-guest ]; then
     note "refused: $(grep -v '^Picked up' <<<"$out" | tail -n1 | cut -c1-200)"
   }
   check "11 sanport discover with a wrong key refused by nvmet" java_wrong
+
+  # ---- 3. TLS and DH-HMAC-CHAP on the same connection (Linux 6.12 allows both: auth runs inside the TLS session)
+  ANQN=$NQN-auth APORT=4426
+  AKEY=$(nvme gen-tls-key --hmac=1 --hostnqn="$HOSTNQN" --subsysnqn="$ANQN" --insert | grep '^NVMeTLSkey-1:01:')
+  DHK=$(nvme gen-dhchap-key --hmac=1 --nqn "$HOSTNQN")
+  echo "$AKEY" > "$WORK/auth-tls.key"; echo "$DHK" > "$WORK/dhchap.key"
+  truncate -s 1G "$WORK/auth.img"
+  "${JAVA[@]}" export --device "$WORK/auth.img" --address $ADDR --port $APORT --nqn "$ANQN" --discovery-port 0 \
+      --allow-host "$HOSTNQN" --tls --tls-key "@$WORK/auth-tls.key" --dhchap-key "@$WORK/dhchap.key" >"$WORK/auth.log" 2>&1 &
+  spid=$!
+  for _ in $(seq 1200); do grep -q '^serving' "$WORK/auth.log" && break; kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+  tls_auth() {
+    grep -q '^serving' "$WORK/auth.log" || { tail -n 5 "$WORK/auth.log" | sed 's/^/     /'; return 1; }
+    # without the DH-HMAC-CHAP secret the TLS connection alone is not enough
+    if NQN=$ANQN PORT=$APORT connect; then note "connected over TLS without DH-HMAC-CHAP"; NQN=$ANQN disconnect; return 1; fi
+    NQN=$ANQN PORT=$APORT connect --dhchap-secret "$DHK" || return 1
+    local used; used=$(cat /sys/class/nvme/$CTRL/dhchap_secret 2>/dev/null)
+    [ "$used" = "$DHK" ] || { note "controller's dhchap_secret '${used:0:12}...' is not ours"; NQN=$ANQN disconnect; return 1; }
+    [ -n "$(cat /sys/class/nvme/$CTRL/tls_key 2>/dev/null)" ] || { note "no tls_key on $CTRL"; NQN=$ANQN disconnect; return 1; }
+    grep -q 'records in' "$WORK/auth.log" || { note "sanport logged no TLS session"; NQN=$ANQN disconnect; return 1; }
+    fio_verify tls-auth 8M || { NQN=$ANQN disconnect; return 1; }
+    NQN=$ANQN disconnect
+  }
+  check "12 Linux nvme connect --tls --dhchap-secret to sanport (TLS + DH-HMAC-CHAP): no secret refused, fio verify with it" tls_auth
+  kill -TERM "$spid"; wait "$spid"; spid=""
+  java_tls_auth() {   # nvmet: the host must authenticate too (a configfs host entry with dhchap_key)
+    local H=$C/hosts/$HOSTNQN out
+    mkdir "$H" && echo "$DHK" > "$H/dhchap_key" || return 1
+    echo 0 > $C/subsystems/$KNQN/attr_allow_any_host && ln -s "$H" $C/subsystems/$KNQN/allowed_hosts/ || return 1
+    if out=$(timeout 120 "${JAVA[@]}" bench remote -a $ADDR -s 4421 --nqn "$KNQN" -q "$HOSTNQN" --tls-key "@$WORK/java.key" \
+               --queues 1 --rw randread --bs 4k --qd 4 --seconds 1 --ramp 0 2>&1); then
+      note "nvmet served TLS without DH-HMAC-CHAP"; return 1; fi
+    out=$("${JAVA[@]}" bench remote -a $ADDR -s 4421 --nqn "$KNQN" -q "$HOSTNQN" --tls-key "@$WORK/java.key" \
+            -S "@$WORK/dhchap.key" --queues 1 --rw randwrite --bs 4k --qd 8 --seconds 2 --ramp 0 2>&1) \
+      || { printf '%s\n' "$out" | grep -v FINE | tail -n 8 | sed 's/^/     /'; return 1; }
+    note "bench remote over TLS + DH-HMAC-CHAP: $(grep -i -E 'iops' <<<"$out" | tail -n1 | cut -c1-120)"
+  }
+  check "13 sanport bench remote --tls-key -S against nvmet (tls1.3 + dhchap_key): no secret refused, I/O with it" java_tls_auth
   guest_summary
   exit $?
 fi
