@@ -24,6 +24,14 @@ import java.nio.file.Path;
 public final class KernelTls {
     private KernelTls() {}
 
+    /**
+     * Whether {@code attach} failed because this kernel has no TLS (ENOENT: no tls module loaded or loadable;
+     * EOPNOTSUPP: not for this socket), not because of the connection (ENOTCONN after the peer left, ...).
+     */
+    public static boolean unavailable(ErrnoException e) {
+        return e.errno() == io.sanport.bindings.Errno.ENOENT || e.errno() == io.sanport.bindings.Errno.EOPNOTSUPP;
+    }
+
     /** {@code setsockopt(TCP_ULP, "tls")}: ENOENT when the kernel has no tls module loaded or loadable. */
     public static void attach(int fd, Object subject) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {

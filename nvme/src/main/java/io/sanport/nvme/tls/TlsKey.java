@@ -69,7 +69,8 @@ public final class TlsKey {
 
     /** This key with {@code d} as its derivation (the default of a parsed key is {@link Derivation#COMPAT}). */
     public TlsKey withDerivation(Derivation d) {
-        return d == derivation ? this : new TlsKey(hash, configured.clone(), java.util.Objects.requireNonNull(d));
+        java.util.Objects.requireNonNull(d, "the TLS PSK derivation");
+        return d == derivation ? this : new TlsKey(hash, configured.clone(), d);
     }
 
     public Derivation derivation() { return derivation; }

@@ -44,8 +44,34 @@ public record TlsSession(TlsProtocol protocol, TlsContext context, int cipherSui
         int hash = sp.getPRFCryptoHashAlgorithm();
         TlsSecret local = context.isServer() ? sp.getTrafficSecretServer() : sp.getTrafficSecretClient();
         TlsSecret peer = context.isServer() ? sp.getTrafficSecretClient() : sp.getTrafficSecretServer();
-        return new TrafficKeys(derive(local, hash, "key", keyLength), derive(local, hash, "iv", 12),
-                derive(peer, hash, "key", keyLength), derive(peer, hash, "iv", 12));
+        byte[][] k = new byte[4][];
+        try {
+            k[0] = derive(local, hash, "key", keyLength);
+            k[1] = derive(local, hash, "iv", 12);
+            k[2] = derive(peer, hash, "key", keyLength);
+            k[3] = derive(peer, hash, "iv", 12);
+            return new TrafficKeys(k[0], k[1], k[2], k[3]);
+        } catch (IOException | RuntimeException e) {
+            for (byte[] b : k) {
+                if (b != null) {
+                    java.util.Arrays.fill(b, (byte) 0);
+                }
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Destroys BouncyCastle's application traffic secrets once the kernel holds the keys: the protocol object
+     * carries no record after that, and the secrets would otherwise wait on the heap for the collector.
+     */
+    public void destroySecrets() {
+        SecurityParameters sp = context.getSecurityParametersConnection();
+        for (TlsSecret s : new TlsSecret[] {sp.getTrafficSecretClient(), sp.getTrafficSecretServer()}) {
+            if (s != null && s.isAlive()) {
+                s.destroy();
+            }
+        }
     }
 
     /** HKDF-Expand-Label(secret, label, "", length): a new secret, extracted, so {@code secret} lives on. */

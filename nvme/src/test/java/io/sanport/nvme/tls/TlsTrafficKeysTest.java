@@ -2,6 +2,7 @@ package io.sanport.nvme.tls;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -94,6 +95,11 @@ class TlsTrafficKeysTest {
                 TlsSession.TrafficKeys again = s.trafficKeys();
                 again.close();
                 assertTrue(allZero(again.txKey()) && allZero(again.rxIv()));
+                // once the kernel has the keys, BouncyCastle's traffic secrets are destroyed
+                s.destroySecrets();
+                var sp = s.context().getSecurityParametersConnection();
+                assertFalse(sp.getTrafficSecretServer().isAlive() || sp.getTrafficSecretClient().isAlive());
+                assertThrows(IllegalStateException.class, s::trafficKeys);
             }
         }
     }

@@ -26,6 +26,7 @@ import java.util.function.Consumer;
  */
 final class QueuePairFactory implements CmConductor.QueueMaker {
     private static final System.Logger LOG = System.getLogger("sanport.rdma");
+    private static final java.util.concurrent.atomic.AtomicBoolean NO_INLINE_TOLD = new java.util.concurrent.atomic.AtomicBoolean();
 
     /** Why a connection cannot have a QP: the {@code nvme_rdma_cm_status} to reject it with, and words for the log. */
     static final class Refused extends Exception {
@@ -105,6 +106,10 @@ final class QueuePairFactory implements CmConductor.QueueMaker {
             try {
                 Rdmacm.rdma_create_qp(id, device.pd, init);
             } catch (ErrnoException e) {
+                if (NO_INLINE_TOLD.compareAndSet(false, true)) {
+                    LOG.log(System.Logger.Level.INFO, "a queue pair with " + RdmaCommand.RESPONSE_SIZE
+                            + " bytes of inline data was refused (" + e.getMessage() + "): responses go by reference");
+                }
                 IbvQpInitAttr.cap(init, sendDepth, 0, 1, 1, 0);
                 Rdmacm.rdma_create_qp(id, device.pd, init);
             }

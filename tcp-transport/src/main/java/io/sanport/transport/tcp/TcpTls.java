@@ -158,11 +158,16 @@ final class TcpTls {
         try {
             KernelTls.attach(fd, peer);
         } catch (ErrnoException e) {
+            if (!KernelTls.unavailable(e)) {
+                throw new IOException(e.getMessage(), e); // the connection's fault, not the kernel's lack of TLS
+            }
             records.kernelUnavailable(e.getMessage() + ", " + KernelTls.availableUlps());
             return false;
         }
         try (TlsSession.TrafficKeys k = session.trafficKeys()) {
             KernelTls.installBoth(fd, k.txKey(), k.txIv(), k.rxKey(), k.rxIv(), peer);
+        } finally {
+            session.destroySecrets();
         }
         return true;
     }
