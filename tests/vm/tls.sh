@@ -207,7 +207,7 @@ if [ "${1:-}" = --in-guest ]; then
   AKEY=$(nvme gen-tls-key --hmac=1 --hostnqn="$HOSTNQN" --subsysnqn="$ANQN" --insert | grep '^NVMeTLSkey-1:01:')
   DHK=$(nvme gen-dhchap-key --hmac=1 --nqn "$HOSTNQN")
   echo "$AKEY" > "$WORK/auth-tls.key"; echo "$DHK" > "$WORK/dhchap.key"
-  truncate -s 1G "$WORK/auth.img"
+  truncate -s 2G "$WORK/auth.img"   # fio_verify writes at 1G
   "${JAVA[@]}" export --device "$WORK/auth.img" --address $ADDR --port $APORT --nqn "$ANQN" --discovery-port 0 \
       --allow-host "$HOSTNQN" --tls --tls-key "@$WORK/auth-tls.key" --dhchap-key "@$WORK/dhchap.key" >"$WORK/auth.log" 2>&1 &
   spid=$!
