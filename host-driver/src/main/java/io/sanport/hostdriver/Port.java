@@ -62,10 +62,10 @@ public final class Port {
         return l != null ? l.boundPort() : Integer.parseInt(trsvcid);
     }
 
-    /** Whether TRADDR is a wildcard: the discovery log then reports the address the host reached. */
     boolean removed() { return removed; }
     void remove() { removed = true; }
 
+    /** Whether TRADDR is a wildcard: the discovery log then reports the address the host reached. */
     public boolean wildcard() {
         return traddr.equals("0.0.0.0") || traddr.equals("::");
     }

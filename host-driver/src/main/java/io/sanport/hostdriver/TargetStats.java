@@ -64,9 +64,12 @@ public final class TargetStats {
         }
         for (int i = 0; i < ports.size(); i++) {
             PortSlot old = ports.get(i);
+            if (!old.port.removed()) {
+                continue;
+            }
             long[] sum = sum(old.slot, false);
             long[] base = old.base;
-            if (old.port.removed() && sum[IoCounters.QUEUES_OPENED] - base[IoCounters.QUEUES_OPENED]
+            if (sum[IoCounters.QUEUES_OPENED] - base[IoCounters.QUEUES_OPENED]
                     == sum[IoCounters.QUEUES_CLOSED] - base[IoCounters.QUEUES_CLOSED]) {
                 p.statsSlot = old.slot;
                 ports.set(i, new PortSlot(old.slot, p, sum));

@@ -66,12 +66,8 @@ final class TcpTls {
         try {
             if (port.tls() == TargetConfig.PortTls.NOT_REQUIRED && !TlsHandshake.startsHandshake(peek(fd))) {
                 net.close();
-                try {
-                    reactor.execute(() -> TcpConnection.start(target, port, reactor, fd, local, connections, address,
-                            peer, peerPort));
-                } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                if (!toReactor(target, port, reactor, fd, local, connections, address, peer, peerPort, null)) {
                     close(fd);
-                    connections.release(reactor, address);
                 }
                 return;
             }
@@ -103,12 +99,8 @@ final class TcpTls {
             // the TCP socket itself becomes the connection's: the kernel decrypts into io_uring's buffers
             net.close();
             LOG.log(System.Logger.Level.INFO, tls + ": records in the kernel (kTLS)");
-            try {
-                reactor.execute(() -> TcpConnection.start(target, port, reactor, fd, local, connections, address, peer,
-                        peerPort, identity));
-            } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            if (!toReactor(target, port, reactor, fd, local, connections, address, peer, peerPort, identity)) {
                 close(fd);
-                connections.release(reactor, address);
             }
             return;
         }
@@ -137,12 +129,26 @@ final class TcpTls {
             close(fd);
             close(relayFd);
         });
-        try {
-            reactor.execute(() -> TcpConnection.start(target, port, reactor, inner, local, connections, address, peer,
-                    peerPort, identity));
-        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+        if (!toReactor(target, port, reactor, inner, local, connections, address, peer, peerPort, identity)) {
             close(inner); // the relay sees the end and closes the rest
+        }
+    }
+
+    /**
+     * Gives {@code fd} to {@code reactor} as an NVMe/TCP connection ({@code identity}: the TLS session's host and
+     * subsystem NQNs, null for a plain one); false when the reactor is stopping: the address's slot is released and
+     * {@code fd} stays the caller's to close.
+     */
+    private static boolean toReactor(Target target, Port port, Reactor reactor, int fd, String local,
+                                     TcpConnections connections, int address, String peer, int peerPort,
+                                     String[] identity) {
+        try {
+            reactor.execute(() -> TcpConnection.start(target, port, reactor, fd, local, connections, address, peer,
+                    peerPort, identity));
+            return true;
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
             connections.release(reactor, address);
+            return false;
         }
     }
 
