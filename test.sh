@@ -2,8 +2,8 @@
 # sanport's whole test suite, every stage. As root on Debian it first installs what the stages need, from one
 # package list per stage (scripts/packages/*.list).
 #   ./test.sh            all stages
-#   ./test.sh --quick    packages, the Maven build with every JUnit test, the launcher and demo (no fresh
-#                        machine, no benchmark, no VM, no containers)
+#   ./test.sh --quick    packages, the Maven build with every JUnit test, the JMH allocation check, the
+#                        launcher and demo (no fresh machine, no benchmark, no VM, no containers)
 #   ./test.sh --no-vm    all but the VM stages (real Linux 6.1 and 6.12 guests under QEMU)
 # A stage passes when it exits 0 and shows that it ran tests; the last line is "N passed, M failed" (stages).
 set -uo pipefail
@@ -143,6 +143,9 @@ if [ $quick = 0 ]; then
     fi
 fi
 stage "build and JUnit tests (all modules)" maven_tests
+# JMH's GC profiler on the hot-path benchmarks of module jmh/ (built by the stage above): at most 1 byte per operation
+stage "zero allocation on the hot path (bench/jmh.sh --check-alloc: JMH benchmarks under the GC profiler, <= 1 B/op)" \
+    bench/jmh.sh --check-alloc
 stage "launcher and demo" launcher
 stage "launcher rebuilds after a change in any module (scratch clone)" tests/launcher/rebuild-watch.sh
 if [ $quick = 0 ]; then

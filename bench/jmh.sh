@@ -37,7 +37,8 @@ if [ ! -f "$list" ] || [ -n "$stale" ] || [ ! -d jmh/target/lib ]; then
     rm -f "$log"
 fi
 cp="jmh/target/classes:jmh/target/lib/*"
-jmh() { "$JAVA_HOME/bin/java" -cp "$cp" org.openjdk.jmh.Main "$@"; }
+# JMH 1.37 reads field offsets through sun.misc.Unsafe: allowed, so the JDK does not warn in every fork
+jmh() { "$JAVA_HOME/bin/java" --sun-misc-unsafe-memory-access=allow -cp "$cp" org.openjdk.jmh.Main "$@"; }
 
 if [ "${1:-}" != --check-alloc ]; then
     jmh "$@"
@@ -59,6 +60,7 @@ import json, sys
 results, bound = json.load(open(sys.argv[1])), float(sys.argv[2])
 passed = failed = 0
 canary = False
+now = 0
 for r in results:
     name = r["benchmark"].removeprefix("io.sanport.")
     if r.get("params"):
@@ -72,12 +74,13 @@ for r in results:
         ok = b >= 16
         print(f"{'PASS' if ok else 'FAIL'} canary {name}: {b:.3f} B/op (must be seen allocating, >= 16)")
     else:
+        now += 1
         ok = b <= bound
         print(f"{'PASS' if ok else 'FAIL'} {name}: {b:.3f} B/op (bound {bound:g})")
     passed += ok; failed += not ok
 if not canary:
     print("FAIL the canary benchmark did not run"); failed += 1
-if passed < 2:
+if now == 0:
     print("FAIL no \"now\" benchmark ran"); failed += 1
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
