@@ -35,6 +35,7 @@ if [ ! -f "$list" ] || [ -n "$stale" ] || [ ! -d jmh/target/lib ]; then
         exit 1
     fi
     rm -f "$log"
+    touch "$list" # javac may leave the processor's output as it was when no benchmark changed
 fi
 cp="jmh/target/classes:jmh/target/lib/*"
 # JMH 1.37 reads field offsets through sun.misc.Unsafe: allowed, so the JDK does not warn in every fork
