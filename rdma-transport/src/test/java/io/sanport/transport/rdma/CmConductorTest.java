@@ -303,12 +303,6 @@ class CmConductorTest extends RdmaHostSide {
         assertFalse(admin.host().inError() || next.host().inError());
     }
 
-    /** Port 1's queue pairs ended by {@code why} so far. */
-    long disconnects(io.sanport.hostdriver.DisconnectReason why) {
-        return lo.target.stats().snapshot().ports().stream().filter(p -> p.portId() == lo.port.portId())
-                .findFirst().orElseThrow().disconnects()[why.ordinal()];
-    }
-
     /**
      * Each RDMA CM event that ends a connection counts under the reason TCP would give it: DISCONNECTED the
      * host's end, REJECTED a protocol error, UNREACHABLE and CONNECT_ERROR a timeout, DEVICE_REMOVAL the

@@ -363,12 +363,6 @@ class RdmaHardeningTest extends RdmaHostSide {
         waitFor(() -> lo.verbs.postedReceives() == posted, "every receive buffer reposted");
     }
 
-    /** Port 1's queue pairs ended by {@code why} so far. */
-    long disconnects(io.sanport.hostdriver.DisconnectReason why) {
-        return lo.target.stats().snapshot().ports().stream().filter(p -> p.portId() == lo.port.portId())
-                .findFirst().orElseThrow().disconnects()[why.ordinal()];
-    }
-
     /** A work completion's error status names the reason as TCP's would, and reads as verbs.h spells it. */
     @Test
     void completionErrorsMapToTcpsReasons() {
