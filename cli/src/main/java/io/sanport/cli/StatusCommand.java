@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
  * per namespace and per port, and of each controller's command and byte counters.
  */
 @Command(name = "status", mixinStandardHelpOptions = true,
-        description = {"Show a running target: ports, subsystems, namespaces, connected hosts and their controllers,",
+        description = {"Show a running target: ports (with their ANA groups' states), subsystems, namespaces,",
+                "connected hosts and their controllers,",
                 "with each controller's read/write rates over --interval-ms."})
 final class StatusCommand implements Callable<Integer> {
     @Mixin
@@ -151,14 +152,14 @@ final class StatusCommand implements Callable<Integer> {
     static void print(PrintStream out, JsonNode version, JsonNode ports, JsonNode subsystems, JsonNode controllers) {
         out.println("sanport " + version.path("version").asText() + " (Java " + version.path("java").asText() + ")");
         out.println();
-        out.printf("%-5s %-6s %-24s %s%n", "PORT", "TRTYPE", "ADDRESS", "SUBSYSTEMS");
+        out.printf("%-5s %-6s %-24s %-26s %s%n", "PORT", "TRTYPE", "ADDRESS", "ANA GROUP:STATE", "SUBSYSTEMS");
         for (JsonNode p : ports) {
             StringBuilder subs = new StringBuilder();
             for (JsonNode s : p.path("subsystems")) {
                 subs.append(subs.isEmpty() ? "" : ", ").append(s.asText());
             }
-            out.printf("%-5s %-6s %-24s %s%n", p.path("port_id").asText(), p.path("trtype").asText(),
-                    p.path("traddr").asText() + ":" + p.path("trsvcid").asText(),
+            out.printf("%-5s %-6s %-24s %-26s %s%n", p.path("port_id").asText(), p.path("trtype").asText(),
+                    p.path("traddr").asText() + ":" + p.path("trsvcid").asText(), ana(p.path("ana_groups")),
                     subs.isEmpty() ? "(discovery only)" : subs);
         }
         for (JsonNode s : subsystems) {
@@ -201,6 +202,16 @@ final class StatusCommand implements Callable<Integer> {
                     rate(r, "bytes_read_per_s", 1e6), rate(r, "bytes_written_per_s", 1e6), c.path("subnqn").asText());
             out.printf("%-6s %s%n", "", c.path("hostnqn").asText());
         }
+    }
+
+    /** A port's ANA groups as "1:optimized, 2:inaccessible" (nvmf_get_ports' ana_groups); "-" for none. */
+    static String ana(JsonNode groups) {
+        StringBuilder b = new StringBuilder();
+        for (JsonNode g : groups) {
+            b.append(b.isEmpty() ? "" : ", ").append(g.path("grpid").asText()).append(':')
+                    .append(g.path("ana_state").asText());
+        }
+        return b.isEmpty() ? "-" : b.toString();
     }
 
     private static String rate(JsonNode rates, String field, double unit) {

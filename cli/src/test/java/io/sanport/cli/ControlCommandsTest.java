@@ -175,6 +175,19 @@ class ControlCommandsTest {
                 Result r = run("ana-state", "--port-id", "1", "--state", "inaccessible", "--control-socket", sock1.toString());
                 assertEquals(0, r.code, r.err);
                 assertTrue(r.out.contains("port 1 group 1: inaccessible"), r.out);
+                r = run("status", "--control-socket", sock1.toString(), "--interval-ms", "0");
+                assertEquals(0, r.code, r.err);
+                assertTrue(r.out.contains("ANA GROUP:STATE") && r.out.contains("1:inaccessible"), r.out);
+                r = run("status", "--json", "--control-socket", sock1.toString(), "--interval-ms", "0");
+                assertEquals(0, r.code, r.err);
+                JsonNode ana = null;
+                for (JsonNode port : RpcCommand.JSON.readTree(r.out).get("ports")) {
+                    if (port.get("port_id").asInt() == 1) ana = port.get("ana_groups").get(0);
+                }
+                assertTrue(ana != null, r.out);
+                assertEquals(1, ana.get("grpid").asInt(), ana.toString());
+                assertEquals("inaccessible", ana.get("ana_state").asText(), ana.toString());
+                assertTrue(ana.get("chgcnt").asLong() > 0, ana.toString());
                 java.lang.foreign.MemorySegment in = c1.namespace(1).allocate(arena, 4096);
                 io.sanport.client.NvmeException e = org.junit.jupiter.api.Assertions.assertThrows(
                         io.sanport.client.NvmeException.class, () -> c1.namespace(1).read(8, in));

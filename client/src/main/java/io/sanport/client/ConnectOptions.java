@@ -144,6 +144,9 @@ public record ConnectOptions(int ioQueues, int queueSize, int katoMillis, boolea
      * those of nvme-cli 2.16 and later.
      */
     public ConnectOptions withTls(String key, TlsKey.Derivation derivation) {
+        if (key != null) {
+            io.sanport.nvme.tls.TlsRecords.configured(); // a bad -Dsanport.tls.records fails here, not per connection
+        }
         return new ConnectOptions(ioQueues, queueSize, katoMillis, headerDigest, dataDigest, hostNqn, hostId, timeoutMillis,
                 disableSqFlow, transport, dhchapSecret, dhchapCtrlSecret,
                 key == null ? null : TlsKey.parse(key).withDerivation(derivation));

@@ -160,7 +160,8 @@ final class TcpSocket implements AutoCloseable {
             throw e;
         }
         try {
-            if (kernelRecords(net.fd, session, records, net.peer)) {
+            if (records.toKernel(session, () -> KernelTls.attachOrMissing(net.fd, net.peer),
+                    k -> KernelTls.installBoth(net.fd, k.txKey(), k.txIv(), k.rxKey(), k.rxIv(), net.peer))) {
                 netStream.close();
                 net.kernelTls = true;
                 LOG.log(System.Logger.Level.INFO, "TLS 1.3 (" + session.cipherName() + ") with " + net.peer
@@ -184,32 +185,6 @@ final class TcpSocket implements AutoCloseable {
             relay.close();
         });
         return new TcpSocket(pair[0], net.peer);
-    }
-
-    /**
-     * Hands the session's records to the kernel (TCP_ULP "tls", then both directions' keys) unless
-     * {@code records} says Java; false when Java's relay is to carry them. A failure after the ULP is attached
-     * ends the connection (the socket is then neither plain nor TLS).
-     */
-    static boolean kernelRecords(int fd, TlsSession session, TlsRecords records, String peer) throws IOException {
-        if (records == TlsRecords.JAVA) {
-            return false;
-        }
-        try {
-            KernelTls.attach(fd, peer);
-        } catch (ErrnoException e) {
-            if (!KernelTls.unavailable(e)) {
-                throw new IOException(e.getMessage(), e); // the connection's fault, not the kernel's lack of TLS
-            }
-            records.kernelUnavailable(e.getMessage() + ", " + KernelTls.availableUlps());
-            return false;
-        }
-        try (TlsSession.TrafficKeys k = session.trafficKeys()) {
-            KernelTls.installBoth(fd, k.txKey(), k.txIv(), k.rxKey(), k.rxIv(), peer);
-        } finally {
-            session.destroySecrets();
-        }
-        return true;
     }
 
     private static TlsEndpoint endpoint(TcpSocket s, FdStream stream) {

@@ -49,12 +49,32 @@ public final class QueuePair {
         this.transport = transport;
         this.local = local;
         this.host = context.joinHost(transport.hostAddress());
-        this.portStats = context.stats.port(port != null ? port.statsSlot : -1);
-        portStats.v[IoCounters.QUEUES_OPENED]++;
+        this.portStats = openedOn(context, port);
         this.arena = Arena.ofConfined();
         this.slots = new Request[] {new Request(this, 0, arena.allocate(SubmissionQueueEntry.SIZE, 8))};
         this.free = new int[] {0};
         this.freeTop = 1;
+    }
+
+    /**
+     * This reactor's counters of {@code port}'s stats slot, with this queue counted opened there. A queue made
+     * after its port was removed (a TLS handshake that outlived the port) counts nowhere: the port's slot may be
+     * another port's by then. Pairs with {@link TargetStats#register(Port)}, which reuses a removed port's slot
+     * only when its queues opened and closed balance: the fence makes either this queue see the removal or
+     * that check see this queue.
+     */
+    private static IoCounters openedOn(ReactorContext context, Port port) {
+        IoCounters c = context.stats.port(port != null ? port.statsSlot : -1);
+        c.v[IoCounters.QUEUES_OPENED]++;
+        if (port != null) {
+            java.lang.invoke.VarHandle.fullFence();
+            if (port.removed()) {
+                c.v[IoCounters.QUEUES_OPENED]--;
+                c = context.stats.port(-1);
+                c.v[IoCounters.QUEUES_OPENED]++;
+            }
+        }
+        return c;
     }
 
     public Reactor reactor() { return context.reactor; }

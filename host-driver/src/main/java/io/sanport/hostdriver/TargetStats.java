@@ -56,7 +56,8 @@ public final class TargetStats {
 
     /**
      * Gives port {@code p} its slot. A removed port's slot is reused once none of its queue pairs is left (none
-     * can count into it any more): the new port subtracts that slot's totals at reuse, as a namespace does.
+     * can count into it any more; a queue made later on the removed port counts nowhere, see QueuePair's
+     * openedOn): the new port subtracts that slot's totals at reuse, as a namespace does.
      */
     synchronized void register(Port p) {
         if (p.statsSlot >= 0) {

@@ -326,6 +326,44 @@ class TlsLoopbackTest {
         }
     }
 
+    /**
+     * A host still in its TLS handshake when its port is removed, and a new port taking the removed one's stats
+     * slot meanwhile: the late connection's queue must not count into the new port's totals.
+     */
+    @Test
+    void aHandshakeThatOutlivesItsPortCountsNowhere() throws Exception {
+        String key = newKey(32, 1);
+        try (Target t = start(key, TargetConfig.PortTls.REQUIRED); Relay relay = new Relay(port(t))) {
+            int portId = t.ports().getFirst().portId();
+            relay.hostGate = new java.util.concurrent.CountDownLatch(1);
+            var late = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (RemoteController c = RemoteController.connect("127.0.0.1", relay.port(), NQN, options(key))) {
+                    return "connected";
+                } catch (IOException e) {
+                    return String.valueOf(e.getMessage());
+                }
+            });
+            // the target has accepted the relayed connection: its handshake waits for the ClientHello
+            long until = System.nanoTime() + 10_000_000_000L;
+            while (t.stats().snapshot().ports().stream().noneMatch(p -> p.portId() == portId)
+                    || relay.sockets.size() < 2) {
+                assertTrue(System.nanoTime() < until, "the relay never connected");
+                Thread.sleep(10);
+            }
+            Thread.sleep(300);
+            t.removePort(portId);
+            t.addPort(new TargetConfig.PortConfig(portId + 1, "tcp", "ipv4", "127.0.0.1", "0", List.of(NQN)));
+            relay.hostGate.countDown();
+            String end = late.get(30, java.util.concurrent.TimeUnit.SECONDS);
+            assertFalse(end.contains("handshake"), "the handshake itself must succeed (the case under test): " + end);
+            Thread.sleep(200); // the late queue's close is counted on its reactor
+            var added = t.stats().snapshot().ports().stream().filter(p -> p.portId() == portId + 1).findFirst()
+                    .orElseThrow();
+            assertEquals(0, added.queuesOpened(), "the new port counted a queue of the removed one: " + added);
+            assertEquals(0, added.queuesClosed(), "the new port counted a queue of the removed one: " + added);
+        }
+    }
+
     static NvmeTcpQueue rawTls(int port, TlsKey key) throws IOException {
         return NvmeTcpQueue.open(new java.net.InetSocketAddress("127.0.0.1", port), 0, 32, false, false, 10_000,
                 new TcpSocket.Tls(key, HOST, NQN));
@@ -354,6 +392,8 @@ class TlsLoopbackTest {
         private final List<Socket> sockets = new java.util.concurrent.CopyOnWriteArrayList<>();
         /** Set: the next chunk a host sends has its last byte flipped (a forged record), then it clears. */
         final java.util.concurrent.atomic.AtomicBoolean corruptNext = new java.util.concurrent.atomic.AtomicBoolean();
+        /** What a host sends waits for this (open unless a test replaces it). */
+        volatile java.util.concurrent.CountDownLatch hostGate = new java.util.concurrent.CountDownLatch(0);
 
         Relay(int target) throws IOException {
             Thread accept = new Thread(() -> {
@@ -379,6 +419,9 @@ class TlsLoopbackTest {
                 byte[] buf = new byte[65536];
                 try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                     for (int n; (n = in.read(buf)) > 0; ) {
+                        if (fromHost) {
+                            hostGate.await();
+                        }
                         synchronized (seen) {
                             seen.write(buf, 0, n);
                         }
@@ -387,7 +430,7 @@ class TlsLoopbackTest {
                         }
                         out.write(buf, 0, n);
                     }
-                } catch (IOException ended) {
+                } catch (IOException | InterruptedException ended) {
                     // either side closed
                 } finally {
                     try {

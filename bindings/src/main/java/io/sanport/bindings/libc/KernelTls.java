@@ -32,6 +32,22 @@ public final class KernelTls {
         return e.errno() == io.sanport.bindings.Errno.ENOENT || e.errno() == io.sanport.bindings.Errno.EOPNOTSUPP;
     }
 
+    /**
+     * {@link #attach}, telling the kernel's lack of TLS apart from the connection's faults: null when attached,
+     * else why this kernel cannot carry TLS here (with its loaded ULPs); throws for any other errno.
+     */
+    public static String attachOrMissing(int fd, Object subject) throws ErrnoException {
+        try {
+            attach(fd, subject);
+            return null;
+        } catch (ErrnoException e) {
+            if (!unavailable(e)) {
+                throw e;
+            }
+            return e.getMessage() + ", " + availableUlps();
+        }
+    }
+
     /** {@code setsockopt(TCP_ULP, "tls")}: ENOENT when the kernel has no tls module loaded or loadable. */
     public static void attach(int fd, Object subject) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {

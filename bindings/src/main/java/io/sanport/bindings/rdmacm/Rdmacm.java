@@ -283,6 +283,17 @@ public final class Rdmacm {
         }
     }
 
+    /** enum rdma_cm_event_type by value (rdma_cma.h). */
+    private static final String[] EVENT_NAMES = {"ADDR_RESOLVED", "ADDR_ERROR", "ROUTE_RESOLVED", "ROUTE_ERROR",
+            "CONNECT_REQUEST", "CONNECT_RESPONSE", "CONNECT_ERROR", "UNREACHABLE", "REJECTED", "ESTABLISHED",
+            "DISCONNECTED", "DEVICE_REMOVAL", "MULTICAST_JOIN", "MULTICAST_ERROR", "ADDR_CHANGE", "TIMEWAIT_EXIT"};
+
+    /** "RDMA_CM_EVENT_DISCONNECTED" from the header's table (no librdmacm call, as rdma_event_str makes). */
+    public static String eventName(int event) {
+        return event >= 0 && event < EVENT_NAMES.length ? "RDMA_CM_EVENT_" + EVENT_NAMES[event]
+                : "RDMA_CM_EVENT " + event;
+    }
+
     /** "RDMA_CM_EVENT_ESTABLISHED". */
     public static String rdma_event_str(int event) {
         try {

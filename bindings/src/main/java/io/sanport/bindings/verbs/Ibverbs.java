@@ -111,11 +111,26 @@ public final class Ibverbs {
     // enum ibv_wc_status
     public static final int IBV_WC_SUCCESS = 0;
     public static final int IBV_WC_LOC_LEN_ERR = 1;
+    public static final int IBV_WC_LOC_QP_OP_ERR = 2;
     public static final int IBV_WC_LOC_PROT_ERR = 4;
     public static final int IBV_WC_WR_FLUSH_ERR = 5;
+    public static final int IBV_WC_BAD_RESP_ERR = 7;
+    public static final int IBV_WC_REM_INV_REQ_ERR = 9;
     public static final int IBV_WC_REM_ACCESS_ERR = 10;
+    public static final int IBV_WC_REM_OP_ERR = 11;
     public static final int IBV_WC_RETRY_EXC_ERR = 12;
     public static final int IBV_WC_RNR_RETRY_EXC_ERR = 13;
+    public static final int IBV_WC_REM_INV_RD_REQ_ERR = 15;
+    public static final int IBV_WC_REM_ABORT_ERR = 16;
+    public static final int IBV_WC_FATAL_ERR = 19;
+    public static final int IBV_WC_RESP_TIMEOUT_ERR = 20;
+    public static final int IBV_WC_GENERAL_ERR = 21;
+    /** enum ibv_wc_status by value (verbs.h), for messages that must not depend on libibverbs being loadable. */
+    private static final String[] WC_STATUS_NAMES = {"SUCCESS", "LOC_LEN_ERR", "LOC_QP_OP_ERR", "LOC_EEC_OP_ERR",
+            "LOC_PROT_ERR", "WR_FLUSH_ERR", "MW_BIND_ERR", "BAD_RESP_ERR", "LOC_ACCESS_ERR", "REM_INV_REQ_ERR",
+            "REM_ACCESS_ERR", "REM_OP_ERR", "RETRY_EXC_ERR", "RNR_RETRY_EXC_ERR", "LOC_RDD_VIOL_ERR",
+            "REM_INV_RD_REQ_ERR", "REM_ABORT_ERR", "INV_EECN_ERR", "INV_EEC_STATE_ERR", "FATAL_ERR",
+            "RESP_TIMEOUT_ERR", "GENERAL_ERR", "TM_ERR", "TM_RNDV_INCOMPLETE"};
     // enum ibv_wc_opcode
     public static final int IBV_WC_SEND = 0;
     public static final int IBV_WC_RDMA_WRITE = 1;
@@ -498,6 +513,24 @@ public final class Ibverbs {
             return s.reinterpret(128).getString(0);
         } catch (Throwable t) {
             throw rethrow(t);
+        }
+    }
+
+    /** "IBV_WC_RETRY_EXC_ERR"; "IBV_WC status N" for a value verbs.h does not name. */
+    public static String wcStatusName(int status) {
+        return status >= 0 && status < WC_STATUS_NAMES.length ? "IBV_WC_" + WC_STATUS_NAMES[status]
+                : "IBV_WC status " + status;
+    }
+
+    /**
+     * A completion status for a log line: "IBV_WC_RETRY_EXC_ERR (transport retry counter exceeded)", the words
+     * libibverbs' {@link #ibv_wc_status_str} gives, left out where it cannot be called.
+     */
+    public static String describeWcStatus(int status) {
+        try {
+            return wcStatusName(status) + " (" + ibv_wc_status_str(status) + ")";
+        } catch (RuntimeException noLibrary) {
+            return wcStatusName(status);
         }
     }
 

@@ -6,6 +6,7 @@ import io.sanport.bindings.rdmacm.RdmaCmEvent;
 import io.sanport.bindings.rdmacm.RdmaCmId;
 import io.sanport.bindings.rdmacm.RdmaConnParam;
 import io.sanport.bindings.rdmacm.Rdmacm;
+import io.sanport.hostdriver.DisconnectReason;
 import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.RateLimitedLog;
 import io.sanport.nvme.rdma.RdmaCmReject;
@@ -119,8 +120,8 @@ final class CmConductor {
         } catch (RuntimeException e) {
             // the CM thread serves every connection of the port: one event that fails ends its queue only
             LOG.log(System.Logger.Level.WARNING, (q != null ? q.toString() : "an NVMe/RDMA connection") + ": "
-                    + cm.rdma_event_str(type) + " failed; disconnecting", e);
-            onReactor(q, q == null ? null : q::shutdown);
+                    + Rdmacm.eventName(type) + " failed; disconnecting", e);
+            onReactor(q, q == null ? null : () -> q.cmGone(DisconnectReason.FAULT));
         }
     }
 
@@ -134,18 +135,47 @@ final class CmConductor {
                     } catch (ErrnoException e) {
                         // we disconnected first
                     }
-                    onReactor(q, q::cmGone);
+                    // the host's end, as TCP's: said at debug only
+                    LOG.log(System.Logger.Level.DEBUG, () -> q + ": " + Rdmacm.eventName(type));
+                    onReactor(q, () -> q.cmGone(DisconnectReason.HOST));
                 }
             }
             case Rdmacm.RDMA_CM_EVENT_REJECTED, Rdmacm.RDMA_CM_EVENT_CONNECT_ERROR, Rdmacm.RDMA_CM_EVENT_UNREACHABLE,
                  Rdmacm.RDMA_CM_EVENT_DEVICE_REMOVAL, Rdmacm.RDMA_CM_EVENT_ADDR_CHANGE -> {
                 if (q != null) {
-                    LOG.log(System.Logger.Level.INFO, q + ": " + cm.rdma_event_str(type));
-                    onReactor(q, q::cmGone);
+                    DisconnectReason why = reason(type);
+                    LOG.log(System.Logger.Level.INFO, q + ": " + Rdmacm.eventName(type) + " ("
+                            + meaning(type) + "); disconnecting this queue (" + why.label() + ")");
+                    onReactor(q, () -> q.cmGone(why));
                 }
             }
             default -> { } // TIMEWAIT_EXIT and the like
         }
+    }
+
+    /**
+     * Why a queue ends on an RDMA CM event, as TCP's reasons: the host refusing our accept is a protocol error,
+     * an establishment that never completed a timeout; the rest (DISCONNECTED, the device or address going) is
+     * the connection found gone.
+     */
+    static DisconnectReason reason(int type) {
+        return switch (type) {
+            case Rdmacm.RDMA_CM_EVENT_REJECTED -> DisconnectReason.PROTOCOL_ERROR;
+            case Rdmacm.RDMA_CM_EVENT_CONNECT_ERROR, Rdmacm.RDMA_CM_EVENT_UNREACHABLE -> DisconnectReason.TIMEOUT;
+            default -> DisconnectReason.HOST;
+        };
+    }
+
+    /** What an event that ends a connection means on this (passive) side, for its log line. */
+    private static String meaning(int type) {
+        return switch (type) {
+            case Rdmacm.RDMA_CM_EVENT_REJECTED -> "the host rejected the accept";
+            case Rdmacm.RDMA_CM_EVENT_CONNECT_ERROR -> "the connection could not be established";
+            case Rdmacm.RDMA_CM_EVENT_UNREACHABLE -> "the host did not answer the accept";
+            case Rdmacm.RDMA_CM_EVENT_DEVICE_REMOVAL -> "the RDMA device was removed";
+            case Rdmacm.RDMA_CM_EVENT_ADDR_CHANGE -> "the port's address moved to another device";
+            default -> "event " + type;
+        };
     }
 
     private void connectRequest(MemorySegment id, MemorySegment data, int initiatorDepth, int responderResources) {

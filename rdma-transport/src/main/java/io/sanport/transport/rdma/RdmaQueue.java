@@ -12,6 +12,7 @@ import io.sanport.nvme.fabrics.Capsule;
 import io.sanport.nvme.fabrics.ConnectCommand;
 import io.sanport.nvme.fabrics.FabricsCommand;
 import io.sanport.hostdriver.Port;
+import io.sanport.hostdriver.DisconnectReason;
 import io.sanport.hostdriver.QueuePair;
 import io.sanport.hostdriver.Request;
 import io.sanport.hostdriver.Target;
@@ -184,14 +185,54 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
         }
         stats.connectTimeouts.incrementAndGet();
         if (queue != null) {
-            queue.endReason(io.sanport.hostdriver.DisconnectReason.TIMEOUT);
+            queue.endReason(DisconnectReason.TIMEOUT);
         }
         shutdown();
     }
 
-    /** The connection is gone (DISCONNECTED, an error event) or must go. */
-    void cmGone() {
+    /** The connection is gone (DISCONNECTED, an error event) or must go; {@code reason} for the metrics. */
+    void cmGone(DisconnectReason reason) {
+        endReason(reason);
         shutdown();
+    }
+
+    /**
+     * A receive of this QP completed in error (not flushed): the QP is in ERR, so the queue ends, logged with
+     * the status in words. The reactor has reposted the buffer.
+     */
+    @Override
+    public void receiveFailed(int status) {
+        if (closing) {
+            return;
+        }
+        DisconnectReason why = reason(status);
+        LOG.log(System.Logger.Level.WARNING, this + ": receive failed: " + Ibverbs.describeWcStatus(status)
+                + "; disconnecting this queue (" + why.label() + ")");
+        endReason(why);
+        shutdown();
+    }
+
+    /**
+     * What a work completion's error status says about why the queue ends, as TCP's reasons: the host stopped
+     * acknowledging (retries exhausted) is a timeout; a key, length or request the host got wrong is a protocol
+     * error; the host aborting is its disconnect; anything else is this side's fault.
+     */
+    static DisconnectReason reason(int status) {
+        return switch (status) {
+            case Ibverbs.IBV_WC_RETRY_EXC_ERR, Ibverbs.IBV_WC_RNR_RETRY_EXC_ERR, Ibverbs.IBV_WC_RESP_TIMEOUT_ERR ->
+                    DisconnectReason.TIMEOUT;
+            case Ibverbs.IBV_WC_LOC_LEN_ERR, Ibverbs.IBV_WC_REM_ACCESS_ERR, Ibverbs.IBV_WC_REM_INV_REQ_ERR,
+                 Ibverbs.IBV_WC_REM_OP_ERR, Ibverbs.IBV_WC_REM_INV_RD_REQ_ERR, Ibverbs.IBV_WC_BAD_RESP_ERR ->
+                    DisconnectReason.PROTOCOL_ERROR;
+            case Ibverbs.IBV_WC_WR_FLUSH_ERR, Ibverbs.IBV_WC_REM_ABORT_ERR -> DisconnectReason.HOST;
+            default -> DisconnectReason.FAULT;
+        };
+    }
+
+    private void endReason(DisconnectReason why) {
+        if (queue != null) {
+            queue.endReason(why);
+        }
     }
 
     // ---------------------------------------------------------------- receive
@@ -317,8 +358,11 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
         sq.completed(kind, commands[tag]);
         if (status != Ibverbs.IBV_WC_SUCCESS) {
             if (status != Ibverbs.IBV_WC_WR_FLUSH_ERR && !closing) {
+                DisconnectReason why = reason(status);
                 LOG.log(System.Logger.Level.WARNING, this + ": " + kindName(kind) + " failed: "
-                        + Ibverbs.ibv_wc_status_str(status) + " (vendor_err 0x" + Integer.toHexString(vendorErr) + ")");
+                        + Ibverbs.describeWcStatus(status) + ", vendor_err 0x" + Integer.toHexString(vendorErr)
+                        + "; disconnecting this queue (" + why.label() + ")");
+                endReason(why);
             }
             shutdown(); // the QP is in error: nothing more moves on it
             if (sq.outstanding() == 0) {
@@ -346,7 +390,9 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
 
     /** {@code ibv_post_send} refused a WR: the QP cannot go on. */
     void postFailed(String what, int rc) {
-        LOG.log(System.Logger.Level.WARNING, this + ": posting " + what + ": " + Errno.describe(Math.abs(rc)));
+        LOG.log(System.Logger.Level.WARNING, this + ": posting " + what + ": " + Errno.describe(Math.abs(rc))
+                + "; disconnecting this queue");
+        endReason(DisconnectReason.FAULT);
         shutdown();
     }
 
@@ -395,6 +441,7 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
     public void fault(RuntimeException e) {
         LOG.log(System.Logger.Level.WARNING, this + ": failed, disconnecting this queue", e);
         stats.queueFaults.incrementAndGet();
+        endReason(DisconnectReason.FAULT);
         shutdown();
     }
 
@@ -410,6 +457,7 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
     private void protocolError(String what) {
         LOG.log(System.Logger.Level.WARNING, this + ": protocol violation, disconnecting this queue: " + what);
         stats.protocolErrors.incrementAndGet();
+        endReason(DisconnectReason.PROTOCOL_ERROR);
         shutdown();
     }
 

@@ -59,6 +59,9 @@ final class RdmaReactor {
 
         /** A call above threw {@code e}: end this QP (to ERR, disconnect) and give back what it holds. */
         void fault(RuntimeException e);
+
+        /** One of this QP's receives completed with error {@code status} (not flushed); its buffer is reposted. */
+        default void receiveFailed(int status) { }
     }
 
     /**
@@ -513,11 +516,21 @@ final class RdmaReactor {
         if (kind == KIND_RECV) {
             int index = (int) wrId;
             if (status != Ibverbs.IBV_WC_SUCCESS) {
-                if (status != Ibverbs.IBV_WC_WR_FLUSH_ERR) {
-                    LOG.log(System.Logger.Level.WARNING, reactor.name() + ": receive failed: "
-                            + Ibverbs.ibv_wc_status_str(status));
-                }
                 repost(index);
+                if (status != Ibverbs.IBV_WC_WR_FLUSH_ERR) {
+                    // the SRQ's buffer is the reactor's, the error the QP's: its queue ends, saying why
+                    Endpoint failed = byQpNum(IbvWc.qp_num(wc, at));
+                    if (failed == null) {
+                        LOG.log(System.Logger.Level.WARNING, reactor.name() + ": receive failed on QP "
+                                + IbvWc.qp_num(wc, at) + ": " + Ibverbs.describeWcStatus(status));
+                    } else {
+                        try {
+                            failed.receiveFailed(status);
+                        } catch (RuntimeException e) {
+                            fault(failed, e);
+                        }
+                    }
+                }
                 return;
             }
             Endpoint q = byQpNum(IbvWc.qp_num(wc, at));

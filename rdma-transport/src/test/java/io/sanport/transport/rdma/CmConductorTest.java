@@ -302,4 +302,37 @@ class CmConductorTest extends RdmaHostSide {
         ok(next.host(), noData(io.sanport.nvme.AdminOpcode.KEEP_ALIVE));
         assertFalse(admin.host().inError() || next.host().inError());
     }
+
+    /**
+     * Each RDMA CM event that ends a connection counts under the reason TCP would give it: DISCONNECTED the
+     * host's end, REJECTED a protocol error, UNREACHABLE and CONNECT_ERROR a timeout, DEVICE_REMOVAL the
+     * connection found gone; and an event whose handling fails a fault.
+     */
+    @Test
+    void cmEventsEndQueuesForReasonsAsSpecificAsTcps() throws Exception {
+        conductor(60_000, 129);
+        Object[][] cases = {
+                {Rdmacm.RDMA_CM_EVENT_DISCONNECTED, io.sanport.hostdriver.DisconnectReason.HOST},
+                {Rdmacm.RDMA_CM_EVENT_REJECTED, io.sanport.hostdriver.DisconnectReason.PROTOCOL_ERROR},
+                {Rdmacm.RDMA_CM_EVENT_UNREACHABLE, io.sanport.hostdriver.DisconnectReason.TIMEOUT},
+                {Rdmacm.RDMA_CM_EVENT_CONNECT_ERROR, io.sanport.hostdriver.DisconnectReason.TIMEOUT},
+                {Rdmacm.RDMA_CM_EVENT_DEVICE_REMOVAL, io.sanport.hostdriver.DisconnectReason.HOST},
+                {-1, io.sanport.hostdriver.DisconnectReason.FAULT}};
+        for (int i = 0; i < cases.length; i++) {
+            int type = (int) cases[i][0];
+            var why = (io.sanport.hostdriver.DisconnectReason) cases[i][1];
+            long before = disconnects(why);
+            MemorySegment id = connectRequest("10.0.1." + (i + 1), 0, 31);
+            RdmaLoopback.Connection q = admin(establish(id));
+            if (type < 0) {
+                lo.verbs.failDisconnect(id); // answering the DREQ throws: the event's handling fails
+                conductor.handle(event(Rdmacm.RDMA_CM_EVENT_DISCONNECTED, id));
+            } else {
+                conductor.handle(event(type, id));
+            }
+            turnUntil(() -> destroyed.contains(q.queue()), "the queue is ended on " + Rdmacm.eventName(type));
+            waitFor(() -> disconnects(why) == before + 1, Rdmacm.eventName(type) + " counted as " + why.label());
+        }
+        assertEquals("RDMA_CM_EVENT_TIMEWAIT_EXIT", Rdmacm.eventName(Rdmacm.RDMA_CM_EVENT_TIMEWAIT_EXIT));
+    }
 }

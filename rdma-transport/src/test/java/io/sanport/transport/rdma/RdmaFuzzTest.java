@@ -101,7 +101,7 @@ class RdmaFuzzTest {
      */
     static void retire(RdmaLoopback lo, RdmaLoopback.Connection v, boolean disconnect) throws Exception {
         if (disconnect) {
-            lo.reactor.execute(() -> v.queue().cmGone());
+            lo.reactor.execute(() -> v.queue().cmGone(io.sanport.hostdriver.DisconnectReason.HOST));
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         while (!lo.freed.contains(v.queue())) {

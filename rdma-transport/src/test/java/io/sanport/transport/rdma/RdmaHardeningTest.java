@@ -323,8 +323,12 @@ class RdmaHardeningTest extends RdmaHostSide {
                     SglDescriptor.ID_KEYED);
             capsules.add(capsule(w, null));
         }
+        long protocolErrors = disconnects(io.sanport.hostdriver.DisconnectReason.PROTOCOL_ERROR);
         bad.host().sendAll(capsules);
         waitFor(() -> lo.freed.contains(bad.queue()), "the queue in error is torn down");
+        // IBV_WC_REM_ACCESS_ERR: the host's key was wrong, a protocol error as on TCP (not a host disconnect)
+        waitFor(() -> disconnects(io.sanport.hostdriver.DisconnectReason.PROTOCOL_ERROR) == protocolErrors + 1,
+                "the READ's remote access error counted as a protocol error");
         everyPoolBufferBack();
         keyedRead(good, 0, 4096, SglDescriptor.ID_KEYED);
         waitFor(() -> lo.verbs.postedReceives() == posted, "every receive buffer reposted");
@@ -357,5 +361,23 @@ class RdmaHardeningTest extends RdmaHostSide {
         everyPoolBufferBack();
         keyedRead(good, 0, 4096, SglDescriptor.ID_KEYED);
         waitFor(() -> lo.verbs.postedReceives() == posted, "every receive buffer reposted");
+    }
+
+    /** A work completion's error status names the reason as TCP's would, and reads as verbs.h spells it. */
+    @Test
+    void completionErrorsMapToTcpsReasons() {
+        assertEquals(io.sanport.hostdriver.DisconnectReason.TIMEOUT, RdmaQueue.reason(Ibverbs.IBV_WC_RETRY_EXC_ERR));
+        assertEquals(io.sanport.hostdriver.DisconnectReason.TIMEOUT,
+                RdmaQueue.reason(Ibverbs.IBV_WC_RNR_RETRY_EXC_ERR));
+        assertEquals(io.sanport.hostdriver.DisconnectReason.PROTOCOL_ERROR,
+                RdmaQueue.reason(Ibverbs.IBV_WC_REM_ACCESS_ERR));
+        assertEquals(io.sanport.hostdriver.DisconnectReason.PROTOCOL_ERROR,
+                RdmaQueue.reason(Ibverbs.IBV_WC_LOC_LEN_ERR));
+        assertEquals(io.sanport.hostdriver.DisconnectReason.HOST, RdmaQueue.reason(Ibverbs.IBV_WC_REM_ABORT_ERR));
+        assertEquals(io.sanport.hostdriver.DisconnectReason.FAULT, RdmaQueue.reason(Ibverbs.IBV_WC_LOC_PROT_ERR));
+        assertEquals("IBV_WC_RETRY_EXC_ERR", Ibverbs.wcStatusName(Ibverbs.IBV_WC_RETRY_EXC_ERR));
+        assertEquals("IBV_WC_RESP_TIMEOUT_ERR", Ibverbs.wcStatusName(Ibverbs.IBV_WC_RESP_TIMEOUT_ERR));
+        assertEquals("IBV_WC status 99", Ibverbs.wcStatusName(99));
+        assertTrue(Ibverbs.describeWcStatus(Ibverbs.IBV_WC_REM_ACCESS_ERR).startsWith("IBV_WC_REM_ACCESS_ERR"));
     }
 }

@@ -241,4 +241,10 @@ abstract class RdmaHostSide {
             Thread.sleep(5);
         }
     }
+
+    /** Port 1's queue pairs ended by {@code why} so far. */
+    long disconnects(io.sanport.hostdriver.DisconnectReason why) {
+        return lo.target.stats().snapshot().ports().stream().filter(p -> p.portId() == lo.port.portId())
+                .findFirst().orElseThrow().disconnects()[why.ordinal()];
+    }
 }

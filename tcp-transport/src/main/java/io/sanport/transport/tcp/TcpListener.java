@@ -10,6 +10,7 @@ import io.sanport.iop.SubmissionQueue;
 import io.sanport.hostdriver.Port;
 import io.sanport.hostdriver.Target;
 import io.sanport.hostdriver.RemoteTransport;
+import io.sanport.nvme.tls.TlsRecords;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -58,6 +59,9 @@ final class TcpListener extends RingOperation implements RemoteTransport.Listene
     static TcpListener open(Port port, Target target) throws IOException {
         if (!port.adrfam().equals("ipv4")) {
             throw new IOException("NVMe/TCP over " + port.adrfam() + " is not supported yet; use an IPv4 address");
+        }
+        if (port.tls().offered()) {
+            TlsRecords.configured(); // a bad -Dsanport.tls.records fails the port now, not each TLS connection
         }
         int fd = Libc.socket(Libc.AF_INET, Libc.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0);
         try (Arena arena = Arena.ofConfined()) {

@@ -87,7 +87,8 @@ final class TcpTls {
         String tls = "TLS 1.3 (" + session.cipherName() + ") with " + peer + " as " + session.hostNqn();
         boolean kernel;
         try {
-            kernel = kernelRecords(fd, session, records, peer);
+            kernel = records.toKernel(session, () -> KernelTls.attachOrMissing(fd, peer),
+                    k -> KernelTls.installBoth(fd, k.txKey(), k.txIv(), k.rxKey(), k.rxIv(), peer));
         } catch (IOException | RuntimeException e) {
             FAILURES.warn(() -> tls + ": " + e.getMessage() + "; closing the connection");
             net.close();
@@ -150,32 +151,6 @@ final class TcpTls {
             connections.release(reactor, address);
             return false;
         }
-    }
-
-    /**
-     * Hands the session's records to the kernel (TCP_ULP "tls", both directions' keys) unless {@code records}
-     * says Java; false when the relay is to carry them. Throws when {@code kernel} is demanded and missing, or
-     * when the kernel refused the keys after taking the ULP (the socket is then neither plain nor TLS).
-     */
-    static boolean kernelRecords(int fd, TlsSession session, TlsRecords records, String peer) throws IOException {
-        if (records == TlsRecords.JAVA) {
-            return false;
-        }
-        try {
-            KernelTls.attach(fd, peer);
-        } catch (ErrnoException e) {
-            if (!KernelTls.unavailable(e)) {
-                throw new IOException(e.getMessage(), e); // the connection's fault, not the kernel's lack of TLS
-            }
-            records.kernelUnavailable(e.getMessage() + ", " + KernelTls.availableUlps());
-            return false;
-        }
-        try (TlsSession.TrafficKeys k = session.trafficKeys()) {
-            KernelTls.installBoth(fd, k.txKey(), k.txIv(), k.rxKey(), k.rxIv(), peer);
-        } finally {
-            session.destroySecrets();
-        }
-        return true;
     }
 
     /** The first byte the host sends, without taking it (bounded by the handshake timeout); -1 at the end. */
