@@ -39,6 +39,43 @@ class BlockDeviceGeometryTest {
         }
     }
 
+    /** The open flags of our fd {@code fd}, from /proc (the kernel's word, not the device object's). */
+    static int openFlags(int fd) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/" + fd))) {
+            if (line.startsWith("flags:")) {
+                return Integer.parseInt(line.substring(6).strip(), 8);
+            }
+        }
+        throw new IOException("no flags in /proc/self/fdinfo/" + fd);
+    }
+
+    @Test
+    void bufferedOpensAFileThroughThePageCache() throws Exception {
+        Path image = dir.resolve("buffered.img");
+        try (BlockDevice direct = BlockDevices.open(image.toString(), OpenOptions.DEFAULT.creating(1 << 20));
+             BlockDevice buffered = BlockDevices.open(image.toString(), OpenOptions.DEFAULT.buffered())) {
+            assertTrue(direct.directIo(), "the temp dir takes O_DIRECT: " + direct);
+            assertTrue((openFlags(direct.fd()) & io.sanport.bindings.libc.Libc.O_DIRECT) != 0);
+            assertFalse(buffered.directIo());
+            assertEquals(0, openFlags(buffered.fd()) & io.sanport.bindings.libc.Libc.O_DIRECT);
+            assertTrue(buffered.toString().endsWith(", buffered)"), buffered.toString());
+        }
+    }
+
+    @Test
+    void bufferedOpensABlockDeviceThroughThePageCache() throws Exception {
+        assumeTrue(LoopDevice.available(), "needs root and losetup (CI has both)");
+        try (LoopDevice loop = LoopDevice.create(4 << 20);
+             BlockDevice dev = BlockDevices.open(loop.device, OpenOptions.DEFAULT.buffered())) {
+            assertEquals("block", dev.kind());
+            assertFalse(dev.directIo(), "nvmet's buffered_io holds for block devices too: " + dev);
+            assertEquals(0, openFlags(dev.fd()) & io.sanport.bindings.libc.Libc.O_DIRECT);
+            // still exclusive: buffered is not shared
+            IOException e = assertThrows(IOException.class, () -> BlockDevices.open(loop.device));
+            assertTrue(e.getMessage().contains("is in use"), e.getMessage());
+        }
+    }
+
     @Test
     void aBlockDeviceInUseIsRefusedInWords() throws Exception {
         assumeTrue(LoopDevice.available(), "needs root and losetup (CI has both)");
