@@ -74,6 +74,9 @@ final class BlockSpecialDevice extends FdDevice {
             if (size == 0) {
                 throw new IOException(name + " has no capacity (a loop device with no backing file?)");
             }
+            if (options.direct()) {
+                dropPageCache(fd, name);
+            }
             Path queue = Path.of("/sys/dev/block/" + Stat.major(rdev) + ":" + Stat.minor(rdev) + "/queue");
             boolean ro = options.readOnly();
             return new BlockSpecialDevice(name, fd, size, options.direct(), ro, logical, physical, optimal,
@@ -84,6 +87,22 @@ final class BlockSpecialDevice extends FdDevice {
         } catch (IOException | RuntimeException e) {
             closeQuietly(fd, e);
             throw e;
+        }
+    }
+
+    /**
+     * Drops the device's clean cached pages (left by blkid, a backup, a buffered user before us) and starts
+     * writing back dirty ones. An O_DIRECT write over a cached page cannot go ahead without blocking (the kernel
+     * writes back and invalidates the range first), so io_uring hands every such write to an io-wq worker
+     * thread: measured on a loop device with nbdkit's pages left over, 3x the CPU per 4k write and half the IOPS.
+     * Best effort: pages a buffered user of a shared device brings back later still cost that, once each.
+     */
+    private static void dropPageCache(int fd, String name) {
+        try {
+            Libc.posixFadvise(fd, 0, 0, Libc.POSIX_FADV_DONTNEED, name);
+        } catch (ErrnoException e) {
+            System.getLogger(BlockSpecialDevice.class.getName()).log(System.Logger.Level.DEBUG,
+                    "not dropping the page cache of " + name + ": " + e.getMessage());
         }
     }
 
