@@ -23,7 +23,8 @@
 #       "buffered_vs_direct" (the same round's O_DIRECT sanport run).
 #       Device rows ("device_ceiling"): each round, per workload, fio (io_uring, direct, fixedbufs, registerfiles,
 #       the same bs and QD) on the loop device itself: the device's own ceiling, "iops_runs"; "sanport_vs_device":
-#       sanport over TCP / that, same round.
+#       sanport over TCP / that, same round. The JSON's "buffered" and "device_ceiling" objects hold these per
+#       workload; "ratios" gains their medians as "buffered_vs_nbdkit" and "sanport_vs_device".
 #       Every run (each target, fio on the device) starts with the device's page cache written back and dropped
 #       (blockdev --flushbufs): an O_DIRECT write to a block device whose range holds cached pages cannot go
 #       ahead without blocking (the kernel must write back and invalidate them), so io_uring hands it to an
