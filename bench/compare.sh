@@ -17,6 +17,18 @@
 #       TLS rows ("tls"): a second sanport target on 14421 requiring TLS 1.3 (TLS_AES_128_GCM_SHA256), 4k
 #       randread QD32 and 128k read through the Java client over TLS, each round right after the plain run;
 #       "vs_plain": TLS IOPS / plain IOPS of the same round.
+#       Buffered rows ("buffered"): a third sanport target on 14422, `export --buffered` (the page cache, as
+#       nbdkit's file plugin; the same device, --shared-device), 4k randwrite QD32 and 128k write, each round
+#       right after the O_DIRECT run: "buffered_vs_nbdkit" (both through the page cache: like for like) and
+#       "buffered_vs_direct" (the same round's O_DIRECT sanport run).
+#       Device rows ("device_ceiling"): each round, per workload, fio (io_uring, direct, fixedbufs, registerfiles,
+#       the same bs and QD) on the loop device itself: the device's own ceiling, "iops_runs"; "sanport_vs_device":
+#       sanport over TCP / that, same round. The JSON's "buffered" and "device_ceiling" objects hold these per
+#       workload; "ratios" gains their medians as "buffered_vs_nbdkit" and "sanport_vs_device".
+#       Every run (each target, fio on the device) starts with the device's page cache written back and dropped
+#       (blockdev --flushbufs): an O_DIRECT write to a block device whose range holds cached pages cannot go
+#       ahead without blocking (the kernel must write back and invalidate them), so io_uring hands it to an
+#       io-wq worker; with nbdkit's dirty pages left over, that made sanport's 4k writes cost 3x the CPU.
 #   bench/compare.sh vm-tcp [--seconds N] [--size 1G] [--rounds 3]
 #       in ONE Linux 6.1 guest (tests/vm/run.sh --nvme, an image of random data it creates and removes): the
 #       kernel's NVMe/TCP initiator + fio (io_uring, direct) connected at once to sanport's target (port 4420)
@@ -230,7 +242,7 @@ tcp_scenario() {
     pick_workloads 0 2 3 4
     local load0 t0=$SECONDS i r out
     load0=$(loadavg)
-    say "device: $dev over $img; $rounds rounds of iperf3, then nbdkit+fio and sanport per workload, $seconds s per run after 1 s ramp; machine: $(nproc) cores, $(uname -r), load $load0"
+    say "device: $dev over $img; $rounds rounds of iperf3, then per workload nbdkit+fio, sanport (O_DIRECT; then TLS for reads, --buffered for writes) and fio on the device, $seconds s per run after 1 s ramp; machine: $(nproc) cores, $(uname -r), load $load0"
     extra_key=client_cpu_s_per_mio idle_ticks=0
 
     iperf3 -s -p 15201 >/dev/null 2>&1 & cleanup_pids+=($!)
@@ -254,14 +266,22 @@ tcp_scenario() {
     "$SANPORT_ROOT/sanport" export --device "$dev" --address 127.0.0.1 --port 14421 --nqn "$nqn" \
         --allow-host "$tls_host" --tls-key "$tls_key" --shared-device --discovery-port 0 >/tmp/sanport-compare-tls.log 2>&1 & cleanup_pids+=($!)
     wait_port 14421
+    # the same device through the page cache, as nbdkit's file plugin writes it, for the buffered rows
+    say "sanport target exporting $dev --buffered on 127.0.0.1:14422"
+    "$SANPORT_ROOT/sanport" export --device "$dev" --buffered --address 127.0.0.1 --port 14422 --nqn "$nqn" \
+        --allow-any-host --shared-device --discovery-port 0 >/tmp/sanport-compare-buffered.log 2>&1 & cleanup_pids+=($!)
+    local buffered_pid=$!
+    wait_port 14422
+    # no run inherits another's page cache (see the header: cached pages send O_DIRECT writes to io-wq)
+    flush_device() { blockdev --flushbufs "$dev"; }
 
     nbd_fio() { # index seconds -> fio terse
         fio --name="${W_NAMES[$1]}" --ioengine=nbd --uri=nbd://127.0.0.1:10809/ --rw="${W_RWS[$1]}" --bs="${W_BSS[$1]}" \
             --iodepth="${W_QDS[$1]}" --numjobs=1 --time_based --runtime="$2" --ramp_time=1 --norandommap \
             --randrepeat=0 --size="$size" --minimal
     }
-    sanport_client() { # index seconds -> bench --json
-        "$SANPORT_ROOT/sanport" bench remote --address 127.0.0.1 --port 14420 --nqn "$nqn" --queues 1 \
+    sanport_client() { # index seconds [port] -> bench --json
+        "$SANPORT_ROOT/sanport" bench remote --address 127.0.0.1 --port "${3:-14420}" --nqn "$nqn" --queues 1 \
             --rw "${W_RWS[$1]}" --bs "${W_BSS[$1]}" --qd "${W_QDS[$1]}" --seconds "$2" --ramp 1 --json | tail -1
     }
     tls_client() { # index seconds -> bench --json, over TLS
@@ -291,9 +311,41 @@ tcp_scenario() {
         done
         echo "{$out}"
     }
+    buffered_half() { # index round: sanport --buffered (side b), its target's CPU as for sanport_half
+        local t0 a
+        flush_device
+        t0=$(proc_ticks "$buffered_pid")
+        out=$(sanport_client "$1" "$seconds" 14422) || { say "bench remote to the --buffered target failed: $out"; exit 1; }
+        a=($(bench_json_parse <<<"$out"))
+        record b "$1" "$2" "${a[0]} ${a[1]} $(per_mio $(( $(proc_ticks "$buffered_pid") - t0 )) "${a[0]}" $((seconds + 1))) ${a[2]}"
+        say "round $2 ${W_NAMES[$1]} sanport --buffered: ${a[0]} IOPS, vs nbdkit $(ratio "${a[0]}" "$(field p "$1" "$2" 0)"), vs O_DIRECT $(ratio "${a[0]}" "$(field s "$1" "$2" 0)"); CPU s per million I/Os $(field b "$1" "$2" 2)"
+    }
+    device_half() { # index round: fio on the loop device itself (side d): the ceiling
+        flush_device
+        out=$(fio_run "${W_NAMES[$1]}" "${W_RWS[$1]}" "${W_BSS[$1]}" "${W_QDS[$1]}" "$dev") || exit 1
+        record d "$1" "$2" "$out"
+        say "round $2 ${W_NAMES[$1]} fio on $dev: $(field d "$1" "$2" 0) IOPS; sanport over TCP / device $(ratio "$(field s "$1" "$2" 0)" "$(field d "$1" "$2" 0)")"
+    }
+    extra_json() { # "buffered":{..},"device_ceiling":{..}
+        local i b="" d="" bs="" ds=""
+        for i in "${w[@]}"; do
+            d+="$ds\"${W_NAMES[$i]}\":{\"iops\":$(median $(column d "$i" 0)),\"iops_runs\":$(list $(column d "$i" 0)),\"sanport_vs_device\":{$(stats $(ratios_of "$i" s d))},\"sanport_vs_device_runs\":$(list $(ratios_of "$i" s d))}"
+            ds=,
+            [ "$i" = 3 ] || [ "$i" = 4 ] || continue
+            b+="$bs\"${W_NAMES[$i]}\":{\"iops_runs\":$(list $(column b "$i" 0)),\"mib_s\":$(median $(column b "$i" 1)),\"buffered_vs_nbdkit\":{$(stats $(ratios_of "$i" b p))},\"buffered_vs_nbdkit_runs\":$(list $(ratios_of "$i" b p)),\"buffered_vs_direct\":{$(stats $(ratios_of "$i" b s))},\"cpu_s_per_mio\":$(median $(column b "$i" 2)),\"cpu_s_per_mio_runs\":$(list $(column b "$i" 2))}"
+            bs=,
+        done
+        echo "\"buffered\":{$b},\"device_ceiling\":{$d}"
+    }
+    median_of_ratios() { # A B INDEX...: "name":median of A/B,...
+        local a=$1 b=$2 i out="" sep=""; shift 2
+        for i in "$@"; do out+="$sep\"${W_NAMES[$i]}\":$(median $(ratios_of "$i" "$a" "$b"))"; sep=,; done
+        echo "{$out}"
+    }
     # the target's CPU around one client run (ramp included: IOPS x (seconds + 1) I/Os), then the client's own
     peer_half() { # index round
         local t0 a s0
+        flush_device
         t0=$(proc_ticks "$nbdkit_pid") s0=$(proc_ticks "$sanport_pid")
         out=$(nbd_fio "$1" "$seconds") || { say "fio failed: $out"; exit 1; }
         idle_ticks=$(( idle_ticks + $(proc_ticks "$sanport_pid") - s0 ))   # sanport's target, idle meanwhile
@@ -302,13 +354,14 @@ tcp_scenario() {
     }
     sanport_half() { # index round
         local t0 a
+        flush_device
         t0=$(proc_ticks "$sanport_pid")
         out=$(sanport_client "$1" "$seconds") || { say "bench remote failed: $out"; exit 1; }
         a=($(bench_json_parse <<<"$out"))
         record s "$1" "$2" "${a[0]} ${a[1]} $(per_mio $(( $(proc_ticks "$sanport_pid") - t0 )) "${a[0]}" $((seconds + 1))) ${a[2]}"
     }
     say "warm-up, not counted: 2 s of 4k randread QD32 on each (the target's JIT)"
-    nbd_fio 0 2 >/dev/null; sanport_client 0 2 >/dev/null
+    nbd_fio 0 2 >/dev/null; sanport_client 0 2 >/dev/null; sanport_client 3 2 14422 >/dev/null
 
     local -a loads=() iperf=() bw=() wbw=()
     for r in $(seq "$rounds"); do
@@ -319,18 +372,23 @@ tcp_scenario() {
             sanport_half "$i" "$r"
             say_pair "$i" "$r"
             if [ "$i" = 0 ] || [ "$i" = 2 ]; then tls_half "$i" "$r"; fi
+            if [ "$i" = 3 ] || [ "$i" = 4 ]; then buffered_half "$i" "$r"; fi
+            device_half "$i" "$r"
         done
         bw+=("$(has 2 "${w[@]}" && ratio "$(field s 2 "$r" 1)" "${iperf[-1]}" || echo null)")
         wbw+=("$(has 4 "${w[@]}" && ratio "$(field s 4 "$r" 1)" "${iperf[-1]}" || echo null)")
         loads+=("\"$(loadavg)\"")
     done
     kill -0 "$sanport_pid" 2>/dev/null || { say "the target died: see /tmp/sanport-compare-target.log"; exit 1; }
+    kill -0 "$buffered_pid" 2>/dev/null || { say "the --buffered target died: see /tmp/sanport-compare-buffered.log"; exit 1; }
     say "$((SECONDS - t0)) s in all"
-    printf '{"scenario":"tcp","date":"%s","machine":"%s cores, kernel %s","load_avg_start":"%s","load_avg_rounds":%s,"device":"loop over /dev/shm, %s","seconds":%s,"rounds":%s,"peer":"nbdkit %s file plugin + fio %s nbd engine","cpu":"target process utime+stime from /proc (sanport JVM vs nbdkit) per IOPS x (seconds + 1 s ramp); client_cpu: the Java client JVM vs fio, over the measured window",%s,%s,"iperf3_mib_s":%s,"bandwidth_vs_iperf3":{%s,"runs":%s},"write_bandwidth_vs_iperf3":{%s,"runs":%s},"ratios":{%s,"iops_vs_nbdkit":%s,"bandwidth_vs_iperf3":%s,"write_bandwidth_vs_iperf3":%s},"tls":%s}\n' \
+    local wb=(); for i in "${w[@]}"; do if [ "$i" = 3 ] || [ "$i" = 4 ]; then wb+=("$i"); fi; done
+    printf '{"scenario":"tcp","date":"%s","machine":"%s cores, kernel %s","load_avg_start":"%s","load_avg_rounds":%s,"device":"loop over /dev/shm, %s","seconds":%s,"rounds":%s,"peer":"nbdkit %s file plugin + fio %s nbd engine","cpu":"target process utime+stime from /proc (sanport JVM vs nbdkit) per IOPS x (seconds + 1 s ramp); client_cpu: the Java client JVM vs fio, over the measured window","page_cache":"blockdev --flushbufs on the device before every run","buffered_target":"sanport export --buffered, the same device","device_peer":"fio io_uring direct fixedbufs registerfiles on the device",%s,%s,"iperf3_mib_s":%s,"bandwidth_vs_iperf3":{%s,"runs":%s},"write_bandwidth_vs_iperf3":{%s,"runs":%s},"ratios":{%s,"iops_vs_nbdkit":%s,"bandwidth_vs_iperf3":%s,"write_bandwidth_vs_iperf3":%s,"buffered_vs_nbdkit":%s,"sanport_vs_device":%s},"tls":%s,%s}\n' \
         "$(date -u +%FT%TZ)" "$(nproc)" "$(uname -r)" "$load0" "$(list "${loads[@]}")" "$size" "$seconds" "$rounds" \
         "$(nbdkit --version | awk '{print $2}')" "$(fio --version)" "$(idle_json)" "$(workloads_json "${w[@]}")" "$(list "${iperf[@]}")" \
         "$(stats "${bw[@]}")" "$(list "${bw[@]}")" "$(stats "${wbw[@]}")" "$(list "${wbw[@]}")" \
-        "$(median_ratios_json "${w[@]}")" "$(has 0 "${w[@]}" && median $(ratios_of 0) || echo null)" "$(median "${bw[@]}")" "$(median "${wbw[@]}")" "$(tls_json)"
+        "$(median_ratios_json "${w[@]}")" "$(has 0 "${w[@]}" && median $(ratios_of 0) || echo null)" "$(median "${bw[@]}")" "$(median "${wbw[@]}")" \
+        "$(median_of_ratios b p "${wb[@]}")" "$(median_of_ratios s d "${w[@]}")" "$(tls_json)" "$(extra_json)"
 }
 
 # ---- vm-tcp, vm-rdma, vm: the Linux initiator against sanport and against nvmet, in one guest

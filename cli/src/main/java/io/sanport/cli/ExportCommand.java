@@ -64,6 +64,9 @@ final class ExportCommand implements Callable<Integer> {
             "sanport process can export it as another path to the same subsystem (same --nqn; give each",
             "process its own --cntlid-min/--cntlid-max)."})
     boolean sharedDevice;
+    @Option(names = "--buffered", description = {"Read and write the device through the page cache instead of O_DIRECT",
+            "(nvmet's buffered_io; Flush still makes the data durable)."})
+    boolean buffered;
     @Option(names = "--cntlid-min", paramLabel = "N", description = "Lowest controller ID handed out (default: 1).")
     Integer cntlidMin;
     @Option(names = "--cntlid-max", paramLabel = "N", description = "Highest controller ID handed out (default: 65519).")
@@ -144,7 +147,7 @@ final class ExportCommand implements Callable<Integer> {
         String subnqn = nqn != null ? nqn : defaultNqn(path);
         Nqn.validate(subnqn);
         TargetConfig cfg = withPaths(TargetConfig.forDevice(path, subnqn, transport, address, port, allowHosts, dhchap(),
-                tlsKey()), sharedDevice, cntlidMin, cntlidMax);
+                tlsKey()), sharedDevice, buffered, cntlidMin, cntlidMax);
         try (Target target = Target.open(cfg, reactors == null ? IoProcessor.defaultReactors() : reactors,
                 limits.reactorConfig(), TargetOptions.DEFAULT.withDiscoveryPort(discoveryPort).withLimits(limits.limits()))) {
             System.out.println("exporting " + path + " as namespace 1 of " + subnqn
@@ -163,8 +166,8 @@ final class ExportCommand implements Callable<Integer> {
         }
     }
 
-    /** {@code cfg}'s one subsystem with a shared device and a controller ID range, as the options say. */
-    static TargetConfig withPaths(TargetConfig cfg, boolean shared, Integer min, Integer max)
+    /** {@code cfg}'s one subsystem with a shared or buffered device and a controller ID range, as the options say. */
+    static TargetConfig withPaths(TargetConfig cfg, boolean shared, boolean buffered, Integer min, Integer max)
             throws io.sanport.hostdriver.ConfigException {
         TargetConfig.SubsystemConfig sc = cfg.subsystems().getFirst();
         int lo = min != null ? min : io.sanport.hostdriver.Subsystem.CNTLID_MIN;
@@ -173,7 +176,7 @@ final class ExportCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--cntlid-min " + lo + " --cntlid-max " + hi + ": give "
                     + io.sanport.hostdriver.Subsystem.CNTLID_MIN + " <= min <= max <= " + io.sanport.hostdriver.Subsystem.CNTLID_MAX);
         }
-        sc = sc.withCntlids(lo, hi).withNamespaces(sc.namespaces().stream().map(n -> n.withShared(shared)).toList());
+        sc = sc.withCntlids(lo, hi).withNamespaces(sc.namespaces().stream().map(n -> n.withShared(shared).withBufferedIo(buffered)).toList());
         return cfg.withSubsystem(sc);
     }
 

@@ -1,6 +1,7 @@
 package io.sanport.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -46,6 +47,8 @@ class ControlCommandsTest {
             JsonNode subs = RpcCommand.JSON.readTree(r.out);
             assertEquals(NQN, subs.get(1).get("nqn").asText(), r.out);
             assertEquals("ram:32M", subs.get(1).get("namespaces").get(0).get("device").asText());
+            assertTrue(subs.get(1).get("namespaces").get(0).has("buffered_io"), r.out);
+            assertFalse(subs.get(1).get("namespaces").get(0).get("buffered_io").asBoolean(), "RAM has no page cache");
 
             r = run("rpc", "nvmf_ns_set_enabled", "{\"nqn\": \"" + NQN + "\", \"nsid\": 7, \"enabled\": false}",
                     "--control-socket", sock.toString());
@@ -266,6 +269,18 @@ class ControlCommandsTest {
     record Result(int code, String out, String err) {}
 
     /** Runs the sanport command in this JVM, capturing what it prints. */
+    @Test
+    void infoShowsTheIoPathAsked() throws Exception {
+        Path image = dir.resolve("info.img");
+        java.nio.file.Files.write(image, new byte[1 << 20]);
+        Result direct = run("info", "--device", image.toString());
+        assertEquals(0, direct.code, direct.err);
+        assertTrue(direct.out.contains("I/O path:       O_DIRECT"), direct.out);
+        Result buffered = run("info", "--device", image.toString(), "--buffered");
+        assertEquals(0, buffered.code, buffered.err);
+        assertTrue(buffered.out.contains("I/O path:       page cache (buffered)"), buffered.out);
+    }
+
     static synchronized Result run(String... args) {
         PrintStream out = System.out;
         PrintStream err = System.err;

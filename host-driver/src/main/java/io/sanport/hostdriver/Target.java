@@ -132,7 +132,7 @@ public final class Target implements AutoCloseable {
         List<BlockDevice> devices = new ArrayList<>();
         try {
             for (String path : config.devicePaths()) {
-                devices.add(openDevice(path, config.sharedDevice(path)));
+                devices.add(openDevice(path, config.sharedDevice(path), config.bufferedDevice(path)));
             }
         } catch (IOException | RuntimeException e) {
             for (BlockDevice d : devices) {
@@ -155,15 +155,20 @@ public final class Target implements AutoCloseable {
         }
     }
 
-    /** Opens a namespace's device; a shared one without O_EXCL, with a warning nobody can miss. */
-    private static BlockDevice openDevice(String path, boolean shared) throws IOException {
+    /**
+     * Opens a namespace's device: through the page cache when {@code buffered} (nvmet's buffered_io), else
+     * O_DIRECT; a shared one without O_EXCL, with a warning nobody can miss.
+     */
+    private static BlockDevice openDevice(String path, boolean shared, boolean buffered) throws IOException {
+        io.sanport.iop.OpenOptions options = buffered ? io.sanport.iop.OpenOptions.DEFAULT.buffered()
+                : io.sanport.iop.OpenOptions.DEFAULT;
         if (!shared) {
-            return BlockDevices.open(path);
+            return BlockDevices.open(path, options);
         }
         LOG.log(System.Logger.Level.WARNING, "SHARED DEVICE: opening " + path + " without exclusive access, so that"
                 + " another sanport process can serve it as a second path. Nothing stops a third program (a mount,"
                 + " another target) from writing to it too: only the processes serving this one subsystem may use it");
-        return BlockDevices.open(path, io.sanport.iop.OpenOptions.DEFAULT.sharing());
+        return BlockDevices.open(path, options.sharing());
     }
 
     private Map<String, Subsystem> buildSubsystems(TargetConfig config) throws IOException {
@@ -201,11 +206,13 @@ public final class Target implements AutoCloseable {
         List<int[]> mine = new ArrayList<>();
         try {
             for (int p = 0; p < processors.size(); p++) {
-                index[p] = indexOf(processors.get(p), nc.path());
+                // at start the devices were opened for the config (or by the caller: export --buffered); on a
+                // change the open device must also be in the mode the namespace asks for
+                index[p] = indexOf(processors.get(p), nc.path(), opened == null ? null : !nc.bufferedIo());
                 if (index[p] < 0 && opened != null) {
                     BlockDevice d;
                     try {
-                        d = openDevice(nc.path(), nc.shared());
+                        d = openDevice(nc.path(), nc.shared(), nc.bufferedIo());
                     } catch (IOException | RuntimeException e) {
                         if (!nc.enabled()) {
                             release(mine);
@@ -262,10 +269,11 @@ public final class Target implements AutoCloseable {
         return ns;
     }
 
-    private static int indexOf(IoProcessor p, String path) {
+    /** The slot of the device open on {@code path} in {@code p} (with O_DIRECT or not, when {@code direct} says), or -1. */
+    private static int indexOf(IoProcessor p, String path, Boolean direct) {
         List<BlockDevice> devices = p.devices();
         for (int i = 0; i < devices.size(); i++) {
-            if (devices.get(i) != null && devices.get(i).name().equals(path)) {
+            if (devices.get(i) != null && devices.get(i).name().equals(path) && inMode(devices.get(i), direct)) {
                 return i;
             }
         }
@@ -275,11 +283,22 @@ public final class Target implements AutoCloseable {
         Path wanted = Path.of(path).toAbsolutePath().normalize();
         for (int i = 0; i < devices.size(); i++) {
             String name = devices.get(i) == null ? "ram:" : devices.get(i).name();
-            if (!name.startsWith("ram:") && Path.of(name).toAbsolutePath().normalize().equals(wanted)) {
+            if (!name.startsWith("ram:") && Path.of(name).toAbsolutePath().normalize().equals(wanted)
+                    && inMode(devices.get(i), direct)) {
                 return i;
             }
         }
         return -1;
+    }
+
+    /** Whether {@code d} is open as asked: any mode (null), O_DIRECT, or through the page cache (files, block devices). */
+    private static boolean inMode(BlockDevice d, Boolean direct) {
+        return direct == null || !pageCacheKind(d) || d.directIo() == direct;
+    }
+
+    /** Whether {@code d} is a kind that may go through the page cache (an image file, a block device). */
+    public static boolean pageCacheKind(BlockDevice d) {
+        return d.kind().equals("file") || d.kind().equals("block");
     }
 
     private List<Port> buildPorts(TargetConfig config) throws ConfigException {
@@ -829,6 +848,8 @@ public final class Target implements AutoCloseable {
         final List<String> changes = new ArrayList<>();
         final List<int[]> opened = new ArrayList<>();
         final List<Port> bound = new ArrayList<>();
+        /** Namespaces changing buffered_io on the same device, by subsystem: reopened after the old one is gone. */
+        final Map<String, List<TargetConfig.NamespaceConfig>> reopen = new LinkedHashMap<>();
 
         Reload(TargetConfig old, TargetConfig next) {
             this.old = old;
@@ -885,6 +906,11 @@ public final class Target implements AutoCloseable {
                         if (before != null && before.equals(nc) && !s.namespaces().containsKey(nc.nsid())) {
                             continue; // disabled, its device absent since the start: as it was
                         }
+                        if (modeChange(before, nc) && s.namespaces().containsKey(nc.nsid())) {
+                            // the device's fd (O_EXCL for a block device) must close before it opens in the new mode
+                            reopen.computeIfAbsent(sc.nqn(), k -> new ArrayList<>()).add(nc);
+                            continue;
+                        }
                         Namespace ns = newNamespace(sc.nqn(), nc, at + ".namespaces[" + j + "]", opened);
                         if (ns != null) {
                             added.add(ns);
@@ -920,6 +946,43 @@ public final class Target implements AutoCloseable {
                 return change(oldSubs, nextSubs, nextPorts, newSubs, newNs, newPorts, replacedPorts);
             } finally {
                 pending.clear();
+            }
+        }
+
+        /**
+         * Adds back a namespace removed above for its new buffered_io, its device opened in the new mode. The old fd
+         * closes at its last reference (a ring may drop it a moment later), so a busy device is tried again for 2 s;
+         * a failure is a change line: the namespace stays removed, as after a failed open of a new path.
+         */
+        private void reopenNamespace(Subsystem s, TargetConfig.NamespaceConfig nc) {
+            String nsid = Integer.toUnsignedString(nc.nsid());
+            for (int attempt = 1; ; attempt++) {
+                List<int[]> mine = new ArrayList<>();
+                try {
+                    Namespace ns = newNamespace(s.nqn(), nc, "namespace " + nsid + " of " + s.nqn(), mine);
+                    if (ns == null) {
+                        return; // disabled, its device absent: as for a disabled namespace at start
+                    }
+                    s.addNamespace(ns);
+                    changes.add("added namespace " + nsid + " (" + ns.path() + ") to " + s.nqn()
+                            + (nc.bufferedIo() ? " through the page cache (buffered_io)" : " with O_DIRECT")
+                            + (ns.enabled() ? "" : ", disabled"));
+                    return;
+                } catch (IOException | RuntimeException e) {
+                    release(mine);
+                    if (attempt >= 20) {
+                        changes.add("error: namespace " + nsid + " of " + s.nqn() + " not added back: " + e.getMessage());
+                        LOG.log(System.Logger.Level.ERROR, "reload: " + e.getMessage());
+                        return;
+                    }
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    changes.add("error: namespace " + nsid + " of " + s.nqn() + " not added back: interrupted");
+                    return;
+                }
             }
         }
 
@@ -1007,6 +1070,9 @@ public final class Target implements AutoCloseable {
                     s.addNamespace(ns);
                     changes.add("added namespace " + Integer.toUnsignedString(ns.nsid()) + " (" + ns.path() + ") to "
                             + sc.nqn() + (ns.enabled() ? "" : ", disabled"));
+                }
+                for (TargetConfig.NamespaceConfig nc : reopen.getOrDefault(sc.nqn(), List.of())) {
+                    reopenNamespace(s, nc);
                 }
                 TargetConfig.SubsystemConfig was = oldSubs.get(sc.nqn());
                 if (was == null) {
@@ -1100,7 +1166,12 @@ public final class Target implements AutoCloseable {
     private static boolean sameDevice(TargetConfig.NamespaceConfig a, TargetConfig.NamespaceConfig b) {
         return a.path().equals(b.path()) && java.util.Objects.equals(a.uuid(), b.uuid())
                 && java.util.Objects.equals(a.nguid(), b.nguid()) && a.anaGrpId() == b.anaGrpId()
-                && a.shared() == b.shared();
+                && a.shared() == b.shared() && a.bufferedIo() == b.bufferedIo();
+    }
+
+    /** A namespace whose device stays on its path but changes page-cache mode: it reopens once the old fd is closed. */
+    private static boolean modeChange(TargetConfig.NamespaceConfig before, TargetConfig.NamespaceConfig now) {
+        return before != null && before.path().equals(now.path()) && before.bufferedIo() != now.bufferedIo();
     }
 
     private static boolean sameAddress(TargetConfig.PortConfig a, TargetConfig.PortConfig b) {

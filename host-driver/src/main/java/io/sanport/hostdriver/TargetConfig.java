@@ -28,7 +28,7 @@ import java.util.UUID;
  * The target's configuration in nvmetcli's JSON format ({@code nvmetcli save} writes it, {@code restore} reads
  * it), so a user of the kernel target brings a config over unchanged. Parsed once into immutable records;
  * anything wrong is refused with a {@link ConfigException} naming the JSON path of the field. Keys sanport does
- * not use (param, device.buffered_io...) are accepted and ignored.
+ * not use (param...) are accepted and ignored.
  *
  * <pre>{@code
  * { "hosts": [ { "nqn": "nqn.2014-08.org.nvmexpress:uuid:..." } ],
@@ -40,7 +40,8 @@ import java.util.UUID;
  *                     "attr": { "allow_any_host": "1", "serial": "...", "model": "...", "cntlid_min": "1", "cntlid_max": "65519" },
  *                     "allowed_hosts": [],
  *                     "namespaces": [ { "nsid": 1, "enable": 1, "ana_grpid": 1,
- *                                       "device": { "path": "/dev/nvme0n1", "uuid": "...", "nguid": "...", "shared": false } } ] } ],
+ *                                       "device": { "path": "/dev/nvme0n1", "uuid": "...", "nguid": "...", "shared": false,
+ *                                                   "buffered_io": false } } ] } ],
  *   "sanport": { "max_kato_ms": 300000, "discovery_kato_ms": 120000,
  *                "host_paced_buffers_percent": 50, "host_paced_buffers_per_controller": 32,
  *                "host_paced_buffers_per_host": 64, "connect_timeout_ms": 10000, "max_pending_per_host": 129 } }
@@ -235,20 +236,31 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
     /**
      * A namespace backed by the device at {@code path}; uuid and nguid are derived when not given (from the
      * subsystem NQN and NSID: two processes with one config agree). {@code anaGrpId}: its ANA group (1 unless
-     * given); {@code shared}: the device is opened without O_EXCL, for a second process serving it too.
+     * given); {@code shared}: the device is opened without O_EXCL, for a second process serving it too;
+     * {@code bufferedIo}: nvmet's {@code device.buffered_io}, the device is read and written through the page
+     * cache instead of O_DIRECT (Flush still makes the data durable: fdatasync).
      */
     public record NamespaceConfig(int nsid, boolean enabled, String path, UUID uuid, String nguid, int anaGrpId,
-                                  boolean shared) {
+                                  boolean shared, boolean bufferedIo) {
         public NamespaceConfig(int nsid, boolean enabled, String path, UUID uuid, String nguid) {
-            this(nsid, enabled, path, uuid, nguid, AnaGroup.DEFAULT_GRPID, false);
+            this(nsid, enabled, path, uuid, nguid, AnaGroup.DEFAULT_GRPID, false, false);
+        }
+
+        public NamespaceConfig(int nsid, boolean enabled, String path, UUID uuid, String nguid, int anaGrpId,
+                               boolean shared) {
+            this(nsid, enabled, path, uuid, nguid, anaGrpId, shared, false);
         }
 
         public NamespaceConfig withEnabled(boolean v) {
-            return new NamespaceConfig(nsid, v, path, uuid, nguid, anaGrpId, shared);
+            return new NamespaceConfig(nsid, v, path, uuid, nguid, anaGrpId, shared, bufferedIo);
         }
 
         public NamespaceConfig withShared(boolean v) {
-            return new NamespaceConfig(nsid, enabled, path, uuid, nguid, anaGrpId, v);
+            return new NamespaceConfig(nsid, enabled, path, uuid, nguid, anaGrpId, v, bufferedIo);
+        }
+
+        public NamespaceConfig withBufferedIo(boolean v) {
+            return new NamespaceConfig(nsid, enabled, path, uuid, nguid, anaGrpId, shared, v);
         }
     }
 
@@ -332,6 +344,18 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
         for (SubsystemConfig s : subsystems) {
             for (NamespaceConfig n : s.namespaces()) {
                 if (n.shared() && n.path().equals(path)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    /** Whether the namespaces on {@code path} ask for the page cache (buffered_io; validation makes them agree). */
+    public boolean bufferedDevice(String path) {
+        for (SubsystemConfig s : subsystems) {
+            for (NamespaceConfig n : s.namespaces()) {
+                if (n.bufferedIo() && n.path().equals(path)) {
                     return true;
                 }
             }
@@ -453,6 +477,7 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             }
         }
         Set<String> subsystemNqns = new HashSet<>();
+        java.util.Map<String, Boolean> bufferedByPath = new java.util.HashMap<>(); // one fd, one mode per device
         for (int i = 0; i < c.subsystems.size(); i++) {
             SubsystemConfig s = c.subsystems.get(i);
             String at = "$.subsystems[" + i + "]";
@@ -481,6 +506,13 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
                 if (!nsids.add(s.namespaces().get(j).nsid())) {
                     throw new ConfigException(null, at + ".namespaces[" + j + "].nsid",
                             "duplicate nsid " + Integer.toUnsignedString(s.namespaces().get(j).nsid()));
+                }
+                NamespaceConfig n = s.namespaces().get(j);
+                Boolean mode = bufferedByPath.putIfAbsent(n.path(), n.bufferedIo());
+                if (mode != null && mode != n.bufferedIo()) {
+                    throw new ConfigException(null, at + ".namespaces[" + j + "].device.buffered_io", "another"
+                            + " namespace on " + n.path() + " has buffered_io " + (mode ? 1 : 0)
+                            + ": a device is opened once, through the page cache or not");
                 }
                 int grp = s.namespaces().get(j).anaGrpId();
                 if (grp < 1 || grp > AnaGroup.MAX_GRPID) {
@@ -903,7 +935,8 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
                 nguid = null;
             }
             boolean shared = flag(device, d, "shared", false);
-            return new NamespaceConfig(nsid, enabled, path, uuid, nguid, anaGrpId, shared);
+            boolean buffered = flag(device, d, "buffered_io", false);
+            return new NamespaceConfig(nsid, enabled, path, uuid, nguid, anaGrpId, shared, buffered);
         }
 
         static boolean ascii(String s, int max) {

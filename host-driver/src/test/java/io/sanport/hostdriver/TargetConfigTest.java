@@ -104,6 +104,25 @@ class TargetConfigTest {
     }
 
     @Test
+    void bufferedIoIsReadAndOneModePerDevice() throws Exception {
+        TargetConfig c = TargetConfig.parse(NVMETCLI.replace("\"path\": \"/srv/disk1.img\" }",
+                "\"path\": \"/srv/disk1.img\", \"buffered_io\": \"1\" }"), "b.json");
+        assertTrue(c.subsystems().getFirst().namespaces().get(1).bufferedIo());
+        assertFalse(c.subsystems().getFirst().namespaces().get(0).bufferedIo());
+        assertTrue(c.bufferedDevice("/srv/disk1.img"));
+        assertFalse(c.bufferedDevice("/dev/nvme0n1"));
+        ConfigException bad = assertThrows(ConfigException.class, () -> TargetConfig.parse(NVMETCLI.replace(
+                "\"path\": \"/srv/disk1.img\" }", "\"path\": \"/srv/disk1.img\", \"buffered_io\": \"yes please\" }"), "b.json"));
+        assertTrue(bad.path().endsWith(".device.buffered_io"), bad.getMessage());
+        // two namespaces on one device must agree: it is opened once
+        TargetConfig one = c.withSubsystem(c.subsystems().getFirst().withNamespaces(List.of(
+                c.subsystems().getFirst().namespaces().get(1),
+                new TargetConfig.NamespaceConfig(8, true, "/srv/disk1.img", null, null))));
+        ConfigException mixed = assertThrows(ConfigException.class, () -> TargetConfig.validate(one));
+        assertEquals("$.subsystems[0].namespaces[1].device.buffered_io", mixed.path(), mixed.getMessage());
+    }
+
+    @Test
     void readsAnaGroupsReferralsAndControllerIdRanges() throws Exception {
         String json = NVMETCLI
                 .replace("\"ana_groups\": [ { \"ana\": { \"state\": \"optimized\" }, \"grpid\": 1 } ]",
@@ -129,6 +148,8 @@ class TargetConfigTest {
         assertTrue(s.namespaces().get(1).shared());
         assertTrue(c.sharedDevice("/srv/disk1.img"));
         assertFalse(c.sharedDevice("/dev/nvme0n1"));
+        assertFalse(s.namespaces().get(0).bufferedIo(), "O_DIRECT unless buffered_io says");
+        assertFalse(c.bufferedDevice("/srv/disk1.img"));
         // defaults: nvmet's whole range, no groups, no referrals
         TargetConfig d = TargetConfig.forDevice("/dev/x", "nqn.2024-01.io.sanport:d", "tcp", "0.0.0.0", 4420);
         assertEquals(Subsystem.CNTLID_MIN, d.subsystems().getFirst().cntlidMin());

@@ -39,6 +39,85 @@ class BlockDeviceGeometryTest {
         }
     }
 
+    /** The open flags of our fd {@code fd}, from /proc (the kernel's word, not the device object's). */
+    static int openFlags(int fd) throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc/self/fdinfo/" + fd))) {
+            if (line.startsWith("flags:")) {
+                return Integer.parseInt(line.substring(6).strip(), 8);
+            }
+        }
+        throw new IOException("no flags in /proc/self/fdinfo/" + fd);
+    }
+
+    @Test
+    void bufferedOpensAFileThroughThePageCache() throws Exception {
+        Path image = dir.resolve("buffered.img");
+        try (BlockDevice direct = BlockDevices.open(image.toString(), OpenOptions.DEFAULT.creating(1 << 20));
+             BlockDevice buffered = BlockDevices.open(image.toString(), OpenOptions.DEFAULT.buffered())) {
+            assertTrue(direct.directIo(), "the temp dir takes O_DIRECT: " + direct);
+            assertTrue((openFlags(direct.fd()) & io.sanport.bindings.libc.Libc.O_DIRECT) != 0);
+            assertFalse(buffered.directIo());
+            assertEquals(0, openFlags(buffered.fd()) & io.sanport.bindings.libc.Libc.O_DIRECT);
+            assertTrue(buffered.toString().endsWith(", buffered)"), buffered.toString());
+        }
+    }
+
+    @Test
+    void bufferedOpensABlockDeviceThroughThePageCache() throws Exception {
+        assumeTrue(LoopDevice.available(), "needs root and losetup (CI has both)");
+        try (LoopDevice loop = LoopDevice.create(4 << 20);
+             BlockDevice dev = BlockDevices.open(loop.device, OpenOptions.DEFAULT.buffered())) {
+            assertEquals("block", dev.kind());
+            assertFalse(dev.directIo(), "nvmet's buffered_io holds for block devices too: " + dev);
+            assertEquals(0, openFlags(dev.fd()) & io.sanport.bindings.libc.Libc.O_DIRECT);
+            // still exclusive: buffered is not shared
+            IOException e = assertThrows(IOException.class, () -> BlockDevices.open(loop.device));
+            assertTrue(e.getMessage().contains("is in use"), e.getMessage());
+        }
+    }
+
+    /** How many pages of block device {@code path}'s first {@code length} bytes are in the page cache (mincore). */
+    static int cachedPages(String path, long length) throws Throwable {
+        java.lang.invoke.MethodHandle mincore = java.lang.foreign.Linker.nativeLinker().downcallHandle(
+                java.lang.foreign.Linker.nativeLinker().defaultLookup().find("mincore").orElseThrow(),
+                java.lang.foreign.FunctionDescriptor.of(java.lang.foreign.ValueLayout.JAVA_INT,
+                        java.lang.foreign.ValueLayout.ADDRESS, java.lang.foreign.ValueLayout.JAVA_LONG,
+                        java.lang.foreign.ValueLayout.ADDRESS));
+        int fd = io.sanport.bindings.libc.Libc.open(path, io.sanport.bindings.libc.Libc.O_RDONLY, 0); // not O_EXCL
+        java.lang.foreign.MemorySegment map = io.sanport.bindings.libc.Libc.mmap(length,
+                io.sanport.bindings.libc.Libc.PROT_READ, io.sanport.bindings.libc.Libc.MAP_SHARED, fd, 0, path);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            int pages = (int) (length / 4096);
+            java.lang.foreign.MemorySegment vec = arena.allocate(pages);
+            assertEquals(0, (int) mincore.invokeExact(map, length, vec));
+            int cached = 0;
+            for (int i = 0; i < pages; i++) {
+                cached += vec.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i) & 1;
+            }
+            return cached;
+        } finally {
+            io.sanport.bindings.libc.Libc.munmap(map);
+            io.sanport.bindings.libc.Libc.close(fd);
+        }
+    }
+
+    @Test
+    void anODirectOpenDropsTheDevicesCachedPages() throws Throwable {
+        assumeTrue(LoopDevice.available(), "needs root and losetup (CI has both)");
+        try (LoopDevice loop = LoopDevice.create(4 << 20);
+             // the kernel drops a block device's cache at its last close: another user (a second path's
+             // process, a buffered reader) keeps it open, and its reads leave the pages cached
+             var other = Files.newInputStream(Path.of(loop.device))) {
+            other.readAllBytes();
+            assertTrue(cachedPages(loop.device, 4 << 20) > 512, "the read should have cached the device");
+            // O_DIRECT writes over cached pages would each go to an io-wq worker: the open drops them
+            try (BlockDevice dev = BlockDevices.open(loop.device, OpenOptions.DEFAULT.sharing())) {
+                assertTrue(dev.directIo());
+                assertEquals(0, cachedPages(loop.device, 4 << 20));
+            }
+        }
+    }
+
     @Test
     void aBlockDeviceInUseIsRefusedInWords() throws Exception {
         assumeTrue(LoopDevice.available(), "needs root and losetup (CI has both)");

@@ -46,6 +46,8 @@ public final class Libc {
     public static final long BLKDISCARD = 0x1277;
     public static final long BLKZEROOUT = 0x127f;
     public static final int RWF_DSYNC = 0x02;
+    // <fcntl.h>: posix_fadvise
+    public static final int POSIX_FADV_DONTNEED = 4;
     // <sys/mman.h>
     public static final int PROT_READ = 1;
     public static final int PROT_WRITE = 2;
@@ -104,6 +106,8 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), ERRNO, Linker.Option.firstVariadicArg(2));
     private static final MethodHandle FALLOCATE = Native.downcall(Native.LIBC, "fallocate",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG), ERRNO);
+    private static final MethodHandle POSIX_FADVISE = Native.downcall(Native.LIBC, "posix_fadvise",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
     private static final MethodHandle FTRUNCATE = Native.downcall(Native.LIBC, "ftruncate",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG), ERRNO);
     private static final MethodHandle MMAP = Native.downcall(Native.LIBC, "mmap",
@@ -221,6 +225,19 @@ public final class Libc {
             throw e;
         } catch (Throwable t) {
             throw fatal(t);
+        }
+    }
+
+    /** posix_fadvise(2), which returns its error number instead of setting errno. */
+    public static void posixFadvise(int fd, long offset, long length, int advice, Object subject) throws ErrnoException {
+        int r;
+        try {
+            r = (int) POSIX_FADVISE.invokeExact(fd, offset, length, advice);
+        } catch (Throwable t) {
+            throw fatal(t);
+        }
+        if (r != 0) {
+            throw new ErrnoException("posix_fadvise", subject, r);
         }
     }
 

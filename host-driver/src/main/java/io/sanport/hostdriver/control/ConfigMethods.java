@@ -130,12 +130,13 @@ final class ConfigMethods {
     private JsonNode addNamespace(JsonNode params) throws Exception {
         Params p = Params.of(params).only("nqn", "namespace");
         String nqn = p.string("nqn");
-        Params n = p.object("namespace").only("nsid", "device_path", "uuid", "nguid", "enabled");
+        Params n = p.object("namespace").only("nsid", "device_path", "uuid", "nguid", "enabled", "buffered_io");
         long nsid = n.has("nsid") ? n.integer("nsid", 1, 0xFFFFFFFEL) : 0;
         String path = n.string("device_path");
         String uuid = n.string("uuid", null);
         String nguid = n.string("nguid", null);
         boolean enabled = !n.has("enabled") || n.bool("enabled");
+        boolean buffered = n.has("buffered_io") && n.bool("buffered_io");
         nvmSubsystem(nqn);
         if (nsid == 0) {
             nsid = lowestFreeNsid(nqn);
@@ -144,6 +145,7 @@ final class ConfigMethods {
         ObjectNode device = ns.putObject("device").put("path", path);
         if (uuid != null) device.put("uuid", uuid);
         if (nguid != null) device.put("nguid", nguid);
+        if (buffered) device.put("buffered_io", 1);
         ObjectNode s = F.objectNode().put("nqn", nqn);
         s.putArray("namespaces").add(ns);
         TargetConfig one = parse("subsystems", s, Map.of("namespaces[0].device.path", "namespace.device_path",

@@ -348,6 +348,35 @@ class LiveReconfigTest {
     }
 
     @Test
+    void changedBufferedIoReopensTheNamespaceInTheNewMode() throws Exception {
+        String buffered = config("", "", "").replace("\"path\": \"" + a + "\" }", "\"path\": \"" + a + "\", \"buffered_io\": 1 }");
+        try (RawHost admin = RawHost.connect(port)) {
+            admin.adminQueue(NQN, 5000);
+            try (RawHost io = ioQueue(admin, NQN)) {
+                byte[] data = new byte[4096];
+                new Random(5).nextBytes(data);
+                RawHost.ok(io.write(1, 0, data, LBA, true));
+                assertTrue(target.subsystem(NQN).namespaces().get(1).device().directIo());
+                // as a changed path: removed, then added back on the same file, now through the page cache
+                List<String> changes = target.apply(TargetConfig.parse(buffered, "buffered.json"));
+                assertEquals(List.of("removed namespace 1 (" + a + ") from " + NQN,
+                        "added namespace 1 (" + a + ") to " + NQN + " through the page cache (buffered_io)"), changes);
+                assertFalse(target.subsystem(NQN).namespaces().get(1).device().directIo());
+                assertEquals(1, iop.devices().stream().filter(d -> d != null && d.name().equals(a.toString())).count(),
+                        "the O_DIRECT fd is closed, not kept beside the buffered one");
+                assertArrayEquals(data, RawHost.ok(io.read(1, 0, 8, LBA)).data());
+                RawHost.ok(io.write(1, 8, data, LBA, false));
+                assertEquals(List.of(), target.apply(TargetConfig.parse(buffered, "buffered.json")));
+                changes = target.apply(TargetConfig.parse(config("", "", ""), "v1"));
+                assertEquals(List.of("removed namespace 1 (" + a + ") from " + NQN,
+                        "added namespace 1 (" + a + ") to " + NQN + " with O_DIRECT"), changes);
+                assertTrue(target.subsystem(NQN).namespaces().get(1).device().directIo());
+                assertArrayEquals(data, RawHost.ok(io.read(1, 8, 8, LBA)).data(), "the buffered write reached the file");
+            }
+        }
+    }
+
+    @Test
     void refusedConfigChangesNothing() throws Exception {
         TargetConfig before = target.config();
         long gen = target.discoveryGeneration();
