@@ -148,8 +148,17 @@ final class ExportCommand implements Callable<Integer> {
         Nqn.validate(subnqn);
         TargetConfig cfg = withPaths(TargetConfig.forDevice(path, subnqn, transport, address, port, allowHosts, dhchap(),
                 tlsKey()), sharedDevice, buffered, cntlidMin, cntlidMax);
-        try (Target target = Target.open(cfg, reactors == null ? IoProcessor.defaultReactors() : reactors,
-                limits.reactorConfig(), TargetOptions.DEFAULT.withDiscoveryPort(discoveryPort).withLimits(limits.limits()))) {
+        Target opened;
+        try {
+            opened = Target.open(cfg, reactors == null ? IoProcessor.defaultReactors() : reactors,
+                    limits.reactorConfig(), TargetOptions.DEFAULT.withDiscoveryPort(discoveryPort).withLimits(limits.limits()));
+        } catch (io.sanport.hostdriver.ConfigException e) {
+            if (e.path() != null && e.path().endsWith(".device.buffered_io")) {
+                throw new IllegalArgumentException("--buffered: " + e.problem()); // an NVMe passthrough device
+            }
+            throw e;
+        }
+        try (Target target = opened) {
             System.out.println("exporting " + path + " as namespace 1 of " + subnqn
                     + (allowHosts.isEmpty() ? " (any host may connect)" : " to " + allowHosts)
                     + (dhchapKey != null ? " with DH-HMAC-CHAP" + (dhchapCtrlKey != null ? " (bidirectional)" : "") : ""));
@@ -175,6 +184,10 @@ final class ExportCommand implements Callable<Integer> {
         if (lo < io.sanport.hostdriver.Subsystem.CNTLID_MIN || hi > io.sanport.hostdriver.Subsystem.CNTLID_MAX || lo > hi) {
             throw new IllegalArgumentException("--cntlid-min " + lo + " --cntlid-max " + hi + ": give "
                     + io.sanport.hostdriver.Subsystem.CNTLID_MIN + " <= min <= max <= " + io.sanport.hostdriver.Subsystem.CNTLID_MAX);
+        }
+        if (buffered && sc.namespaces().stream().anyMatch(n -> n.path().startsWith("ram:"))) {
+            throw new IllegalArgumentException("--buffered: a ram: device is memory, which has no page cache to go"
+                    + " through or around");
         }
         sc = sc.withCntlids(lo, hi).withNamespaces(sc.namespaces().stream().map(n -> n.withShared(shared).withBufferedIo(buffered)).toList());
         return cfg.withSubsystem(sc);

@@ -82,8 +82,14 @@ final class ServiceOptions {
             sun.misc.Signal.handle(new sun.misc.Signal("HUP"), sig -> Thread.ofPlatform().name("sanport-reload").start(() -> {
                 try {
                     var changes = m.call("sanport_reload", null);
-                    log.log(System.Logger.Level.INFO, "SIGHUP: reloaded the config: " + (changes.isEmpty()
-                            ? "no change" : changes.size() + " change(s)"));
+                    var errors = ReloadCommand.errors(changes);
+                    if (errors.isEmpty()) {
+                        log.log(System.Logger.Level.INFO, "SIGHUP: reloaded the config: " + (changes.isEmpty()
+                                ? "no change" : changes.size() + " change(s)"));
+                    } else {
+                        log.log(System.Logger.Level.WARNING, "SIGHUP: reloaded the config with " + errors.size()
+                                + " error(s) in " + changes.size() + " change(s): " + String.join("; ", errors));
+                    }
                 } catch (io.sanport.hostdriver.control.RpcException e) {
                     log.log(System.Logger.Level.ERROR, "SIGHUP: reload refused, the target runs as before: " + e.getMessage());
                 } catch (RuntimeException e) {

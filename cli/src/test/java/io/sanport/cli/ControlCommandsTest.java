@@ -264,6 +264,53 @@ class ControlCommandsTest {
         }
     }
 
+    @Test
+    @Timeout(180)
+    void aReloadWithAFailedStepExitsOneAndSighupWarns() throws Exception {
+        Path sock = dir.resolve("sanport.sock");
+        Path file = dir.resolve("sanport.json");
+        Path image = dir.resolve("e.img");
+        Path away = dir.resolve("e.moved");
+        Files.write(image, new byte[1 << 20]);
+        String config = """
+            { "hosts": [],
+              "ports": [ { "portid": 1, "addr": { "trtype": "tcp", "adrfam": "ipv4", "traddr": "127.0.0.1", "trsvcid": "0" },
+                           "subsystems": [ "%s" ] } ],
+              "subsystems": [ { "nqn": "%s", "attr": { "allow_any_host": "1" },
+                                "namespaces": [ { "nsid": 1, "device": { "path": "%s", "buffered_io": %%d } } ] } ] }
+            """.formatted(NQN, NQN, image);
+        Files.writeString(file, config.formatted(0));
+        Child target = Child.start(List.of("serve", "--config", file.toString(), "--discovery-port", "0", "--reactors", "1",
+                "--control-socket", sock.toString()));
+        try {
+            assertEquals("no change", run("reload", "--control-socket", sock.toString()).out.strip());
+            // the reopen in the new mode finds no file: the reload applied, but not all of it
+            Files.move(image, away);
+            Files.writeString(file, config.formatted(1));
+            Result r = run("reload", "--control-socket", sock.toString());
+            assertEquals(1, r.code, r.out);
+            assertTrue(r.out.contains("error: namespace 1 of " + NQN + " not added back"), r.out);
+
+            Files.move(away, image);
+            Files.writeString(file, config.formatted(0));
+            r = run("reload", "--control-socket", sock.toString());
+            assertEquals(0, r.code, r.out + r.err);
+            Files.move(image, away);
+            Files.writeString(file, config.formatted(1));
+            Process hup = new ProcessBuilder("sh", "-c", "kill -HUP " + target.process.pid()).start();
+            assertEquals(0, hup.waitFor());
+            String warned = "sanport warning: SIGHUP: reloaded the config with 1 error(s) in 2 change(s): error: namespace 1 of "
+                    + NQN + " not added back";
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (!target.output().contains(warned) && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            assertTrue(target.output().contains(warned), target.output());
+        } finally {
+            target.kill();
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     record Result(int code, String out, String err) {}

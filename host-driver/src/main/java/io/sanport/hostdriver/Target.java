@@ -243,6 +243,10 @@ public final class Target implements AutoCloseable {
                 throw new ConfigException(null, at, nc.path() + " is not open in the I/O processor"
                         + (processors.size() > 1 ? "s" : "") + " (open it with the devices you start them with)");
             }
+            if (nc.bufferedIo() && !pageCacheKind(device)) {
+                throw new ConfigException(null, nsAt + ".device.buffered_io", nc.path() + " is a " + device.kind()
+                        + " device, which has no page cache to go through or around: buffered_io must be 0");
+            }
             if (Integer.bitCount(device.logicalBlockSize()) != 1 || device.logicalBlockSize() > 4096
                     || device.logicalBlockSize() < 512) {
                 throw new ConfigException(null, at, nc.path() + " has a logical block size of "
@@ -291,9 +295,12 @@ public final class Target implements AutoCloseable {
         return -1;
     }
 
-    /** Whether {@code d} is open as asked: any mode (null), O_DIRECT, or through the page cache (files, block devices). */
+    /**
+     * Whether {@code d} is open as asked: any mode (null), O_DIRECT, or through the page cache (files, block
+     * devices); as asked, not as got: a file on tmpfs asked O_DIRECT for is the same fd for every such namespace.
+     */
     private static boolean inMode(BlockDevice d, Boolean direct) {
-        return direct == null || !pageCacheKind(d) || d.directIo() == direct;
+        return direct == null || !pageCacheKind(d) || d.directRequested() == direct;
     }
 
     /** Whether {@code d} is a kind that may go through the page cache (an image file, a block device). */
@@ -850,6 +857,8 @@ public final class Target implements AutoCloseable {
         final List<Port> bound = new ArrayList<>();
         /** Namespaces changing buffered_io on the same device, by subsystem: reopened after the old one is gone. */
         final Map<String, List<TargetConfig.NamespaceConfig>> reopen = new LinkedHashMap<>();
+        /** Namespaces {@link #reopenNamespace} could not add back, by subsystem: absent from the new running config. */
+        final Map<String, List<Integer>> lost = new LinkedHashMap<>();
 
         Reload(TargetConfig old, TargetConfig next) {
             this.old = old;
@@ -865,6 +874,7 @@ public final class Target implements AutoCloseable {
             next.subsystems().forEach(s -> nextSubs.add(s.nqn()));
             Set<Integer> nextPorts = new java.util.HashSet<>();
             next.ports().forEach(p -> nextPorts.add(p.portId()));
+            Set<String> reopening = reopeningPaths(oldSubs);
 
             // 1. checks and resources: nothing visible changes here
             Map<String, Subsystem> newSubs = new LinkedHashMap<>();
@@ -877,6 +887,13 @@ public final class Target implements AutoCloseable {
                     String at = "$.subsystems[" + i + "]";
                     TargetConfig.SubsystemConfig was = oldSubs.get(sc.nqn());
                     if (was == null) {
+                        for (int j = 0; j < sc.namespaces().size(); j++) {
+                            if (reopening.contains(sc.namespaces().get(j).path())) {
+                                throw new ConfigException(null, at + ".namespaces[" + j + "].device.path",
+                                        sc.namespaces().get(j).path() + " changes buffered_io in this reload, so it"
+                                        + " is closed and opened again: add the new subsystem in a reload of its own");
+                            }
+                        }
                         Subsystem s = newSubsystem(sc, at, opened);
                         newSubs.put(sc.nqn(), s);
                         pending.addAll(s.namespaces().values());
@@ -907,7 +924,16 @@ public final class Target implements AutoCloseable {
                             continue; // disabled, its device absent since the start: as it was
                         }
                         if (modeChange(before, nc) && s.namespaces().containsKey(nc.nsid())) {
-                            // the device's fd (O_EXCL for a block device) must close before it opens in the new mode
+                            BlockDevice d = s.namespaces().get(nc.nsid()).device();
+                            if (!pageCacheKind(d)) {
+                                throw new ConfigException(null, at + ".namespaces[" + j + "].device.buffered_io",
+                                        nc.path() + " is a " + d.kind() + " device, which has no page cache to go"
+                                        + " through or around: buffered_io must be 0");
+                            }
+                        }
+                        if (reopening.contains(nc.path())) {
+                            // the device's fd (O_EXCL for a block device) must close before it opens in the new
+                            // mode: this namespace and any new one on the path are added after the removals
                             reopen.computeIfAbsent(sc.nqn(), k -> new ArrayList<>()).add(nc);
                             continue;
                         }
@@ -971,6 +997,7 @@ public final class Target implements AutoCloseable {
                 } catch (IOException | RuntimeException e) {
                     release(mine);
                     if (attempt >= 20) {
+                        lost.computeIfAbsent(s.nqn(), k -> new ArrayList<>()).add(nc.nsid());
                         changes.add("error: namespace " + nsid + " of " + s.nqn() + " not added back: " + e.getMessage());
                         LOG.log(System.Logger.Level.ERROR, "reload: " + e.getMessage());
                         return;
@@ -980,6 +1007,7 @@ public final class Target implements AutoCloseable {
                     Thread.sleep(100);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
+                    lost.computeIfAbsent(s.nqn(), k -> new ArrayList<>()).add(nc.nsid());
                     changes.add("error: namespace " + nsid + " of " + s.nqn() + " not added back: interrupted");
                     return;
                 }
@@ -1135,7 +1163,14 @@ public final class Target implements AutoCloseable {
                     changes.add("TLS PSK of host " + h.nqn() + " changed (from its next TLS handshake; sessions up stay)");
                 }
             }
-            running = next;
+            // a namespace not added back is absent: the next reload adds it, nvmf_subsystem_add_ns may take its NSID
+            TargetConfig now = next;
+            for (Map.Entry<String, List<Integer>> e : lost.entrySet()) {
+                for (int nsid : e.getValue()) {
+                    now = now.withoutNamespace(e.getKey(), nsid);
+                }
+            }
+            running = now;
             if (!changes.isEmpty()) {
                 genctr.incrementAndGet();
                 notifyDiscovery();
@@ -1144,6 +1179,27 @@ public final class Target implements AutoCloseable {
                 }
             }
             return List.copyOf(changes);
+        }
+
+        /**
+         * The paths of the namespaces of running subsystems whose buffered_io changes (with their device open): the
+         * old fd closes before the new one opens, so every namespace this reload puts on such a path waits for that.
+         */
+        private Set<String> reopeningPaths(Map<String, TargetConfig.SubsystemConfig> oldSubs) {
+            Set<String> paths = new java.util.HashSet<>();
+            for (TargetConfig.SubsystemConfig sc : next.subsystems()) {
+                TargetConfig.SubsystemConfig was = oldSubs.get(sc.nqn());
+                Subsystem s = subsystems.get(sc.nqn());
+                if (was == null || s == null) {
+                    continue;
+                }
+                for (TargetConfig.NamespaceConfig nc : sc.namespaces()) {
+                    if (modeChange(namespace(was, nc.nsid()), nc) && s.namespaces().containsKey(nc.nsid())) {
+                        paths.add(nc.path());
+                    }
+                }
+            }
+            return paths;
         }
 
         private void rollback(Exception e) {

@@ -508,6 +508,11 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
                             "duplicate nsid " + Integer.toUnsignedString(s.namespaces().get(j).nsid()));
                 }
                 NamespaceConfig n = s.namespaces().get(j);
+                if (n.bufferedIo() && n.path().startsWith("ram:")) {
+                    // a toggle would reopen it, and a new memfd is a zeroed disk
+                    throw new ConfigException(null, at + ".namespaces[" + j + "].device.buffered_io", n.path()
+                            + " is memory, which has no page cache to go through or around: buffered_io must be 0");
+                }
                 Boolean mode = bufferedByPath.putIfAbsent(n.path(), n.bufferedIo());
                 if (mode != null && mode != n.bufferedIo()) {
                     throw new ConfigException(null, at + ".namespaces[" + j + "].device.buffered_io", "another"

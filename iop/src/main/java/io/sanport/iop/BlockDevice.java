@@ -34,6 +34,14 @@ public interface BlockDevice extends Closeable {
     /** Whether I/O bypasses the page cache (O_DIRECT), so buffers must be aligned to the logical block size. */
     boolean directIo();
 
+    /**
+     * Whether O_DIRECT was asked for at open: what the namespace's configuration says, even where the filesystem
+     * had none and {@link #directIo} is false (tmpfs before Linux 6.6). Devices are matched to configs on this.
+     */
+    default boolean directRequested() {
+        return directIo();
+    }
+
     boolean supportsDiscard();
 
     boolean supportsWriteZeroes();

@@ -19,10 +19,12 @@ final class FileDevice extends FdDevice {
     private final int physicalBlockSize;
     private final int discardMode;
     private final int zeroesMode;
+    private final boolean directRequested;
 
-    private FileDevice(String name, int fd, long size, boolean direct, boolean readOnly, int physical,
-                       int discardMode, int zeroesMode) {
+    private FileDevice(String name, int fd, long size, boolean direct, boolean directRequested, boolean readOnly,
+                       int physical, int discardMode, int zeroesMode) {
         super(name, fd, size, direct, readOnly);
+        this.directRequested = directRequested;
         this.physicalBlockSize = physical;
         this.discardMode = discardMode;
         this.zeroesMode = zeroesMode;
@@ -64,7 +66,7 @@ final class FileDevice extends FdDevice {
             if (zeroes < 0) {
                 zeroes = discard; // a punched hole reads back as zeroes
             }
-            return new FileDevice(name, fd, size, direct, options.readOnly(), physical, discard, zeroes);
+            return new FileDevice(name, fd, size, direct, options.direct(), options.readOnly(), physical, discard, zeroes);
         } catch (IOException | RuntimeException e) {
             closeQuietly(fd, e);
             throw e;
@@ -103,6 +105,7 @@ final class FileDevice extends FdDevice {
     }
 
     @Override public String kind() { return "file"; }
+    @Override public boolean directRequested() { return directRequested; }
     @Override public int logicalBlockSize() { return SECTOR; }
     @Override public int physicalBlockSize() { return physicalBlockSize; }
     @Override public int optimalIoSize() { return 0; }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sanport.hostdriver.ConfigException;
 import io.sanport.hostdriver.Target;
@@ -362,6 +363,7 @@ class LiveReconfigTest {
                 assertEquals(List.of("removed namespace 1 (" + a + ") from " + NQN,
                         "added namespace 1 (" + a + ") to " + NQN + " through the page cache (buffered_io)"), changes);
                 assertFalse(target.subsystem(NQN).namespaces().get(1).device().directIo());
+                assertFalse(oDirect(target.subsystem(NQN).namespaces().get(1).device()), "the kernel's flags for the fd");
                 assertEquals(1, iop.devices().stream().filter(d -> d != null && d.name().equals(a.toString())).count(),
                         "the O_DIRECT fd is closed, not kept beside the buffered one");
                 assertArrayEquals(data, RawHost.ok(io.read(1, 0, 8, LBA)).data());
@@ -371,8 +373,129 @@ class LiveReconfigTest {
                 assertEquals(List.of("removed namespace 1 (" + a + ") from " + NQN,
                         "added namespace 1 (" + a + ") to " + NQN + " with O_DIRECT"), changes);
                 assertTrue(target.subsystem(NQN).namespaces().get(1).device().directIo());
+                assertTrue(oDirect(target.subsystem(NQN).namespaces().get(1).device()), "the kernel's flags for the fd");
                 assertArrayEquals(data, RawHost.ok(io.read(1, 8, 8, LBA)).data(), "the buffered write reached the file");
             }
+        }
+    }
+
+    /** Whether the kernel has O_DIRECT in the open flags of {@code d}'s fd (/proc/self/fdinfo, octal). */
+    static boolean oDirect(BlockDevice d) throws IOException {
+        String flags = Files.readAllLines(Path.of("/proc/self/fdinfo/" + d.fd())).stream()
+                .filter(l -> l.startsWith("flags:")).findFirst().orElseThrow().substring(6).strip();
+        return (Long.parseLong(flags, 8) & io.sanport.bindings.libc.Libc.O_DIRECT) != 0;
+    }
+
+    String withBufferedA() {
+        return config("", "", "").replace("\"path\": \"" + a + "\" }", "\"path\": \"" + a + "\", \"buffered_io\": 1 }");
+    }
+
+    @Test
+    void aFailedReopenLeavesTheNamespaceAbsentUntilAReloadOrAddNsCanOpenIt() throws Exception {
+        String buffered = withBufferedA();
+        Path moved = dir.resolve("a.moved");
+        try (RawHost admin = RawHost.connect(port)) {
+            admin.adminQueue(NQN, 5000);
+            try (RawHost io = ioQueue(admin, NQN)) {
+                byte[] data = new byte[4096];
+                new Random(9).nextBytes(data);
+                RawHost.ok(io.write(1, 0, data, LBA, true));
+                Files.move(a, moved); // the reopen in the new mode finds no file
+                List<String> changes = target.apply(TargetConfig.parse(buffered, "buffered.json"));
+                assertEquals(2, changes.size(), changes.toString());
+                assertEquals("removed namespace 1 (" + a + ") from " + NQN, changes.get(0));
+                assertTrue(changes.get(1).startsWith("error: namespace 1 of " + NQN + " not added back"), changes.get(1));
+                assertFalse(target.subsystem(NQN).namespaces().containsKey(1));
+                assertTrue(target.config().subsystems().getFirst().namespaces().isEmpty(), "the running config says it is absent");
+
+                Files.move(moved, a);
+                changes = target.apply(TargetConfig.parse(buffered, "buffered.json"));
+                assertEquals(List.of("added namespace 1 (" + a + ") to " + NQN), changes, "the next reload adds it back");
+                assertFalse(target.subsystem(NQN).namespaces().get(1).device().directIo());
+                assertArrayEquals(data, RawHost.ok(io.read(1, 0, 8, LBA)).data());
+
+                // and its NSID is free for nvmf_subsystem_add_ns after another failure
+                Files.move(a, moved);
+                TargetConfig direct = TargetConfig.parse(config("", "", ""), "v1");
+                assertTrue(target.apply(direct).get(1).startsWith("error: "));
+                Files.move(moved, a);
+                target.addNamespace(NQN, direct.subsystems().getFirst().namespaces().getFirst());
+                assertTrue(target.subsystem(NQN).namespaces().get(1).device().directIo());
+                assertArrayEquals(data, RawHost.ok(io.read(1, 0, 8, LBA)).data());
+                assertEquals(List.of(), target.apply(direct));
+            }
+        }
+    }
+
+    @Test
+    void bufferedIoOnARamNamespaceIsRefusedAndItsDataStays() throws Exception {
+        String ram = ", { \"nsid\": 2, \"device\": { \"path\": \"ram:1M\" } }";
+        target.apply(TargetConfig.parse(config(ram, "", ""), "ram.json"));
+        try (RawHost admin = RawHost.connect(port)) {
+            admin.adminQueue(NQN, 5000);
+            try (RawHost io = ioQueue(admin, NQN)) {
+                byte[] data = new byte[4096];
+                new Random(11).nextBytes(data);
+                RawHost.ok(io.write(2, 0, data, LBA, true));
+                ConfigException e = assertThrows(ConfigException.class, () -> target.apply(TargetConfig.parse(
+                        config(ram.replace("ram:1M\" }", "ram:1M\", \"buffered_io\": 1 }"), "", ""), "ram.json")));
+                assertEquals("$.subsystems[0].namespaces[1].device.buffered_io", e.path(), e.getMessage());
+                assertArrayEquals(data, RawHost.ok(io.read(2, 0, 8, LBA)).data(), "the RAM disk was not replaced");
+            }
+        }
+    }
+
+    @Test
+    void aFileAskedForODirectOnAFilesystemWithoutItIsOneFd() throws Exception {
+        // ramfs has no O_DIRECT on any kernel (tmpfs has since 6.6): the file falls back to the page cache
+        assumeTrue("root".equals(System.getProperty("user.name")), "needs root to mount a ramfs (CI has it)");
+        Path mnt = Files.createDirectory(dir.resolve("ramfs"));
+        assumeTrue(new ProcessBuilder("mount", "-t", "ramfs", "none", mnt.toString()).start().waitFor() == 0,
+                "mount -t ramfs refused");
+        try {
+            Path f = mnt.resolve("f.img");
+            Files.write(f, new byte[1 << 20]);
+            String one = ", { \"nsid\": 2, \"device\": { \"path\": \"" + f + "\" } }";
+            target.apply(TargetConfig.parse(config(one, "", ""), "f.json"));
+            BlockDevice d = target.subsystem(NQN).namespaces().get(2).device();
+            assertFalse(d.directIo(), "ramfs refuses O_DIRECT");
+            assertTrue(d.directRequested(), "buffered_io 0 is what the namespace asked for");
+            String two = one + ", { \"nsid\": 3, \"device\": { \"path\": \"" + f + "\" } }";
+            assertEquals(List.of("added namespace 3 (" + f + ") to " + NQN),
+                    target.apply(TargetConfig.parse(config(two, "", ""), "f.json")));
+            assertEquals(1, iop.devices().stream().filter(x -> x != null && x.name().equals(f.toString())).count(),
+                    "the second namespace shares the fd");
+            target.apply(TargetConfig.parse(config("", "", ""), "v1"));
+        } finally {
+            new ProcessBuilder("umount", "-l", mnt.toString()).start().waitFor();
+        }
+    }
+
+    @Test
+    void aBlockDeviceChangingBufferedIoTakesANewNamespaceInTheSameReload() throws Exception {
+        assumeTrue("root".equals(System.getProperty("user.name")) && Files.exists(Path.of("/dev/loop-control")),
+                "needs root and loop devices (CI has both)");
+        Path backing = dir.resolve("loop.img");
+        Files.write(backing, new byte[4 << 20]);
+        Process p = new ProcessBuilder("losetup", "--find", "--show", backing.toString()).start();
+        String loop = new String(p.getInputStream().readAllBytes()).strip();
+        assumeTrue(p.waitFor() == 0 && loop.startsWith("/dev/loop"), "losetup refused: " + loop);
+        try {
+            String ns2 = ", { \"nsid\": 2, \"device\": { \"path\": \"" + loop + "\"%s } }";
+            target.apply(TargetConfig.parse(config(ns2.formatted(""), "", ""), "loop.json"));
+            assertTrue(target.subsystem(NQN).namespaces().get(2).device().directIo());
+            String buffered = ns2.formatted(", \"buffered_io\": 1")
+                    + ns2.formatted(", \"buffered_io\": 1").replace("\"nsid\": 2", "\"nsid\": 3");
+            // phase 1 opening nsid 3 in the new mode beside the old O_EXCL fd would be EBUSY
+            assertEquals(List.of("removed namespace 2 (" + loop + ") from " + NQN,
+                    "added namespace 2 (" + loop + ") to " + NQN + " through the page cache (buffered_io)",
+                    "added namespace 3 (" + loop + ") to " + NQN + " through the page cache (buffered_io)"),
+                    target.apply(TargetConfig.parse(config(buffered, "", ""), "loop.json")));
+            assertFalse(oDirect(target.subsystem(NQN).namespaces().get(3).device()));
+            assertEquals(1, iop.devices().stream().filter(x -> x != null && x.name().equals(loop)).count());
+            target.apply(TargetConfig.parse(config("", "", ""), "v1"));
+        } finally {
+            new ProcessBuilder("losetup", "-d", loop).start().waitFor();
         }
     }
 
