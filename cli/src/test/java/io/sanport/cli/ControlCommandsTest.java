@@ -1,6 +1,7 @@
 package io.sanport.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -262,6 +263,15 @@ class ControlCommandsTest {
         } finally {
             target.kill();
         }
+    }
+
+    @Test
+    @Timeout(60)
+    void exportBufferedOnARamDeviceIsRefusedNamingTheOption() throws Exception {
+        // silently ignored before: a RAM disk is memory, with no page cache to go through or around
+        Result r = run("export", "--device", "ram:1M", "--buffered", "--port", "0", "--discovery-port", "0");
+        assertNotEquals(0, r.code, r.out);
+        assertTrue(r.err.contains("--buffered: a ram: device is memory"), r.err);
     }
 
     @Test
