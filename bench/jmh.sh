@@ -3,7 +3,7 @@
 # old way ("was...") beside the new way ("now...") where the old one can be rebuilt.
 #   bench/jmh.sh [JMH args]     runs them (all, or those JMH's arguments select) and prints JMH's table, e.g.
 #                               bench/jmh.sh -f 1 -wi 3 -i 5 -r 1s -prof gc      bench/jmh.sh NsidLookup
-#   bench/jmh.sh --check-alloc  the zero-allocation check (about 20 s): every "now" benchmark, briefly, under
+#   bench/jmh.sh --check-alloc  the zero-allocation check (about 25 s): every "now" benchmark, briefly, under
 #                               JMH's GC profiler; fails (exit 1, naming it) when one allocates more than
 #                               ALLOC_BOUND bytes per operation, or when the canary (16 bytes per operation on
 #                               purpose) is not seen allocating. Prints "N passed, M failed".
