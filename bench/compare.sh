@@ -273,7 +273,7 @@ tcp_scenario() {
     local buffered_pid=$!
     wait_port 14422
     # no run inherits another's page cache (see the header: cached pages send O_DIRECT writes to io-wq)
-    flush_device() { blockdev --flushbufs "$dev"; }
+    flush_device() { blockdev --flushbufs "$dev" || { say "blockdev --flushbufs $dev failed"; exit 1; }; }
 
     nbd_fio() { # index seconds -> fio terse
         fio --name="${W_NAMES[$1]}" --ioengine=nbd --uri=nbd://127.0.0.1:10809/ --rw="${W_RWS[$1]}" --bs="${W_BSS[$1]}" \
@@ -292,6 +292,7 @@ tcp_scenario() {
     declare -A TLS=()
     tls_half() { # index round: TLS IOPS and MiB/s, the ratio to the plain run of the same round
         local a
+        flush_device
         out=$(tls_client "$1" "$seconds") || { say "bench remote over TLS failed: $out"; exit 1; }
         a=($(bench_json_parse <<<"$out"))
         TLS[$1,$2]="${a[0]} ${a[1]}"

@@ -3,7 +3,7 @@
 # old way ("was...") beside the new way ("now...") where the old one can be rebuilt.
 #   bench/jmh.sh [JMH args]     runs them (all, or those JMH's arguments select) and prints JMH's table, e.g.
 #                               bench/jmh.sh -f 1 -wi 3 -i 5 -r 1s -prof gc      bench/jmh.sh NsidLookup
-#   bench/jmh.sh --check-alloc  the zero-allocation check (about 40 s): every "now" benchmark, briefly, under
+#   bench/jmh.sh --check-alloc  the zero-allocation check (about 25 s): every "now" benchmark, briefly, under
 #                               JMH's GC profiler; fails (exit 1, naming it) when one allocates more than
 #                               ALLOC_BOUND bytes per operation, or when the canary (16 bytes per operation on
 #                               purpose) is not seen allocating. Prints "N passed, M failed".
@@ -23,8 +23,11 @@ sanport_find_jdk
 list=jmh/target/classes/META-INF/BenchmarkList
 stale=""
 if [ -f "$list" ]; then
-    stale=$(find pom.xml jmh host-driver/src/main client/src/main iop/src/main nvme/src/main bindings/src/main \
-        -path jmh/target -prune -o -type f -newer "$list" -print -quit 2>/dev/null)
+    # the measured modules' main sources, the headers the bindings are generated from, and every module's pom
+    stale=$(find $(find . -name pom.xml -not -path '*/target/*') jmh native-headers host-driver/src/main \
+        client/src/main iop/src/main nvme/src/main bindings/src/main \
+        -path jmh/target -prune -o -path native-headers/target -prune -o -type f -newer "$list" -print -quit \
+        2>/dev/null)
 fi
 if [ ! -f "$list" ] || [ -n "$stale" ] || [ ! -d jmh/target/lib ]; then
     echo "jmh.sh: building the jmh module${stale:+ ($stale changed)}..." >&2
@@ -48,21 +51,29 @@ fi
 
 out=$(mktemp -d "${TMPDIR:-/tmp}/sanport-jmh.XXXXXX")
 trap 'rm -rf "$out"' EXIT
-# warm-up long enough for C2 (escape analysis decides whether an allocation stays), one measured second
-if ! jmh '\.now[A-Z]' 'AllocCanaryBench' -f 1 -wi 2 -w 1s -i 1 -r 1s -prof gc -rf json -rff "$out/r.json" \
+# The benchmarks the check must see: every "now" one (JMH's list, the same selection), each a row of the results.
+now_regex='\.now[A-Z]'
+jmh -l "$now_regex" >"$out/list" 2>&1 || { cat "$out/list"; echo "jmh.sh: JMH could not list the benchmarks"; exit 1; }
+# warm-up long enough for C2 (escape analysis decides whether an allocation stays), one measured second; -foe:
+# without it a benchmark that throws (setup, body or teardown) only loses its row and JMH still exits 0
+if ! jmh "$now_regex" 'AllocCanaryBench' -foe true -f 1 -wi 2 -w 1s -i 1 -r 1s -prof gc -rf json -rff "$out/r.json" \
         >"$out/log" 2>&1; then
     tail -40 "$out/log"
     echo "jmh.sh: JMH failed"
     echo "0 passed, 1 failed"
     exit 1
 fi
-python3 - "$out/r.json" "$ALLOC_BOUND" <<'PY'
+python3 - "$out/r.json" "$ALLOC_BOUND" "$out/list" <<'PY'
 import json, sys
 results, bound = json.load(open(sys.argv[1])), float(sys.argv[2])
+# `jmh -l` prints a header line, then one benchmark (fully qualified) per line
+expected = {l.strip() for l in open(sys.argv[3]) if l.strip().startswith("io.sanport.")}
 passed = failed = 0
 canary = False
 now = 0
+seen = set()
 for r in results:
+    seen.add(r["benchmark"])
     name = r["benchmark"].removeprefix("io.sanport.")
     if r.get("params"):
         name += " " + ",".join(f"{k}={v}" for k, v in sorted(r["params"].items()))
@@ -83,6 +94,8 @@ if not canary:
     print("FAIL the canary benchmark did not run"); failed += 1
 if now == 0:
     print("FAIL no \"now\" benchmark ran"); failed += 1
+for b in sorted(expected - seen):
+    print(f"FAIL {b.removeprefix('io.sanport.')}: no result (it threw, or did not run)"); failed += 1
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)
 PY

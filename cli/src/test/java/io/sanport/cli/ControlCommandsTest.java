@@ -320,12 +320,6 @@ class ControlCommandsTest {
             target.kill();
         }
     }
-
-    // ---------------------------------------------------------------- helpers
-
-    record Result(int code, String out, String err) {}
-
-    /** Runs the sanport command in this JVM, capturing what it prints. */
     @Test
     void infoShowsTheIoPathAsked() throws Exception {
         Path image = dir.resolve("info.img");
@@ -338,6 +332,11 @@ class ControlCommandsTest {
         assertTrue(buffered.out.contains("I/O path:       page cache (buffered)"), buffered.out);
     }
 
+    // ---------------------------------------------------------------- helpers
+
+    record Result(int code, String out, String err) {}
+
+    /** Runs the sanport command in this JVM, capturing what it prints. */
     static synchronized Result run(String... args) {
         PrintStream out = System.out;
         PrintStream err = System.err;

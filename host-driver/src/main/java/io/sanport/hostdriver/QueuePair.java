@@ -60,8 +60,9 @@ public final class QueuePair {
      * This reactor's counters of {@code port}'s stats slot, with this queue counted opened there. A queue made
      * after its port was removed (a TLS handshake that outlived the port) counts nowhere: the port's slot may be
      * another port's by then. Pairs with {@link TargetStats#register(Port)}, which reuses a removed port's slot
-     * only when its queues opened and closed balance: the fence makes either this queue see the removal or
-     * that check see this queue.
+     * only when its queues opened and closed balance: with a full fence here (between the count and the
+     * removed() load) and one there (between removed() and the sum), either this queue sees the removal or that
+     * check sees this queue. A volatile load alone orders neither side's plain or opaque accesses that way.
      */
     private static IoCounters openedOn(ReactorContext context, Port port) {
         IoCounters c = context.stats.port(port != null ? port.statsSlot : -1);

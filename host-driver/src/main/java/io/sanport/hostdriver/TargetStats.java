@@ -1,5 +1,6 @@
 package io.sanport.hostdriver;
 
+import java.lang.invoke.VarHandle;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
@@ -68,6 +69,11 @@ public final class TargetStats {
             if (!old.port.removed()) {
                 continue;
             }
+            // Pairs with QueuePair.openedOn (count opened, fence, read removed()): with a full fence on each side,
+            // either that queue sees the removal and counts nowhere, or this sum sees it opened. The JMM lets the
+            // sum's opaque loads move above the volatile removed() load; without this fence only HotSpot's fence
+            // after remove()'s volatile store kept them apart.
+            VarHandle.fullFence();
             long[] sum = sum(old.slot, false);
             long[] base = old.base;
             if (sum[IoCounters.QUEUES_OPENED] - base[IoCounters.QUEUES_OPENED]

@@ -60,8 +60,15 @@ final class RdmaReactor {
         /** A call above threw {@code e}: end this QP (to ERR, disconnect) and give back what it holds. */
         void fault(RuntimeException e);
 
-        /** One of this QP's receives completed with error {@code status} (not flushed); its buffer is reposted. */
-        default void receiveFailed(int status) { }
+        /**
+         * One of this QP's receives completed with error {@code status} (not flushed); its buffer is reposted. By
+         * default the status is logged in words, as the reactor did before endpoints were told (RdmaQueue also ends
+         * its queue).
+         */
+        default void receiveFailed(int status) {
+            LOG.log(System.Logger.Level.WARNING, "QP " + qpNum() + ": receive failed: "
+                    + Ibverbs.describeWcStatus(status));
+        }
     }
 
     /**

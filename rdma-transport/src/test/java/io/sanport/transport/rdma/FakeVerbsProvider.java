@@ -234,6 +234,18 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
             }
         }
 
+        /** A receive of this QP that fails with {@code status}: the next posted receive buffer, completed in error. */
+        void failReceive(int status) {
+            synchronized (FakeVerbsProvider.this) {
+                ArrayDeque<RecvWr> rq = srqs.get(IbvQp.srq(qp).address());
+                RecvWr r = rq == null ? null : rq.poll();
+                if (r == null) {
+                    throw new IllegalStateException("RNR: no receive buffer posted on the SRQ of QP " + qpNum);
+                }
+                complete(IbvQp.recv_cq(qp), new Wc(r.wrId(), status, Ibverbs.IBV_WC_RECV, 0, qpNum, 0));
+            }
+        }
+
         /** Host memory the target may RDMA READ/WRITE with the returned key (an {@code ibv_reg_mr} on the host). */
         int register(MemorySegment region) {
             synchronized (FakeVerbsProvider.this) {

@@ -155,6 +155,45 @@ class RdmaHardeningTest extends RdmaHostSide {
         waitFor(() -> lo.verbs.postedReceives() == posted, "every receive buffer reposted");
     }
 
+    /**
+     * A receive error on an endpoint that leaves {@link RdmaReactor.Endpoint#receiveFailed} to its default is still
+     * logged with the status in words, as before endpoints were told; the buffer goes back to the SRQ.
+     */
+    @Test
+    void aReceiveErrorOnAnEndpointWithoutItsOwnHandlingIsLoggedInWords() throws Exception {
+        List<String> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("sanport.rdma");
+        java.util.logging.Handler recorder = new java.util.logging.Handler() {
+            @Override public void publish(java.util.logging.LogRecord r) {
+                if (r.getLevel() == java.util.logging.Level.WARNING) {
+                    warnings.add(r.getMessage());
+                }
+            }
+            @Override public void flush() { }
+            @Override public void close() { }
+        };
+        log.addHandler(recorder);
+        try {
+            int posted = lo.verbs.postedReceives();
+            Host other = lo.verbs.connect(lo.rr.cq, lo.rr.srq);
+            ThrowingEndpoint e = new ThrowingEndpoint(lo.rr, other.qpNum);
+            lo.reactor.call(r -> e.slot = lo.rr.register(e)).get(5, TimeUnit.SECONDS);
+            other.failReceive(Ibverbs.IBV_WC_LOC_LEN_ERR);
+            String expected = "QP " + other.qpNum + ": receive failed: "
+                    + Ibverbs.describeWcStatus(Ibverbs.IBV_WC_LOC_LEN_ERR);
+            waitFor(() -> warnings.contains(expected), "the warning " + expected);
+            waitFor(() -> lo.verbs.postedReceives() == posted, "the failed receive's buffer reposted");
+            assertEquals(0, e.faults.get(), "a receive error is not a handler fault");
+            lo.reactor.call(r -> {
+                lo.rr.drained(e);
+                lo.rr.unregister(e, e.slot);
+                return null;
+            }).get(5, TimeUnit.SECONDS);
+        } finally {
+            log.removeHandler(recorder);
+        }
+    }
+
     /** Sends a command without data on {@code h}; returns {@code h} for the response. */
     Host sendNoData(Host h, int opcode) {
         h.send(capsule(noData(opcode), null));
