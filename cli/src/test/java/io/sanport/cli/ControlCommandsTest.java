@@ -320,6 +320,7 @@ class ControlCommandsTest {
             target.kill();
         }
     }
+
     @Test
     void infoShowsTheIoPathAsked() throws Exception {
         Path image = dir.resolve("info.img");
