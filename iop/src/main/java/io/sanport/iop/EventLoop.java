@@ -144,6 +144,9 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
     int connectionRoom() { return (slots.length - shared) / 2; }
     int inflight() { return inflight; }
     int waiting() { return waiting; }
+
+    /** Completions in the ring not reaped yet (tests). Loop thread. */
+    int completionsReady() { return cq.ready(); }
     long completions() { return completions; }
     long parked() { return parked; }
     int ringSetupFlags() { return ring.setupFlags(); }
