@@ -144,9 +144,6 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
     int connectionRoom() { return (slots.length - shared) / 2; }
     int inflight() { return inflight; }
     int waiting() { return waiting; }
-
-    /** Completions in the ring not reaped yet (tests). Loop thread. */
-    int completionsReady() { return cq.ready(); }
     long completions() { return completions; }
     long parked() { return parked; }
     int ringSetupFlags() { return ring.setupFlags(); }
@@ -478,12 +475,6 @@ final class EventLoop implements Executor, CompletionQueue.Handler {
      * arm an event source that was polled while busy (an RDMA CQ). A hook returns true when it found work after
      * all; then the loop enters the ring without sleeping and goes round again. Loop thread only.
      */
-    void submitNow() {
-        if (sq.hasUnsubmitted()) {
-            ring.submit(); // a failure (-EBUSY, -EAGAIN) leaves the entries to the loop's own enter, which reports it
-        }
-    }
-
     void beforeSleep(BooleanSupplier hook) {
         if (sleepHookCount == sleepHooks.length) {
             sleepHooks = Arrays.copyOf(sleepHooks, sleepHookCount * 2);

@@ -195,16 +195,6 @@ public final class Reactor implements Executor, AutoCloseable {
     }
 
     /**
-     * Submits the entries written to the ring so far now, not at the end of the loop round: for a caller about
-     * to spend long in one system call (SoftRoCE runs a 128 KiB RDMA transfer inside {@code ibv_post_send}), so
-     * the disk works meanwhile. One io_uring_enter when there is anything to submit, none otherwise. Reactor
-     * thread only.
-     */
-    public void submitNow() {
-        loop.submitNow();
-    }
-
-    /**
      * Runs {@code hook} once, when this reactor has nothing to do and is about to sleep: an event source polled
      * while busy (an RDMA CQ) is armed then. The hook returns true when it found work after all, and the reactor
      * goes round again instead of sleeping. Allocates nothing once warm. Reactor thread only.

@@ -55,11 +55,6 @@ public final class SubmissionQueue {
         IoUringSq.sqe_tail(sq, tail);
     }
 
-    /** Whether entries were written since the last submit. */
-    boolean hasUnsubmitted() {
-        return IoUringSq.sqe_head(sq) != tail;
-    }
-
     /**
      * liburing's __io_uring_flush_sq() for a ring without SQPOLL: stores the kernel tail (and liburing's
      * sqe_head, so a later liburing submit sees nothing new) and returns how many entries the kernel has not yet

@@ -248,29 +248,4 @@ class EventLoopTest {
             Libc.close(eventFd);
         }
     }
-
-    @Test
-    void submitNowHandsWrittenEntriesToTheKernelBeforeTheRoundEnds() throws Exception {
-        EventLoop loop = new EventLoop("submit-now", new ReactorConfig(4, 4096, 1), 0, (l, ring, arena) -> { });
-        try {
-            CountDownLatch done = new CountDownLatch(1);
-            Op nop = new Op("nop", Collections.synchronizedList(new ArrayList<>()), -1, done);
-            CompletableFuture<int[]> ready = new CompletableFuture<>();
-            loop.execute(() -> {
-                loop.submit(nop);                  // written to the SQ, which the loop enters only after this task
-                int before = loop.completionsReady();
-                loop.submitNow();                  // a NOP completes inside the submitting io_uring_enter
-                int after = loop.completionsReady();
-                loop.submitNow();                  // nothing left to submit: no second entry, no error
-                ready.complete(new int[] {before, after});
-            });
-            int[] r = ready.get(10, TimeUnit.SECONDS);
-            assertEquals(0, r[0], "completions before submitNow");
-            assertEquals(1, r[1], "completions after submitNow");
-            assertTrue(done.await(10, TimeUnit.SECONDS));
-            assertEquals(1, nop.completions);
-        } finally {
-            loop.close(10, TimeUnit.SECONDS);
-        }
-    }
 }

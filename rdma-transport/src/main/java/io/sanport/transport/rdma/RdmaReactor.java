@@ -35,7 +35,8 @@ import java.util.function.BooleanSupplier;
  * preallocated {@code ibv_wc} array, dispatching on {@code wr_id}. The CQ is not re-armed then: while the reactor
  * is busy it is polled again at the end of every loop round ({@link Reactor#atRoundEnd}), after the round's send
  * chains are posted, and armed ({@code ibv_req_notify_cq}, then one more poll) only when the reactor is about to
- * sleep ({@link Reactor#beforeSleep}), and not before {@link #SPIN_NANOS} passed without a completion: a busy
+ * sleep ({@link Reactor#beforeSleep}), and not before {@link #SPIN_NANOS} passed without a completion (unless
+ * the last {@link #SPIN_MISSES} spins all ran out empty: then at once, until spinning would have paid again): a busy
  * reactor takes no event, no channel read, no arming system call and no wake-up per batch. Receives consumed are posted back to the SRQ in one chain per round. The poll stays posted only while a
  * queue on this reactor is live, so an idle reactor has nothing of ours in flight and closes at once.
  *
@@ -90,12 +91,6 @@ final class RdmaReactor {
      * comes within the budget of the arming, or a spin catches a completion.
      */
     static final int SPIN_MISSES = Integer.getInteger("sanport.rdma.spinMisses", 4);
-    /**
-     * Chained RDMA data of at least this many bytes makes the reactor submit its ring's pending disk I/O before
-     * the post (SoftRoCE moves the data inside {@code ibv_post_send}, milliseconds under emulation): the disk
-     * write of an earlier READ starts while the next READ moves. 0 turns it off.
-     */
-    static final long SUBMIT_BEFORE_BYTES = Long.getLong("sanport.rdma.submitBeforeBytes", 32 * 1024);
     /** Receive buffers per reactor, shared by all its queues (nvmet's default SRQ size is 1024). */
     static final int SRQ_DEPTH = Integer.getInteger("sanport.rdma.srqDepth", 1024);
     /** CQ entries per reactor: the SRQ plus the send queues of the queues it takes. */
@@ -430,14 +425,6 @@ final class RdmaReactor {
 
     /** Posts every queued send queue's chain. A post that fails ends that queue only. */
     void flushSends() {
-        if (SUBMIT_BEFORE_BYTES > 0) {
-            for (RdmaSendQueue sq = flushHead; sq != null; sq = sq.nextToFlush) {
-                if (sq.pendingBytes() >= SUBMIT_BEFORE_BYTES) {
-                    reactor.submitNow();
-                    break;
-                }
-            }
-        }
         while (flushHead != null) {
             RdmaSendQueue sq = flushHead;
             flushHead = sq.nextToFlush;

@@ -38,8 +38,6 @@ final class RdmaSendQueue {
     /** Commands whose WRs are chained for the round's post, in chain order (each holds a credit: depth bounds them). */
     private final RdmaCommand[] pending;
     private int pendingCount;
-    /** Bytes the chained RDMA READs and WRITEs move: SoftRoCE moves them inside the post. */
-    private long pendingBytes;
     private MemorySegment chainTail;
     /** On the reactor's list of send queues to post at the end of this round. */
     boolean flushQueued;
@@ -135,7 +133,6 @@ final class RdmaSendQueue {
         outstanding++;
         counters.rdmaReads++;
         counters.rdmaReadBytes += c.request.dataLength();
-        pendingBytes += c.request.dataLength();
         chain(c, wr, wr);
     }
 
@@ -148,7 +145,6 @@ final class RdmaSendQueue {
         if (wrs == 2) {
             counters.rdmaWrites++;
             counters.rdmaWriteBytes += c.request.dataLength();
-            pendingBytes += c.request.dataLength();
         }
         if (c.sgl.invalidate) {
             counters.sendsWithInvalidate++;
@@ -168,11 +164,6 @@ final class RdmaSendQueue {
         }
         pending[pendingCount++] = c;
         chainTail = last;
-    }
-
-    /** Bytes of RDMA READ and WRITE data in the chain not posted yet. */
-    long pendingBytes() {
-        return pendingBytes;
     }
 
     /** Posts the round's chain with one {@code ibv_post_send}. */
@@ -215,7 +206,6 @@ final class RdmaSendQueue {
             pending[i] = null;
         }
         pendingCount = 0;
-        pendingBytes = 0;
         chainTail = null;
     }
 }
