@@ -35,7 +35,8 @@ import java.util.function.BooleanSupplier;
  * preallocated {@code ibv_wc} array, dispatching on {@code wr_id}. The CQ is not re-armed then: while the reactor
  * is busy it is polled again at the end of every loop round ({@link Reactor#atRoundEnd}), after the round's send
  * chains are posted, and armed ({@code ibv_req_notify_cq}, then one more poll) only when the reactor is about to
- * sleep ({@link Reactor#beforeSleep}), and not before {@link #SPIN_NANOS} passed without a completion: a busy
+ * sleep ({@link Reactor#beforeSleep}), and not before {@link #SPIN_NANOS} passed without a completion (unless
+ * the last {@link #SPIN_MISSES} spins all ran out empty: then at once, until spinning would have paid again): a busy
  * reactor takes no event, no channel read, no arming system call and no wake-up per batch. Receives consumed are posted back to the SRQ in one chain per round. The poll stays posted only while a
  * queue on this reactor is live, so an idle reactor has nothing of ours in flight and closes at once.
  *
@@ -93,6 +94,13 @@ final class RdmaReactor {
      * completions run in softirq on the core that saw them. An idle reactor spins at most this long.
      */
     static final long SPIN_NANOS = Long.getLong("sanport.rdma.spinMicros", 200) * 1000;
+    /**
+     * Spins in a row that ended without a completion after which the reactor stops spinning: a completion that
+     * comes later than the budget (an RDMA READ of 128 KiB, the disk) is waited for asleep, and the vCPU the spin
+     * would burn runs the softirq work that brings it (SoftRoCE's copies). Spinning resumes as soon as a wake-up
+     * comes within the budget of the arming, or a spin catches a completion.
+     */
+    static final int SPIN_MISSES = Integer.getInteger("sanport.rdma.spinMisses", 4);
     /** Receive buffers per reactor, shared by all its queues (nvmet's default SRQ size is 1024). */
     static final int SRQ_DEPTH = Integer.getInteger("sanport.rdma.srqDepth", 1024);
     /** CQ entries per reactor: the SRQ plus the send queues of the queues it takes. */
@@ -147,6 +155,9 @@ final class RdmaReactor {
     private boolean polling;
     private boolean sleepHookQueued;
     private long lastFound;           // System.nanoTime() of the last poll that found completions (SPIN_NANOS > 0)
+    private boolean emptySinceFound;  // a poll found nothing after the last find: the next find was waited for
+    private int spinMisses;           // spins in a row that timed out (SPIN_MISSES)
+    private long armedAt;             // System.nanoTime() when the CQ was last armed
     private final BooleanSupplier beforeSleep = this::beforeSleep;
     private final CompletionPoll poll = new CompletionPoll();
     private boolean pollArmed;
@@ -396,11 +407,19 @@ final class RdmaReactor {
             updateIdle();
             return false;
         }
-        if (SPIN_NANOS > 0 && System.nanoTime() - lastFound < SPIN_NANOS) {
-            queueRoundEnd(); // spin: round again, polling, without arming or sleeping
-            queueBeforeSleep();
-            return true;
+        if (SPIN_NANOS > 0 && spinMisses < SPIN_MISSES) {
+            long now = System.nanoTime();
+            if (now - lastFound < SPIN_NANOS) {
+                queueRoundEnd(); // spin: round again, polling, without arming or sleeping
+                queueBeforeSleep();
+                return true;
+            }
+            spinMisses++;
+            armedAt = now;
+        } else if (SPIN_NANOS > 0) {
+            armedAt = System.nanoTime();
         }
+        emptySinceFound = false; // what comes after the arming was waited for asleep, not polled for
         verbs.ibv_req_notify_cq(cq, 0);
         counters.cqArms++;
         if (drain() > 0) {
@@ -460,6 +479,9 @@ final class RdmaReactor {
                         device.control.ibv_get_cq_event(channel);
                         device.control.ibv_ack_cq_events(cq, 1);
                         counters.cqEvents++;
+                        if (SPIN_NANOS > 0 && System.nanoTime() - armedAt < SPIN_NANOS) {
+                            spinMisses = 0; // a spin would have caught this one
+                        }
                     } catch (ErrnoException e) {
                         if (e.errno() != Errno.EAGAIN) {
                             LOG.log(System.Logger.Level.WARNING, reactor.name() + ": " + e.getMessage());
@@ -502,8 +524,16 @@ final class RdmaReactor {
                 }
                 counters.completions += n;
                 total += n;
-                if (SPIN_NANOS > 0 && n > 0) {
-                    lastFound = System.nanoTime();
+                if (SPIN_NANOS > 0) {
+                    if (n > 0) {
+                        lastFound = System.nanoTime();
+                        if (emptySinceFound) {
+                            spinMisses = 0; // polling again caught what a wake-up would have brought
+                            emptySinceFound = false;
+                        }
+                    } else {
+                        emptySinceFound = true;
+                    }
                 }
                 for (int i = 0; i < n; i++) {
                     dispatch(i * IbvWc.SIZE);
