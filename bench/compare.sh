@@ -332,7 +332,7 @@ tcp_scenario() {
         for i in "${w[@]}"; do
             d+="$ds\"${W_NAMES[$i]}\":{\"iops\":$(median $(column d "$i" 0)),\"iops_runs\":$(list $(column d "$i" 0)),\"sanport_vs_device\":{$(stats $(ratios_of "$i" s d))},\"sanport_vs_device_runs\":$(list $(ratios_of "$i" s d))}"
             ds=,
-            [ "$i" = 3 ] || [ "$i" = 4 ] || continue
+            has "$i" "${wb[@]}" || continue
             b+="$bs\"${W_NAMES[$i]}\":{\"iops_runs\":$(list $(column b "$i" 0)),\"mib_s\":$(median $(column b "$i" 1)),\"buffered_vs_nbdkit\":{$(stats $(ratios_of "$i" b p))},\"buffered_vs_nbdkit_runs\":$(list $(ratios_of "$i" b p)),\"buffered_vs_direct\":{$(stats $(ratios_of "$i" b s))},\"cpu_s_per_mio\":$(median $(column b "$i" 2)),\"cpu_s_per_mio_runs\":$(list $(column b "$i" 2))}"
             bs=,
         done
@@ -364,7 +364,8 @@ tcp_scenario() {
     say "warm-up, not counted: 2 s of 4k randread QD32 on each (the target's JIT)"
     nbd_fio 0 2 >/dev/null; sanport_client 0 2 >/dev/null; sanport_client 3 2 14422 >/dev/null
 
-    local -a loads=() iperf=() bw=() wbw=()
+    local -a loads=() iperf=() bw=() wbw=() wb=()   # wb: the write workloads, also run on the --buffered target
+    for i in "${w[@]}"; do if [ "$i" = 3 ] || [ "$i" = 4 ]; then wb+=("$i"); fi; done
     for r in $(seq "$rounds"); do
         iperf+=("$(iperf3 -c 127.0.0.1 -p 15201 -t "$seconds" -J | awk -F'[:,]' '/"sum_received"/ {r=1} r && /"bits_per_second"/ && !f {printf "%.1f", $2/8/1048576; f = 1}')")
         say "round $r iperf3: ${iperf[-1]} MiB/s"
@@ -373,7 +374,7 @@ tcp_scenario() {
             sanport_half "$i" "$r"
             say_pair "$i" "$r"
             if [ "$i" = 0 ] || [ "$i" = 2 ]; then tls_half "$i" "$r"; fi
-            if [ "$i" = 3 ] || [ "$i" = 4 ]; then buffered_half "$i" "$r"; fi
+            if has "$i" "${wb[@]}"; then buffered_half "$i" "$r"; fi
             device_half "$i" "$r"
         done
         bw+=("$(has 2 "${w[@]}" && ratio "$(field s 2 "$r" 1)" "${iperf[-1]}" || echo null)")
@@ -383,7 +384,6 @@ tcp_scenario() {
     kill -0 "$sanport_pid" 2>/dev/null || { say "the target died: see /tmp/sanport-compare-target.log"; exit 1; }
     kill -0 "$buffered_pid" 2>/dev/null || { say "the --buffered target died: see /tmp/sanport-compare-buffered.log"; exit 1; }
     say "$((SECONDS - t0)) s in all"
-    local wb=(); for i in "${w[@]}"; do if [ "$i" = 3 ] || [ "$i" = 4 ]; then wb+=("$i"); fi; done
     printf '{"scenario":"tcp","date":"%s","machine":"%s cores, kernel %s","load_avg_start":"%s","load_avg_rounds":%s,"device":"loop over /dev/shm, %s","seconds":%s,"rounds":%s,"peer":"nbdkit %s file plugin + fio %s nbd engine","cpu":"target process utime+stime from /proc (sanport JVM vs nbdkit) per IOPS x (seconds + 1 s ramp); client_cpu: the Java client JVM vs fio, over the measured window","page_cache":"blockdev --flushbufs on the device before every run","buffered_target":"sanport export --buffered, the same device","device_peer":"fio io_uring direct fixedbufs registerfiles on the device",%s,%s,"iperf3_mib_s":%s,"bandwidth_vs_iperf3":{%s,"runs":%s},"write_bandwidth_vs_iperf3":{%s,"runs":%s},"ratios":{%s,"iops_vs_nbdkit":%s,"bandwidth_vs_iperf3":%s,"write_bandwidth_vs_iperf3":%s,"buffered_vs_nbdkit":%s,"sanport_vs_device":%s},"tls":%s,%s}\n' \
         "$(date -u +%FT%TZ)" "$(nproc)" "$(uname -r)" "$load0" "$(list "${loads[@]}")" "$size" "$seconds" "$rounds" \
         "$(nbdkit --version | awk '{print $2}')" "$(fio --version)" "$(idle_json)" "$(workloads_json "${w[@]}")" "$(list "${iperf[@]}")" \

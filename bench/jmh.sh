@@ -21,16 +21,11 @@ ALLOC_BOUND=${ALLOC_BOUND:-1}
 
 sanport_find_jdk
 list=jmh/target/classes/META-INF/BenchmarkList
-stale=""
-if [ -f "$list" ]; then
-    # the measured modules' main sources, the headers the bindings are generated from, and every module's pom
-    stale=$(find $(find . -name pom.xml -not -path '*/target/*') jmh native-headers host-driver/src/main \
-        client/src/main iop/src/main nvme/src/main bindings/src/main \
-        -path jmh/target -prune -o -path native-headers/target -prune -o -type f -newer "$list" -print -quit \
-        2>/dev/null)
-fi
+# what the launcher's rebuild check looks at (every module's main sources and pom, the .bind lists), against the list
+stale=$(SANPORT_STAMP=$list sanport_stale_source)
 if [ ! -f "$list" ] || [ -n "$stale" ] || [ ! -d jmh/target/lib ]; then
     echo "jmh.sh: building the jmh module${stale:+ ($stale changed)}..." >&2
+    command -v mvn >/dev/null || sanport_ensure_packages buildtool || exit 1
     log=$(mktemp "${TMPDIR:-/tmp}/sanport-jmh-build.XXXXXX.log")
     if ! mvn -B -q -pl jmh -am package -DskipTests >"$log" 2>&1; then
         echo "jmh.sh: the build failed; its log ($log):" >&2

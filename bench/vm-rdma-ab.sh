@@ -31,6 +31,12 @@ say() { echo "vm-rdma-ab: $*" | tee -a "$OUT/log" >&2; }
 if [ "${SANPORT_VM_GUEST:-}" != 1 ]; then   # the host half: boot one guest that runs this script again
     [ ${#variants[@]} -ge 1 ] || { echo "vm-rdma-ab.sh: name at least one variant NAME=LIBDIR[:FLAGS]" >&2; exit 2; }
     sanport_find_jdk
+    sanport_ensure_packages --who vm-rdma-ab.sh bench vm || exit 1
+    if [ $profile = 1 ]; then   # run in the guest from the host's root (9p): not in the lists, only for --profile
+        for t in strace perf; do
+            command -v $t >/dev/null || { echo "vm-rdma-ab.sh: --profile needs $t (apt-get install strace linux-perf)" >&2; exit 1; }
+        done
+    fi
     "$ROOT/tests/vm/prepare.sh" >&2
     mkdir -p "$OUT"; : >"$OUT/log"
     head -c 1G /dev/urandom >"$OUT/disk.img"

@@ -75,12 +75,16 @@ final class CommandSlot {
     CommandSlot nextPending;
 
     // the reader's alone: an R2T it has listed and not answered yet (TcpPduSender#listR2T)
-    boolean h2cListed;
     int r2tTag;
-    /** Next byte to send and end of the R2T's range. */
+    /** Next byte to send and end of the R2T's range: equal once all of it is sent (or dropped). */
     long r2tOffset;
     long r2tEnd;
     CommandSlot nextH2C;
+
+    /** Whether an R2T's H2CData is listed and not all sent yet. */
+    boolean h2cListed() {
+        return r2tOffset < r2tEnd;
+    }
 
     IoCallback callback;
     Thread waiter;

@@ -18,7 +18,7 @@ final class RdmaCmEvents {
     /** A copied CM event: type ({@code RDMA_CM_EVENT_*}), status, and the private data bytes if any. */
     record Event(int type, int status, byte[] privateData) {
         String name() {
-            return Rdmacm.rdma_event_str(type);
+            return Rdmacm.eventName(type);
         }
     }
 

@@ -253,7 +253,7 @@ final class TcpPduReceiver {
             throw protocol("R2T for cid " + cid + " (" + slot.name + ", " + slot.dataLength + " bytes"
                     + (slot.inCapsule ? " in capsule" : "") + ") with R2TO " + offset + " R2TL " + length);
         }
-        if (slot.h2cListed) {
+        if (slot.h2cListed()) {
             // MAXR2T 0: one R2T at a time, and the data of this one is not even sent yet
             throw protocol("R2T for cid " + cid + " (" + slot.name + ") before the data of its previous R2T was sent");
         }
@@ -290,7 +290,7 @@ final class TcpPduReceiver {
     }
 
     private void complete(CommandSlot slot, int statusWord, long result) throws NvmeTransportException {
-        if (slot.h2cListed) {
+        if (slot.h2cListed()) {
             // its caller could reuse the buffer the listed H2CData is still to be sent from
             throw protocol(slot.name + " (cid " + slot.cid + ") completed before the data its R2T asked for was sent");
         }

@@ -158,7 +158,7 @@ final class TcpPduSender {
      * again after unlocking, and a submitter lists its capsule before trying the lock, so none is left behind.
      */
     void flush() {
-        if (h2cFirst != null && Thread.currentThread() == queue.readerThread()) {
+        if (Thread.currentThread() == queue.readerThread() && h2cFirst != null) { // h2cFirst is the reader's alone
             // the controller waits for this data: wait for a sender on another thread rather than leave it
             sendLock.lock();
             sendLocked();
@@ -252,8 +252,7 @@ final class TcpPduSender {
     void listR2T(CommandSlot slot, int ttag, long offset, long length) {
         slot.r2tTag = ttag;
         slot.r2tOffset = offset;
-        slot.r2tEnd = offset + length;
-        slot.h2cListed = true;
+        slot.r2tEnd = offset + length; // R2TL > 0 (checked by the receiver): listed until all of it is sent
         slot.nextH2C = null;
         if (h2cLast == null) {
             h2cFirst = slot;
@@ -269,7 +268,7 @@ final class TcpPduSender {
             CommandSlot slot = h2cFirst;
             h2cFirst = slot.nextH2C;
             slot.nextH2C = null;
-            slot.h2cListed = false;
+            slot.r2tEnd = slot.r2tOffset; // sent, or never to be
         }
         h2cLast = null;
     }
@@ -317,7 +316,7 @@ final class TcpPduSender {
             }
             h2cFirst = slot.nextH2C;
             slot.nextH2C = null;
-            slot.h2cListed = false;
+            slot.r2tEnd = slot.r2tOffset; // sent, or never to be
         }
         if (h2cFirst == null) {
             h2cLast = null;

@@ -243,9 +243,8 @@ public final class Target implements AutoCloseable {
                 throw new ConfigException(null, at, nc.path() + " is not open in the I/O processor"
                         + (processors.size() > 1 ? "s" : "") + " (open it with the devices you start them with)");
             }
-            if (nc.bufferedIo() && !pageCacheKind(device)) {
-                throw new ConfigException(null, nsAt + ".device.buffered_io", nc.path() + " is a " + device.kind()
-                        + " device, which has no page cache to go through or around: buffered_io must be 0");
+            if (nc.bufferedIo() && !device.pageCacheChoice()) {
+                throw noPageCache(nsAt, nc, device);
             }
             if (Integer.bitCount(device.logicalBlockSize()) != 1 || device.logicalBlockSize() > 4096
                     || device.logicalBlockSize() < 512) {
@@ -300,12 +299,12 @@ public final class Target implements AutoCloseable {
      * devices); as asked, not as got: a file on tmpfs asked O_DIRECT for is the same fd for every such namespace.
      */
     private static boolean inMode(BlockDevice d, Boolean direct) {
-        return direct == null || !pageCacheKind(d) || d.directRequested() == direct;
+        return direct == null || !d.pageCacheChoice() || d.directRequested() == direct;
     }
 
-    /** Whether {@code d} is a kind that may go through the page cache (an image file, a block device). */
-    public static boolean pageCacheKind(BlockDevice d) {
-        return d.kind().equals("file") || d.kind().equals("block");
+    private static ConfigException noPageCache(String nsAt, TargetConfig.NamespaceConfig nc, BlockDevice d) {
+        return new ConfigException(null, nsAt + ".device.buffered_io", nc.path() + " is a " + d.kind()
+                + " device, which has no page cache to go through or around: buffered_io must be 0");
     }
 
     private List<Port> buildPorts(TargetConfig config) throws ConfigException {
@@ -925,10 +924,8 @@ public final class Target implements AutoCloseable {
                         }
                         if (modeChange(before, nc) && s.namespaces().containsKey(nc.nsid())) {
                             BlockDevice d = s.namespaces().get(nc.nsid()).device();
-                            if (!pageCacheKind(d)) {
-                                throw new ConfigException(null, at + ".namespaces[" + j + "].device.buffered_io",
-                                        nc.path() + " is a " + d.kind() + " device, which has no page cache to go"
-                                        + " through or around: buffered_io must be 0");
+                            if (!d.pageCacheChoice()) {
+                                throw noPageCache(at + ".namespaces[" + j + "]", nc, d);
                             }
                         }
                         if (reopening.contains(nc.path())) {
@@ -997,8 +994,7 @@ public final class Target implements AutoCloseable {
                 } catch (IOException | RuntimeException e) {
                     release(mine);
                     if (attempt >= 20) {
-                        lost.computeIfAbsent(s.nqn(), k -> new ArrayList<>()).add(nc.nsid());
-                        changes.add("error: namespace " + nsid + " of " + s.nqn() + " not added back: " + e.getMessage());
+                        lose(s, nc, e.getMessage());
                         LOG.log(System.Logger.Level.ERROR, "reload: " + e.getMessage());
                         return;
                     }
@@ -1007,11 +1003,17 @@ public final class Target implements AutoCloseable {
                     Thread.sleep(100);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    lost.computeIfAbsent(s.nqn(), k -> new ArrayList<>()).add(nc.nsid());
-                    changes.add("error: namespace " + nsid + " of " + s.nqn() + " not added back: interrupted");
+                    lose(s, nc, "interrupted");
                     return;
                 }
             }
+        }
+
+        /** A namespace not added back: absent from the new running config, and a change line saying so. */
+        private void lose(Subsystem s, TargetConfig.NamespaceConfig nc, String why) {
+            lost.computeIfAbsent(s.nqn(), k -> new ArrayList<>()).add(nc.nsid());
+            changes.add("error: namespace " + Integer.toUnsignedString(nc.nsid()) + " of " + s.nqn()
+                    + " not added back: " + why);
         }
 
         private List<String> change(Map<String, TargetConfig.SubsystemConfig> oldSubs, Set<String> nextSubs,

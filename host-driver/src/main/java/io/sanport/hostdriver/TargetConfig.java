@@ -246,11 +246,6 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
             this(nsid, enabled, path, uuid, nguid, AnaGroup.DEFAULT_GRPID, false, false);
         }
 
-        public NamespaceConfig(int nsid, boolean enabled, String path, UUID uuid, String nguid, int anaGrpId,
-                               boolean shared) {
-            this(nsid, enabled, path, uuid, nguid, anaGrpId, shared, false);
-        }
-
         public NamespaceConfig withEnabled(boolean v) {
             return new NamespaceConfig(nsid, v, path, uuid, nguid, anaGrpId, shared, bufferedIo);
         }
@@ -341,21 +336,18 @@ public record TargetConfig(List<HostConfig> hosts, List<PortConfig> ports, List<
 
     /** Whether a namespace on {@code path} asks for it to be opened shared (without O_EXCL). */
     public boolean sharedDevice(String path) {
-        for (SubsystemConfig s : subsystems) {
-            for (NamespaceConfig n : s.namespaces()) {
-                if (n.shared() && n.path().equals(path)) {
-                    return true;
-                }
-            }
-        }
-        return false;
+        return anyNamespaceOn(path, NamespaceConfig::shared);
     }
 
     /** Whether the namespaces on {@code path} ask for the page cache (buffered_io; validation makes them agree). */
     public boolean bufferedDevice(String path) {
+        return anyNamespaceOn(path, NamespaceConfig::bufferedIo);
+    }
+
+    private boolean anyNamespaceOn(String path, java.util.function.Predicate<NamespaceConfig> asks) {
         for (SubsystemConfig s : subsystems) {
             for (NamespaceConfig n : s.namespaces()) {
-                if (n.bufferedIo() && n.path().equals(path)) {
+                if (asks.test(n) && n.path().equals(path)) {
                     return true;
                 }
             }

@@ -42,6 +42,11 @@ public interface BlockDevice extends Closeable {
         return directIo();
     }
 
+    /** Whether this kind can be opened through the page cache or around it (an image file, a block device). */
+    default boolean pageCacheChoice() {
+        return false;
+    }
+
     boolean supportsDiscard();
 
     boolean supportsWriteZeroes();

@@ -130,6 +130,7 @@ final class BlockSpecialDevice extends FdDevice {
     @Override public boolean supportsDiscard() { return discard; }
     @Override public boolean supportsWriteZeroes() { return writeZeroes; }
     @Override public boolean volatileWriteCache() { return writeCache; }
+    @Override public boolean pageCacheChoice() { return true; }
     @Override public boolean supportsFua() { return true; } // RWF_DSYNC: FUA where the device has it, else a flush
 
     @Override

@@ -114,6 +114,7 @@ final class FileDevice extends FdDevice {
     @Override public boolean deallocateReadsZeroes() { return discardMode >= 0; } // discard punches a hole
     @Override public boolean volatileWriteCache() { return true; }
     @Override public boolean supportsFua() { return true; }
+    @Override public boolean pageCacheChoice() { return true; }
     @Override int fallocateMode(boolean discard) { return discard ? discardMode : zeroesMode; }
 
     @Override

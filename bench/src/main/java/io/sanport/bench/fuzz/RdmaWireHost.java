@@ -199,7 +199,7 @@ final class RdmaWireHost implements AutoCloseable {
             int sts = p.length >= 4 ? (p[2] & 0xFF) | (p[3] & 0xFF) << 8 : -1;
             throw new Rejected(peer + ": connect rejected, NVMe/RDMA status " + (sts < 0 ? "none" : "0x" + Integer.toHexString(sts)), sts);
         }
-        throw new IOException(peer + ": " + what + " failed: " + Rdmacm.rdma_event_str(e));
+        throw new IOException(peer + ": " + what + " failed: " + Rdmacm.eventName(e));
     }
 
     /** On the CM thread. */

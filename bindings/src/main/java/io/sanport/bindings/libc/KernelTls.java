@@ -28,7 +28,7 @@ public final class KernelTls {
      * Whether {@code attach} failed because this kernel has no TLS (ENOENT: no tls module loaded or loadable;
      * EOPNOTSUPP: not for this socket), not because of the connection (ENOTCONN after the peer left, ...).
      */
-    public static boolean unavailable(ErrnoException e) {
+    private static boolean unavailable(ErrnoException e) {
         return e.errno() == io.sanport.bindings.Errno.ENOENT || e.errno() == io.sanport.bindings.Errno.EOPNOTSUPP;
     }
 

@@ -51,7 +51,7 @@ public final class RdmaCmEvent {
 
     public static MemorySegment id(MemorySegment s) { return RdmaCmId.of(s.get(ADDRESS, ID)); }
     public static MemorySegment listen_id(MemorySegment s) { return s.get(ADDRESS, LISTEN_ID); }
-    /** An {@code RDMA_CM_EVENT_*} type; in words: {@link Rdmacm#rdma_event_str}. */
+    /** An {@code RDMA_CM_EVENT_*} type; in words: {@link Rdmacm#eventName}. */
     public static int event(MemorySegment s) { return s.get(JAVA_INT, EVENT); }
     /**
      * 0, or why: a negative errno (ADDR_ERROR, ROUTE_ERROR, UNREACHABLE, CONNECT_ERROR...), or for REJECTED the

@@ -196,7 +196,7 @@ public final class TargetMethods {
                         .put("num_blocks", n.blocks())
                         .put("enabled", n.enabled())
                         .put("read_only", n.readOnly())
-                        .put("buffered_io", Target.pageCacheKind(n.device()) && !n.device().directRequested())
+                        .put("buffered_io", n.device().pageCacheChoice() && !n.device().directRequested())
                         .put("direct_io", n.device().directIo())
                         .put("uuid", n.uuid().toString())
                         .put("nguid", HexFormat.of().withUpperCase().formatHex(n.nguid()))

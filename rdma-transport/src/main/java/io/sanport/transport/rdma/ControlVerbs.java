@@ -98,9 +98,4 @@ interface ControlVerbs {
     default void rdma_destroy_id(MemorySegment id) throws ErrnoException {
         Rdmacm.rdma_destroy_id(id);
     }
-
-    /** "RDMA_CM_EVENT_ESTABLISHED". */
-    default String rdma_event_str(int event) {
-        return Rdmacm.rdma_event_str(event);
-    }
 }

@@ -184,16 +184,12 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
             return;
         }
         stats.connectTimeouts.incrementAndGet();
-        if (queue != null) {
-            queue.endReason(DisconnectReason.TIMEOUT);
-        }
-        shutdown();
+        shutdown(DisconnectReason.TIMEOUT);
     }
 
     /** The connection is gone (DISCONNECTED, an error event) or must go; {@code reason} for the metrics. */
     void cmGone(DisconnectReason reason) {
-        endReason(reason);
-        shutdown();
+        shutdown(reason);
     }
 
     /**
@@ -208,8 +204,7 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
         DisconnectReason why = reason(status);
         LOG.log(System.Logger.Level.WARNING, this + ": receive failed: " + Ibverbs.describeWcStatus(status)
                 + "; disconnecting this queue (" + why.label() + ")");
-        endReason(why);
-        shutdown();
+        shutdown(why);
     }
 
     /**
@@ -224,15 +219,17 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
             case Ibverbs.IBV_WC_LOC_LEN_ERR, Ibverbs.IBV_WC_REM_ACCESS_ERR, Ibverbs.IBV_WC_REM_INV_REQ_ERR,
                  Ibverbs.IBV_WC_REM_OP_ERR, Ibverbs.IBV_WC_REM_INV_RD_REQ_ERR, Ibverbs.IBV_WC_BAD_RESP_ERR ->
                     DisconnectReason.PROTOCOL_ERROR;
-            case Ibverbs.IBV_WC_WR_FLUSH_ERR, Ibverbs.IBV_WC_REM_ABORT_ERR -> DisconnectReason.HOST;
+            case Ibverbs.IBV_WC_REM_ABORT_ERR -> DisconnectReason.HOST; // flushed WRs are filtered out before
             default -> DisconnectReason.FAULT;
         };
     }
 
-    private void endReason(DisconnectReason why) {
+    /** Ends the queue (below), {@code why} counted for its disconnect metrics (the first reason given stays). */
+    void shutdown(DisconnectReason why) {
         if (queue != null) {
             queue.endReason(why);
         }
+        shutdown();
     }
 
     // ---------------------------------------------------------------- receive
@@ -362,7 +359,7 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
                 LOG.log(System.Logger.Level.WARNING, this + ": " + kindName(kind) + " failed: "
                         + Ibverbs.describeWcStatus(status) + ", vendor_err 0x" + Integer.toHexString(vendorErr)
                         + "; disconnecting this queue (" + why.label() + ")");
-                endReason(why);
+                shutdown(why);
             }
             shutdown(); // the QP is in error: nothing more moves on it
             if (sq.outstanding() == 0) {
@@ -392,8 +389,7 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
     void postFailed(String what, int rc) {
         LOG.log(System.Logger.Level.WARNING, this + ": posting " + what + ": " + Errno.describe(Math.abs(rc))
                 + "; disconnecting this queue");
-        endReason(DisconnectReason.FAULT);
-        shutdown();
+        shutdown(DisconnectReason.FAULT);
     }
 
     /** HSQSIZE + 1 from the RDMA CM request: the commands and send queue were sized for it at accept. */
@@ -441,8 +437,7 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
     public void fault(RuntimeException e) {
         LOG.log(System.Logger.Level.WARNING, this + ": failed, disconnecting this queue", e);
         stats.queueFaults.incrementAndGet();
-        endReason(DisconnectReason.FAULT);
-        shutdown();
+        shutdown(DisconnectReason.FAULT);
     }
 
     /** Runs {@code task} (a CM event, a disconnect) for this queue on its reactor: what it throws ends this queue only. */
@@ -457,8 +452,7 @@ final class RdmaQueue implements RemoteQueue, RdmaReactor.Endpoint {
     private void protocolError(String what) {
         LOG.log(System.Logger.Level.WARNING, this + ": protocol violation, disconnecting this queue: " + what);
         stats.protocolErrors.incrementAndGet();
-        endReason(DisconnectReason.PROTOCOL_ERROR);
-        shutdown();
+        shutdown(DisconnectReason.PROTOCOL_ERROR);
     }
 
     /** Moves the QP to ERR (rdma_disconnect, as nvmet does) so every posted WR comes back, then quiesces. */

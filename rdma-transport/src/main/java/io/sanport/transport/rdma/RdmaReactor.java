@@ -407,17 +407,17 @@ final class RdmaReactor {
             updateIdle();
             return false;
         }
-        if (SPIN_NANOS > 0 && spinMisses < SPIN_MISSES) {
+        if (SPIN_NANOS > 0) {
             long now = System.nanoTime();
-            if (now - lastFound < SPIN_NANOS) {
-                queueRoundEnd(); // spin: round again, polling, without arming or sleeping
-                queueBeforeSleep();
-                return true;
+            if (spinMisses < SPIN_MISSES) {
+                if (now - lastFound < SPIN_NANOS) {
+                    queueRoundEnd(); // spin: round again, polling, without arming or sleeping
+                    queueBeforeSleep();
+                    return true;
+                }
+                spinMisses++;
             }
-            spinMisses++;
             armedAt = now;
-        } else if (SPIN_NANOS > 0) {
-            armedAt = System.nanoTime();
         }
         emptySinceFound = false; // what comes after the arming was waited for asleep, not polled for
         verbs.ibv_req_notify_cq(cq, 0);

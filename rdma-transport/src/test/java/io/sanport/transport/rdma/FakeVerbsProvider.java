@@ -710,11 +710,6 @@ final class FakeVerbsProvider implements ControlVerbs, AutoCloseable {
         destroyedIds.add(id.address());
     }
 
-    @Override
-    public String rdma_event_str(int event) {
-        return "RDMA_CM_EVENT " + event;
-    }
-
     /** Frees the channels' eventfds and the fake structures; after every reactor using them has stopped. */
     @Override
     public synchronized void close() {

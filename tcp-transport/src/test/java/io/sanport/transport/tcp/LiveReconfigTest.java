@@ -350,7 +350,7 @@ class LiveReconfigTest {
 
     @Test
     void changedBufferedIoReopensTheNamespaceInTheNewMode() throws Exception {
-        String buffered = config("", "", "").replace("\"path\": \"" + a + "\" }", "\"path\": \"" + a + "\", \"buffered_io\": 1 }");
+        String buffered = withBufferedA();
         try (RawHost admin = RawHost.connect(port)) {
             admin.adminQueue(NQN, 5000);
             try (RawHost io = ioQueue(admin, NQN)) {
